@@ -1,0 +1,36 @@
+// Each `luv` subcommand lives in its own file (cmd_*.cpp) and registers
+// itself with LUV_COMMAND, so adding a command touches no other file.
+// Exit codes, for every command: 0 all good, 1 a property is violated (or a
+// verdict differs from what was expected), 2 bad input.
+#pragma once
+#include <functional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+namespace luv::cli {
+
+inline constexpr int EXIT_OK = 0;
+inline constexpr int EXIT_VIOLATION = 1;
+inline constexpr int EXIT_BAD_INPUT = 2;
+
+// Thrown by a command for bad input; main prints "luv: <message>" and exits 2.
+struct BadInput {
+  std::string message;
+};
+
+// setup() adds the subcommand's options to `cmd` and returns what to run
+// when the subcommand is given (options are bound before it runs).
+using Action = std::function<int()>;
+using Setup = std::function<Action(CLI::App* cmd)>;
+bool register_command(const char* name, const char* help, Setup setup);
+
+#define LUV_COMMAND(ident, name, help) \
+  static luv::cli::Action setup_##ident(CLI::App* cmd); \
+  [[maybe_unused]] static const bool registered_##ident = luv::cli::register_command(name, help, setup_##ident); \
+  static luv::cli::Action setup_##ident(CLI::App* cmd)
+
+// Reads a whole file ("-" for standard input); BadInput when it cannot.
+std::string read_input(const std::string& path);
+
+}  // namespace luv::cli

@@ -1,0 +1,74 @@
+// luv: verification of the Linux IOMMU live-update lifecycle.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <vector>
+
+#include "command.h"
+
+namespace luv::cli {
+
+namespace {
+struct entry {
+  const char* name;
+  const char* help;
+  Setup setup;
+};
+std::vector<entry>& commands() {
+  static std::vector<entry> list;
+  return list;
+}
+}  // namespace
+
+bool register_command(const char* name, const char* help, Setup setup) {
+  commands().push_back({name, help, std::move(setup)});
+  return true;
+}
+
+std::string read_input(const std::string& path) {
+  std::ostringstream text;
+  if (path == "-") {
+    text << std::cin.rdbuf();
+    return text.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw BadInput{path + ": cannot open"};
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace luv::cli
+
+int main(int argc, char** argv) {
+  using namespace luv::cli;
+  CLI::App app{"luv: verification suite for the Linux IOMMU live-update preserve/unpreserve lifecycle"};
+  app.require_subcommand(1);
+  // Registration order depends on link order; list commands by name.
+  std::vector<entry> list = commands();
+  std::sort(list.begin(), list.end(), [](const entry& a, const entry& b) { return std::string(a.name) < b.name; });
+  std::vector<std::pair<CLI::App*, Action>> actions;
+  for (entry& e : list) {
+    CLI::App* cmd = app.add_subcommand(e.name, e.help);
+    actions.emplace_back(cmd, e.setup(cmd));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "luv: %s\n", e.what());
+    return EXIT_BAD_INPUT;
+  }
+  try {
+    for (auto& [cmd, action] : actions)
+      if (cmd->parsed()) return action();
+    return EXIT_BAD_INPUT;
+  } catch (const BadInput& e) {
+    std::fprintf(stderr, "luv: %s\n", e.message.c_str());
+    return EXIT_BAD_INPUT;
+  }
+}

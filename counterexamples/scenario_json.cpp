@@ -1,0 +1,250 @@
+#include "scenario_json.h"
+
+#include "linux/errno.h"
+#include "variant.h"
+
+namespace luv {
+
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void bad(const std::string& field, const std::string& what) { throw FormatError{field + ": " + what}; }
+
+const json* member(const json& obj, const std::string& path, const char* key, bool required) {
+  if (!obj.is_object()) bad(path, "expected an object");
+  auto it = obj.find(key);
+  if (it == obj.end()) {
+    if (required) bad(path.empty() ? key : path + "." + key, "missing");
+    return nullptr;
+  }
+  return &*it;
+}
+
+std::string join(const std::string& path, const char* key) { return path.empty() ? key : path + "." + key; }
+
+int get_int(const json& obj, const std::string& path, const char* key, std::optional<int> fallback) {
+  const json* v = member(obj, path, key, !fallback.has_value());
+  if (v == nullptr) return *fallback;
+  if (!v->is_number_integer()) bad(join(path, key), "expected an integer");
+  long long n = v->get<long long>();
+  if (n < -1000000 || n > 1000000) bad(join(path, key), "integer out of range");
+  return static_cast<int>(n);
+}
+
+bool get_bool(const json& obj, const std::string& path, const char* key, bool fallback) {
+  const json* v = member(obj, path, key, false);
+  if (v == nullptr) return fallback;
+  if (!v->is_boolean()) bad(join(path, key), "expected true or false");
+  return v->get<bool>();
+}
+
+std::string get_string(const json& obj, const std::string& path, const char* key, std::optional<std::string> fallback) {
+  const json* v = member(obj, path, key, !fallback.has_value());
+  if (v == nullptr) return *fallback;
+  if (!v->is_string()) bad(join(path, key), "expected a string");
+  return v->get<std::string>();
+}
+
+const json& get_array(const json& obj, const std::string& path, const char* key) {
+  const json* v = member(obj, path, key, true);
+  if (!v->is_array()) bad(join(path, key), "expected an array");
+  return *v;
+}
+
+std::string at(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+struct op_name {
+  const char* name;
+  impl::u8 bit;
+};
+constexpr op_name kIommuOps[] = {{"preserve", IOMMU_OP_PRESERVE},
+                                 {"unpreserve", IOMMU_OP_UNPRESERVE},
+                                 {"preserve_device", IOMMU_OP_PRESERVE_DEVICE},
+                                 {"unpreserve_device", IOMMU_OP_UNPRESERVE_DEVICE}};
+constexpr op_name kDomainOps[] = {{"preserve", DOMAIN_OP_PRESERVE}, {"unpreserve", DOMAIN_OP_UNPRESERVE}};
+
+template <size_t N>
+impl::u8 ops_from_json(const json& obj, const std::string& path, const op_name (&table)[N], impl::u8 all) {
+  const json* v = member(obj, path, "ops", false);
+  if (v == nullptr) return all;
+  if (!v->is_array()) bad(join(path, "ops"), "expected an array of op names");
+  impl::u8 mask = 0;
+  for (size_t i = 0; i < v->size(); ++i) {
+    const json& name = (*v)[i];
+    std::string field = at(join(path, "ops"), i);
+    if (!name.is_string()) bad(field, "expected an op name");
+    bool known = false;
+    for (const op_name& op : table) {
+      if (name.get<std::string>() == op.name) {
+        mask |= op.bit;
+        known = true;
+      }
+    }
+    if (!known) {
+      std::string expected;
+      for (const op_name& op : table) expected += std::string(expected.empty() ? "" : ", ") + op.name;
+      bad(field, "unknown op '" + name.get<std::string>() + "' (expected one of " + expected + ")");
+    }
+  }
+  return mask;
+}
+
+template <size_t N>
+json ops_to_json(impl::u8 mask, const op_name (&table)[N]) {
+  json ops = json::array();
+  for (const op_name& op : table)
+    if (mask & op.bit) ops.push_back(op.name);
+  return ops;
+}
+
+Topology topology_from_json(const json& j) {
+  const std::string path = "topology";
+  if (!j.is_object()) bad(path, "expected an object");
+  Topology t;
+  t.objects_per_page = get_int(j, path, "objects_per_page", 2);
+  const json& iommus = get_array(j, path, "iommus");
+  for (size_t i = 0; i < iommus.size(); ++i)
+    t.iommus.push_back(IommuSpec{ops_from_json(iommus[i], at(path + ".iommus", i), kIommuOps, IOMMU_OPS_ALL)});
+  const json& domains = get_array(j, path, "domains");
+  for (size_t i = 0; i < domains.size(); ++i)
+    t.domains.push_back(DomainSpec{ops_from_json(domains[i], at(path + ".domains", i), kDomainOps, DOMAIN_OPS_ALL)});
+  const json& devices = get_array(j, path, "devices");
+  for (size_t i = 0; i < devices.size(); ++i) {
+    std::string p = at(path + ".devices", i);
+    DeviceSpec d;
+    d.iommu = get_int(devices[i], p, "iommu", std::nullopt);
+    d.pci = get_bool(devices[i], p, "pci", true);
+    d.dma_owner = get_bool(devices[i], p, "dma_owner", true);
+    t.devices.push_back(d);
+  }
+  return t;
+}
+
+Call call_from_json(const json& j, const std::string& path) {
+  Call c;
+  std::string name = get_string(j, path, "call", std::nullopt);
+  if (!call_kind_parse(name, c.kind)) bad(path + ".call", "unknown call '" + name + "'");
+  if (call_takes_file(c.kind)) c.file = get_int(j, path, "file", std::nullopt);
+  if (call_takes_domain(c.kind)) c.domain = get_int(j, path, "domain", std::nullopt);
+  if (call_takes_device(c.kind)) c.device = get_int(j, path, "device", std::nullopt);
+  return c;
+}
+
+}  // namespace
+
+Scenario scenario_from_json(const json& j) {
+  if (!j.is_object()) bad("(top level)", "expected a JSON object");
+  int format = get_int(j, "", "format", SCENARIO_FORMAT_VERSION);
+  if (format != SCENARIO_FORMAT_VERSION)
+    bad("format", "version " + std::to_string(format) + " is not supported (expected " +
+                      std::to_string(SCENARIO_FORMAT_VERSION) + ")");
+  Scenario s;
+  s.variant = get_string(j, "", "variant", std::nullopt);
+  if (impl::find_variant(s.variant) == nullptr) {
+    std::string known;
+    for (const auto& v : impl::shipped_variants()) known += std::string(known.empty() ? "" : ", ") + v.name;
+    bad("variant", "unknown variant '" + s.variant + "' (expected one of " + known + ")");
+  }
+  std::string mode = get_string(j, "", "mode", std::nullopt);
+  if (mode == "contract") s.mode = CallerMode::contract;
+  else if (mode == "adversarial") s.mode = CallerMode::adversarial;
+  else bad("mode", "unknown mode '" + mode + "' (expected contract or adversarial)");
+
+  s.topology = topology_from_json(*member(j, "", "topology", true));
+
+  if (const json* faults = member(j, "", "faults", false)) {
+    if (!faults->is_array()) bad("faults", "expected an array");
+    for (size_t i = 0; i < faults->size(); ++i) {
+      std::string p = at("faults", i);
+      Fault f;
+      std::string site = get_string((*faults)[i], p, "site", std::nullopt);
+      if (!impl::fault_site_parse(site, f.site)) bad(p + ".site", "unknown fault site '" + site + "'");
+      f.nth = get_int((*faults)[i], p, "nth", 1);
+      std::string err = get_string((*faults)[i], p, "errno", std::string());
+      if (!err.empty() && !impl::errno_parse(err, f.err)) bad(p + ".errno", "unknown errno '" + err + "'");
+      s.faults.push_back(f);
+    }
+  }
+
+  const json& threads = get_array(j, "", "threads");
+  for (size_t t = 0; t < threads.size(); ++t) {
+    std::string p = at("threads", t);
+    if (!threads[t].is_array()) bad(p, "expected an array of calls");
+    std::vector<Call> calls;
+    for (size_t c = 0; c < threads[t].size(); ++c) calls.push_back(call_from_json(threads[t][c], at(p, c)));
+    s.threads.push_back(std::move(calls));
+  }
+
+  if (const json* schedule = member(j, "", "schedule", false)) {
+    if (!schedule->is_array()) bad("schedule", "expected an array of thread numbers");
+    for (size_t i = 0; i < schedule->size(); ++i) {
+      if (!(*schedule)[i].is_number_integer()) bad(at("schedule", i), "expected a thread number");
+      long long th = (*schedule)[i].get<long long>();
+      if (th < 0 || th >= static_cast<long long>(s.threads.size()))
+        bad(at("schedule", i), std::to_string(th) + " is not a thread (scenario has " +
+                                   std::to_string(s.threads.size()) + ")");
+      s.schedule.push_back(static_cast<int>(th));
+    }
+  }
+  s.kexec = get_bool(j, "", "kexec", true);
+
+  std::string invalid = validate(s);
+  if (!invalid.empty()) throw FormatError{invalid};
+  return s;
+}
+
+json scenario_to_json(const Scenario& s) {
+  json j;
+  j["format"] = SCENARIO_FORMAT_VERSION;
+  j["variant"] = s.variant;
+  j["mode"] = caller_mode_name(s.mode);
+  json topo;
+  topo["objects_per_page"] = s.topology.objects_per_page;
+  topo["iommus"] = json::array();
+  for (const IommuSpec& i : s.topology.iommus) topo["iommus"].push_back({{"ops", ops_to_json(i.ops, kIommuOps)}});
+  topo["domains"] = json::array();
+  for (const DomainSpec& d : s.topology.domains) topo["domains"].push_back({{"ops", ops_to_json(d.ops, kDomainOps)}});
+  topo["devices"] = json::array();
+  for (const DeviceSpec& d : s.topology.devices) {
+    json dev = {{"iommu", d.iommu}};
+    if (!d.pci) dev["pci"] = false;
+    if (!d.dma_owner) dev["dma_owner"] = false;
+    topo["devices"].push_back(dev);
+  }
+  j["topology"] = topo;
+  j["faults"] = json::array();
+  for (const Fault& f : s.faults) {
+    json fj = {{"site", impl::fault_site_name(f.site)}, {"nth", f.nth}};
+    if (f.err) fj["errno"] = impl::errno_name(f.err);
+    j["faults"].push_back(fj);
+  }
+  j["threads"] = json::array();
+  for (const auto& thread : s.threads) {
+    json calls = json::array();
+    for (const Call& c : thread) {
+      json cj = {{"call", call_kind_name(c.kind)}};
+      if (call_takes_file(c.kind)) cj["file"] = c.file;
+      if (call_takes_domain(c.kind)) cj["domain"] = c.domain;
+      if (call_takes_device(c.kind)) cj["device"] = c.device;
+      calls.push_back(cj);
+    }
+    j["threads"].push_back(calls);
+  }
+  j["schedule"] = s.schedule;
+  j["kexec"] = s.kexec;
+  return j;
+}
+
+json parse_json_text(const std::string& text) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 3, column 5: ..." -> drop the prefix
+    size_t cut = what.find("] ");
+    throw FormatError{"not valid JSON: " + (cut == std::string::npos ? what : what.substr(cut + 2))};
+  }
+}
+
+}  // namespace luv

@@ -1,0 +1,95 @@
+// The kernel objects the patch touches (include/linux/iommu.h,
+// include/linux/iommu-liveupdate.h, include/linux/device.h), cut down to the
+// fields the live-update lifecycle reads and writes.
+#pragma once
+#include <string>
+
+#include "linux/kexec_handover.h"
+#include "linux/kptr.h"
+#include "linux/mutex.h"
+#include "linux/pci.h"
+#include "linux/sched.h"
+
+namespace luv::impl {
+struct World;
+struct device;
+struct iommu_device;
+struct iommu_domain;
+
+// A driver op: a function pointer that may be absent. Calling an absent op
+// oopses as no-null-op instead of jumping to address 0.
+template <typename R, typename... A>
+class op {
+ public:
+  using fn = R (*)(World&, A...);
+  op() = default;
+  op(const char* name, fn f) : name_(name), f_(f) {}
+  explicit operator bool() const { return f_ != nullptr; }
+  R operator()(World& w, A... args) const {
+    if (f_ == nullptr) oops(oops_kind::null_op, std::string("call of absent op ") + name_);
+    return f_(w, args...);
+  }
+
+ private:
+  const char* name_ = "op";
+  fn f_ = nullptr;
+};
+
+struct iommu_ops {
+  op<int, iommu_device*, kptr<iommu_hw_ser>> preserve;
+  op<void, iommu_device*, kptr<iommu_hw_ser>> unpreserve;
+  op<int, device*, kptr<iommu_device_ser>> preserve_device;
+  op<void, device*, kptr<iommu_device_ser>> unpreserve_device;
+};
+
+struct iommu_domain_ops {
+  op<int, iommu_domain*, kptr<iommu_domain_ser>> preserve;
+  op<void, iommu_domain*, kptr<iommu_domain_ser>> unpreserve;
+};
+
+struct iommu_device {
+  int id = 0;
+  const iommu_ops* ops = nullptr;
+  kptr<iommu_hw_ser> outgoing_preserved_state;
+  kptr<kho_page> driver_page;  // the mock driver's root table, while preserved
+};
+
+struct iommu_domain {
+  int id = 0;
+  const iommu_domain_ops* ops = nullptr;
+  kptr<iommu_domain_ser> preserved_state;
+  kptr<kho_page> driver_page;  // the mock driver's page tables, while preserved
+};
+
+struct dev_iommu {
+  iommu_device* iommu_dev = nullptr;
+  kptr<iommu_device_ser> device_ser;
+};
+
+struct device {
+  int id = 0;
+  bool is_pci = true;
+  struct iommu_group* iommu_group = nullptr;
+  dev_iommu* iommu = nullptr;
+  pci_dev pdev;
+  kptr<kho_page> driver_page;  // the mock driver's context/PASID table, while preserved
+};
+
+// The FLB object of the IOMMU core: allocated by the FLB preserve callback,
+// freed by its unpreserve callback.
+struct iommu_flb_obj {
+  mutex lock{"flb_obj->lock"};
+  kptr<kho_page> ser;  // the root page
+  kptr<kho_page> curr_iommu_array;
+  kptr<kho_page> curr_domain_array;
+  kptr<kho_page> curr_device_array;
+  bool freed = false;
+  bool kfreed() const { return freed; }
+  const char* kname() const { return "iommu_flb_obj"; }
+  void kpoison() {
+    freed = true;
+    lock.poisoned = true;
+  }
+};
+
+}  // namespace luv::impl

@@ -1,0 +1,181 @@
+// kexec, and the next kernel's restore.
+#include "next_kernel.h"
+
+#include <algorithm>
+#include <map>
+
+#include "linux/errno.h"
+#include "mock_driver.h"
+#include "world.h"
+
+namespace luv::impl {
+
+void kexec(World& w) {
+  liveupdate_flb* flb = &w.iommu_flb;
+  flb->incoming = flb->outgoing ? flb->outgoing->ser->phys : 0;
+
+  // The old kernel's memory is gone; KHO keeps exactly the preserved pages.
+  for (iommu_flb_obj& obj : w.flb_cache.objects) obj.kpoison();
+  flb->outgoing = nullptr;
+  flb->count = 0;
+  flb->users = 0;
+  w.file_preserved.assign(w.file_preserved.size(), false);
+  for (iommu_device& iommu : w.iommus) {
+    iommu.outgoing_preserved_state = nullptr;
+    iommu.driver_page = nullptr;
+  }
+  for (iommu_domain& domain : w.domains) {
+    domain.preserved_state = nullptr;
+    domain.driver_page = nullptr;
+  }
+  for (device& dev : w.devices) {
+    dev.iommu->device_ser = nullptr;
+    dev.driver_page = nullptr;
+  }
+  w.after_kexec = true;
+}
+
+namespace {
+
+// The next kernel walks what KHO handed over; every page it reads must be a
+// preserved page of the expected kind, or the hand-over is corrupt.
+struct incoming_state {
+  World& w;
+  next_kernel_result& result;
+  std::vector<kho_page*> core_pages;
+  std::vector<kho_page*> claimed_driver_pages;
+
+  kho_page* page(phys_addr_t phys, kho_page_kind kind) {
+    kho_page* p = kho_page_at(w, phys);
+    if (p == nullptr || !p->preserved || p->kind != kind) return nullptr;
+    return p;
+  }
+
+  // The live records of one array, following its page chain.
+  std::vector<iommu_obj_ser*> live_records(phys_addr_t head, kho_page_kind kind) {
+    std::vector<iommu_obj_ser*> records;
+    int pages_seen = 0;
+    for (phys_addr_t phys = head; phys != 0;) {
+      kho_page* p = page(phys, kind);
+      if (p == nullptr || ++pages_seen > static_cast<int>(w.kho.pages.size())) {
+        result.errors.push_back(std::string(kho_page_kind_name(kind)) + ": broken page chain");
+        break;
+      }
+      core_pages.push_back(p);
+      for (u32 i = 0; i < p->hdr.nr_objects && i < p->objects.size(); ++i) {
+        iommu_obj_ser& obj = p->objects[i];
+        if (!obj.hdr.deleted || w.rules.mut == mutant::restore_deleted) records.push_back(&obj);
+      }
+      phys = p->hdr.next;
+    }
+    return records;
+  }
+
+  // A driver takes its private page back; false when it is not there.
+  bool claim_driver_page(phys_addr_t phys) {
+    kho_page* p = page(phys, kho_page_kind::driver_private);
+    if (p == nullptr) return false;
+    if (std::find(claimed_driver_pages.begin(), claimed_driver_pages.end(), p) == claimed_driver_pages.end())
+      claimed_driver_pages.push_back(p);
+    return true;
+  }
+};
+
+std::string hex(u64 v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+next_kernel_result next_kernel_restore(World& w) {
+  next_kernel_result result;
+  liveupdate_flb* flb = &w.iommu_flb;
+  if (flb->incoming == 0)
+    return result;  // nothing was preserved
+
+  incoming_state in{w, result, {}, {}};
+  kho_page* root = nullptr;
+  if (int err = should_fail(w, fault_site::flb_retrieve)) {
+    result.retrieve_err = err;
+  } else {
+    root = in.page(flb->incoming, kho_page_kind::ser_root);
+    if (root == nullptr) result.retrieve_err = -EINVAL;
+  }
+
+  if (root != nullptr) {
+    in.core_pages.push_back(root);
+    std::vector<iommu_obj_ser*> hw = in.live_records(root->root.iommu_array, kho_page_kind::iommu_array);
+    std::vector<iommu_obj_ser*> domains = in.live_records(root->root.domain_array, kho_page_kind::domain_array);
+    std::vector<iommu_obj_ser*> devices = in.live_records(root->root.device_array, kho_page_kind::device_array);
+
+    // Each IOMMU unit probes and looks its record up by token.
+    std::map<phys_addr_t, int> iommu_of_record;
+    for (const iommu_device& iommu : w.iommus) {
+      for (iommu_obj_ser* rec : hw) {
+        if (rec->token != iommu_token(&iommu)) continue;
+        if (!in.claim_driver_page(rec->driver_phys)) {
+          result.errors.push_back("iommu" + std::to_string(iommu.id) + ": driver page " + hex(rec->driver_phys) +
+                                  " not preserved");
+          continue;
+        }
+        iommu_of_record[rec->phys] = iommu.id;
+        result.iommus.push_back(iommu.id);
+        break;
+      }
+    }
+    // iommufd restores every preserved domain.
+    std::map<phys_addr_t, int> domain_of_record;
+    for (iommu_obj_ser* rec : domains) {
+      int id = static_cast<int>(rec->token);
+      if (id < 0 || id >= static_cast<int>(w.domains.size()) || !in.claim_driver_page(rec->driver_phys)) {
+        result.errors.push_back("domain record " + hex(rec->phys) + ": cannot restore");
+        continue;
+      }
+      domain_of_record[rec->phys] = id;
+      result.domains.push_back(id);
+    }
+    // Each preserved device, with the domain and IOMMU its record names.
+    for (iommu_obj_ser* rec : devices) {
+      const device* dev = nullptr;
+      for (const device& d : w.devices)
+        if (d.pdev.devfn_id == rec->devid) dev = &d;
+      std::string name = "device record " + hex(rec->phys);
+      if (dev == nullptr) {
+        result.errors.push_back(name + ": no device " + hex(rec->devid));
+        continue;
+      }
+      auto domain = domain_of_record.find(rec->domain_iommu_ser.domain_phys);
+      auto iommu = iommu_of_record.find(rec->domain_iommu_ser.iommu_phys);
+      if (domain == domain_of_record.end()) {
+        result.errors.push_back(name + ": domain " + hex(rec->domain_iommu_ser.domain_phys) + " not restored");
+        continue;
+      }
+      if (iommu == iommu_of_record.end() || iommu->second != dev->iommu->iommu_dev->id) {
+        result.errors.push_back(name + ": IOMMU " + hex(rec->domain_iommu_ser.iommu_phys) + " not its unit's record");
+        continue;
+      }
+      if (!in.claim_driver_page(rec->driver_phys)) {
+        result.errors.push_back(name + ": driver page " + hex(rec->driver_phys) + " not preserved");
+        continue;
+      }
+      result.devices.push_back({dev->id, domain->second, iommu->second});
+    }
+  }
+
+  // Finish: the core and the drivers release what they took over. A retrieve
+  // that failed releases everything KHO handed over, as KHO does with pages
+  // nobody claims; any page still preserved after this is a leak.
+  if (root == nullptr) {
+    for (kho_page& p : w.kho.pages)
+      if (p.preserved) kho_unpreserve_free(w, kptr<kho_page>(&p));
+  } else {
+    for (kho_page* p : in.core_pages) kho_unpreserve_free(w, kptr<kho_page>(p));
+    for (kho_page* p : in.claimed_driver_pages) kho_unpreserve_free(w, kptr<kho_page>(p));
+  }
+  flb->incoming = 0;
+  return result;
+}
+
+}  // namespace luv::impl

@@ -1,0 +1,111 @@
+#include "scenario.h"
+
+#include <string>
+
+namespace luv {
+
+namespace {
+struct call_info {
+  CallKind kind;
+  const char* name;
+  bool file, domain, device, contract, preserve;
+};
+constexpr call_info kCalls[CALL_KIND_COUNT] = {
+    {CallKind::luo_preserve_file, "luo_preserve_file", true, false, false, false, true},
+    {CallKind::luo_unpreserve_file, "luo_unpreserve_file", true, false, false, false, false},
+    {CallKind::iommu_domain_preserve, "iommu_domain_preserve", false, true, false, false, true},
+    {CallKind::iommu_domain_unpreserve, "iommu_domain_unpreserve", false, true, false, false, false},
+    {CallKind::iommu_preserve_device, "iommu_preserve_device", false, true, true, false, true},
+    {CallKind::iommu_unpreserve_device, "iommu_unpreserve_device", false, true, true, false, false},
+    {CallKind::iommufd_preserve, "iommufd_preserve", false, true, false, true, true},
+    {CallKind::iommufd_unpreserve, "iommufd_unpreserve", false, true, false, true, false},
+    {CallKind::vfio_preserve, "vfio_preserve", false, true, true, true, true},
+    {CallKind::vfio_unpreserve, "vfio_unpreserve", false, true, true, true, false},
+};
+const call_info& info(CallKind kind) { return kCalls[static_cast<int>(kind)]; }
+}  // namespace
+
+const char* caller_mode_name(CallerMode mode) {
+  return mode == CallerMode::contract ? "contract" : "adversarial";
+}
+
+const char* call_kind_name(CallKind kind) { return info(kind).name; }
+bool call_takes_file(CallKind kind) { return info(kind).file; }
+bool call_takes_domain(CallKind kind) { return info(kind).domain; }
+bool call_takes_device(CallKind kind) { return info(kind).device; }
+bool call_is_contract(CallKind kind) { return info(kind).contract; }
+bool call_is_preserve(CallKind kind) { return info(kind).preserve; }
+
+bool call_kind_parse(const std::string& name, CallKind& out) {
+  for (const call_info& c : kCalls) {
+    if (name == c.name) {
+      out = c.kind;
+      return true;
+    }
+  }
+  return false;
+}
+
+Topology default_topology(impl::u8 iommu1_ops, impl::u8 domain1_ops) {
+  Topology t;
+  t.objects_per_page = 2;
+  t.iommus = {IommuSpec{IOMMU_OPS_ALL}, IommuSpec{iommu1_ops}};
+  t.domains = {DomainSpec{DOMAIN_OPS_ALL}, DomainSpec{domain1_ops}};
+  t.devices = {DeviceSpec{0}, DeviceSpec{1}, DeviceSpec{1}};
+  return t;
+}
+
+int Scenario::calls_total() const {
+  int n = 0;
+  for (const auto& t : threads) n += static_cast<int>(t.size());
+  return n;
+}
+
+namespace {
+std::string out_of_range(const std::string& field, int value, const char* what, size_t count) {
+  return field + ": " + std::to_string(value) + " is not a " + what + " (topology has " + std::to_string(count) +
+         ")";
+}
+}  // namespace
+
+std::string validate(const Scenario& s) {
+  const Topology& t = s.topology;
+  if (t.objects_per_page < 1 || t.objects_per_page > impl::KHO_OBJS_PER_PAGE_MAX)
+    return "topology.objects_per_page: " + std::to_string(t.objects_per_page) + " is outside 1.." +
+           std::to_string(impl::KHO_OBJS_PER_PAGE_MAX);
+  if (t.iommus.empty()) return "topology.iommus: at least one IOMMU is needed";
+  for (size_t i = 0; i < t.iommus.size(); ++i)
+    if (t.iommus[i].ops > IOMMU_OPS_ALL) return "topology.iommus[" + std::to_string(i) + "].ops: unknown op bits";
+  for (size_t i = 0; i < t.domains.size(); ++i)
+    if (t.domains[i].ops > DOMAIN_OPS_ALL) return "topology.domains[" + std::to_string(i) + "].ops: unknown op bits";
+  for (size_t i = 0; i < t.devices.size(); ++i) {
+    int iommu = t.devices[i].iommu;
+    if (iommu < 0 || iommu >= static_cast<int>(t.iommus.size()))
+      return out_of_range("topology.devices[" + std::to_string(i) + "].iommu", iommu, "IOMMU", t.iommus.size());
+  }
+  for (size_t f = 0; f < s.faults.size(); ++f)
+    if (s.faults[f].nth < 1) return "faults[" + std::to_string(f) + "].nth: must be 1 or more";
+  if (s.threads.empty()) return "threads: at least one thread is needed";
+  for (size_t ti = 0; ti < s.threads.size(); ++ti) {
+    for (size_t ci = 0; ci < s.threads[ti].size(); ++ci) {
+      const Call& c = s.threads[ti][ci];
+      std::string at = "threads[" + std::to_string(ti) + "][" + std::to_string(ci) + "]";
+      if (s.mode == CallerMode::contract && !call_is_contract(c.kind))
+        return at + ".call: " + call_kind_name(c.kind) + " is not a contract-mode call (use iommufd_* or vfio_*)";
+      if (call_takes_file(c.kind) && (c.file < 0 || c.file >= t.files()))
+        return out_of_range(at + ".file", c.file, "file", static_cast<size_t>(t.files()));
+      if (call_takes_domain(c.kind) && (c.domain < 0 || c.domain >= static_cast<int>(t.domains.size())))
+        return out_of_range(at + ".domain", c.domain, "domain", t.domains.size());
+      if (call_takes_device(c.kind) && (c.device < 0 || c.device >= static_cast<int>(t.devices.size())))
+        return out_of_range(at + ".device", c.device, "device", t.devices.size());
+    }
+  }
+  for (size_t i = 0; i < s.schedule.size(); ++i) {
+    int th = s.schedule[i];
+    if (th < 0 || th >= static_cast<int>(s.threads.size()))
+      return out_of_range("schedule[" + std::to_string(i) + "]", th, "thread", s.threads.size());
+  }
+  return "";
+}
+
+}  // namespace luv

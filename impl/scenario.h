@@ -1,0 +1,123 @@
+// The Scenario: everything one run needs, nothing else. A plain value that
+// every engine produces and the Runner consumes; the counterexample file is
+// its JSON form.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "linux/fault-inject.h"
+#include "linux/kexec_handover.h"
+#include "linux/types.h"
+
+namespace luv {
+
+enum class CallerMode : impl::u8 { contract, adversarial };
+const char* caller_mode_name(CallerMode mode);
+
+// The entry points a caller can invoke in the outgoing kernel.
+enum class CallKind : impl::u8 {
+  // LUO, for any file (adversarial mode)
+  luo_preserve_file,
+  luo_unpreserve_file,
+  // the IOMMU core, called directly (adversarial mode)
+  iommu_domain_preserve,
+  iommu_domain_unpreserve,
+  iommu_preserve_device,
+  iommu_unpreserve_device,
+  // the file owners, in the orders they really call (both modes)
+  iommufd_preserve,    // LUO preserves the domain's iommufd file, which preserves the domain
+  iommufd_unpreserve,  // the domain, then the file
+  vfio_preserve,       // LUO preserves the device's VFIO cdev file, which preserves the device
+  vfio_unpreserve,     // the device, then the file
+};
+inline constexpr int CALL_KIND_COUNT = 10;
+const char* call_kind_name(CallKind kind);
+bool call_kind_parse(const std::string& name, CallKind& out);
+// Which arguments a call takes.
+bool call_takes_file(CallKind kind);
+bool call_takes_domain(CallKind kind);
+bool call_takes_device(CallKind kind);
+bool call_is_contract(CallKind kind);  // iommufd_* and vfio_*
+bool call_is_preserve(CallKind kind);
+
+struct Call {
+  CallKind kind = CallKind::iommufd_preserve;
+  int file = -1;
+  int domain = -1;
+  int device = -1;
+  bool operator==(const Call&) const = default;
+};
+
+// Driver op sets as bit masks.
+enum IommuOp : impl::u8 {
+  IOMMU_OP_PRESERVE = 1,
+  IOMMU_OP_UNPRESERVE = 2,
+  IOMMU_OP_PRESERVE_DEVICE = 4,
+  IOMMU_OP_UNPRESERVE_DEVICE = 8,
+  IOMMU_OPS_ALL = 15,
+};
+enum DomainOp : impl::u8 {
+  DOMAIN_OP_PRESERVE = 1,
+  DOMAIN_OP_UNPRESERVE = 2,
+  DOMAIN_OPS_ALL = 3,
+};
+
+struct IommuSpec {
+  impl::u8 ops = IOMMU_OPS_ALL;
+  bool operator==(const IommuSpec&) const = default;
+};
+struct DomainSpec {
+  impl::u8 ops = DOMAIN_OPS_ALL;
+  bool operator==(const DomainSpec&) const = default;
+};
+struct DeviceSpec {
+  int iommu = 0;
+  bool pci = true;
+  bool dma_owner = true;
+  bool operator==(const DeviceSpec&) const = default;
+};
+
+struct Topology {
+  int objects_per_page = 2;
+  std::vector<IommuSpec> iommus;
+  std::vector<DomainSpec> domains;
+  std::vector<DeviceSpec> devices;
+  bool operator==(const Topology&) const = default;
+
+  // Files: one iommufd file per domain, then one VFIO cdev file per device.
+  int files() const { return static_cast<int>(domains.size() + devices.size()); }
+  int iommufd_file(int domain) const { return domain; }
+  int vfio_file(int device) const { return static_cast<int>(domains.size()) + device; }
+};
+
+// SPEC.md's default bound: IOMMU 0 and domain 0 have every op; IOMMU 1 and
+// domain 1 take the op sets given.
+Topology default_topology(impl::u8 iommu1_ops = IOMMU_OPS_ALL, impl::u8 domain1_ops = DOMAIN_OPS_ALL);
+
+struct Fault {
+  impl::fault_site site = impl::fault_site::kho_array_page;
+  int nth = 1;    // which visit of the site fails, counting from 1
+  int err = 0;    // the negative errno injected; 0 means the site's usual one
+  bool operator==(const Fault&) const = default;
+};
+
+struct Scenario {
+  std::string variant = "reference";
+  CallerMode mode = CallerMode::contract;
+  Topology topology = default_topology();
+  std::vector<Fault> faults;
+  std::vector<std::vector<Call>> threads;
+  // Which thread runs each step; past its end, or when the named thread
+  // cannot run, the running thread goes on (else the lowest runnable one).
+  std::vector<int> schedule;
+  bool kexec = true;  // after the threads finish: kexec and the next kernel's restore
+  bool operator==(const Scenario&) const = default;
+
+  int calls_total() const;
+};
+
+// Empty when the Scenario can run; else one line naming the field at fault,
+// e.g. "threads[1][0].device: 7 is not a device (topology has 3)".
+std::string validate(const Scenario& s);
+
+}  // namespace luv

@@ -1,0 +1,106 @@
+// Stand-in for <linux/kexec_handover.h>: KHO pages with physical addresses.
+//
+// Every page the outgoing kernel preserves for the next one comes from this
+// arena. Addresses start at 0x1000 and are never reused, so address 0 is
+// never valid and a freed page stays poisoned: a later touch through a kptr
+// is caught as a use after free. kexec keeps exactly the pages still
+// preserved.
+#pragma once
+#include <array>
+#include <deque>
+
+#include "linux/fault-inject.h"
+#include "linux/kptr.h"
+#include "linux/types.h"
+
+namespace luv::impl {
+struct World;
+struct kho_page;
+
+inline constexpr unsigned long PAGE_SHIFT = 12;
+inline constexpr int KHO_OBJS_PER_PAGE_MAX = 8;  // the topology's bound on objects per page
+
+// What a KHO page holds; the IOMMU core's pages and the drivers' own.
+enum class kho_page_kind : u8 { ser_root, iommu_array, domain_array, device_array, driver_private };
+const char* kho_page_kind_name(kho_page_kind kind);
+
+// The header every serialized record starts with.
+struct iommu_obj_hdr_ser {
+  u32 ref_count;
+  bool deleted;
+};
+
+struct iommu_domain_iommu_ser {
+  phys_addr_t domain_phys;
+  phys_addr_t iommu_phys;
+};
+
+// One slot of a serialized array. The kernel has a struct per array; they
+// share the header, so luv keeps one slot type and the page says which
+// array it belongs to.
+struct iommu_obj_ser {
+  iommu_obj_hdr_ser hdr;
+  u64 token;                                 // HW record: IOMMU token; domain record: domain id
+  iommu_domain_iommu_ser domain_iommu_ser;   // device record only
+  u16 devid;                                 // device record only
+  u32 pci_domain_nr;                         // device record only
+  phys_addr_t driver_phys;                   // the driver's private page for this object, or 0
+
+  // Bookkeeping of the arena, not serialized state.
+  kho_page* page;
+  phys_addr_t phys;
+  bool kfreed() const;
+  const char* kname() const { return "serialized record"; }
+};
+using iommu_hw_ser = iommu_obj_ser;
+using iommu_domain_ser = iommu_obj_ser;
+using iommu_device_ser = iommu_obj_ser;
+
+struct iommu_array_hdr_ser {
+  phys_addr_t next;  // next page of this array, 0 at the end
+  u32 nr_objects;
+};
+
+// The root page: where each array starts.
+struct iommu_ser {
+  phys_addr_t iommu_array;
+  phys_addr_t domain_array;
+  phys_addr_t device_array;
+};
+
+struct kho_page {
+  phys_addr_t phys = 0;
+  kho_page_kind kind = kho_page_kind::driver_private;
+  bool preserved = false;
+  bool freed = false;
+  iommu_ser root{};                 // ser_root pages
+  iommu_array_hdr_ser hdr{};        // array pages
+  std::array<iommu_obj_ser, KHO_OBJS_PER_PAGE_MAX> objects{};
+
+  bool kfreed() const { return freed; }
+  const char* kname() const { return "KHO page"; }
+};
+
+inline bool iommu_obj_ser::kfreed() const { return page == nullptr || page->freed; }
+
+// Byte layout of an array page: a 64-byte header, then 64-byte slots.
+inline constexpr phys_addr_t KHO_SLOT_OFFSET = 64;
+inline constexpr phys_addr_t KHO_SLOT_SIZE = 64;
+
+// The arena: pages in a deque so that a page never moves once handed out.
+struct kho_arena {
+  std::deque<kho_page> pages;
+};
+
+// Allocates a zeroed page and marks it preserved. Fails (ERR_PTR(-ENOMEM))
+// when the fault plan says so at `site`.
+kptr<kho_page> kho_alloc_preserve(World& w, kho_page_kind kind, fault_site site);
+void kho_unpreserve_free(World& w, kptr<kho_page> page);
+
+phys_addr_t virt_to_phys(const kptr<iommu_obj_ser>& obj);
+inline phys_addr_t __pa(const kptr<iommu_obj_ser>& obj) { return virt_to_phys(obj); }
+// The page or record at a physical address, or null when there is none.
+kho_page* kho_page_at(World& w, phys_addr_t phys);
+kptr<iommu_obj_ser> phys_to_virt(World& w, phys_addr_t phys);
+
+}  // namespace luv::impl

@@ -1,0 +1,23 @@
+// Stand-ins for the few PCI and IOMMU-group helpers the patch calls.
+#pragma once
+#include "linux/types.h"
+
+namespace luv::impl {
+struct device;
+struct iommu_group {
+  bool dma_owner_claimed = true;
+};
+struct pci_bus {
+  u32 domain_nr = 0;
+};
+struct pci_dev {
+  u16 devfn_id = 0;
+  pci_bus* bus = nullptr;
+};
+
+bool dev_is_pci(const device* dev);
+pci_dev* to_pci_dev(device* dev);
+inline u16 pci_dev_id(const pci_dev* pdev) { return pdev->devfn_id; }
+inline u32 pci_domain_nr(const pci_bus* bus) { return bus->domain_nr; }
+inline bool iommu_group_dma_owner_claimed(const iommu_group* group) { return group->dma_owner_claimed; }
+}  // namespace luv::impl

@@ -1,0 +1,352 @@
+#include "object_graph.h"
+
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <boost/graph/depth_first_search.hpp>
+
+#include "world.h"
+
+namespace luv {
+
+using impl::kho_page;
+using impl::kho_page_kind;
+using impl::phys_addr_t;
+
+namespace {
+
+std::string hex(impl::u64 v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+RecordKind record_kind_of(kho_page_kind kind) {
+  switch (kind) {
+    case kho_page_kind::iommu_array: return RecordKind::hw;
+    case kho_page_kind::domain_array: return RecordKind::domain;
+    case kho_page_kind::device_array: return RecordKind::device;
+    default: return RecordKind::none;
+  }
+}
+
+const char* record_kind_name(RecordKind kind) {
+  switch (kind) {
+    case RecordKind::hw: return "HW record";
+    case RecordKind::domain: return "domain record";
+    case RecordKind::device: return "device record";
+    case RecordKind::none: break;
+  }
+  return "record";
+}
+
+struct builder {
+  const impl::World& w;
+  ObjectGraph g;
+  std::map<phys_addr_t, Vertex> by_phys;  // pages and records
+  Vertex nowhere = 0;
+
+  Vertex add(GraphVertex v) { return boost::add_vertex(std::move(v), g); }
+  void edge(Vertex from, Vertex to, EdgeKind kind) { boost::add_edge(from, to, GraphEdge{kind}, g); }
+
+  // Where a physical address leads: a page, a record, or nowhere.
+  Vertex target(phys_addr_t phys) {
+    auto it = by_phys.find(phys);
+    return it == by_phys.end() ? nowhere : it->second;
+  }
+
+  void pages() {
+    for (const kho_page& p : w.kho.pages) {
+      GraphVertex v;
+      v.kind = VertexKind::page;
+      v.phys = p.phys;
+      v.page_kind = p.kind;
+      v.freed = p.freed;
+      v.label = "page " + hex(p.phys) + " (" + impl::kho_page_kind_name(p.kind) + ")";
+      Vertex pv = add(v);
+      by_phys[p.phys] = pv;
+      RecordKind rk = record_kind_of(p.kind);
+      if (rk == RecordKind::none) continue;
+      for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
+        const impl::iommu_obj_ser& o = p.objects[i];
+        GraphVertex r;
+        r.kind = VertexKind::record;
+        r.record_kind = rk;
+        r.phys = o.phys;
+        r.freed = p.freed;
+        r.deleted = o.hdr.deleted;
+        r.ref_count = o.hdr.ref_count;
+        r.token = o.token;
+        r.label = std::string(record_kind_name(rk)) + " " + hex(o.phys);
+        Vertex rv = add(r);
+        by_phys[o.phys] = rv;
+        edge(pv, rv, EdgeKind::contains);
+      }
+    }
+  }
+
+  void page_links() {
+    for (const kho_page& p : w.kho.pages) {
+      Vertex pv = by_phys.at(p.phys);
+      if (p.kind == kho_page_kind::ser_root) {
+        for (phys_addr_t head : {p.root.iommu_array, p.root.domain_array, p.root.device_array})
+          if (head) edge(pv, target(head), EdgeKind::array_head);
+      }
+      if (p.hdr.next) edge(pv, target(p.hdr.next), EdgeKind::next_page);
+      if (record_kind_of(p.kind) == RecordKind::none) continue;
+      for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
+        const impl::iommu_obj_ser& o = p.objects[i];
+        Vertex rv = by_phys.at(o.phys);
+        if (record_kind_of(p.kind) == RecordKind::device) {
+          edge(rv, target(o.domain_iommu_ser.domain_phys), EdgeKind::domain_phys);
+          edge(rv, target(o.domain_iommu_ser.iommu_phys), EdgeKind::iommu_phys);
+        }
+        if (o.driver_phys) edge(rv, target(o.driver_phys), EdgeKind::driver_phys);
+      }
+    }
+  }
+
+  template <typename T>
+  void object_state(Vertex v, const impl::kptr<T>& state, EdgeKind kind) {
+    if (!state) return;
+    edge(v, target(state.get()->phys), kind);
+  }
+
+  void kernel_objects() {
+    for (const impl::iommu_flb_obj& obj : w.flb_cache.objects) {
+      GraphVertex v;
+      v.kind = VertexKind::flb;
+      v.freed = obj.freed;
+      v.label = "iommu_flb_obj";
+      Vertex fv = add(v);
+      if (obj.freed) continue;  // a freed object's fields mean nothing
+      for (const auto* p : {&obj.ser, &obj.curr_iommu_array, &obj.curr_domain_array, &obj.curr_device_array})
+        if (*p) edge(fv, target(p->get()->phys), EdgeKind::holds);
+    }
+    for (const impl::iommu_device& iommu : w.iommus) {
+      Vertex v = add(GraphVertex{VertexKind::iommu, "iommu" + std::to_string(iommu.id), 0,
+                                 kho_page_kind::driver_private, RecordKind::none, iommu.id});
+      object_state(v, iommu.outgoing_preserved_state, EdgeKind::preserved);
+      object_state(v, iommu.driver_page, EdgeKind::driver_page);
+    }
+    for (const impl::iommu_domain& domain : w.domains) {
+      Vertex v = add(GraphVertex{VertexKind::domain, "domain" + std::to_string(domain.id), 0,
+                                 kho_page_kind::driver_private, RecordKind::none, domain.id});
+      object_state(v, domain.preserved_state, EdgeKind::preserved);
+      object_state(v, domain.driver_page, EdgeKind::driver_page);
+    }
+    for (const impl::device& dev : w.devices) {
+      Vertex v = add(GraphVertex{VertexKind::device, "dev" + std::to_string(dev.id), 0,
+                                 kho_page_kind::driver_private, RecordKind::none, dev.id});
+      object_state(v, dev.iommu->device_ser, EdgeKind::preserved);
+      object_state(v, dev.driver_page, EdgeKind::driver_page);
+    }
+  }
+};
+
+}  // namespace
+
+const char* edge_kind_name(EdgeKind kind) {
+  switch (kind) {
+    case EdgeKind::holds: return "holds";
+    case EdgeKind::array_head: return "array";
+    case EdgeKind::next_page: return "next";
+    case EdgeKind::contains: return "contains";
+    case EdgeKind::domain_phys: return "domain_phys";
+    case EdgeKind::iommu_phys: return "iommu_phys";
+    case EdgeKind::driver_phys: return "driver_phys";
+    case EdgeKind::preserved: return "preserved";
+    case EdgeKind::driver_page: return "driver_page";
+  }
+  return "?";
+}
+
+ObjectGraph build_object_graph(const impl::World& w) {
+  builder b{w, {}, {}, 0};
+  b.nowhere = b.add(GraphVertex{VertexKind::nowhere, "nowhere (no page or record at that address)"});
+  b.pages();
+  b.page_links();
+  b.kernel_objects();
+  return std::move(b.g);
+}
+
+bool is_live_record(const GraphVertex& v) { return v.kind == VertexKind::record && !v.deleted && !v.freed; }
+
+namespace {
+
+bool is_live_page(const GraphVertex& v) { return v.kind == VertexKind::page && !v.freed; }
+
+// Page chains are followed from the live FLB object; a back edge is a cycle.
+struct cycle_finder : boost::default_dfs_visitor {
+  std::vector<std::string>* out;
+  void back_edge(ObjectGraph::edge_descriptor e, const ObjectGraph& g) const {
+    if (g[e].kind == EdgeKind::next_page)
+      out->push_back("page chain cycle: " + g[boost::source(e, g)].label + " -> " + g[boost::target(e, g)].label);
+  }
+};
+
+}  // namespace
+
+GraphFindings check_object_graph(const ObjectGraph& g) {
+  GraphFindings f;
+
+  // Per vertex: who points at it, by edge kind.
+  auto owners = [&](Vertex v, EdgeKind kind, bool live_sources_only) {
+    int n = 0;
+    for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) {
+      if (g[*e].kind != kind) continue;
+      const GraphVertex& s = g[boost::source(*e, g)];
+      if (live_sources_only && s.kind == VertexKind::record && !is_live_record(s)) continue;
+      ++n;
+    }
+    return n;
+  };
+
+  // refcount-balanced: a live HW record's ref_count is the number of live
+  // device records pointing at it; its IOMMU points at it exactly then.
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
+    const GraphVertex& r = g[*v];
+    if (!is_live_record(r) || r.record_kind != RecordKind::hw) continue;
+    int refs = owners(*v, EdgeKind::iommu_phys, true);
+    if (static_cast<int>(r.ref_count) != refs)
+      f.refcount.push_back(r.label + ": ref_count " + std::to_string(r.ref_count) + " but " + std::to_string(refs) +
+                           " live device record(s) point at it");
+    int held = owners(*v, EdgeKind::preserved, false);
+    if ((held > 0) != (refs > 0))
+      f.refcount.push_back(r.label + ": " + (held ? "still its IOMMU's outgoing_preserved_state with no device"
+                                                   : "has devices but is not its IOMMU's outgoing_preserved_state"));
+  }
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
+    const GraphVertex& k = g[*v];
+    if (k.kind != VertexKind::iommu) continue;
+    for (auto [e, eend] = boost::out_edges(*v, g); e != eend; ++e) {
+      if (g[*e].kind != EdgeKind::preserved) continue;
+      const GraphVertex& r = g[boost::target(*e, g)];
+      if (is_live_record(r) && owners(boost::target(*e, g), EdgeKind::iommu_phys, true) == 0)
+        f.refcount.push_back(k.label + ": outgoing_preserved_state set with no live device record on it");
+    }
+  }
+
+  // no-dangling: every pointer of a live record or a kernel object leads to
+  // a live record of the right kind.
+  auto expect_live = [&](const GraphVertex& from, ObjectGraph::edge_descriptor e, RecordKind want) {
+    const GraphVertex& to = g[boost::target(e, g)];
+    std::string what = from.label + " " + edge_kind_name(g[e].kind) + " -> " + to.label;
+    if (to.kind != VertexKind::record) {
+      f.dangling.push_back(what + ": not a record");
+    } else if (to.freed) {
+      f.dangling.push_back(what + ": its page is freed");
+    } else if (to.deleted) {
+      f.dangling.push_back(what + ": flagged deleted");
+    } else if (want != RecordKind::none && to.record_kind != want) {
+      f.dangling.push_back(what + ": wrong kind of record");
+    }
+  };
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
+    const GraphVertex& s = g[*v];
+    for (auto [e, eend] = boost::out_edges(*v, g); e != eend; ++e) {
+      EdgeKind k = g[*e].kind;
+      if (is_live_record(s) && k == EdgeKind::domain_phys) expect_live(s, *e, RecordKind::domain);
+      if (is_live_record(s) && k == EdgeKind::iommu_phys) expect_live(s, *e, RecordKind::hw);
+      if (k == EdgeKind::preserved) {
+        RecordKind want = s.kind == VertexKind::iommu    ? RecordKind::hw
+                          : s.kind == VertexKind::domain ? RecordKind::domain
+                                                         : RecordKind::device;
+        expect_live(s, *e, want);
+      }
+      if (k == EdgeKind::driver_page && !is_live_page(g[boost::target(*e, g)]))
+        f.dangling.push_back(s.label + " driver_page -> " + g[boost::target(*e, g)].label + ": not a preserved page");
+    }
+  }
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
+    if (g[*v].kind != VertexKind::flb || g[*v].freed) continue;
+    std::vector<boost::default_color_type> color(boost::num_vertices(g));
+    cycle_finder vis;
+    vis.out = &f.dangling;
+    boost::depth_first_visit(g, *v, vis, boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, g)));
+  }
+
+  // no-leak, at any quiescent point: every live record is its kernel
+  // object's state, every preserved driver page is some object's, and every
+  // preserved core page hangs off the live FLB object.
+  std::set<Vertex> reachable;
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
+    if (g[*v].kind != VertexKind::flb || g[*v].freed) continue;
+    std::vector<Vertex> stack{*v};
+    while (!stack.empty()) {
+      Vertex u = stack.back();
+      stack.pop_back();
+      for (auto [e, eend] = boost::out_edges(u, g); e != eend; ++e) {
+        EdgeKind k = g[*e].kind;
+        if (k != EdgeKind::holds && k != EdgeKind::array_head && k != EdgeKind::next_page) continue;
+        if (reachable.insert(boost::target(*e, g)).second) stack.push_back(boost::target(*e, g));
+      }
+    }
+  }
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
+    const GraphVertex& x = g[*v];
+    if (is_live_record(x) && owners(*v, EdgeKind::preserved, false) == 0)
+      f.orphans.push_back(x.label + " is live but no kernel object's preserved state");
+    if (is_live_page(x) && x.page_kind == kho_page_kind::driver_private && owners(*v, EdgeKind::driver_page, false) == 0)
+      f.orphans.push_back(x.label + " is preserved but no object's driver page");
+    if (is_live_page(x) && x.page_kind != kho_page_kind::driver_private && !reachable.count(*v))
+      f.orphans.push_back(x.label + " is preserved but not reachable from the FLB");
+  }
+
+  // no-leak, once everything is unpreserved: nothing at all is left.
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
+    const GraphVertex& x = g[*v];
+    if (is_live_record(x)) f.remaining.push_back(x.label + " still live");
+    else if (is_live_page(x)) f.remaining.push_back(x.label + " still preserved");
+    else if (x.kind == VertexKind::flb && !x.freed) f.remaining.push_back("iommu_flb_obj still allocated");
+    for (auto [e, eend] = boost::out_edges(*v, g); e != eend; ++e)
+      if ((g[*e].kind == EdgeKind::preserved || g[*e].kind == EdgeKind::driver_page) && x.kind != VertexKind::record)
+        f.remaining.push_back(x.label + " still has " + (g[*e].kind == EdgeKind::preserved ? "preserved state" : "a driver page"));
+  }
+  return f;
+}
+
+std::string object_graph_dot(const ObjectGraph& g, const std::string& title) {
+  GraphFindings f = check_object_graph(g);
+  (void)f;
+  std::ostringstream out;
+  out << "digraph luv {\n  label=\"" << title << "\";\n  labelloc=t;\n  node [fontname=\"monospace\" fontsize=10];\n"
+      << "  edge [fontname=\"monospace\" fontsize=9];\n";
+  auto in_count = [&](Vertex v, EdgeKind kind) {
+    int n = 0;
+    for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) n += g[*e].kind == kind;
+    return n;
+  };
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
+    const GraphVertex& x = g[*v];
+    bool used = boost::in_degree(*v, g) + boost::out_degree(*v, g) > 0;
+    if (x.kind == VertexKind::nowhere && !used) continue;
+    if (x.kind == VertexKind::page && x.freed && !used) continue;
+    std::string shape = x.kind == VertexKind::record ? "box" : x.kind == VertexKind::page ? "folder" : "ellipse";
+    std::string label = x.label;
+    std::string style = "solid", color = "black", fill = "white";
+    if (x.kind == VertexKind::record) label += "\\nref_count=" + std::to_string(x.ref_count);
+    if (x.deleted) { label += "\\n[deleted]"; style = "dashed"; color = "gray50"; }
+    if (x.freed) { label += "\\n[freed]"; style = "dotted"; color = "gray50"; }
+    bool orphan = (is_live_record(x) && in_count(*v, EdgeKind::preserved) == 0) ||
+                  (x.kind == VertexKind::page && !x.freed && x.page_kind == kho_page_kind::driver_private &&
+                   in_count(*v, EdgeKind::driver_page) == 0);
+    if (orphan) { label += "\\n[leaked]"; color = "red"; fill = "mistyrose"; style = "filled,bold"; }
+    if (x.kind == VertexKind::nowhere) { color = "red"; }
+    if (style == "solid") style = "filled";
+    out << "  v" << *v << " [shape=" << shape << " style=\"" << style << "\" color=" << color << " fillcolor=" << fill
+        << " label=\"" << label << "\"];\n";
+  }
+  for (auto [e, end] = boost::edges(g); e != end; ++e) {
+    const GraphVertex& to = g[boost::target(*e, g)];
+    bool dangling = (g[*e].kind != EdgeKind::contains) && (to.freed || to.deleted || to.kind == VertexKind::nowhere);
+    out << "  v" << boost::source(*e, g) << " -> v" << boost::target(*e, g) << " [label=\"" << edge_kind_name(g[*e].kind)
+        << "\"" << (dangling ? " color=red fontcolor=red penwidth=2" : "") << "];\n";
+  }
+  out << "}\n";
+  return out.str();
+}
+
+}  // namespace luv

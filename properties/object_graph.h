@@ -1,0 +1,76 @@
+// The object graph of one kernel state: kernel objects, the FLB object, KHO
+// pages and serialized records as typed vertices; pointers and physical
+// addresses as edges. The reference properties (refcount-balanced,
+// no-dangling, no-leak) are read off this graph, and `luv graph` draws it.
+#pragma once
+#include <string>
+#include <vector>
+
+#include <boost/graph/adjacency_list.hpp>
+
+#include "linux/kexec_handover.h"
+#include "linux/types.h"
+
+namespace luv::impl {
+struct World;
+}
+
+namespace luv {
+
+enum class VertexKind : unsigned char { flb, page, record, iommu, domain, device, nowhere };
+enum class RecordKind : unsigned char { hw, domain, device, none };
+
+struct GraphVertex {
+  VertexKind kind = VertexKind::nowhere;
+  std::string label;            // "iommu1", "page 0x3000 (device array)", "device record 0x3080"
+  impl::phys_addr_t phys = 0;   // pages and records
+  impl::kho_page_kind page_kind = impl::kho_page_kind::driver_private;
+  RecordKind record_kind = RecordKind::none;
+  int id = -1;                  // kernel objects: their index
+  bool freed = false;           // page or FLB object freed (a record: its page freed)
+  bool deleted = false;         // record flagged deleted
+  impl::u32 ref_count = 0;      // records
+  impl::u64 token = 0;          // HW and domain records
+};
+
+enum class EdgeKind : unsigned char {
+  holds,          // FLB object -> root page / current array page
+  array_head,     // root page -> first page of an array
+  next_page,      // array page -> next page
+  contains,       // array page -> record
+  domain_phys,    // device record -> domain record
+  iommu_phys,     // device record -> HW record
+  driver_phys,    // record -> the driver's private page
+  preserved,      // kernel object -> its record (outgoing_preserved_state, preserved_state, device_ser)
+  driver_page,    // kernel object -> its driver's private page
+};
+
+struct GraphEdge {
+  EdgeKind kind = EdgeKind::holds;
+};
+
+using ObjectGraph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, GraphVertex, GraphEdge>;
+using Vertex = ObjectGraph::vertex_descriptor;
+
+const char* edge_kind_name(EdgeKind kind);
+
+ObjectGraph build_object_graph(const impl::World& w);
+
+// A live record: in use, not flagged deleted, its page not freed.
+bool is_live_record(const GraphVertex& v);
+
+// Findings on a graph, one line each, in a fixed order (deterministic).
+struct GraphFindings {
+  std::vector<std::string> refcount;   // refcount-balanced
+  std::vector<std::string> dangling;   // no-dangling
+  std::vector<std::string> orphans;    // no-leak at any quiescent point: preserved but owned by nothing
+  std::vector<std::string> remaining;  // no-leak once everything is unpreserved: anything still there
+};
+GraphFindings check_object_graph(const ObjectGraph& g);
+
+// The graph in Graphviz's dot language, with deleted, leaked and dangling
+// vertices and edges marked.
+std::string object_graph_dot(const ObjectGraph& g, const std::string& title);
+
+}  // namespace luv

@@ -1,0 +1,530 @@
+#include "runner.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <set>
+#include <stdexcept>
+
+#include "callers.h"
+#include "linux/errno.h"
+#include "object_graph.h"
+#include "world.h"
+
+namespace luv {
+
+using impl::World;
+
+namespace {
+
+std::string hex(impl::u64 v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+PropertyId property_of(impl::oops_kind kind) {
+  switch (kind) {
+    case impl::oops_kind::use_after_free: return PropertyId::no_use_after_free;
+    case impl::oops_kind::lockdep:
+    case impl::oops_kind::deadlock: return PropertyId::lock_discipline;
+    default: return PropertyId::no_null_op;
+  }
+}
+
+// Rule 1's condition, from the topology: a preserve op without its twin.
+bool iommu_lacks_twin(impl::u8 ops) {
+  return ((ops & IOMMU_OP_PRESERVE) && !(ops & IOMMU_OP_UNPRESERVE)) ||
+         ((ops & IOMMU_OP_PRESERVE_DEVICE) && !(ops & IOMMU_OP_UNPRESERVE_DEVICE));
+}
+bool domain_lacks_twin(impl::u8 ops) { return (ops & DOMAIN_OP_PRESERVE) && !(ops & DOMAIN_OP_UNPRESERVE); }
+
+// Facts that make up the abstract state a failed call must leave unchanged:
+// files, the FLB, kernel objects' preserved state and driver pages, and live
+// records with their links. Array pages are not in it: a chained page is an
+// allocation detail, released with the FLB.
+std::vector<std::string> abstract_facts(const World& w) {
+  std::vector<std::string> facts;
+  for (size_t f = 0; f < w.file_preserved.size(); ++f)
+    if (w.file_preserved[f]) facts.push_back("file " + std::to_string(f) + " preserved");
+  facts.push_back("FLB count " + std::to_string(w.iommu_flb.count));
+  facts.push_back(std::string("FLB object ") + (w.iommu_flb.outgoing ? "allocated" : "none"));
+  auto state = [&](const std::string& who, const auto& ptr, const char* what) {
+    if (ptr) facts.push_back(who + " " + what + " " + hex(ptr.get()->phys));
+  };
+  for (const auto& i : w.iommus) {
+    state("iommu" + std::to_string(i.id), i.outgoing_preserved_state, "outgoing_preserved_state");
+    state("iommu" + std::to_string(i.id), i.driver_page, "driver page");
+  }
+  for (const auto& d : w.domains) {
+    state("domain" + std::to_string(d.id), d.preserved_state, "preserved_state");
+    state("domain" + std::to_string(d.id), d.driver_page, "driver page");
+  }
+  for (const auto& d : w.devices) {
+    state("dev" + std::to_string(d.id), d.iommu->device_ser, "device_ser");
+    state("dev" + std::to_string(d.id), d.driver_page, "driver page");
+  }
+  for (const impl::kho_page& p : w.kho.pages) {
+    if (p.freed) continue;
+    if (p.kind == impl::kho_page_kind::driver_private) facts.push_back("driver page " + hex(p.phys) + " preserved");
+    for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
+      const impl::iommu_obj_ser& o = p.objects[i];
+      if (o.hdr.deleted) continue;
+      facts.push_back(std::string(impl::kho_page_kind_name(p.kind)) + " record " + hex(o.phys) + " live, ref_count " +
+                      std::to_string(o.hdr.ref_count));
+    }
+  }
+  std::sort(facts.begin(), facts.end());
+  return facts;
+}
+
+std::string facts_diff(const std::vector<std::string>& before, const std::vector<std::string>& after) {
+  std::vector<std::string> gone, added;
+  std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(gone));
+  std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added));
+  std::string out;
+  for (const auto& g : gone) out += (out.empty() ? "" : "; ") + std::string("was: ") + g;
+  for (const auto& a : added) out += (out.empty() ? "" : "; ") + std::string("now: ") + a;
+  return out;
+}
+
+struct thread_run {
+  const std::vector<Call>* calls = nullptr;
+  size_t next = 0;  // the next call to start
+  std::optional<impl::task<int>> current;
+  int first_step = 0;
+  bool alone = true;  // no other thread has stepped since this call started
+  std::vector<std::string> facts_before;
+
+  bool in_call() const { return current.has_value(); }
+  bool finished() const { return !current && next >= calls->size(); }
+};
+
+class runner {
+ public:
+  runner(const Scenario& s, const RunOptions& o, const impl::variant_rules& rules)
+      : s_(s), o_(o), w_(std::make_unique<World>(s, rules)) {
+    threads_.resize(s.threads.size());
+    for (size_t t = 0; t < s.threads.size(); ++t) threads_[t].calls = &s.threads[t];
+    if (o.trace) w_->log = &log_;
+  }
+  ~runner() {
+    // Threads stopped mid-call are destroyed before the World they point into.
+    w_->unwinding = true;
+    threads_.clear();
+  }
+
+  RunResult go() {
+    header();
+    if (o_.observer) o_.observer->on_start(*w_);
+    while (!done_) step();
+    if (!result_.verdict.violation && s_.kexec) after_threads();
+    result_.steps = step_;
+    result_.fault_visits = w_->fault_visits;
+    result_.faults_fired = static_cast<int>(w_->faults_fired.size());
+    result_.warnings = static_cast<int>(w_->warnings.size());
+    if (result_.verdict.violation) {
+      const Violation& v = *result_.verdict.violation;
+      trace("VIOLATION " + std::string(property_name(v.property)) + " at step " + std::to_string(v.step) +
+            (v.thread >= 0 ? ", T" + std::to_string(v.thread) : "") +
+            (v.call >= 0 ? " call " + std::to_string(v.call) : "") + ": " + v.message);
+    } else {
+      trace("ok: no property violated");
+    }
+    result_.trace = std::move(trace_);
+    return std::move(result_);
+  }
+
+ private:
+  bool enabled(PropertyId p) const { return has(o_.properties, p); }
+
+  void trace(const std::string& line) {
+    if (o_.trace) trace_.push_back(line);
+  }
+  void trace_step(int t, const std::string& text) {
+    if (!o_.trace) return;
+    char prefix[32];
+    std::snprintf(prefix, sizeof prefix, "[%3d] T%d ", step_, t);
+    trace_.push_back(prefix + text);
+  }
+  void flush_log(int t) {
+    for (const std::string& line : log_) trace_step(t, "  " + line);
+    log_.clear();
+  }
+
+  void header() {
+    trace("luv: variant " + s_.variant + ", " + caller_mode_name(s_.mode) + " mode, " +
+          std::to_string(s_.threads.size()) + " thread(s), " + std::to_string(s_.calls_total()) + " call(s), " +
+          std::to_string(s_.faults.size()) + " fault(s) planned");
+  }
+
+  void fail(PropertyId p, int thread, int call, std::string message) {
+    if (result_.verdict.violation || !enabled(p)) return;
+    result_.verdict.violation = Violation{p, step_, thread, call, std::move(message), describe_world(*w_)};
+    done_ = true;
+  }
+
+  bool runnable(int t) const {
+    const thread_run& tr = threads_[t];
+    if (tr.finished()) return false;
+    if (!tr.in_call()) return true;
+    const impl::mutex* m = w_->threads[t].blocked_on;
+    return m == nullptr || m->owner < 0 || m->poisoned;
+  }
+
+  int choose(unsigned mask) const {
+    if (step_ < static_cast<int>(s_.schedule.size()) && (mask >> s_.schedule[step_] & 1u)) return s_.schedule[step_];
+    if (last_ >= 0 && (mask >> last_ & 1u)) return last_;
+    for (int t = 0; t < static_cast<int>(threads_.size()); ++t)
+      if (mask >> t & 1u) return t;
+    return -1;
+  }
+
+  void step() {
+    unsigned mask = 0;
+    bool all_finished = true;
+    for (int t = 0; t < static_cast<int>(threads_.size()); ++t) {
+      if (runnable(t)) mask |= 1u << t;
+      all_finished &= threads_[t].finished();
+    }
+    if (all_finished) {
+      done_ = true;
+      return;
+    }
+    if (mask == 0) {
+      std::string who;
+      for (int t = 0; t < static_cast<int>(threads_.size()); ++t)
+        if (threads_[t].in_call() && w_->threads[t].blocked_on)
+          who += " T" + std::to_string(t) + " waits for " + w_->threads[t].blocked_on->name + " held by T" +
+                 std::to_string(w_->threads[t].blocked_on->owner) + ";";
+      fail(PropertyId::lock_discipline, -1, -1, "deadlock:" + who);
+      done_ = true;
+      return;
+    }
+    if (step_ >= o_.steps_max) throw std::runtime_error("run exceeds " + std::to_string(o_.steps_max) + " steps");
+
+    int t = choose(mask);
+    last_ = t;
+    thread_run& tr = threads_[t];
+    w_->current = t;
+    for (int u = 0; u < static_cast<int>(threads_.size()); ++u)
+      if (u != t) threads_[u].alone = false;
+
+    if (!tr.in_call()) start_call(t);
+    std::coroutine_handle<> h = w_->threads[t].resume_at;
+    w_->threads[t].point = nullptr;
+    h.resume();
+    flush_log(t);
+
+    if (o_.record_steps) result_.steps_taken.push_back(StepRecord{t, mask, tr.current->done() ? nullptr : w_->threads[t].point});
+    if (tr.current->done()) {
+      end_call(t);
+    } else {
+      const impl::mutex* waits = w_->threads[t].blocked_on;
+      trace_step(t, std::string("  .. ") + w_->threads[t].point + (waits ? std::string("(") + waits->name + ")" : ""));
+      check_lockdep(t, static_cast<int>(tr.next));
+    }
+    ++step_;
+  }
+
+  void start_call(int t) {
+    thread_run& tr = threads_[t];
+    const Call& call = (*tr.calls)[tr.next];
+    tr.current.emplace(impl::invoke(*w_, call));
+    tr.first_step = step_;
+    tr.alone = true;
+    if (enabled(PropertyId::error_path_deleted)) tr.facts_before = abstract_facts(*w_);
+    w_->threads[t].resume_at = tr.current->start_handle();
+    w_->call_allocations[t].clear();
+    trace_step(t, describe_call(call));
+    if (o_.observer) o_.observer->on_call_start(*w_, t, call);
+  }
+
+  void check_lockdep(int t, int call) {
+    if (w_->lockdep_splats.empty()) return;
+    fail(PropertyId::lock_discipline, t, call, w_->lockdep_splats.front());
+    w_->lockdep_splats.clear();
+  }
+
+  void end_call(int t) {
+    thread_run& tr = threads_[t];
+    int index = static_cast<int>(tr.next);
+    const Call& call = (*tr.calls)[index];
+    int ret = 0;
+    try {
+      ret = tr.current->result();
+    } catch (const impl::Oops& oops) {
+      trace_step(t, "  BUG: " + oops.message);
+      fail(property_of(oops.kind), t, index, describe_call(call) + ": " + oops.message);
+      done_ = true;
+      return;
+    }
+    bool is_void = impl::call_returns_void(call.kind);
+    trace_step(t, describe_call(call) + (is_void ? " returns" : " = " + impl::errno_name(ret)));
+    check_lockdep(t, index);
+    if (w_->iommu_flb.lock.owner == t)
+      fail(PropertyId::lock_discipline, t, index, describe_call(call) + " returns holding " + w_->iommu_flb.lock.name);
+    for (const impl::iommu_flb_obj& obj : w_->flb_cache.objects)
+      if (!obj.freed && obj.lock.owner == t)
+        fail(PropertyId::lock_discipline, t, index, describe_call(call) + " returns holding " + obj.lock.name);
+
+    CallRecord record{t, index, call, ret, is_void, tr.first_step, step_};
+    if (ret < 0 && !is_void) check_error_path(tr, record);
+    check_missing_unpreserve(record);
+    track_intent(record);
+    if (o_.observer) {
+      if (auto msg = o_.observer->on_call_end(*w_, record)) fail(PropertyId::model_refinement, t, index, *msg);
+    }
+    result_.calls.push_back(record);
+    tr.current.reset();
+    tr.next++;
+    w_->call_allocations[t].clear();
+
+    bool quiescent = std::none_of(threads_.begin(), threads_.end(), [](const thread_run& r) { return r.in_call(); });
+    if (quiescent) check_quiescent(t, index);
+  }
+
+  // error-path-deleted
+  void check_error_path(const thread_run& tr, const CallRecord& r) {
+    if (!enabled(PropertyId::error_path_deleted)) return;
+    std::string what = describe_call(r.call) + " failed with " + impl::errno_name(r.ret);
+    for (impl::phys_addr_t phys : w_->call_allocations[r.thread]) {
+      impl::kho_page* page = impl::kho_page_at(*w_, phys);
+      const impl::iommu_obj_ser& rec = page->objects[(phys - page->phys - impl::KHO_SLOT_OFFSET) / impl::KHO_SLOT_SIZE];
+      if (!page->freed && !rec.hdr.deleted) {
+        fail(PropertyId::error_path_deleted, r.thread, r.index,
+             what + " but left the " + impl::kho_page_kind_name(page->kind) + " record " + hex(phys) +
+                 " it allocated live (not flagged deleted)");
+        return;
+      }
+    }
+    if (!tr.alone) return;  // another thread's steps may have changed the state meanwhile
+    std::string diff = facts_diff(tr.facts_before, abstract_facts(*w_));
+    if (!diff.empty()) fail(PropertyId::error_path_deleted, r.thread, r.index, what + " but changed the state: " + diff);
+  }
+
+  // missing-unpreserve-warns
+  void check_missing_unpreserve(const CallRecord& r) {
+    if (!enabled(PropertyId::missing_unpreserve_warns)) return;
+    const Call& c = r.call;
+    std::string who;
+    bool lacks = false, holds_state = false, pci = true;
+    if (call_takes_device(c.kind)) {
+      const impl::device& dev = w_->devices[c.device];
+      const impl::iommu_device& iommu = *dev.iommu->iommu_dev;
+      lacks = iommu_lacks_twin(s_.topology.iommus[iommu.id].ops);
+      holds_state = dev.iommu->device_ser || dev.driver_page;
+      pci = dev.is_pci;
+      who = "dev" + std::to_string(dev.id) + " behind iommu" + std::to_string(iommu.id);
+    } else if (call_takes_domain(c.kind)) {
+      const impl::iommu_domain& domain = w_->domains[c.domain];
+      lacks = domain_lacks_twin(s_.topology.domains[domain.id].ops);
+      holds_state = domain.preserved_state || domain.driver_page;
+      who = "domain" + std::to_string(domain.id);
+    }
+    if (!lacks) return;
+    bool warned = !w_->warnings.empty();
+    std::string how = warned ? "" : " and no warning";
+    std::string name = describe_call(c);
+    if (call_is_preserve(c.kind) && r.ret == 0)
+      fail(PropertyId::missing_unpreserve_warns, r.thread, r.index,
+           name + " preserved " + who + ", whose driver lacks an unpreserve op: the state can never be released" + how);
+    else if (call_is_preserve(c.kind) && r.ret == -EOPNOTSUPP && pci && !warned)
+      fail(PropertyId::missing_unpreserve_warns, r.thread, r.index,
+           name + " refused " + who + ", whose driver lacks an unpreserve op, without a warning");
+    else if (!call_is_preserve(c.kind) && holds_state)
+      fail(PropertyId::missing_unpreserve_warns, r.thread, r.index,
+           name + " returned but " + who + " (driver lacks an unpreserve op) still holds preserved state" + how);
+  }
+
+  // What the callers believe is preserved: successful preserves not yet unpreserved.
+  void track_intent(const CallRecord& r) {
+    const Call& c = r.call;
+    bool device = call_takes_device(c.kind);
+    bool domain_call = !device && call_takes_domain(c.kind);
+    if (!device && !domain_call) return;  // LUO file calls: w.file_preserved says
+    int id = device ? c.device : c.domain;
+    std::set<int>& set = device ? devices_outstanding_ : domains_outstanding_;
+    if (call_is_preserve(c.kind)) {
+      if (r.ret == 0) {
+        set.insert(id);
+        if (device) preserved_against_[id] = c.domain;
+      }
+    } else {
+      set.erase(id);
+    }
+  }
+
+  bool everything_unpreserved() const {
+    return devices_outstanding_.empty() && domains_outstanding_.empty() &&
+           std::none_of(w_->file_preserved.begin(), w_->file_preserved.end(), [](bool b) { return b; });
+  }
+
+  void check_quiescent(int t, int call) {
+    bool want_graph = enabled(PropertyId::refcount_balanced) || enabled(PropertyId::no_dangling) ||
+                      enabled(PropertyId::no_leak);
+    if (want_graph && !result_.verdict.violation) {
+      GraphFindings f = check_object_graph(build_object_graph(*w_));
+      if (!f.refcount.empty()) fail(PropertyId::refcount_balanced, t, call, f.refcount.front());
+      int preserved_files = static_cast<int>(std::count(w_->file_preserved.begin(), w_->file_preserved.end(), true));
+      if (w_->iommu_flb.count != preserved_files)
+        fail(PropertyId::refcount_balanced, t, call,
+             "FLB count " + std::to_string(w_->iommu_flb.count) + " but " + std::to_string(preserved_files) +
+                 " file(s) preserved");
+      if (!f.dangling.empty()) fail(PropertyId::no_dangling, t, call, f.dangling.front());
+      if (!f.orphans.empty()) fail(PropertyId::no_leak, t, call, f.orphans.front());
+      if (everything_unpreserved() && !f.remaining.empty())
+        fail(PropertyId::no_leak, t, call, "everything was unpreserved, but " + f.remaining.front());
+    }
+  }
+
+  // kexec, the next kernel's restore, and its checks.
+  void after_threads() {
+    if (o_.observer) {
+      if (auto msg = o_.observer->on_threads_done(*w_)) fail(PropertyId::model_refinement, -1, -1, *msg);
+    }
+    if (result_.verdict.violation) return;
+    std::vector<impl::restored_device> want_devices;
+    std::vector<int> want_domains, want_iommus;
+    for (const impl::device& d : w_->devices) {
+      if (!d.iommu->device_ser) continue;
+      auto against = preserved_against_.find(d.id);
+      want_devices.push_back({d.id, against == preserved_against_.end() ? -1 : against->second, d.iommu->iommu_dev->id});
+    }
+    for (const impl::iommu_domain& d : w_->domains)
+      if (d.preserved_state) want_domains.push_back(d.id);
+    for (const impl::iommu_device& i : w_->iommus)
+      if (i.outgoing_preserved_state) want_iommus.push_back(i.id);
+
+    impl::kexec(*w_);
+    result_.kexec_done = true;
+    trace("[" + std::to_string(step_) + "]    kexec");
+    impl::next_kernel_result r = impl::next_kernel_restore(*w_);
+    for (const std::string& line : log_) trace("[" + std::to_string(step_) + "]      " + line);
+    log_.clear();
+    trace("[" + std::to_string(step_) + "]    next kernel: " + describe_restore(r));
+
+    if (r.retrieve_err == 0) {
+      auto sorted = [](auto v) {
+        std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+          if constexpr (std::is_same_v<std::decay_t<decltype(a)>, impl::restored_device>)
+            return std::tie(a.device, a.domain, a.iommu) < std::tie(b.device, b.domain, b.iommu);
+          else
+            return a < b;
+        });
+        return v;
+      };
+      std::string why;
+      if (sorted(r.devices) != sorted(want_devices)) why = "devices differ";
+      else if (sorted(r.domains) != sorted(want_domains)) why = "domains differ";
+      else if (sorted(r.iommus) != sorted(want_iommus)) why = "IOMMUs differ";
+      if (!why.empty()) {
+        impl::next_kernel_result want;
+        want.devices = want_devices;
+        want.domains = want_domains;
+        want.iommus = want_iommus;
+        fail(PropertyId::restore_matches, -1, -1,
+             why + ": preserved at kexec " + describe_restore(want) + "; restored " + describe_restore(r));
+      }
+    }
+    for (const impl::kho_page& p : w_->kho.pages)
+      if (p.preserved)
+        fail(PropertyId::no_leak, -1, -1,
+             std::string("after the next kernel finished, page ") + hex(p.phys) + " (" +
+                 impl::kho_page_kind_name(p.kind) + ") is still preserved");
+    result_.restore = std::move(r);
+  }
+
+  static std::string describe_restore(const impl::next_kernel_result& r) {
+    if (r.retrieve_err) return "FLB retrieve failed with " + impl::errno_name(r.retrieve_err) + ", nothing restored";
+    std::string out = "{";
+    for (int i : r.iommus) out += " iommu" + std::to_string(i);
+    for (int d : r.domains) out += " domain" + std::to_string(d);
+    for (const auto& d : r.devices)
+      out += " dev" + std::to_string(d.device) + "(domain" + std::to_string(d.domain) + ",iommu" +
+             std::to_string(d.iommu) + ")";
+    out += " }";
+    for (const std::string& e : r.errors) out += "; refused " + e;
+    return out;
+  }
+
+  const Scenario& s_;
+  const RunOptions& o_;
+  std::unique_ptr<World> w_;
+  std::vector<thread_run> threads_;
+  std::vector<std::string> log_;
+  std::vector<std::string> trace_;
+  RunResult result_;
+  int step_ = 0;
+  int last_ = -1;
+  bool done_ = false;
+  std::set<int> devices_outstanding_, domains_outstanding_;
+  std::map<int, int> preserved_against_;
+};
+
+}  // namespace
+
+std::string describe_call(const Call& c) {
+  std::string out = call_kind_name(c.kind);
+  out += "(";
+  std::string sep;
+  if (call_takes_file(c.kind)) out += sep + "file" + std::to_string(c.file), sep = ", ";
+  if (call_takes_domain(c.kind) && call_takes_device(c.kind)) {
+    out += "domain" + std::to_string(c.domain) + ", dev" + std::to_string(c.device);
+  } else if (call_takes_domain(c.kind)) {
+    out += sep + "domain" + std::to_string(c.domain);
+  }
+  return out + ")";
+}
+
+std::string describe_world(const World& w) {
+  std::string out;
+  out += "FLB: count " + std::to_string(w.iommu_flb.count) + ", users " + std::to_string(w.iommu_flb.users) +
+         ", object " + (w.iommu_flb.outgoing ? "allocated" : "none") + "\n";
+  auto rec = [&](const impl::kptr<impl::iommu_obj_ser>& p) {
+    if (!p) return std::string("NULL");
+    const impl::iommu_obj_ser* o = p.get();
+    return hex(o->phys) + (o->kfreed() ? " [freed]" : o->hdr.deleted ? " [deleted]" : "") + " ref_count " +
+           std::to_string(o->hdr.ref_count);
+  };
+  auto page = [&](const impl::kptr<impl::kho_page>& p) {
+    return p ? hex(p.get()->phys) + (p.get()->freed ? " [freed]" : "") : std::string("none");
+  };
+  for (const auto& i : w.iommus)
+    out += "iommu" + std::to_string(i.id) + ": outgoing_preserved_state " + rec(i.outgoing_preserved_state) +
+           ", driver page " + page(i.driver_page) + "\n";
+  for (const auto& d : w.domains)
+    out += "domain" + std::to_string(d.id) + ": preserved_state " + rec(d.preserved_state) + ", driver page " +
+           page(d.driver_page) + "\n";
+  for (const auto& d : w.devices)
+    out += "dev" + std::to_string(d.id) + ": device_ser " + rec(d.iommu->device_ser) + ", driver page " +
+           page(d.driver_page) + "\n";
+  for (const impl::kho_page& p : w.kho.pages) {
+    out += "page " + hex(p.phys) + " " + impl::kho_page_kind_name(p.kind) + (p.freed ? " [freed]" : "");
+    if (p.hdr.next) out += " next " + hex(p.hdr.next);
+    for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
+      const impl::iommu_obj_ser& o = p.objects[i];
+      out += "\n  " + hex(o.phys) + (o.hdr.deleted ? " deleted" : " live") + " ref_count " +
+             std::to_string(o.hdr.ref_count);
+      if (p.kind == impl::kho_page_kind::device_array)
+        out += " devid " + std::to_string(o.devid) + " domain_phys " + hex(o.domain_iommu_ser.domain_phys) +
+               " iommu_phys " + hex(o.domain_iommu_ser.iommu_phys);
+      else
+        out += " token " + hex(o.token);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+RunResult run(const Scenario& s, const RunOptions& options) {
+  const impl::variant_rules* rules = impl::find_variant(s.variant);
+  if (rules == nullptr) throw std::invalid_argument("variant: unknown variant '" + s.variant + "'");
+  std::string invalid = validate(s);
+  if (!invalid.empty()) throw std::invalid_argument(invalid);
+  runner r(s, options, *rules);
+  return r.go();
+}
+
+}  // namespace luv

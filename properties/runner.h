@@ -1,0 +1,103 @@
+// The Runner: executes a Scenario on the implementation under the
+// deterministic scheduler, checks the properties after every step, and
+// returns a Verdict: ok, or the first violation.
+//
+// Every engine (RapidCheck, the explorer, Z3, replay) hands its Scenarios to
+// this one function, so a violation means the same thing whoever found it.
+#pragma once
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "next_kernel.h"
+#include "property.h"
+#include "scenario.h"
+
+namespace luv::impl {
+struct World;
+}
+
+namespace luv {
+
+struct Violation {
+  PropertyId property = PropertyId::no_leak;
+  int step = 0;     // the step after which it was seen (steps count from 0)
+  int thread = -1;  // the thread that ran that step; -1 after the threads (kexec, restore)
+  int call = -1;    // index of that thread's call, -1 when none
+  std::string message;
+  std::string snapshot;  // the kernel state at that point, as text
+};
+
+struct Verdict {
+  std::optional<Violation> violation;
+  bool ok() const { return !violation.has_value(); }
+};
+
+// One completed call, for the history (model-refinement, reports).
+struct CallRecord {
+  int thread = 0;
+  int index = 0;  // position in its thread
+  Call call;
+  int ret = 0;
+  bool returned_void = false;
+  int first_step = 0;
+  int last_step = 0;
+};
+
+// One step of the schedule, for the explorer.
+struct StepRecord {
+  int thread = 0;
+  unsigned runnable_mask = 0;  // threads that could have run this step
+  const char* stopped_at = nullptr;  // the point the thread stopped at, null when its call returned
+};
+
+// Hooks for checks that live above properties/ (the model's refinement check).
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void on_start(const impl::World& w) { (void)w; }
+  virtual void on_call_start(const impl::World& w, int thread, const Call& call) {
+    (void)w, (void)thread, (void)call;
+  }
+  // A message makes the run fail with model-refinement.
+  virtual std::optional<std::string> on_call_end(const impl::World& w, const CallRecord& record) {
+    (void)w, (void)record;
+    return std::nullopt;
+  }
+  virtual std::optional<std::string> on_threads_done(const impl::World& w) {
+    (void)w;
+    return std::nullopt;
+  }
+};
+
+struct RunOptions {
+  PropertySet properties = all_properties();
+  bool trace = false;               // fill RunResult::trace with a kernel-log style trace
+  bool record_steps = false;        // fill RunResult::steps
+  RunObserver* observer = nullptr;
+  int steps_max = 100000;           // a run longer than this is reported as a bug of the Scenario
+};
+
+struct RunResult {
+  Verdict verdict;
+  int steps = 0;
+  std::vector<CallRecord> calls;
+  std::vector<StepRecord> steps_taken;
+  std::vector<std::string> trace;
+  std::array<int, impl::FAULT_SITE_COUNT> fault_visits{};
+  int faults_fired = 0;
+  int warnings = 0;
+  bool kexec_done = false;
+  impl::next_kernel_result restore;
+};
+
+// The Scenario must be valid (validate(s) empty) and name a known variant;
+// run() throws std::invalid_argument otherwise.
+RunResult run(const Scenario& s, const RunOptions& options = {});
+
+// The kernel state as text: objects, FLB, pages and records.
+std::string describe_world(const impl::World& w);
+std::string describe_call(const Call& call);
+
+}  // namespace luv
