@@ -1,5 +1,7 @@
 #include "property.h"
 
+#include "outcome.h"
+
 namespace luv {
 
 namespace {
@@ -39,6 +41,17 @@ bool property_parse(const std::string& name, PropertyId& out) {
     }
   }
   return false;
+}
+
+const char* status_name(Status s) {
+  switch (s) {
+    case Status::holds: return "holds";
+    case Status::proved: return "proved";
+    case Status::violated: return "violated";
+    case Status::unknown: return "unknown";
+    case Status::not_checked: return "-";
+  }
+  return "?";
 }
 
 }  // namespace luv
