@@ -145,7 +145,10 @@ class runner {
   void trace_step(int t, const std::string& text) {
     if (!o_.trace) return;
     char prefix[32];
-    std::snprintf(prefix, sizeof prefix, "[%3d] T%d ", step_, t);
+    if (t < 0)
+      std::snprintf(prefix, sizeof prefix, "[%3d]    ", step_);  // after the threads: kexec, next kernel
+    else
+      std::snprintf(prefix, sizeof prefix, "[%3d] T%d ", step_, t);
     trace_.push_back(prefix + text);
   }
   void flush_log(int t) {
@@ -399,11 +402,11 @@ class runner {
 
     impl::kexec(*w_);
     result_.kexec_done = true;
-    trace("[" + std::to_string(step_) + "]    kexec");
+    trace_step(-1, "kexec");
     impl::next_kernel_result r = impl::next_kernel_restore(*w_);
-    for (const std::string& line : log_) trace("[" + std::to_string(step_) + "]      " + line);
+    for (const std::string& line : log_) trace_step(-1, "  " + line);
     log_.clear();
-    trace("[" + std::to_string(step_) + "]    next kernel: " + describe_restore(r));
+    trace_step(-1, "next kernel: " + describe_restore(r));
 
     if (r.retrieve_err == 0) {
       auto sorted = [](auto v) {
