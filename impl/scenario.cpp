@@ -62,8 +62,10 @@ int Scenario::calls_total() const {
 }
 
 namespace {
+const char* article(const char* noun) { return noun[0] == 'I' ? "an " : "a "; }
+
 std::string out_of_range(const std::string& field, int value, const char* what, size_t count) {
-  return field + ": " + std::to_string(value) + " is not a " + what + " (topology has " + std::to_string(count) +
+  return field + ": " + std::to_string(value) + " is not " + article(what) + what + " (topology has " + std::to_string(count) +
          ")";
 }
 }  // namespace

@@ -1,0 +1,157 @@
+// The command-line tool as a user meets it: `luv run` on good and bad files.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Outcome luv(const std::string& args) {
+  std::string cmd = std::string(LUV_BINARY) + " " + args + " 2>&1";
+  Outcome o;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return o;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
+  int status = pclose(p);
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return o;
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "luv_cli_test";
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / name).string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+const char* kTopology =
+    R"("topology":{"objects_per_page":2,"iommus":[{},{}],"domains":[{},{}],
+        "devices":[{"iommu":0},{"iommu":1},{"iommu":1}]})";
+
+std::string scenario(const std::string& variant, const std::string& threads, const std::string& schedule) {
+  return R"({"format":1,"variant":")" + variant + R"(","mode":"adversarial",)" + kTopology +
+         R"(,"threads":)" + threads + R"(,"schedule":)" + schedule + "}";
+}
+
+// T0 takes the FLB object without a reference; T1 unpreserves the last file
+// in the window between liveupdate_flb_get_outgoing() and the mutex_lock.
+const char* kRaceThreads =
+    R"([[{"call":"luo_preserve_file","file":0},{"call":"iommu_domain_preserve","domain":0}],
+        [{"call":"luo_unpreserve_file","file":0}]])";
+const char* kRaceSchedule = "[0,0,0,0,1,1,0,0,0]";
+
+TEST(LuvRun, two_thread_schedule_switches_at_named_points) {
+  Outcome o = luv("run " + write_file("race_v2.json", scenario("v2", kRaceThreads, kRaceSchedule)));
+  EXPECT_EQ(o.exit_code, 1) << o.out;
+  // T0 stops at the FLB object's lock; T1 runs there; T0 resumes into freed memory.
+  size_t t0_stops = o.out.find("T0   .. mutex_lock(flb_obj->lock)");
+  size_t t1_runs = o.out.find("T1 luo_unpreserve_file(file0) = 0");
+  size_t t0_oops = o.out.find("T0   BUG: mutex_lock on freed flb_obj->lock");
+  ASSERT_NE(t0_stops, std::string::npos) << o.out;
+  ASSERT_NE(t1_runs, std::string::npos) << o.out;
+  ASSERT_NE(t0_oops, std::string::npos) << o.out;
+  EXPECT_LT(t0_stops, t1_runs);
+  EXPECT_LT(t1_runs, t0_oops);
+  EXPECT_NE(o.out.find("VIOLATION no-use-after-free at step 6, T0 call 1"), std::string::npos) << o.out;
+}
+
+TEST(LuvRun, reference_survives_the_same_schedule) {
+  Outcome o = luv("run " + write_file("race_ref.json", scenario("reference", kRaceThreads, kRaceSchedule)));
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_NE(o.out.find("WARN_ON_ONCE in iommu_release_all"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("ok: no property violated"), std::string::npos) << o.out;
+}
+
+TEST(LuvRun, same_scenario_prints_byte_identical_output) {
+  std::string path = write_file("race_twice.json", scenario("v2", kRaceThreads, kRaceSchedule));
+  Outcome a = luv("run " + path);
+  Outcome b = luv("run " + path);
+  EXPECT_GT(lines(a.out), 10);
+  EXPECT_EQ(a.out, b.out);
+}
+
+TEST(LuvRun, reads_stdin) {
+  std::string path = write_file("stdin.json", scenario("reference", kRaceThreads, "[]"));
+  Outcome o = luv("run - < " + path);
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+}
+
+// Bad input: one line naming what was wrong, exit 2.
+struct BadCase {
+  const char* name;
+  std::string text;
+  const char* must_say;
+};
+
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+
+class LuvRunBadInput : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(LuvRunBadInput, one_line_error_naming_the_field_and_exit_2) {
+  const BadCase& c = GetParam();
+  Outcome o = luv("run " + write_file(std::string(c.name) + ".json", c.text));
+  EXPECT_EQ(o.exit_code, 2) << o.out;
+  EXPECT_EQ(lines(o.out), 1) << o.out;
+  EXPECT_NE(o.out.find(c.must_say), std::string::npos) << o.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, LuvRunBadInput,
+    ::testing::Values(
+        BadCase{"malformed", R"({"variant": "v2", "mode": )", "not valid JSON"},
+        BadCase{"unknown_variant", scenario("v3", "[[]]", "[]"), "variant: unknown variant 'v3'"},
+        BadCase{"unknown_op",
+                R"({"variant":"v2","mode":"contract","topology":{"iommus":[{"ops":["preserve","flush"]}],
+                   "domains":[{}],"devices":[{"iommu":0}]},"threads":[[]]})",
+                "topology.iommus[0].ops[1]: unknown op 'flush'"},
+        BadCase{"device_behind_missing_iommu",
+                R"({"variant":"v2","mode":"contract","topology":{"iommus":[{}],"domains":[{}],
+                   "devices":[{"iommu":0},{"iommu":3}]},"threads":[[]]})",
+                "topology.devices[1].iommu: 3 is not an IOMMU"},
+        BadCase{"schedule_names_missing_thread", scenario("v2", kRaceThreads, "[0,2]"),
+                "schedule[1]: 2 is not a thread"},
+        BadCase{"unknown_call", scenario("v2", R"([[{"call":"iommu_preserve_everything"}]])", "[]"),
+                "threads[0][0].call: unknown call 'iommu_preserve_everything'"},
+        BadCase{"missing_argument", scenario("v2", R"([[{"call":"iommu_domain_preserve"}]])", "[]"),
+                "threads[0][0].domain: missing"},
+        BadCase{"contract_mode_raw_call",
+                R"({"variant":"v2","mode":"contract",)" + std::string(kTopology) +
+                    R"(,"threads":[[{"call":"luo_preserve_file","file":0}]]})",
+                "threads[0][0].call: luo_preserve_file is not a contract-mode call"},
+        BadCase{"unknown_fault_site",
+                R"({"variant":"v2","mode":"contract",)" + std::string(kTopology) +
+                    R"(,"faults":[{"site":"cosmic_ray"}],"threads":[[]]})",
+                "faults[0].site: unknown fault site 'cosmic_ray'"},
+        BadCase{"not_an_object", "[1,2,3]", "expected a JSON object"}),
+    [](const ::testing::TestParamInfo<BadCase>& info) { return std::string(info.param.name); });
+
+TEST(LuvRun, missing_file_is_bad_input) {
+  Outcome o = luv("run /nonexistent/luv.json");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.out.find("/nonexistent/luv.json: cannot open"), std::string::npos) << o.out;
+}
+
+TEST(LuvCli, unknown_subcommand_is_bad_input) {
+  Outcome o = luv("frobnicate");
+  EXPECT_EQ(o.exit_code, 2) << o.out;
+}
+
+}  // namespace
