@@ -118,8 +118,13 @@ class runner {
   RunResult go() {
     header();
     if (o_.observer) o_.observer->on_start(*w_);
-    while (!done_) step();
-    if (!result_.verdict.violation && s_.kexec) after_threads();
+    while (!done_ && !(o_.steps_stop >= 0 && step_ >= o_.steps_stop)) step();
+    result_.stopped = !done_;
+    if (result_.stopped) {
+      if (o_.observer) o_.observer->on_stop(*w_);
+    } else if (!result_.verdict.violation && s_.kexec) {
+      after_threads();
+    }
     result_.steps = step_;
     result_.fault_visits = w_->fault_visits;
     result_.faults_fired = static_cast<int>(w_->faults_fired.size());

@@ -69,6 +69,8 @@ class RunObserver {
     (void)w;
     return std::nullopt;
   }
+  // The run stopped at RunOptions::steps_stop (explorers fingerprint here).
+  virtual void on_stop(const impl::World& w) { (void)w; }
 };
 
 struct RunOptions {
@@ -77,6 +79,9 @@ struct RunOptions {
   bool record_steps = false;        // fill RunResult::steps
   RunObserver* observer = nullptr;
   int steps_max = 100000;           // a run longer than this is reported as a bug of the Scenario
+  // Explorers: stop before this step (when >= 0), skip kexec and the end of
+  // the run, call observer->on_stop. A stateless explorer replays a prefix.
+  int steps_stop = -1;
 };
 
 struct RunResult {
@@ -89,6 +94,7 @@ struct RunResult {
   int faults_fired = 0;
   int warnings = 0;
   bool kexec_done = false;
+  bool stopped = false;  // ended at RunOptions::steps_stop
   impl::next_kernel_result restore;
 };
 
