@@ -57,7 +57,10 @@ struct incoming_state {
     int pages_seen = 0;
     for (phys_addr_t phys = head; phys != 0;) {
       kho_page* p = page(phys, kind);
-      if (p == nullptr || ++pages_seen > static_cast<int>(w.kho.pages.size())) {
+      // A page seen before closes a cycle: stop there, or its records would
+      // be restored (and the page freed) twice.
+      bool seen = std::find(core_pages.begin(), core_pages.end(), p) != core_pages.end();
+      if (p == nullptr || seen || ++pages_seen > static_cast<int>(w.kho.pages.size())) {
         result.errors.push_back(std::string(kho_page_kind_name(kind)) + ": broken page chain");
         break;
       }
