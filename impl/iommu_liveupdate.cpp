@@ -421,6 +421,8 @@ task<void> iommu_unpreserve_device(World& w, iommu_domain* domain, device* dev) 
   dev->iommu->device_ser = nullptr;
   if (w.rules.refuse_bad_order)
     domain->preserved_state->hdr.ref_count--;
+  if (w.rules.mut == mutant::drop_lock_early)  // luv mutant: lock-discipline must catch it
+    mutex_unlock(w, &flb_obj->lock);
   co_await iommu_unpreserve_locked(w, iommu->iommu_dev, flb_obj);
 }
 

@@ -1,5 +1,9 @@
 #include "variant.h"
 
+#include <deque>
+#include <iterator>
+#include <mutex>
+
 namespace luv::impl {
 
 const std::vector<variant_rules>& shipped_variants() {
@@ -16,10 +20,58 @@ const std::vector<variant_rules>& shipped_variants() {
   return table;
 }
 
+namespace {
+constexpr const char* kMutantNames[] = {
+    "none", "keep_error_record_live", "skip_refcount_get", "restore_deleted", "drop_lock_early",
+};
+static_assert(std::size(kMutantNames) == MUTANT_COUNT, "name every mutant");
+}  // namespace
+
+const char* mutant_name(mutant m) {
+  int i = static_cast<int>(m);
+  return i < MUTANT_COUNT ? kMutantNames[i] : "?";
+}
+
+bool mutant_parse(const std::string& name, mutant& out) {
+  for (int i = 0; i < MUTANT_COUNT; ++i) {
+    if (name == kMutantNames[i]) {
+      out = static_cast<mutant>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
 const variant_rules* find_variant(const std::string& name) {
   for (const variant_rules& v : shipped_variants())
     if (name == v.name) return &v;
-  return nullptr;
+
+  // "BASE+mutant:NAME": a row made on first use and kept, so the Scenario's
+  // variant string alone says what runs (replay, files, every engine).
+  static const std::string tag = "+mutant:";
+  size_t at = name.find(tag);
+  if (at == std::string::npos) return nullptr;
+  mutant m;
+  if (!mutant_parse(name.substr(at + tag.size()), m) || m == mutant::none) return nullptr;
+  std::string base = name.substr(0, at);
+  const variant_rules* shipped = nullptr;
+  for (const variant_rules& v : shipped_variants())
+    if (base == v.name) shipped = &v;
+  if (shipped == nullptr) return nullptr;
+
+  static std::mutex lock;
+  static std::deque<std::string> names;  // deques: rows and names never move
+  static std::deque<variant_rules> rows;
+  std::lock_guard<std::mutex> guard(lock);
+  for (const variant_rules& v : rows)
+    if (name == v.name) return &v;
+  names.push_back(name);
+  variant_rules row = *shipped;
+  row.name = names.back().c_str();
+  row.summary = "a shipped variant with one mutant applied (see the mutant enum)";
+  row.mut = m;
+  rows.push_back(row);
+  return &rows.back();
 }
 
 }  // namespace luv::impl

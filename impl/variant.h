@@ -17,7 +17,13 @@ enum class mutant : unsigned char {
   keep_error_record_live,  // iommu_preserve_locked: a failed op leaves its HW record live
   skip_refcount_get,       // iommu_preserve_locked: sharing a HW record without ref_count++
   restore_deleted,         // next kernel: restores records flagged deleted
+  drop_lock_early,         // iommu_unpreserve_device: unlocks flb_obj->lock before iommu_unpreserve_locked
 };
+// Every enumerator above, counting none; a new mutant bumps it and adds its
+// name in variant.cpp.
+inline constexpr int MUTANT_COUNT = 5;
+const char* mutant_name(mutant m);
+bool mutant_parse(const std::string& name, mutant& out);
 
 struct variant_rules {
   const char* name;
@@ -34,7 +40,9 @@ struct variant_rules {
 
 // The shipped variants: reference, v2, v2-warn.
 const std::vector<variant_rules>& shipped_variants();
-// A shipped variant by name, or null.
+// A shipped variant by name, or "BASE+mutant:NAME" (a shipped variant with
+// one mutant applied, e.g. "reference+mutant:skip_refcount_get"), or null.
+// The pointer stays valid for the program's life.
 const variant_rules* find_variant(const std::string& name);
 
 }  // namespace luv::impl

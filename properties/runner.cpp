@@ -427,6 +427,10 @@ class runner {
       if (sorted(r.devices) != sorted(want_devices)) why = "devices differ";
       else if (sorted(r.domains) != sorted(want_domains)) why = "domains differ";
       else if (sorted(r.iommus) != sorted(want_iommus)) why = "IOMMUs differ";
+      // A consistent hand-over restores whole; a record the next kernel must
+      // refuse (e.g. a deleted one it walked) is a mismatch even when the
+      // drivers' checks kept the restored set right.
+      else if (!r.errors.empty()) why = "the next kernel refused records it was handed";
       if (!why.empty()) {
         impl::next_kernel_result want;
         want.devices = want_devices;
