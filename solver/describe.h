@@ -1,0 +1,36 @@
+// The abstract state in plain values: read off a Z3 model or off an
+// implementation World, compared by the differential test, printed in
+// reports (counterexamples to induction) as text and as a dot graph.
+#pragma once
+#include <array>
+#include <string>
+#include <vector>
+
+#include <z3++.h>
+
+#include "encoding.h"
+
+namespace luv::impl {
+struct World;
+}
+
+namespace luv::solver {
+
+struct AbstractState {
+  std::vector<bool> file, set, page;
+  std::vector<int> rc, dev_dom;
+  std::array<int, 3> fill{};  // meaningful only while the FLB object exists
+  int count = 0;
+  bool flb = false, warned = false;
+  bool operator==(const AbstractState& o) const;
+  std::string describe(const Layout& l) const;
+  std::string dot(const Layout& l, const std::string& title) const;
+};
+
+AbstractState read_state(const z3::model& m, const Layout& l, const State& s);
+// The implementation's state, abstracted the same way (exact for clean states).
+AbstractState abstract_world(const impl::World& w);
+
+std::string describe_state(const z3::model& m, const Layout& l, const State& s);
+
+}  // namespace luv::solver

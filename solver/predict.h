@@ -1,0 +1,34 @@
+// The encoding as a judge of one Scenario: what it predicts each call
+// returns, the state after each call, and where it sees the first violation.
+// Replay puts this beside the implementation (Runner) and the model, so a
+// three-way disagreement names the judge that is wrong.
+//
+// Scope: sequential Scenarios (one thread, or an empty schedule so threads run
+// one after another) up to the end of the calls; kexec and the next kernel
+// are not encoded.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "describe.h"
+#include "scenario.h"
+
+namespace luv::solver {
+
+struct Prediction {
+  std::string unsupported;          // non-empty: outside the encoding's scope, and why
+  std::vector<Call> calls;          // in the order they run
+  std::vector<std::pair<int, int>> origin;  // (thread, index in thread) of each
+  std::vector<int> rets;            // per call run, up to and including the first violation
+  std::vector<AbstractState> states;  // after each call run
+  // The first violation the Runner would report (CHECKED order), if any.
+  int violation_call = -1;          // index into calls
+  std::optional<PropertyId> violation;
+  std::vector<PropertyId> violated;  // every property of the six violated at that call
+};
+
+// Throws std::invalid_argument on an invalid Scenario or unknown variant.
+Prediction predict(const Scenario& s);
+
+}  // namespace luv::solver

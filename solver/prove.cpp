@@ -1,0 +1,451 @@
+#include "prove.h"
+
+#include <chrono>
+#include <functional>
+#include <set>
+#include <stdexcept>
+
+#include "describe.h"
+#include "runner.h"
+
+namespace luv::solver {
+
+namespace {
+
+using z3::expr;
+using clock_type = std::chrono::steady_clock;
+
+double since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+std::array<expr, impl::FAULT_SITE_COUNT> zero_visits(z3::context& c) {
+  return {c.int_val(0), c.int_val(0), c.int_val(0), c.int_val(0), c.int_val(0),
+          c.int_val(0), c.int_val(0), c.int_val(0), c.int_val(0)};
+}
+
+// One symbolic transition: any call of the mode, every fault a free choice.
+struct SymStep {
+  expr sel;
+  std::vector<StepResult> results;  // per call
+  expr trans;                       // post equals the selected call's result
+  std::array<expr, CHECKED_COUNT> bad;
+  expr clean;
+  explicit SymStep(z3::context& c) : sel(c), trans(c), bad{c, c, c, c, c, c}, clean(c) {}
+};
+
+SymStep make_step(z3::context& c, const Layout& l, const impl::variant_rules& rules, const std::vector<Call>& calls,
+                  const State& pre, const State& post, const std::string& prefix) {
+  SymStep st(c);
+  st.sel = c.int_const((prefix + "sel").c_str());
+  FaultOracle oracle = free_faults(c, prefix);
+  expr trans = st.sel >= 0 && st.sel < static_cast<int>(calls.size());
+  for (int k = 0; k < CHECKED_COUNT; ++k) st.bad[k] = c.bool_val(false);
+  st.clean = c.bool_val(false);
+  std::vector<expr> post_vars = post.mutable_vars();
+  for (size_t ci = 0; ci < calls.size(); ++ci) {
+    StepResult r = step(l, rules, pre, calls[ci], oracle, zero_visits(c));
+    expr chosen = st.sel == static_cast<int>(ci);
+    std::vector<expr> got = r.post.mutable_vars();
+    expr eq = c.bool_val(true);
+    for (size_t k = 0; k < got.size(); ++k) eq = eq && post_vars[k] == got[k];
+    trans = trans && z3::implies(chosen, eq);
+    for (int k = 0; k < CHECKED_COUNT; ++k) st.bad[k] = st.bad[k] || (chosen && r.bad[k]);
+    st.clean = st.clean || (chosen && r.clean);
+    st.results.push_back(std::move(r));
+  }
+  // The driver ops never change.
+  for (size_t k = 0; k < pre.iommu_ops.size(); ++k) trans = trans && post.iommu_ops[k] == pre.iommu_ops[k];
+  for (size_t k = 0; k < pre.domain_ops.size(); ++k) trans = trans && post.domain_ops[k] == pre.domain_ops[k];
+  st.trans = trans;
+  return st;
+}
+
+// The path of a model as a sequential Scenario.
+Scenario path_scenario(const z3::model& m, const Layout& l, const std::string& variant, const State& s0,
+                       const std::vector<SymStep>& steps, int depth, const std::vector<Call>& calls) {
+  Scenario s;
+  s.variant = variant;
+  s.topology = l.topo;
+  s.kexec = false;  // call-level properties; kexec and restore are not encoded
+  for (int i = 0; i < l.I; ++i) {
+    impl::u8 ops = 0;
+    for (int bit = 0; bit < 4; ++bit)
+      if (m.eval(s0.iop(i, bit), true).is_true()) ops |= static_cast<impl::u8>(1 << bit);
+    s.topology.iommus[i].ops = ops;
+  }
+  for (int d = 0; d < l.D; ++d) {
+    impl::u8 ops = 0;
+    for (int bit = 0; bit < 2; ++bit)
+      if (m.eval(s0.dop(d, bit), true).is_true()) ops |= static_cast<impl::u8>(1 << bit);
+    s.topology.domains[d].ops = ops;
+  }
+  std::array<int, impl::FAULT_SITE_COUNT> visits{};
+  std::vector<Call> thread;
+  bool contract = true;
+  for (int j = 0; j < depth; ++j) {
+    int ci = m.eval(steps[j].sel, true).get_numeral_int();
+    thread.push_back(calls[ci]);
+    contract = contract && call_is_contract(calls[ci].kind);
+    for (const FaultVisit& v : steps[j].results[ci].visits) {
+      if (!m.eval(v.visited, true).is_true()) continue;
+      int n = ++visits[static_cast<int>(v.site)];
+      if (m.eval(v.fails, true).is_true()) s.faults.push_back(Fault{v.site, n, 0});
+    }
+  }
+  s.mode = contract ? CallerMode::contract : CallerMode::adversarial;
+  s.threads = {thread};
+  return s;
+}
+
+struct Lemmas {
+  std::vector<int> ids;
+  expr at(const Layout& l, const impl::variant_rules& r, const State& s) const {
+    expr e = s.count.ctx().bool_val(true);
+    for (int id : ids) e = e && lemmas()[id].holds(l, r, s);
+    return e;
+  }
+  std::vector<std::string> names() const {
+    std::vector<std::string> n;
+    for (int id : ids) n.push_back(lemmas()[id].name);
+    return n;
+  }
+};
+
+class prover {
+ public:
+  prover(const ProveOptions& o, const impl::variant_rules& rules)
+      : o_(o), r_(rules), l_(o.topology), calls_(all_calls(l_, o.mode)), s_(State::fresh(c_, l_, "S_")),
+        t_(State::fresh(c_, l_, "T_")), one_(make_step(c_, l_, r_, calls_, s_, t_, "x_")) {}
+
+  ProveResult go() {
+    auto t0 = clock_type::now();
+    ProveResult out;
+    for (int k = 0; k < CHECKED_COUNT; ++k) {
+      if (!has(o_.properties, CHECKED[k])) continue;
+      PropertyDetail d;
+      d.property = CHECKED[k];
+      details_.push_back(d);
+    }
+    bounded_search();
+    if (std::any_of(details_.begin(), details_.end(), [](const PropertyDetail& d) { return d.status == Status::unknown; })) {
+      auto th = clock_type::now();
+      houdini_set_ = houdini(all_lemma_ids());
+      houdini_seconds_ = since(th);
+      for (PropertyDetail& d : details_)
+        if (d.status == Status::unknown) induction(d);
+    }
+    out.details = details_;
+    out.inductive_lemmas = houdini_set_.names();
+    out.report.engine = "prove";
+    out.report.variant = o_.variant;
+    out.report.mode = caller_mode_name(o_.mode);
+    for (const PropertyDetail& d : details_) {
+      PropertyOutcome po;
+      po.property = d.property;
+      po.status = d.status;
+      po.counterexample = d.counterexample;
+      po.violation = d.violation;
+      if (d.status == Status::proved) {
+        po.how = d.method;
+        if (!d.lemmas.empty()) {
+          po.how += " with";
+          for (const std::string& n : d.lemmas) po.how += " " + n;
+        }
+      } else if (d.status == Status::violated) {
+        po.how = "bounded search, " + std::to_string(d.depth) + " call(s)";
+      } else {
+        po.how = d.why;
+      }
+      out.report.outcomes.push_back(po);
+    }
+    out.report.seconds = since(t0);
+    return out;
+  }
+
+ private:
+  void set_timeout(z3::solver& s) {
+    z3::params p(c_);
+    p.set("timeout", 600000u);
+    s.set(p);
+  }
+
+  // ---- bounded search --------------------------------------------------------------
+  void bounded_search() {
+    std::vector<State> states{State::fresh(c_, l_, "b0_")};
+    std::vector<SymStep> steps;
+    z3::solver s(c_);
+    set_timeout(s);
+    s.add(initial(l_, states[0], o_.ops));
+    for (int depth = 1; depth <= o_.depth; ++depth) {
+      auto t0 = clock_type::now();
+      states.push_back(State::fresh(c_, l_, "b" + std::to_string(depth) + "_"));
+      steps.push_back(make_step(c_, l_, r_, calls_, states[depth - 1], states[depth],
+                                "b" + std::to_string(depth - 1) + "x_"));
+      s.add(steps.back().trans);
+      for (PropertyDetail& d : details_) {
+        if (d.status != Status::unknown || !d.encoding_bug.empty()) continue;
+        int k = checked_index(d.property);
+        expr goal = steps.back().bad[k];
+        expr_vector_check(s, goal, depth, states, steps, d, t0);
+      }
+      s.add(steps.back().clean);
+    }
+  }
+
+  void expr_vector_check(z3::solver& s, const expr& goal, int depth, const std::vector<State>& states,
+                         const std::vector<SymStep>& steps, PropertyDetail& d, clock_type::time_point t0) {
+    s.push();
+    s.add(goal);
+    z3::check_result res = s.check();
+    if (res == z3::sat) {
+      z3::model m = s.get_model();
+      Scenario sc = path_scenario(m, l_, o_.variant, states[0], steps, depth, calls_);
+      confirm(d, sc, depth);
+      d.seconds += since(t0);
+    } else {
+      d.seconds += since(t0);
+      if (res == z3::unknown) d.why = "bounded search: solver gave up at depth " + std::to_string(depth);
+    }
+    s.pop();
+  }
+
+  void confirm(PropertyDetail& d, const Scenario& sc, int depth) {
+    RunOptions ro;
+    ro.properties = only(d.property);
+    RunResult rr = run(sc, ro);
+    const auto& v = rr.verdict.violation;
+    bool same = v && v->property == d.property && v->thread == 0 && v->call == depth - 1;
+    if (same) {
+      d.status = Status::violated;
+      d.method = "bounded search";
+      d.depth = depth;
+      d.counterexample = sc;
+      d.violation = *v;
+    } else {
+      // Never dropped: the encoding and the implementation disagree.
+      d.status = Status::unknown;
+      d.encoding_bug = "solver path of " + std::to_string(depth) + " call(s) not confirmed by the Runner (" +
+                       (v ? std::string(property_name(v->property)) + " at call " + std::to_string(v->call)
+                          : std::string("no violation")) +
+                       "): an encoding bug";
+      d.why = d.encoding_bug;
+      d.counterexample = sc;
+    }
+  }
+
+  // ---- induction ---------------------------------------------------------------------
+  std::vector<int> all_lemma_ids() const {
+    std::vector<int> ids;
+    for (int i = 0; i < static_cast<int>(lemmas().size()); ++i) ids.push_back(i);
+    return ids;
+  }
+
+  // The largest inductive subset of `start` that holds initially (Houdini).
+  Lemmas houdini(std::vector<int> ids) {
+    z3::solver init(c_);
+    set_timeout(init);
+    init.add(initial(l_, s_, o_.ops));
+    std::vector<int> kept;
+    for (int id : ids) {
+      init.push();
+      init.add(!lemmas()[id].holds(l_, r_, s_));
+      if (init.check() == z3::unsat) kept.push_back(id);
+      init.pop();
+    }
+    ids = kept;
+    for (;;) {
+      Lemmas cur{ids};
+      z3::solver s(c_);
+      set_timeout(s);
+      s.add(cur.at(l_, r_, s_));
+      s.add(one_.trans);
+      s.add(one_.clean);
+      s.add(!cur.at(l_, r_, t_));
+      if (s.check() != z3::sat) return cur;
+      z3::model m = s.get_model();
+      std::vector<int> next;
+      for (int id : ids)
+        if (m.eval(lemmas()[id].holds(l_, r_, t_), true).is_true()) next.push_back(id);
+      ids = next;
+    }
+  }
+
+  // unsat: under `lem`, no step violates property k.
+  z3::check_result step_violates(const Lemmas& lem, int k, z3::model* m = nullptr) {
+    z3::solver s(c_);
+    set_timeout(s);
+    s.add(lem.at(l_, r_, s_));
+    s.add(one_.trans);
+    s.add(one_.bad[k]);
+    z3::check_result res = s.check();
+    if (res == z3::sat && m) *m = s.get_model();
+    return res;
+  }
+
+  void induction(PropertyDetail& d) {
+    if (!d.encoding_bug.empty()) return;  // no proof on a wrong encoding
+    auto t0 = clock_type::now();
+    int k = checked_index(d.property);
+    // Plain 1-induction: the property alone, from any state.
+    z3::model m(c_);
+    if (step_violates(Lemmas{}, k, &m) == z3::unsat) {
+      d.status = Status::proved;
+      d.method = "k-induction k=1 (no strengthening)";
+      d.seconds += since(t0);
+      if (o_.spacer) spacer(d);
+      return;
+    }
+    d.cti = describe_cti(m) + reachability(m);
+    if (step_violates(houdini_set_, k) != z3::unsat) {
+      d.why = "no counterexample within " + std::to_string(o_.depth) +
+              " call(s), and the inductive lemmas do not prove it";
+      d.seconds += since(t0) + houdini_seconds_;
+      return;
+    }
+    Lemmas needed = houdini_set_;
+    if (o_.minimise) {
+      for (int id : houdini_set_.ids) {
+        std::vector<int> fewer;
+        for (int x : needed.ids)
+          if (x != id) fewer.push_back(x);
+        if (fewer.size() == needed.ids.size()) continue;
+        Lemmas h = houdini(fewer);
+        if (step_violates(h, k) == z3::unsat) needed = h;
+      }
+    }
+    d.status = Status::proved;
+    d.method = "k-induction k=1, strengthened";
+    d.lemmas = needed.names();
+    d.seconds += since(t0) + houdini_seconds_;
+    if (o_.spacer) spacer(d);
+  }
+
+  std::string describe_cti(const z3::model& m) {
+    int ci = m.eval(one_.sel, true).get_numeral_int();
+    std::string out = "counterexample to induction (the property alone is not inductive):\n  before: " +
+                      describe_state(m, l_, s_) + "\n  call:   " + describe_call(calls_[ci]) + " returning " +
+                      std::to_string(m.eval(one_.results[ci].ret, true).get_numeral_int()) + "\n  after:  " +
+                      describe_state(m, l_, t_) + "\n";
+    return out;
+  }
+
+  // Whether the CTI's state before is reachable, by bounded search from the initial state.
+  std::string reachability(const z3::model& cti) {
+    std::vector<expr> target;
+    for (const expr& v : s_.vars()) target.push_back(cti.eval(v, true));
+    std::vector<State> states{State::fresh(c_, l_, "r0_")};
+    z3::solver s(c_);
+    set_timeout(s);
+    s.add(initial(l_, states[0], o_.ops));
+    for (int depth = 0; depth <= o_.depth; ++depth) {
+      if (depth > 0) {
+        states.push_back(State::fresh(c_, l_, "r" + std::to_string(depth) + "_"));
+        SymStep st = make_step(c_, l_, r_, calls_, states[depth - 1], states[depth], "r" + std::to_string(depth) + "x_");
+        s.add(st.trans);
+        s.add(st.clean);
+      }
+      s.push();
+      std::vector<expr> vars = states[depth].vars();
+      for (size_t i = 0; i < vars.size(); ++i) s.add(vars[i] == target[i]);
+      z3::check_result res = s.check();
+      s.pop();
+      if (res == z3::sat)
+        return "  that state is reachable in " + std::to_string(depth) + " call(s)\n";
+    }
+    return "  that state is unreachable within " + std::to_string(o_.depth) + " call(s) of the initial state\n";
+  }
+
+  // ---- Spacer: Reach(S) as a constrained Horn clause system ---------------------------
+  void spacer(PropertyDetail& d);
+
+  const ProveOptions& o_;
+  const impl::variant_rules& r_;
+  Layout l_;
+  std::vector<Call> calls_;
+  z3::context c_;
+  State s_, t_;
+  SymStep one_;
+  std::vector<PropertyDetail> details_;
+  Lemmas houdini_set_;
+  double houdini_seconds_ = 0;
+};
+
+void collect_consts(const expr& e, std::set<unsigned>& seen, std::vector<expr>& out) {
+  if (!seen.insert(e.id()).second) return;
+  if (e.is_const() && e.decl().decl_kind() == Z3_OP_UNINTERPRETED) {
+    out.push_back(e);
+    return;
+  }
+  if (e.is_app())
+    for (unsigned i = 0; i < e.num_args(); ++i) collect_consts(e.arg(i), seen, out);
+}
+
+void prover::spacer(PropertyDetail& d) {
+  auto t0 = clock_type::now();
+  int k = checked_index(d.property);
+  z3::fixedpoint fp(c_);
+  z3::params p(c_);
+  p.set("engine", "spacer");
+  p.set("timeout", static_cast<unsigned>(o_.spacer_timeout_ms));
+  fp.set(p);
+  z3::sort_vector sorts(c_);
+  z3::expr_vector sv(c_), tv(c_);
+  for (const expr& v : s_.vars()) {
+    sorts.push_back(v.get_sort());
+    sv.push_back(v);
+  }
+  for (const expr& v : t_.vars()) tv.push_back(v);
+  z3::func_decl reach = c_.function("Reach", sorts, c_.bool_sort());
+  z3::func_decl err = c_.function("Err", 0, nullptr, c_.bool_sort());
+  fp.register_relation(reach);
+  fp.register_relation(err);
+
+  auto close = [&](const expr& body) {
+    std::set<unsigned> seen;
+    std::vector<expr> consts;
+    collect_consts(body, seen, consts);
+    z3::expr_vector vars(c_);
+    for (const expr& x : consts) vars.push_back(x);
+    return vars.empty() ? body : z3::forall(vars, body);
+  };
+  expr init_rule = close(z3::implies(initial(l_, s_, o_.ops), reach(sv)));
+  expr step_rule = close(z3::implies(reach(sv) && one_.trans && one_.clean, reach(tv)));
+  expr bad_rule = close(z3::implies(reach(sv) && one_.trans && one_.bad[k], err()));
+  fp.add_rule(init_rule, c_.str_symbol("init"));
+  fp.add_rule(step_rule, c_.str_symbol("step"));
+  fp.add_rule(bad_rule, c_.str_symbol("bad"));
+  expr query = err();
+  z3::check_result res = z3::unknown;
+  try {
+    res = fp.query(query);
+  } catch (const z3::exception& e) {
+    d.spacer = std::string("spacer: error ") + e.msg();
+    return;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " (%.2f s)", since(t0));
+  d.spacer = std::string("spacer: ") +
+             (res == z3::unsat ? "proved" : res == z3::sat ? "counterexample (disagrees with induction)" : "unknown") +
+             buf;
+}
+
+}  // namespace
+
+ProveResult prove(const ProveOptions& options) {
+  const impl::variant_rules* rules = impl::find_variant(options.variant);
+  if (rules == nullptr) throw std::invalid_argument("variant: unknown variant '" + options.variant + "'");
+  if (options.depth < 1 || options.depth > 20)
+    throw std::invalid_argument("depth: " + std::to_string(options.depth) + " is outside 1..20");
+  Scenario probe;
+  probe.topology = options.topology;
+  probe.threads = {{}};
+  std::string invalid = validate(probe);
+  if (!invalid.empty()) throw std::invalid_argument(invalid);
+  prover p(options, *rules);
+  return p.go();
+}
+
+EngineReport prove_variant(const ProveOptions& options) { return prove(options).report; }
+
+}  // namespace luv::solver

@@ -1,0 +1,63 @@
+// `luv prove`: bounded search for counterexamples, then unbounded proofs, for
+// the six call-level properties of one variant on one topology.
+//
+// Bounded search unrolls the transition system (solver/encoding.h) from the
+// initial state to depth 1..K and asks for a path whose last call violates a
+// property while every earlier call left a clean state. Each path becomes a
+// sequential Scenario that the Runner runs on the implementation; a path the
+// Runner does not confirm is reported as an encoding bug. A property with no
+// counterexample is then proved by induction: first plainly (k=1, whose
+// counterexample to induction is reported with its reachability), then
+// strengthened by the largest inductive subset of the candidate lemmas
+// (Houdini), minimised to the lemmas the proof needs; optionally by Spacer
+// (constrained Horn clauses through z3::fixedpoint) as well.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "encoding.h"
+#include "outcome.h"
+#include "scenario.h"
+
+namespace luv::solver {
+
+struct ProveOptions {
+  std::string variant = "reference";
+  Topology topology = default_topology();
+  OpsMode ops = OpsMode::spec;  // which driver op sets are symbolic
+  CallerMode mode = CallerMode::adversarial;  // adversarial calls include the contract ones
+  int depth = 5;                // bounded search: paths of 1..depth calls
+  bool minimise = true;         // shrink each proof's strengthening to what it needs
+  bool spacer = false;          // also prove with Spacer (CHC)
+  int spacer_timeout_ms = 60000;
+  PropertySet properties = PropertySet().set();  // subset of the six to look at
+};
+
+struct PropertyDetail {
+  PropertyId property = PropertyId::no_leak;
+  Status status = Status::unknown;
+  double seconds = 0;
+  std::string method;               // "k-induction k=1 (no strengthening)", "bounded search", ...
+  std::vector<std::string> lemmas;  // the strengthening the proof needed
+  int depth = 0;                    // violated: the counterexample's length in calls
+  std::string why;                  // unknown: why
+  std::string cti;                  // the plain induction's counterexample to induction, when it had one
+  std::string spacer;               // Spacer's verdict and time, when run
+  std::optional<Scenario> counterexample;
+  std::optional<Violation> violation;
+  std::string encoding_bug;         // a solver path the Runner did not confirm
+};
+
+struct ProveResult {
+  EngineReport report;
+  std::vector<PropertyDetail> details;  // one per property looked at, CHECKED order
+  std::vector<std::string> inductive_lemmas;  // the Houdini fixpoint for this variant
+};
+
+// Throws std::invalid_argument (one line naming the field) on bad options.
+ProveResult prove(const ProveOptions& options);
+// The entry point for `luv verify`.
+EngineReport prove_variant(const ProveOptions& options);
+
+}  // namespace luv::solver
