@@ -508,8 +508,7 @@ TEST_P(Device, last_file_teardown_with_live_records) {
   Kernel k(GetParam());
   k.preserve_file_and_domain(0);
   ASSERT_EQ(k.preserve_device(0, 0), 0);
-  ASSERT_EQ(k.preserve_device(0, 1), 0);
-  ASSERT_EQ(k.preserve_device(0, 2), 0);
+  ASSERT_EQ(k.preserve_device(0, 1), 0);  // dev2 and domain 1 stay unpreserved: skipped
 
   ASSERT_EQ(k.unpreserve_file(0), 0);
 
@@ -522,18 +521,30 @@ TEST_P(Device, last_file_teardown_with_live_records) {
     EXPECT_EQ(k.warned_in(0), "iommu_release_all");
     EXPECT_EQ(k.pages_preserved(), 0);
     for (int d = 0; d < 3; ++d) EXPECT_FALSE(k.dev(d).iommu->device_ser);
+    for (int d = 0; d < 2; ++d) EXPECT_TRUE(k.dev(d).driver_page.get() == nullptr);
     for (int i = 0; i < 2; ++i) EXPECT_FALSE(k.iommu(i).outgoing_preserved_state);
     EXPECT_FALSE(k.domain(0).preserved_state);
     for (const impl::kho_page& p : k.w().kho.pages)
       for (impl::u32 i = 0; i < p.hdr.nr_objects; ++i) EXPECT_TRUE(p.objects[i].hdr.deleted);
   } else {
     // v2: the arrays are freed under live kernel state; the drivers' pages
-    // (domain, 2 IOMMUs, 3 devices) stay preserved with nothing to free them.
+    // (domain, 2 IOMMUs, 2 devices) stay preserved with nothing to free them.
     EXPECT_EQ(k.warnings(), 0);
-    EXPECT_EQ(k.pages_preserved(kho_page_kind::driver_private), 6);
+    EXPECT_EQ(k.pages_preserved(kho_page_kind::driver_private), 5);
     EXPECT_TRUE(k.dev(0).iommu->device_ser);
     EXPECT_TRUE(k.dev(0).iommu->device_ser.get()->kfreed());
   }
+}
+
+TEST_P(Device, last_file_teardown_with_only_a_domain) {
+  Kernel k(GetParam());
+  k.preserve_file_and_domain(1);
+
+  ASSERT_EQ(k.unpreserve_file(0), 0);
+
+  EXPECT_EQ(k.warnings(), rules().flb_teardown_unpreserves ? 1 : 0);
+  EXPECT_EQ(k.pages_preserved(), rules().flb_teardown_unpreserves ? 0 : 1);
+  EXPECT_EQ(bool(k.domain(1).preserved_state), !rules().flb_teardown_unpreserves);
 }
 
 LUV_INSTANTIATE_VARIANTS(Device);
