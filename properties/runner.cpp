@@ -224,6 +224,7 @@ class runner {
     w_->threads[t].point = nullptr;
     h.resume();
     flush_log(t);
+    if (o_.observer) o_.observer->on_step(*w_, t);
 
     if (o_.record_steps) result_.steps_taken.push_back(StepRecord{t, mask, tr.current->done() ? nullptr : w_->threads[t].point});
     if (tr.current->done()) {

@@ -60,6 +60,9 @@ class RunObserver {
   virtual void on_call_start(const impl::World& w, int thread, const Call& call) {
     (void)w, (void)thread, (void)call;
   }
+  // After every step, with the thread that ran it (faults it injected and
+  // warnings it raised are in w); before on_call_end when the call returned.
+  virtual void on_step(const impl::World& w, int thread) { (void)w, (void)thread; }
   // A message makes the run fail with model-refinement.
   virtual std::optional<std::string> on_call_end(const impl::World& w, const CallRecord& record) {
     (void)w, (void)record;

@@ -1,0 +1,84 @@
+// `luv check`: the RapidCheck engine (properties/check.h) from the command line.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "check.h"
+#include "command.h"
+
+namespace luv::cli {
+
+LUV_COMMAND(check, "check", "Random Scenarios (RapidCheck) for one variant and caller mode, shrunk counterexamples") {
+  struct options {
+    std::string variant = "reference";
+    std::string mode = "contract";
+    int tests = 1000;
+    std::uint64_t seed = 1;
+    std::string save;
+    std::string json;
+  };
+  auto o = std::make_shared<options>();
+  cmd->add_option("--variant", o->variant, "reference, v2 or v2-warn")->capture_default_str();
+  cmd->add_option("--mode", o->mode, "contract or adversarial")->capture_default_str();
+  cmd->add_option("--tests", o->tests, "generated Scenarios to run")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "random seed; the same seed gives the same run")->capture_default_str();
+  cmd->add_option("--save", o->save, "write each shrunk counterexample into this directory");
+  cmd->add_option("--json", o->json, "write the report as JSON to this file");
+  return [o] {
+    CheckOptions c;
+    c.variant = o->variant;
+    c.tests = o->tests;
+    c.seed = o->seed;
+    if (o->mode == "contract") c.mode = CallerMode::contract;
+    else if (o->mode == "adversarial") c.mode = CallerMode::adversarial;
+    else throw BadInput{"--mode: unknown mode '" + o->mode + "' (expected contract or adversarial)"};
+    bool tty = isatty(fileno(stderr));
+    c.progress = [tty](const CheckProgress& p) {
+      if (!tty) return;
+      std::fprintf(stderr, "\r%d/%d scenarios, %d violated%s   ", p.tests_done, p.tests_total, p.violated,
+                   p.shrinking ? ", shrinking" : "");
+      std::fflush(stderr);
+    };
+    CheckResult r;
+    try {
+      r = check(c);
+    } catch (const std::invalid_argument& e) {
+      throw BadInput{e.what()};
+    }
+    if (tty) std::fprintf(stderr, "\r%60s\r", "");
+
+    std::printf("luv check: variant %s, %s mode, seed %llu: %d scenarios (%lld runs, %lld calls checked) in %.1f s\n",
+                c.variant.c_str(), o->mode.c_str(), static_cast<unsigned long long>(c.seed), r.tests, r.runs, r.calls,
+                r.report.seconds);
+    bool violated = false;
+    for (const PropertyOutcome& out : r.report.outcomes) {
+      std::string status = status_name(out.status);
+      if (out.status == Status::violated) {
+        violated = true;
+        status += " (" + scenario_size(*out.counterexample) + ")";
+      }
+      std::printf("  %-26s %s\n", property_name(out.property), status.c_str());
+    }
+    for (const CheckFinding& f : r.findings) {
+      std::printf("\n%s: %s\n", property_name(f.property), f.violation.message.c_str());
+      if (!o->save.empty()) {
+        try {
+          std::string path = save_counterexample(o->save, f);
+          std::printf("  replay: luv run %s\n", path.c_str());
+        } catch (const std::runtime_error& e) {
+          throw BadInput{e.what()};
+        }
+      }
+    }
+    if (!o->json.empty()) {
+      std::ofstream out(o->json, std::ios::binary | std::ios::trunc);
+      if (!out) throw BadInput{o->json + ": cannot write"};
+      out << report_json(r).dump(2) << "\n";
+    }
+    return violated ? EXIT_VIOLATION : EXIT_OK;
+  };
+}
+
+}  // namespace luv::cli

@@ -1,0 +1,192 @@
+// The abstract model of SPEC.md: what the `reference` lifecycle must do,
+// written from SPEC.md's rules, not from impl/.
+//
+// A model State is a plain value: which LUO files are preserved, which
+// domains are preserved, which domain each device is preserved against, and
+// which WARN_ON_ONCE sites have fired. Everything else SPEC.md talks about
+// (the FLB and its file count, IOMMU HW records and their ref_count,
+// driver-private pages, live records) follows from those and is computed by
+// project() into an Abstract value, the thing compared with the
+// implementation's abstraction (abstraction.h).
+//
+// The unit of the model is the atomic operation (Op): one LUO file call or
+// one IOMMU-core entry point, each of which the reference performs under one
+// lock. The callers of scenario.h (iommufd_*, vfio_*) are short programs of
+// such operations (call_program), because iommufd and VFIO really make two
+// or three separate calls; linearizability is judged at that grain.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenario.h"
+
+namespace luv::model {
+
+// Bounds of the fixed-size state (the generators stay well inside them).
+inline constexpr int IOMMUS_MAX = 16;
+inline constexpr int DOMAINS_MAX = 16;
+inline constexpr int DEVICES_MAX = 16;
+inline constexpr int FILES_MAX = 32;
+// Empty when the model can represent the topology, else why not.
+std::string model_supports(const Topology& t);
+
+// The WARN_ON_ONCE sites the reference has (rule 1 and rule 3 refusals, the
+// review's warning, and rule 5's teardown of state nobody unpreserved).
+enum class WarnSite : std::uint8_t {
+  domain_lacks_unpreserve,   // iommu_domain_preserve, rule 1
+  iommu_lacks_unpreserve,    // iommu_preserve_device, rule 1
+  domain_not_preserved,      // iommu_domain_unpreserve, rule 3
+  domain_in_use,             // iommu_domain_unpreserve, rule 3: devices still preserved against it
+  unpreserve_ops_missing,    // iommu_unpreserve_device, the review's WARN_ON_ONCE
+  device_not_preserved,      // iommu_unpreserve_device, rule 3
+  device_other_domain,       // iommu_unpreserve_device, rule 3: preserved against another domain
+  teardown_live,             // the FLB's last file went while state was preserved (rule 5)
+};
+inline constexpr int WARN_SITE_COUNT = 8;
+
+// The kernel function each warning is reported from; what the abstraction
+// can see of a warning in the implementation.
+enum class WarnFunction : std::uint8_t {
+  iommu_domain_preserve,
+  iommu_preserve_device,
+  iommu_domain_unpreserve,
+  iommu_unpreserve_device,
+  iommu_release_all,
+  other,
+};
+inline constexpr int WARN_FUNCTION_COUNT = 6;
+WarnFunction warn_function_of(WarnSite site);
+const char* warn_function_name(WarnFunction f);
+WarnFunction warn_function_parse(const std::string& name);  // `other` when unknown
+
+struct State {
+  std::uint32_t files = 0;    // bit f: LUO file f preserved
+  std::uint16_t domains = 0;  // bit d: domain d preserved
+  std::array<std::int8_t, DEVICES_MAX> device_domain{};  // domain the device is preserved against, -1 none
+  std::uint16_t warned = 0;   // bit s: WarnSite s has fired (WARN_ON_ONCE: once per boot)
+
+  State() { device_domain.fill(-1); }
+  bool operator==(const State&) const = default;
+  bool flb() const { return files != 0; }  // the FLB exists while a file depending on it is preserved
+  bool domain_preserved(int d) const { return (domains >> d) & 1u; }
+  bool file_preserved(int f) const { return (files >> f) & 1u; }
+  std::size_t hash() const;
+};
+
+// The observable abstract state: what SPEC.md's properties talk about. The
+// implementation's abstraction produces the same type; refinement demands
+// equality. Special values name what only a broken implementation reaches.
+inline constexpr std::int8_t ABSENT = -1;     // no state / not preserved
+inline constexpr std::int8_t DANGLING = -2;   // points at a deleted or freed record
+inline constexpr std::int8_t BAD_LINK = -3;   // device record names the wrong domain/HW record
+struct Abstract {
+  int iommus = 0, domains = 0, devices = 0, files = 0;  // sizes, from the topology
+  std::uint32_t files_preserved = 0;
+  int flb_count = 0;        // LUO's count of preserved files depending on the FLB
+  bool flb_object = false;  // the FLB object is allocated
+  bool core_pages = false;  // any preserved KHO page of the core (root, arrays)
+  std::array<std::int8_t, IOMMUS_MAX> iommu_ref{};   // HW record ref_count, ABSENT or DANGLING
+  std::array<std::int8_t, DOMAINS_MAX> domain{};     // 1 preserved, ABSENT, DANGLING
+  std::array<std::int8_t, DEVICES_MAX> device{};     // domain index, ABSENT, DANGLING, BAD_LINK
+  std::array<bool, IOMMUS_MAX> iommu_page{};         // driver-private pages held
+  std::array<bool, DOMAINS_MAX> domain_page{};
+  std::array<bool, DEVICES_MAX> device_page{};
+  int live_hw = 0, live_domain = 0, live_device = 0;  // live (not deleted) records
+  int driver_pages = 0;                               // preserved driver-private KHO pages
+  std::array<int, WARN_FUNCTION_COUNT> warnings{};    // warnings, by reporting function
+
+  Abstract() {
+    iommu_ref.fill(ABSENT);
+    domain.fill(ABSENT);
+    device.fill(ABSENT);
+  }
+  bool operator==(const Abstract&) const = default;
+};
+
+// "field: model X, implementation Y; ..." for every field that differs.
+std::string abstract_diff(const Abstract& model, const Abstract& impl);
+std::string describe(const Abstract& a);
+
+// The model's view of a topology: sizes and op sets, read once.
+class Model {
+ public:
+  explicit Model(const Topology& t);
+  const Topology& topology() const { return t_; }
+  State initial() const { return State(); }
+  Abstract project(const State& s) const;
+
+ private:
+  Topology t_;
+};
+
+// ---- operations ------------------------------------------------------------------
+
+enum class OpKind : std::uint8_t {
+  file_check,          // a caller reads whether its file is preserved (no lock, no change)
+  file_preserve,       // LUO preserves a file (the first one creates the FLB)
+  file_unpreserve,     // LUO unpreserves a file (the last one tears the FLB down)
+  domain_preserve,     // iommu_domain_preserve
+  domain_unpreserve,   // iommu_domain_unpreserve
+  device_preserve,     // iommu_preserve_device
+  device_unpreserve,   // iommu_unpreserve_device
+};
+struct Op {
+  OpKind kind = OpKind::file_check;
+  int file = -1, domain = -1, device = -1;
+};
+std::string describe(const Op& op);
+
+// A fault the plan injected during a call: where and with what errno.
+struct FaultHit {
+  impl::fault_site site = impl::fault_site::kho_array_page;
+  int err = 0;
+};
+
+struct OpOutcome {
+  int ret = 0;
+  State next;
+  bool fault_used = false;  // the pending fault fired inside this op
+};
+
+// Every outcome the reference may produce for `op` from `s`. `fault` is the
+// fault still pending for the running call, if any: when this op reaches the
+// fault's site, the fault fires here (the op fails with its errno and leaves
+// the abstract state as it was, rule 5). Outcomes are appended to `out`.
+void apply(const Model& m, const State& s, const Op& op, const FaultHit* fault, std::vector<OpOutcome>& out);
+
+// ---- callers: a Call is a short program of operations ----------------------
+
+struct Progress {
+  std::uint8_t pc = 0;
+  std::int16_t saved = 0;  // an errno kept for the return after an undo
+  bool operator==(const Progress&) const = default;
+};
+// The next operation of `call` at `p`, or nullopt when the call has returned.
+std::optional<Op> call_next_op(const Topology& t, const Call& call, const Progress& p);
+// Moves `p` past an operation that returned `ret`. True when the call has
+// returned; then *call_ret is its return value (0 for void calls).
+bool call_advance(const Call& call, Progress& p, int ret, int* call_ret);
+
+// A whole call run alone from `s`: every (return value, next state) the
+// model allows. `fault` must fire inside the call when given; outcomes in
+// which it cannot are dropped.
+struct CallOutcome {
+  int ret = 0;
+  State next;
+};
+std::vector<CallOutcome> run_call(const Model& m, const State& s, const Call& call, const FaultHit* fault);
+
+// The next kernel's restore of a state preserved at kexec: each preserved
+// device with its domain and IOMMU, each preserved domain, each preserved
+// IOMMU (ids, sorted). Empty when `retrieve_fails`.
+struct Restore {
+  std::vector<int> iommus, domains;
+  std::vector<std::array<int, 3>> devices;  // device, domain, iommu
+  bool operator==(const Restore&) const = default;
+};
+Restore restore(const Model& m, const State& s, bool retrieve_fails);
+
+}  // namespace luv::model

@@ -1,0 +1,271 @@
+#include "check.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "refinement.h"
+#include "scenario_json.h"
+#include "variant.h"
+
+namespace luv {
+
+RunResult run_checked(const Scenario& s, RunOptions options) {
+  RefinementObserver observer;
+  if (options.observer == nullptr && has(options.properties, PropertyId::model_refinement)) options.observer = &observer;
+  return run(s, options);
+}
+
+std::string scenario_size(const Scenario& s) {
+  auto plural = [](size_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
+  return plural(static_cast<size_t>(s.calls_total()), "call") + ", " + plural(s.threads.size(), "thread") + ", " +
+         plural(s.faults.size(), "fault") + ", schedule " + std::to_string(s.schedule.size());
+}
+
+namespace {
+
+struct judged {
+  std::optional<Violation> violation;
+  int calls = 0;
+};
+
+class engine {
+ public:
+  explicit engine(const CheckOptions& o) : o_(o) {
+    go_.variant = o.variant;
+    go_.mode = o.mode;
+    gen_.emplace(scenario_gen(go_));
+  }
+
+  CheckResult go() {
+    auto t0 = std::chrono::steady_clock::now();
+    PropertySet remaining = o_.properties;
+    rc::Random random(o_.seed);
+    for (int i = 0; i < o_.tests && remaining.any();) {
+      rc::Shrinkable<Scenario> s = (*gen_)(random.split(), rc::kNominalSize);
+      judged j = judge(s.value(), remaining);
+      result_.tests = i + 1;
+      if (!j.violation) {
+        ++i;
+        if (o_.progress && (i % 50 == 0 || i == o_.tests)) report_progress(i, false);
+        continue;
+      }
+      // Shrink, record, drop the property, and look at the same Scenario again.
+      CheckFinding f = shrink(s, *j.violation, remaining);
+      f.test = i;
+      remaining.reset(static_cast<size_t>(f.property));
+      result_.findings.push_back(std::move(f));
+      random = rc::Random(o_.seed);  // regenerate Scenario i from the same stream
+      for (int k = 0; k < i; ++k) random.split();
+    }
+    result_.report.engine = "check";
+    result_.report.variant = o_.variant;
+    result_.report.mode = caller_mode_name(o_.mode);
+    for (int p = 0; p < PROPERTY_COUNT; ++p) {
+      PropertyId id = static_cast<PropertyId>(p);
+      if (!has(o_.properties, id)) continue;
+      PropertyOutcome out;
+      out.property = id;
+      auto found = std::find_if(result_.findings.begin(), result_.findings.end(),
+                                [&](const CheckFinding& f) { return f.property == id; });
+      if (found != result_.findings.end()) {
+        out.status = Status::violated;
+        out.how = "shrunk to " + scenario_size(found->counterexample) + " (scenario " + std::to_string(found->test) +
+                  " of seed " + std::to_string(o_.seed) + ")";
+        out.counterexample = found->counterexample;
+        out.violation = found->violation;
+      } else {
+        out.status = Status::holds;
+        out.how = std::to_string(result_.tests) + " random scenarios, seed " + std::to_string(o_.seed);
+      }
+      result_.report.outcomes.push_back(std::move(out));
+    }
+    result_.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return std::move(result_);
+  }
+
+ private:
+  judged judge(const Scenario& s, const PropertySet& properties) {
+    RunOptions options;
+    options.properties = properties;
+    if (has(properties, PropertyId::model_refinement)) options.observer = &observer_;
+    RunResult r = run(s, options);
+    result_.runs++;
+    result_.calls += static_cast<long long>(r.calls.size());
+    return judged{r.verdict.violation, static_cast<int>(r.calls.size())};
+  }
+
+  CheckFinding shrink(rc::Shrinkable<Scenario> cur, Violation v, const PropertySet& checked) {
+    CheckFinding f;
+    f.property = v.property;
+    f.checked = checked;
+    bool improved = true;
+    while (improved && f.shrink_runs < o_.shrink_runs_max) {
+      improved = false;
+      rc::Seq<rc::Shrinkable<Scenario>> shrinks = cur.shrinks();
+      while (rc::Maybe<rc::Shrinkable<Scenario>> next = shrinks.next()) {
+        if (f.shrink_runs >= o_.shrink_runs_max) break;
+        f.shrink_runs++;
+        judged j = judge(next->value(), checked);
+        if (j.violation && j.violation->property == f.property) {
+          cur = std::move(*next);
+          v = *j.violation;
+          f.shrink_steps++;
+          improved = true;
+          if (o_.progress && f.shrink_steps % 10 == 0) report_progress(result_.tests, true);
+          break;
+        }
+      }
+    }
+    f.counterexample = cur.value();
+    f.violation = v;
+    polish(f);
+    return f;
+  }
+
+  // Shrinks RapidCheck's tree cannot express, because they renumber
+  // threads: drop a thread without calls (and the schedule entries naming
+  // it), then single schedule entries, then make faults plain.
+  void polish(CheckFinding& f) {
+    auto keep_if_fails = [&](const Scenario& candidate) {
+      if (f.shrink_runs >= o_.shrink_runs_max) return false;
+      f.shrink_runs++;
+      judged j = judge(candidate, f.checked);
+      if (!j.violation || j.violation->property != f.property) return false;
+      f.counterexample = candidate;
+      f.violation = *j.violation;
+      f.shrink_steps++;
+      return true;
+    };
+    for (bool changed = true; changed;) {
+      changed = false;
+      const Scenario& s = f.counterexample;
+      for (int t = 0; t < static_cast<int>(s.threads.size()) && !changed; ++t) {
+        if (!s.threads[t].empty() || s.threads.size() == 1) continue;
+        Scenario c = s;
+        c.threads.erase(c.threads.begin() + t);
+        c.schedule.clear();
+        for (int th : s.schedule)
+          if (th != t) c.schedule.push_back(th > t ? th - 1 : th);
+        if (c.threads.size() == 1) c.schedule.clear();
+        changed = keep_if_fails(c);
+      }
+      for (int i = static_cast<int>(s.schedule.size()) - 1; i >= 0 && !changed; --i) {
+        Scenario c = s;
+        c.schedule.erase(c.schedule.begin() + i);
+        changed = keep_if_fails(c);
+      }
+      for (size_t i = 0; i < s.faults.size() && !changed; ++i) {
+        if (s.faults[i].err == 0) continue;
+        Scenario c = s;
+        c.faults[i].err = 0;
+        changed = keep_if_fails(c);
+      }
+    }
+  }
+
+  void report_progress(int done, bool shrinking) {
+    CheckProgress p;
+    p.tests_done = done;
+    p.tests_total = o_.tests;
+    p.violated = static_cast<int>(result_.findings.size());
+    p.shrinking = shrinking;
+    o_.progress(p);
+  }
+
+  const CheckOptions& o_;
+  GenOptions go_ = {};
+  std::optional<rc::Gen<Scenario>> gen_;
+  RefinementObserver observer_;
+  CheckResult result_;
+};
+
+}  // namespace
+
+CheckResult check(const CheckOptions& o) {
+  if (impl::find_variant(o.variant) == nullptr) {
+    std::string known;
+    for (const auto& v : impl::shipped_variants()) known += std::string(known.empty() ? "" : ", ") + v.name;
+    throw std::invalid_argument("--variant: unknown variant '" + o.variant + "' (expected one of " + known + ")");
+  }
+  if (o.tests < 1) throw std::invalid_argument("--tests: must be 1 or more, got " + std::to_string(o.tests));
+  CheckOptions fixed = o;
+  fixed.gen.variant = o.variant;
+  fixed.gen.mode = o.mode;
+  return engine(fixed).go();
+}
+
+EngineReport check_variant(const CheckOptions& o) { return check(o).report; }
+
+nlohmann::json counterexample_json(const CheckFinding& f) {
+  // The corpus format (counterexamples/FORMAT.md): the Scenario, a one-line
+  // story, and the verdict that replaying it with every property gives.
+  RunResult all = run_checked(f.counterexample);
+  std::string calls;
+  for (size_t t = 0; t < f.counterexample.threads.size(); ++t)
+    for (const Call& c : f.counterexample.threads[t])
+      calls += (calls.empty() ? "" : ", ") + std::string("T") + std::to_string(t) + " " + describe_call(c);
+  std::string story = "luv check found " + std::string(property_name(f.property)) + " in " +
+                      f.counterexample.variant + " (" + caller_mode_name(f.counterexample.mode) + "): " + calls +
+                      " -> " + f.violation.message;
+  if (!all.verdict.violation || all.verdict.violation->property != f.property)
+    story += " (with every property checked, the first violation is " +
+             std::string(all.verdict.violation ? property_name(all.verdict.violation->property) : "none") + ")";
+  for (char& ch : story)
+    if (ch == '\n') ch = ' ';
+  nlohmann::json j = scenario_to_json(f.counterexample);
+  j["description"] = story;
+  j["found_by"] = "check";
+  if (all.verdict.violation) {
+    const Violation& v = *all.verdict.violation;
+    j["expected"] = {{"verdict", "violation"}, {"property", property_name(v.property)}, {"step", v.step},
+                     {"thread", v.thread}, {"call", v.call}, {"message", v.message}};
+  } else {
+    j["expected"] = {{"verdict", "ok"}};
+  }
+  return j;
+}
+
+std::string save_counterexample(const std::string& dir, const CheckFinding& f) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(dir + ": cannot create directory (" + ec.message() + ")");
+  std::string path = (std::filesystem::path(dir) / (f.counterexample.variant + "-" + caller_mode_name(f.counterexample.mode) +
+                                                     "-" + property_name(f.property) + ".json"))
+                         .string();
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error(path + ": cannot write");
+  out << counterexample_json(f).dump(2) << "\n";
+  if (!out) throw std::runtime_error(path + ": cannot write");
+  return path;
+}
+
+nlohmann::json report_json(const CheckResult& r) {
+  nlohmann::json j;
+  j["engine"] = r.report.engine;
+  j["variant"] = r.report.variant;
+  j["mode"] = r.report.mode;
+  j["tests"] = r.tests;
+  j["runs"] = r.runs;
+  j["calls"] = r.calls;
+  j["seconds"] = r.report.seconds;
+  j["outcomes"] = nlohmann::json::array();
+  for (const PropertyOutcome& o : r.report.outcomes) {
+    nlohmann::json oj = {{"property", property_name(o.property)}, {"status", status_name(o.status)}, {"how", o.how}};
+    if (o.counterexample) {
+      oj["size"] = scenario_size(*o.counterexample);
+      oj["counterexample"] = scenario_to_json(*o.counterexample);
+    }
+    if (o.violation)
+      oj["violation"] = {{"property", property_name(o.violation->property)},
+                         {"step", o.violation->step},
+                         {"thread", o.violation->thread},
+                         {"call", o.violation->call},
+                         {"message", o.violation->message}};
+    j["outcomes"].push_back(oj);
+  }
+  return j;
+}
+
+}  // namespace luv

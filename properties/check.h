@@ -1,0 +1,87 @@
+// The RapidCheck engine: generate Scenarios, run each on the Runner with
+// every property and the model-refinement observer, shrink what fails.
+//
+// One pass over `tests` generated Scenarios. A Scenario violating a property
+// still being checked is shrunk (RapidCheck's shrink tree, greedily: the
+// first smaller Scenario that violates the same property, checked the same
+// way, replaces it, until none does); that property is then reported
+// violated and dropped from the set, and the same Scenario is run again
+// against the rest, so one Scenario can show several properties. Dropping a
+// found property is what lets a later one be seen at all: the Runner
+// reports only the first violation of a run, and model-refinement, checked
+// at each call's return, would otherwise mask refcount-balanced, no-dangling
+// and no-leak, checked after it at quiescent points.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "generators.h"
+#include "outcome.h"
+#include "runner.h"
+
+namespace luv {
+
+struct CheckProgress {
+  int tests_done = 0;
+  int tests_total = 0;
+  int violated = 0;
+  bool shrinking = false;
+};
+
+struct CheckOptions {
+  std::string variant = "reference";
+  CallerMode mode = CallerMode::contract;
+  int tests = 1000;
+  std::uint64_t seed = 1;
+  GenOptions gen;                 // bounds of the generated Scenarios (variant and mode are set from above)
+  PropertySet properties = all_properties();
+  int shrink_runs_max = 20000;    // Runner runs spent shrinking one counterexample, at most
+  std::function<void(const CheckProgress&)> progress;  // called every few tests, and while shrinking
+};
+
+struct CheckFinding {
+  PropertyId property = PropertyId::no_leak;
+  Scenario counterexample;  // shrunk
+  Violation violation;      // what running it gives, with `checked` enabled
+  PropertySet checked;      // the properties enabled when it was found (found ones are dropped)
+  int test = 0;             // which generated Scenario first showed it
+  int shrink_steps = 0;     // smaller Scenarios accepted
+  int shrink_runs = 0;      // Runner runs spent shrinking
+};
+
+struct CheckResult {
+  EngineReport report;
+  std::vector<CheckFinding> findings;
+  int tests = 0;          // generated Scenarios run
+  long long runs = 0;     // Runner runs in all, shrinking included
+  long long calls = 0;    // calls checked in all
+};
+
+// Bad options (unknown variant, tests < 1) throw std::invalid_argument with a
+// one-line message naming the option.
+CheckResult check(const CheckOptions& o);
+// The entry point for `luv verify`: one EngineReport, one outcome per property in o.properties.
+EngineReport check_variant(const CheckOptions& o);
+
+// Runs a Scenario with the model-refinement observer attached (what every
+// engine and replay should do to see model-refinement).
+RunResult run_checked(const Scenario& s, RunOptions options = {});
+
+// The counterexample file in the corpus format: the Scenario's JSON, a
+// one-line `description`, `found_by` "check", and the `expected` verdict of
+// replaying it with every property and the model (run_checked). When an
+// earlier-found property masks this one, the description says so.
+nlohmann::json counterexample_json(const CheckFinding& f);
+// Writes it as DIR/<variant>-<mode>-<property>.json and returns the path;
+// throws std::runtime_error naming the path when it cannot.
+std::string save_counterexample(const std::string& dir, const CheckFinding& f);
+
+// "3 calls, 2 threads, 1 fault, schedule 4"
+std::string scenario_size(const Scenario& s);
+nlohmann::json report_json(const CheckResult& r);
+
+}  // namespace luv
