@@ -47,7 +47,8 @@ WarnFunction warn_function_parse(const std::string& name) {
 }
 
 std::size_t State::hash() const {
-  std::uint64_t h = files * 0x9E3779B97F4A7C15ull ^ (std::uint64_t{domains} << 32 | warned);
+  std::uint64_t h = files * 0x9E3779B97F4A7C15ull ^ (std::uint64_t{domains} << 32 | warned) ^
+                    (std::uint64_t{teardown_pending} << 48);
   for (std::int8_t d : device_domain) h = (h ^ static_cast<std::uint8_t>(d)) * 0x100000001B3ull;
   return static_cast<std::size_t>(h ^ (h >> 29));
 }
@@ -226,6 +227,14 @@ void refuse(std::vector<OpOutcome>& out, const State& s, std::initializer_list<i
 
 void file_preserve(const State& s, int f, const FaultHit* fault, std::vector<OpOutcome>& out) {
   if (s.file_preserved(f)) return refuse(out, s, {-EBUSY});
+  if (s.teardown_pending) {
+    // The FLB still exists (a call holds it): this file takes it over, state and all.
+    State n = s;
+    n.files |= 1u << f;
+    n.teardown_pending = false;
+    out.push_back({0, n, false});
+    return;
+  }
   // The first file creates the FLB: its object and KHO pages, each of which can fail.
   if (!s.flb() &&
       fault_fires(fault, {fault_site::flb_kzalloc, fault_site::kho_flb_root, fault_site::kho_flb_array}, s, out))
@@ -235,18 +244,29 @@ void file_preserve(const State& s, int f, const FaultHit* fault, std::vector<OpO
   out.push_back({0, n, false});
 }
 
-void file_unpreserve(const State& s, int f, std::vector<OpOutcome>& out) {
+State release_all(const State& s) {
+  State n = s;
+  n.teardown_pending = false;
+  if (n.flb() || !any_preserved(n)) return n;
+  // Rule 5: nothing can unpreserve this state once the FLB is gone, so the
+  // teardown releases it, loudly.
+  warn(n, WarnSite::teardown_live);
+  n.domains = 0;
+  n.device_domain.fill(-1);
+  return n;
+}
+
+void file_unpreserve(const State& s, int f, bool overlapped, std::vector<OpOutcome>& out) {
   if (!s.file_preserved(f)) return refuse(out, s, {-ENOENT});
   State n = s;
   n.files &= ~(1u << f);
-  if (!n.flb() && any_preserved(n)) {
-    // Rule 5: nothing can unpreserve this state once the FLB is gone, so the
-    // teardown releases it, loudly.
-    warn(n, WarnSite::teardown_live);
-    n.domains = 0;
-    n.device_domain.fill(-1);
+  out.push_back({0, release_all(n), false});
+  // Rule 4: a concurrent call may hold the FLB; then it is freed (and the
+  // state released) only when that call returns.
+  if (overlapped && !n.flb() && any_preserved(n)) {
+    n.teardown_pending = true;
+    out.push_back({0, n, false});
   }
-  out.push_back({0, n, false});
 }
 
 void domain_preserve(const Model& m, const State& s, int d, const FaultHit* fault, std::vector<OpOutcome>& out) {
@@ -339,13 +359,16 @@ void device_unpreserve(const Model& m, const State& s, int d, int v, std::vector
 
 }  // namespace
 
-void apply(const Model& m, const State& s, const Op& op, const FaultHit* fault, std::vector<OpOutcome>& out) {
+State teardown(const State& s) { return s.teardown_pending && !s.flb() ? release_all(s) : s; }
+
+void apply(const Model& m, const State& s, const Op& op, const FaultHit* fault, std::vector<OpOutcome>& out,
+           bool overlapped) {
   switch (op.kind) {
     case OpKind::file_check:
       out.push_back({s.file_preserved(op.file) ? 0 : -ENOENT, s, false});
       return;
     case OpKind::file_preserve: return file_preserve(s, op.file, fault, out);
-    case OpKind::file_unpreserve: return file_unpreserve(s, op.file, out);
+    case OpKind::file_unpreserve: return file_unpreserve(s, op.file, overlapped, out);
     case OpKind::domain_preserve: return domain_preserve(m, s, op.domain, fault, out);
     case OpKind::domain_unpreserve: return domain_unpreserve(s, op.domain, out);
     case OpKind::device_preserve: return device_preserve(m, s, op.domain, op.device, fault, out);

@@ -67,6 +67,10 @@ struct State {
   std::uint16_t domains = 0;  // bit d: domain d preserved
   std::array<std::int8_t, DEVICES_MAX> device_domain{};  // domain the device is preserved against, -1 none
   std::uint16_t warned = 0;   // bit s: WarnSite s has fired (WARN_ON_ONCE: once per boot)
+  // The last file went while state was preserved and a concurrent call still
+  // holds the FLB (rule 4): the teardown waits for that call (teardown()),
+  // and a file preserved before then takes the FLB over with its state.
+  bool teardown_pending = false;
 
   State() { device_domain.fill(-1); }
   bool operator==(const State&) const = default;
@@ -154,8 +158,15 @@ struct OpOutcome {
 // Every outcome the reference may produce for `op` from `s`. `fault` is the
 // fault still pending for the running call, if any: when this op reaches the
 // fault's site, the fault fires here (the op fails with its errno and leaves
-// the abstract state as it was, rule 5). Outcomes are appended to `out`.
-void apply(const Model& m, const State& s, const Op& op, const FaultHit* fault, std::vector<OpOutcome>& out);
+// the abstract state as it was, rule 5). `overlapped`: another call ran at
+// the same time, so the FLB may outlive its last file (teardown_pending).
+// Outcomes are appended to `out`.
+void apply(const Model& m, const State& s, const Op& op, const FaultHit* fault, std::vector<OpOutcome>& out,
+           bool overlapped = false);
+// The deferred teardown, when the last call holding the FLB returns: what the
+// last file's unpreserve would have done (a no-op unless teardown_pending
+// with no file preserved).
+State teardown(const State& s);
 
 // ---- callers: a Call is a short program of operations ----------------------
 

@@ -126,7 +126,8 @@ class engine {
 
   // Shrinks RapidCheck's tree cannot express, because they renumber
   // threads: drop a thread without calls (and the schedule entries naming
-  // it), then single schedule entries, then make faults plain.
+  // it), merge threads that run one after the other anyway (no schedule),
+  // then drop single schedule entries, then make faults plain.
   void polish(CheckFinding& f) {
     auto keep_if_fails = [&](const Scenario& candidate) {
       if (f.shrink_runs >= o_.shrink_runs_max) return false;
@@ -149,6 +150,13 @@ class engine {
         for (int th : s.schedule)
           if (th != t) c.schedule.push_back(th > t ? th - 1 : th);
         if (c.threads.size() == 1) c.schedule.clear();
+        changed = keep_if_fails(c);
+      }
+      if (s.schedule.empty() && s.threads.size() > 1 && !changed) {
+        // Without a schedule the threads run one after the other: as one thread.
+        Scenario c = s;
+        c.threads.assign(1, {});
+        for (const auto& calls : s.threads) c.threads[0].insert(c.threads[0].end(), calls.begin(), calls.end());
         changed = keep_if_fails(c);
       }
       for (int i = static_cast<int>(s.schedule.size()) - 1; i >= 0 && !changed; --i) {

@@ -81,9 +81,13 @@ class searcher {
     for (auto& list : by_thread_)
       std::sort(list.begin(), list.end(), [&](int a, int b) { return calls[a].index < calls[b].index; });
     before_.assign(calls.size(), 0);
+    overlapped_.assign(calls.size(), false);
     for (size_t a = 0; a < calls.size(); ++a)
-      for (size_t b = 0; b < calls.size(); ++b)
+      for (size_t b = 0; b < calls.size(); ++b) {
         if (calls[b].last_step < calls[a].first_step) before_[a] |= 1ull << b;
+        if (a != b && calls[b].first_step <= calls[a].last_step && calls[a].first_step <= calls[b].last_step)
+          overlapped_[a] = true;
+      }
   }
 
   Linearization run(const std::vector<State>& starts) {
@@ -126,6 +130,7 @@ class searcher {
     k.append(reinterpret_cast<const char*>(&n.state.domains), sizeof n.state.domains);
     k.append(reinterpret_cast<const char*>(n.state.device_domain.data()), n.state.device_domain.size());
     k.append(reinterpret_cast<const char*>(&n.state.warned), sizeof n.state.warned);
+    k.push_back(n.state.teardown_pending ? 1 : 0);
     for (const thread_pos& p : n.pos) {
       k.push_back(static_cast<char>(p.done));
       k.push_back(static_cast<char>(p.progress.pc));
@@ -138,6 +143,12 @@ class searcher {
   void visit(const node& n) {
     if (!seen_.insert(key(n)).second) return;
     nodes_++;
+    if (n.state.teardown_pending && !n.state.flb()) {
+      // The call holding the FLB returns here and the deferred teardown runs.
+      node next = n;
+      next.state = model::teardown(n.state);
+      visit(next);
+    }
     bool all_done = true;
     for (size_t t = 0; t < by_thread_.size(); ++t) {
       const thread_pos& p = n.pos[t];
@@ -152,7 +163,7 @@ class searcher {
       std::optional<model::Op> op = model::call_next_op(m_.topology(), c.call, p.progress);
       if (!op) continue;
       std::vector<model::OpOutcome> outs;
-      model::apply(m_, n.state, *op, fault, outs);
+      model::apply(m_, n.state, *op, fault, outs, overlapped_[ci]);
       for (const model::OpOutcome& o : outs) {
         node next = n;
         next.state = o.next;
@@ -168,7 +179,7 @@ class searcher {
         visit(next);
       }
     }
-    if (!all_done) return;
+    if (!all_done || n.state.teardown_pending) return;
     model::Abstract got = m_.project(n.state);
     if (got == target_) {
       if (std::find(finals_.begin(), finals_.end(), n.state) == finals_.end()) finals_.push_back(n.state);
@@ -185,6 +196,7 @@ class searcher {
   const model::Abstract& target_;
   std::vector<std::vector<int>> by_thread_;
   std::vector<unsigned long long> before_;
+  std::vector<bool> overlapped_;  // the call overlaps another in real time
   std::unordered_set<std::string> seen_;
   std::vector<State> finals_;
   std::string mismatch_, mismatch_order_;

@@ -1,0 +1,176 @@
+// The model's step function, one SPEC.md rule per test, and the abstraction
+// of a fresh World.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "abstraction.h"
+#include "linux/errno.h"
+#include "model.h"
+#include "variant.h"
+#include "world.h"
+
+namespace luv::model {
+namespace {
+
+Call call(CallKind kind, int domain = -1, int device = -1, int file = -1) { return Call{kind, file, domain, device}; }
+
+// The only outcome of a call run alone; fails the test when there is not exactly one.
+CallOutcome only(const Model& m, const State& s, const Call& c, const FaultHit* fault = nullptr) {
+  std::vector<CallOutcome> outs = run_call(m, s, c, fault);
+  EXPECT_EQ(outs.size(), 1u);
+  return outs.empty() ? CallOutcome{} : outs.front();
+}
+
+State after(const Model& m, std::initializer_list<Call> calls) {
+  State s = m.initial();
+  for (const Call& c : calls) s = only(m, s, c).next;
+  return s;
+}
+
+int warnings(const Abstract& a) {
+  int n = 0;
+  for (int w : a.warnings) n += w;
+  return n;
+}
+
+TEST(Model, fresh_world_abstracts_to_the_initial_state) {
+  Scenario s;
+  s.threads = {{}};
+  impl::World w(s, *impl::find_variant("reference"));
+  Model m(s.topology);
+  EXPECT_EQ(abstraction(w), m.project(m.initial())) << abstract_diff(m.project(m.initial()), abstraction(w));
+}
+
+TEST(Model, contract_lifecycle_preserves_and_releases_everything) {
+  Model m(default_topology());
+  State s = after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 1),
+                      call(CallKind::vfio_preserve, 0, 2)});
+  Abstract a = m.project(s);
+  EXPECT_EQ(a.iommu_ref[1], 2);  // dev1 and dev2 share IOMMU 1's HW record
+  EXPECT_EQ(a.iommu_ref[0], ABSENT);
+  EXPECT_EQ(a.device[1], 0);
+  EXPECT_EQ(a.flb_count, 3);
+  EXPECT_EQ(a.driver_pages, 4);  // iommu1, domain0, dev1, dev2
+  s = only(m, s, call(CallKind::vfio_unpreserve, 0, 1)).next;
+  EXPECT_EQ(m.project(s).iommu_ref[1], 1);
+  s = only(m, s, call(CallKind::vfio_unpreserve, 0, 2)).next;
+  s = only(m, s, call(CallKind::iommufd_unpreserve, 0)).next;
+  EXPECT_EQ(m.project(s), m.project(m.initial()));
+}
+
+TEST(Model, rule1_domain_without_unpreserve_is_refused_with_one_warning) {
+  Model m(default_topology(IOMMU_OPS_ALL, DOMAIN_OP_PRESERVE));
+  State s = after(m, {call(CallKind::luo_preserve_file, -1, -1, 0)});
+  CallOutcome first = only(m, s, call(CallKind::iommu_domain_preserve, 1));
+  EXPECT_EQ(first.ret, -EOPNOTSUPP);
+  EXPECT_EQ(warnings(m.project(first.next)), 1);
+  CallOutcome second = only(m, first.next, call(CallKind::iommu_domain_preserve, 1));
+  EXPECT_EQ(second.ret, -EOPNOTSUPP);
+  EXPECT_EQ(second.next, first.next);  // WARN_ON_ONCE: no second warning
+}
+
+TEST(Model, rule1_iommu_without_unpreserve_device_is_refused_before_other_checks) {
+  Model m(default_topology(IOMMU_OP_PRESERVE | IOMMU_OP_UNPRESERVE | IOMMU_OP_PRESERVE_DEVICE));
+  // No FLB and no preserved domain: still the rule-1 refusal, with its warning.
+  CallOutcome r = only(m, m.initial(), call(CallKind::iommu_preserve_device, 0, 1));
+  EXPECT_EQ(r.ret, -EOPNOTSUPP);
+  EXPECT_EQ(m.project(r.next).warnings[static_cast<int>(WarnFunction::iommu_preserve_device)], 1);
+}
+
+TEST(Model, several_refusals_allow_any_of_their_errnos) {
+  Model m(default_topology());
+  std::vector<CallOutcome> outs = run_call(m, m.initial(), call(CallKind::iommu_preserve_device, 0, 0), nullptr);
+  std::vector<int> rets;
+  for (const CallOutcome& o : outs) rets.push_back(o.ret);
+  std::sort(rets.begin(), rets.end());
+  EXPECT_EQ(rets, (std::vector<int>{-EINVAL, -ENOENT}));  // domain not preserved; no FLB
+}
+
+TEST(Model, repeated_preserve_is_refused_and_changes_nothing) {
+  Model m(default_topology());
+  State s = after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 0)});
+  std::vector<CallOutcome> outs = run_call(m, s, call(CallKind::iommu_preserve_device, 0, 0), nullptr);
+  ASSERT_FALSE(outs.empty());
+  for (const CallOutcome& o : outs) {
+    EXPECT_TRUE(o.ret == -EBUSY || o.ret == -EEXIST);
+    EXPECT_EQ(o.next, s);
+  }
+}
+
+TEST(Model, domain_unpreserve_with_devices_warns_and_keeps_the_domain) {
+  Model m(default_topology());
+  State s = after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 0)});
+  CallOutcome r = only(m, s, call(CallKind::iommu_domain_unpreserve, 0));
+  EXPECT_TRUE(r.next.domain_preserved(0));
+  EXPECT_EQ(m.project(r.next).warnings[static_cast<int>(WarnFunction::iommu_domain_unpreserve)], 1);
+}
+
+TEST(Model, last_file_going_releases_live_state_with_a_warning) {
+  Model m(default_topology());
+  State s = after(m, {call(CallKind::luo_preserve_file, -1, -1, 4), call(CallKind::iommu_domain_preserve, 0)});
+  CallOutcome r = only(m, s, call(CallKind::luo_unpreserve_file, -1, -1, 4));
+  EXPECT_EQ(r.ret, 0);
+  Abstract a = m.project(r.next);
+  EXPECT_EQ(a.domain[0], ABSENT);
+  EXPECT_EQ(a.warnings[static_cast<int>(WarnFunction::iommu_release_all)], 1);
+}
+
+TEST(Model, fault_fails_the_call_and_leaves_the_state) {
+  Model m(default_topology());
+  State s = after(m, {call(CallKind::iommufd_preserve, 0)});
+  FaultHit op{impl::fault_site::op_preserve_device, -EIO};
+  CallOutcome r = only(m, s, call(CallKind::vfio_preserve, 0, 1), &op);
+  EXPECT_EQ(r.ret, -EIO);
+  EXPECT_EQ(r.next, s);  // the VFIO file is undone too
+  // IOMMU 1 is new here, so its preserve op is reachable; with it already
+  // preserved (dev1), dev2's preserve never calls it.
+  FaultHit hw{impl::fault_site::op_iommu_preserve, -EIO};
+  EXPECT_EQ(only(m, s, call(CallKind::vfio_preserve, 0, 1), &hw).ret, -EIO);
+  State shared = only(m, s, call(CallKind::vfio_preserve, 0, 1)).next;
+  EXPECT_TRUE(run_call(m, shared, call(CallKind::vfio_preserve, 0, 2), &hw).empty());
+}
+
+TEST(Model, flb_setup_faults_only_reach_the_first_file) {
+  Model m(default_topology());
+  FaultHit kz{impl::fault_site::flb_kzalloc, -ENOMEM};
+  EXPECT_EQ(only(m, m.initial(), call(CallKind::luo_preserve_file, -1, -1, 0), &kz).ret, -ENOMEM);
+  State s = after(m, {call(CallKind::luo_preserve_file, -1, -1, 0)});
+  EXPECT_TRUE(run_call(m, s, call(CallKind::luo_preserve_file, -1, -1, 1), &kz).empty());
+}
+
+TEST(Model, unpreserve_device_against_another_domain_warns) {
+  Model m(default_topology());
+  State s = after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::iommufd_preserve, 1),
+                      call(CallKind::vfio_preserve, 0, 0)});
+  CallOutcome r = only(m, s, call(CallKind::iommu_unpreserve_device, 1, 0));
+  EXPECT_EQ(r.next.device_domain[0], 0);
+  EXPECT_EQ(m.project(r.next).warnings[static_cast<int>(WarnFunction::iommu_unpreserve_device)], 1);
+}
+
+TEST(Model, deferred_teardown_only_when_overlapped) {
+  Model m(default_topology());
+  State s = after(m, {call(CallKind::luo_preserve_file, -1, -1, 0), call(CallKind::iommu_domain_preserve, 0)});
+  Op last{OpKind::file_unpreserve, 0, -1, -1};
+  std::vector<OpOutcome> alone, overlapped;
+  apply(m, s, last, nullptr, alone, false);
+  apply(m, s, last, nullptr, overlapped, true);
+  EXPECT_EQ(alone.size(), 1u);
+  ASSERT_EQ(overlapped.size(), 2u);
+  EXPECT_TRUE(overlapped[1].next.teardown_pending);
+  EXPECT_EQ(teardown(overlapped[1].next), alone[0].next);
+}
+
+TEST(Model, restore_lists_what_is_preserved) {
+  Model m(default_topology());
+  State s = after(m, {call(CallKind::iommufd_preserve, 1), call(CallKind::vfio_preserve, 1, 2)});
+  Restore r = restore(m, s, false);
+  EXPECT_EQ(r.iommus, std::vector<int>{1});
+  EXPECT_EQ(r.domains, std::vector<int>{1});
+  ASSERT_EQ(r.devices.size(), 1u);
+  EXPECT_EQ(r.devices[0], (std::array<int, 3>{2, 1, 1}));
+  EXPECT_TRUE(restore(m, s, true).devices.empty());
+}
+
+}  // namespace
+}  // namespace luv::model
