@@ -1,0 +1,216 @@
+#include "counterexample.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace luv {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+namespace {
+
+constexpr const char* kFields[] = {"format", "description", "found_by", "variant",  "mode",    "topology",
+                                   "faults", "threads",     "schedule", "kexec",    "expected"};
+
+[[noreturn]] void bad(const std::string& field, const std::string& what) { throw FormatError{field + ": " + what}; }
+
+int int_field(const json& obj, const std::string& path, const char* key, int min, int max) {
+  auto it = obj.find(key);
+  std::string field = path + "." + key;
+  if (it == obj.end()) bad(field, "missing");
+  if (!it->is_number_integer()) bad(field, "expected an integer");
+  long long n = it->get<long long>();
+  if (n < min || n > max) bad(field, std::to_string(n) + " is out of range (" + std::to_string(min) + ".." + std::to_string(max) + ")");
+  return static_cast<int>(n);
+}
+
+ExpectedVerdict expected_from_json(const json& j, const Scenario& s) {
+  const std::string path = "expected";
+  if (!j.is_object()) bad(path, "expected an object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    static const char* known[] = {"verdict", "property", "step", "thread", "call", "message"};
+    bool ok = false;
+    for (const char* k : known) ok |= it.key() == k;
+    if (!ok) bad(path + "." + it.key(), "unknown field (expected verdict, property, step, thread, call, message)");
+  }
+  auto verdict = j.find("verdict");
+  if (verdict == j.end()) bad(path + ".verdict", "missing");
+  if (!verdict->is_string()) bad(path + ".verdict", "expected \"ok\" or \"violation\"");
+  ExpectedVerdict e;
+  std::string v = verdict->get<std::string>();
+  if (v == "ok") {
+    if (j.size() != 1) bad(path, "an ok verdict has no other field");
+    return e;
+  }
+  if (v != "violation") bad(path + ".verdict", "unknown verdict '" + v + "' (expected ok or violation)");
+  e.ok = false;
+  auto prop = j.find("property");
+  if (prop == j.end()) bad(path + ".property", "missing");
+  if (!prop->is_string()) bad(path + ".property", "expected a property id");
+  if (!property_parse(prop->get<std::string>(), e.property))
+    bad(path + ".property", "unknown property '" + prop->get<std::string>() + "'");
+  e.step = int_field(j, path, "step", 0, 1000000);
+  int threads = static_cast<int>(s.threads.size());
+  e.thread = int_field(j, path, "thread", -1, threads - 1);
+  int calls = e.thread >= 0 ? static_cast<int>(s.threads[e.thread].size()) : 0;
+  e.call = int_field(j, path, "call", -1, calls - 1);
+  if (auto m = j.find("message"); m != j.end()) {
+    if (!m->is_string()) bad(path + ".message", "expected a string");
+    e.message = m->get<std::string>();
+  }
+  return e;
+}
+
+std::string one_line_string(const json& j, const char* key, bool required) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (required) bad(key, "missing (one line: the state, the steps, what went wrong)");
+    return "";
+  }
+  if (!it->is_string()) bad(key, "expected a string");
+  std::string s = it->get<std::string>();
+  if (required && s.empty()) bad(key, "empty");
+  if (s.find('\n') != std::string::npos) bad(key, "must be one line");
+  return s;
+}
+
+}  // namespace
+
+ExpectedVerdict expected_from(const Verdict& v) {
+  ExpectedVerdict e;
+  if (v.ok()) return e;
+  e.ok = false;
+  e.property = v.violation->property;
+  e.step = v.violation->step;
+  e.thread = v.violation->thread;
+  e.call = v.violation->call;
+  e.message = v.violation->message;
+  return e;
+}
+
+std::string describe_expected(const ExpectedVerdict& e) {
+  if (e.ok) return "ok";
+  std::string out = std::string(property_name(e.property)) + " at step " + std::to_string(e.step);
+  if (e.thread >= 0) out += ", T" + std::to_string(e.thread);
+  if (e.call >= 0) out += " call " + std::to_string(e.call);
+  if (e.message) out += ": " + *e.message;
+  return out;
+}
+
+std::string verdict_mismatch(const ExpectedVerdict& expected, const Verdict& actual) {
+  ExpectedVerdict got = expected_from(actual);
+  if (!expected.message) got.message.reset();
+  if (got == expected) return "";
+  if (expected.ok != got.ok || expected.property != got.property)
+    return "expected " + describe_expected(expected) + "; replayed " + describe_expected(expected_from(actual));
+  std::string what;
+  auto field = [&](const char* name, int want, int have) {
+    if (want != have) what += std::string(what.empty() ? "" : ", ") + name + " " + std::to_string(want) + " -> " + std::to_string(have);
+  };
+  field("step", expected.step, got.step);
+  field("thread", expected.thread, got.thread);
+  field("call", expected.call, got.call);
+  if (expected.message != got.message)
+    what += std::string(what.empty() ? "" : ", ") + "message '" + expected.message.value_or("") + "' -> '" +
+            got.message.value_or("") + "'";
+  return std::string(property_name(expected.property)) + " replayed with a different " + what;
+}
+
+Counterexample counterexample_from_json(const json& j) {
+  if (!j.is_object()) bad("(top level)", "expected a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool known = false;
+    for (const char* k : kFields) known |= it.key() == k;
+    if (!known) bad(it.key(), "unknown field");
+  }
+  auto format = j.find("format");
+  if (format == j.end()) bad("format", "missing (this is format " + std::to_string(SCENARIO_FORMAT_VERSION) + ")");
+  Counterexample c;
+  c.scenario = scenario_from_json(j);
+  c.description = one_line_string(j, "description", true);
+  c.found_by = one_line_string(j, "found_by", false);
+  auto expected = j.find("expected");
+  if (expected == j.end()) bad("expected", "missing (a counterexample says what replaying it must give)");
+  c.expected = expected_from_json(*expected, c.scenario);
+  return c;
+}
+
+ordered_json counterexample_to_json(const Counterexample& c) {
+  json body = scenario_to_json(c.scenario);
+  ordered_json j;
+  j["format"] = body["format"];
+  j["description"] = c.description;
+  if (!c.found_by.empty()) j["found_by"] = c.found_by;
+  for (const char* key : {"variant", "mode", "topology", "faults", "threads", "schedule", "kexec"}) {
+    if (std::string(key) != "topology") {
+      j[key] = ordered_json::parse(body[key].dump());
+      continue;
+    }
+    // The order a reader builds the picture in: page size, IOMMUs, domains, devices.
+    for (const char* part : {"objects_per_page", "iommus", "domains", "devices"})
+      j[key][part] = ordered_json::parse(body[key][part].dump());
+  }
+  ordered_json e;
+  if (c.expected.ok) {
+    e["verdict"] = "ok";
+  } else {
+    e["verdict"] = "violation";
+    e["property"] = property_name(c.expected.property);
+    e["step"] = c.expected.step;
+    e["thread"] = c.expected.thread;
+    e["call"] = c.expected.call;
+    if (c.expected.message) e["message"] = *c.expected.message;
+  }
+  j["expected"] = e;
+  return j;
+}
+
+std::string counterexample_to_text(const Counterexample& c) {
+  ordered_json j = counterexample_to_json(c);
+  std::string out = "{\n";
+  size_t i = 0;
+  for (auto it = j.begin(); it != j.end(); ++it, ++i) {
+    out += "  " + json(it.key()).dump() + ": ";
+    if (it.key() == "threads" && !it->empty()) {
+      out += "[\n";
+      for (size_t t = 0; t < it->size(); ++t) out += "    " + (*it)[t].dump() + (t + 1 < it->size() ? ",\n" : "\n");
+      out += "  ]";
+    } else if (it.key() == "expected" && it->size() > 1) {
+      out += "{\n";
+      size_t k = 0;
+      for (auto e = it->begin(); e != it->end(); ++e, ++k)
+        out += "    " + json(e.key()).dump() + ": " + e->dump() + (k + 1 < it->size() ? ",\n" : "\n");
+      out += "  }";
+    } else {
+      out += it->dump();
+    }
+    out += i + 1 < j.size() ? ",\n" : "\n";
+  }
+  return out + "}\n";
+}
+
+Counterexample read_counterexample_text(const std::string& text, const std::string& name) {
+  try {
+    return counterexample_from_json(parse_json_text(text));
+  } catch (const FormatError& e) {
+    throw FormatError{name + ": " + e.message};
+  }
+}
+
+Counterexample read_counterexample_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FormatError{path + ": cannot open"};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return read_counterexample_text(text.str(), path);
+}
+
+bool write_counterexample_file(const std::string& path, const Counterexample& c) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return false;
+  out << counterexample_to_text(c);
+  return static_cast<bool>(out);
+}
+
+}  // namespace luv

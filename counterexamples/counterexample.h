@@ -1,0 +1,57 @@
+// A counterexample file (FORMAT.md): a Scenario, the one-line story of what
+// goes wrong, and the verdict replaying it must reproduce exactly.
+//
+// The Scenario's JSON (scenario_json.h) is the body; a counterexample adds
+// `description` and `expected`, so `luv run` reads these files as they are.
+#pragma once
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "runner.h"
+#include "scenario.h"
+#include "scenario_json.h"
+
+namespace luv {
+
+// What replaying the file must give: ok, or one violation.
+struct ExpectedVerdict {
+  bool ok = true;
+  PropertyId property = PropertyId::no_leak;
+  int step = 0;
+  int thread = -1;
+  int call = -1;
+  std::optional<std::string> message;  // compared when present
+  bool operator==(const ExpectedVerdict&) const = default;
+};
+
+struct Counterexample {
+  Scenario scenario;
+  std::string description;  // one line: the state, the steps, what went wrong
+  ExpectedVerdict expected;
+  std::string found_by;     // "hand", "check", "explore", "prove" (informational)
+};
+
+ExpectedVerdict expected_from(const Verdict& v);
+// "" when `actual` is what `expected` says, else one line saying what differs.
+std::string verdict_mismatch(const ExpectedVerdict& expected, const Verdict& actual);
+// "ok" or "no-leak at step 11, T0 call 1: message"
+std::string describe_expected(const ExpectedVerdict& e);
+
+// Throws FormatError naming the field ("expected.step: expected an integer").
+Counterexample counterexample_from_json(const nlohmann::json& j);
+nlohmann::ordered_json counterexample_to_json(const Counterexample& c);
+// The text a file holds: one key per line, each thread's calls on one line,
+// so a diff of two corpus files reads like a diff of their stories.
+std::string counterexample_to_text(const Counterexample& c);
+
+// Reads a file; throws FormatError whose message starts with the path:
+// "corpus/x.json: expected.property: unknown property 'no-leek'".
+Counterexample read_counterexample_file(const std::string& path);
+// Parses text already read; `name` prefixes errors.
+Counterexample read_counterexample_text(const std::string& text, const std::string& name);
+// Writes atomically enough for a corpus (whole file at once); false on failure.
+bool write_counterexample_file(const std::string& path, const Counterexample& c);
+
+}  // namespace luv

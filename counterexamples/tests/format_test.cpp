@@ -1,0 +1,66 @@
+// The counterexample format: the writer's text reads back to the same
+// value, and the reader names the field at fault.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "counterexample.h"
+
+namespace luv {
+namespace {
+
+std::string corpus(const std::string& name) { return std::string(LUV_CORPUS_DIR) + "/" + name; }
+
+TEST(CounterexampleFormat, every_corpus_file_round_trips_through_the_writer) {
+  for (const auto& e : std::filesystem::directory_iterator(LUV_CORPUS_DIR)) {
+    Counterexample c = read_counterexample_file(e.path().string());
+    Counterexample back = read_counterexample_text(counterexample_to_text(c), "round trip");
+    EXPECT_EQ(back.scenario, c.scenario) << e.path();
+    EXPECT_EQ(back.expected, c.expected) << e.path();
+    EXPECT_EQ(back.description, c.description) << e.path();
+    EXPECT_EQ(back.found_by, c.found_by) << e.path();
+  }
+}
+
+TEST(CounterexampleFormat, a_plain_scenario_is_not_a_counterexample) {
+  std::string text = R"({"format":1,"variant":"v2","mode":"contract",
+    "topology":{"iommus":[{}],"domains":[{}],"devices":[{"iommu":0}]},"threads":[[{"call":"iommufd_preserve","domain":0}]],
+    "description":"x"})";
+  try {
+    read_counterexample_text(text, "plain.json");
+    FAIL() << "accepted a file without expected";
+  } catch (const FormatError& e) {
+    EXPECT_EQ(e.message.rfind("plain.json: expected: missing", 0), 0u) << e.message;
+  }
+}
+
+TEST(CounterexampleFormat, scenario_reader_still_reads_counterexample_files) {
+  Counterexample c = read_counterexample_file(corpus("v2.no-leak.json"));
+  Scenario s = scenario_from_json(parse_json_text(counterexample_to_text(c)));
+  EXPECT_EQ(s, c.scenario);
+}
+
+TEST(CounterexampleFormat, verdict_mismatch_names_what_differs) {
+  Verdict v;
+  v.violation = Violation{PropertyId::no_leak, 9, 0, 2, "m", ""};
+  ExpectedVerdict e = expected_from(v);
+  EXPECT_EQ(verdict_mismatch(e, v), "");
+  e.call = 1;
+  EXPECT_EQ(verdict_mismatch(e, v), "no-leak replayed with a different call 1 -> 2");
+  e = expected_from(v);
+  e.message.reset();  // no message: not compared
+  v.violation->message = "other";
+  EXPECT_EQ(verdict_mismatch(e, v), "");
+  EXPECT_EQ(verdict_mismatch(ExpectedVerdict{}, v), "expected ok; replayed no-leak at step 9, T0 call 2: other");
+  EXPECT_EQ(verdict_mismatch(ExpectedVerdict{}, Verdict{}), "");
+}
+
+TEST(CounterexampleFormat, writer_puts_one_thread_per_line) {
+  Counterexample c = read_counterexample_file(corpus("v2.no-dangling.json"));
+  std::string text = counterexample_to_text(c);
+  EXPECT_NE(text.find("\n    [{\"call\":\"iommufd_unpreserve\",\"domain\":0}]\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("\"format\": 1"), 4u) << "format first";
+}
+
+}  // namespace
+}  // namespace luv

@@ -1,0 +1,156 @@
+// `luv replay` as CI and a user meet it: the corpus passes (exit 0), an
+// altered expected verdict fails (exit 1), bad files are refused in one line
+// (exit 2).
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+Outcome luv(const std::string& args) {
+  std::string err_path = (std::filesystem::temp_directory_path() / "luv_replay_cli_test.err").string();
+  std::string cmd = std::string(LUV_BINARY) + " " + args + " 2>" + err_path;
+  Outcome o;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return o;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
+  int status = pclose(p);
+  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_path);
+  std::ostringstream e;
+  e << in.rdbuf();
+  o.err = e.str();
+  return o;
+}
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string write_file(const std::string& name, const std::string& text) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "luv_replay_cli_test";
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / name).string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string corpus(const std::string& name) { return std::string(LUV_CORPUS_DIR) + "/" + name; }
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+TEST(LuvReplay, whole_corpus_passes_with_exit_0) {
+  Outcome o = luv("replay -q " + std::string(LUV_CORPUS_DIR) + "/*.json");
+  EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
+  EXPECT_EQ(o.out.find("FAIL"), std::string::npos) << o.out;
+}
+
+TEST(LuvReplay, prints_the_trace_and_the_story) {
+  Outcome o = luv("replay " + corpus("v2.no-dangling.json"));
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_NE(o.out.find("Check-then-act race"), std::string::npos);
+  EXPECT_NE(o.out.find("[  8] T1 iommufd_unpreserve(domain0)"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("PASS"), std::string::npos);
+}
+
+TEST(LuvReplay, altered_expected_step_makes_it_exit_1) {
+  std::string text = replace(read(corpus("v2.no-dangling.json")), "\"step\": 16", "\"step\": 15");
+  Outcome o = luv("replay -q " + write_file("altered_step.json", text));
+  EXPECT_EQ(o.exit_code, 1) << o.out;
+  EXPECT_NE(o.out.find("step 15 -> 16"), std::string::npos) << o.out;
+}
+
+TEST(LuvReplay, altered_expected_property_makes_it_exit_1) {
+  std::string text = replace(read(corpus("v2.no-leak.json")), "\"property\": \"no-leak\"", "\"property\": \"no-dangling\"");
+  Outcome o = luv("replay -q " + write_file("altered_property.json", text));
+  EXPECT_EQ(o.exit_code, 1) << o.out;
+  EXPECT_NE(o.out.find("expected no-dangling"), std::string::npos) << o.out;
+}
+
+TEST(LuvReplay, a_violation_expected_ok_makes_it_exit_1) {
+  std::string text = read(corpus("v2.no-null-op.json"));
+  size_t at = text.find("\"expected\"");
+  ASSERT_NE(at, std::string::npos);
+  text = text.substr(0, at) + "\"expected\": {\"verdict\": \"ok\"}\n}\n";
+  Outcome o = luv("replay -q " + write_file("expected_ok.json", text) + " " + corpus("v2.no-leak.json"));
+  EXPECT_EQ(o.exit_code, 1) << o.out;
+  EXPECT_NE(o.out.find("PASS"), std::string::npos) << "the good file still passes";
+}
+
+struct BadFile {
+  const char* name;
+  const char* from;  // text of v2.no-leak.json to replace
+  const char* to;
+  const char* field;  // the error must name it
+};
+
+class LuvReplayBadFile : public ::testing::TestWithParam<BadFile> {};
+
+TEST_P(LuvReplayBadFile, exits_2_with_one_line_naming_file_and_field) {
+  const BadFile& b = GetParam();
+  std::string text = replace(read(corpus("v2.no-leak.json")), b.from, b.to);
+  std::string path = write_file(std::string(b.name) + ".json", text);
+  Outcome o = luv("replay " + path);
+  EXPECT_EQ(o.exit_code, 2) << o.out << o.err;
+  EXPECT_EQ(lines(o.err), 1) << o.err;
+  EXPECT_NE(o.err.find(path), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find(b.field), std::string::npos) << o.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, LuvReplayBadFile,
+    ::testing::Values(BadFile{"unknown_property", "\"no-leak\"", "\"no-leek\"", "expected.property"},
+                      BadFile{"step_not_int", "\"step\": 9", "\"step\": \"nine\"", "expected.step"},
+                      BadFile{"no_expected", ",\n  \"expected\"", ",\n  \"unexpected\"", "unexpected"},
+                      BadFile{"bad_verdict", "\"violation\"", "\"maybe\"", "expected.verdict"},
+                      BadFile{"two_line_story", "Repeated preserve:", "Repeated\\npreserve:", "description"},
+                      BadFile{"format_2", "\"format\": 1", "\"format\": 2", "format"},
+                      BadFile{"bad_call", "\"iommu_domain_preserve\"", "\"iommu_domain_preserv\"", "threads[0][1].call"},
+                      BadFile{"not_json", "{", "{{", "not valid JSON"},
+                      BadFile{"thread_out_of_range", "\"thread\": 0", "\"thread\": 3", "expected.thread"}),
+    [](const ::testing::TestParamInfo<BadFile>& info) { return std::string(info.param.name); });
+
+TEST(LuvReplay, missing_file_is_bad_input) {
+  Outcome o = luv("replay /nonexistent/x.json");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(lines(o.err), 1) << o.err;
+}
+
+TEST(LuvReplay, bless_rewrites_the_expected_verdict) {
+  std::string text = replace(read(corpus("v2.no-dangling.json")), "\"step\": 16", "\"step\": 15");
+  std::string path = write_file("bless.json", text);
+  ASSERT_EQ(luv("replay -q " + path).exit_code, 1);
+  ASSERT_EQ(luv("replay --bless " + path).exit_code, 0);
+  EXPECT_EQ(luv("replay -q " + path).exit_code, 0);
+  EXPECT_EQ(read(path), read(corpus("v2.no-dangling.json"))) << "the writer's text is the corpus's text";
+}
+
+}  // namespace
