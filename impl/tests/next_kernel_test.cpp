@@ -211,6 +211,60 @@ TEST_F(Corrupt, device_record_without_its_driver_page_is_refused) {
   EXPECT_EQ(r.devices, (std::vector<restored_device>{{1, 0, 0}, {2, 0, 0}}));
 }
 
+TEST_F(Corrupt, chain_into_no_page_is_broken) {
+  device_pages[0]->hdr.next = 0x7fff000;
+
+  impl::next_kernel_result r = restore();
+
+  EXPECT_TRUE(mentions(r, "device array: broken page chain"));
+  EXPECT_EQ(r.devices, (std::vector<restored_device>{{0, 0, 0}}));
+}
+
+TEST_F(Corrupt, object_count_beyond_the_page_is_bounded) {
+  device_pages[0]->hdr.nr_objects = 1000;
+
+  impl::next_kernel_result r = restore();
+
+  // The page's unused slots are zeroed records naming no device.
+  EXPECT_TRUE(mentions(r, "no device 0"));
+  EXPECT_EQ(r.devices.size(), 3u);
+}
+
+TEST_F(Corrupt, domain_record_with_negative_id_is_refused) {
+  domain->token = ~0ull;
+
+  impl::next_kernel_result r = restore();
+
+  EXPECT_TRUE(mentions(r, "cannot restore"));
+  EXPECT_TRUE(r.domains.empty());
+}
+
+TEST_F(Corrupt, two_records_naming_one_driver_page_release_it_once) {
+  device_pages[1]->objects[0].driver_phys = device_pages[0]->objects[0].driver_phys;
+
+  impl::next_kernel_result r = restore();
+
+  EXPECT_TRUE(r.errors.empty());
+  EXPECT_EQ(r.devices.size(), 3u);
+  EXPECT_EQ(k.pages_preserved(kho_page_kind::driver_private), 1);  // dev1's own page, now unclaimed
+}
+
+TEST(CorruptTwoIommus, device_record_naming_another_units_hw_record_is_refused) {
+  Kernel k("reference");
+  k.preserve_file_and_domain(0);
+  ASSERT_EQ(k.preserve_device(0, 0), 0);
+  ASSERT_EQ(k.preserve_device(0, 1), 0);
+  k.dev(0).iommu->device_ser->domain_iommu_ser.iommu_phys = k.iommu(1).outgoing_preserved_state->phys;
+  impl::kexec(k.w());
+
+  impl::next_kernel_result r = impl::next_kernel_restore(k.w());
+
+  EXPECT_EQ(r.iommus, (std::vector<int>{0, 1}));
+  EXPECT_EQ(r.devices, (std::vector<restored_device>{{1, 0, 1}}));
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("not its unit's record"), std::string::npos);
+}
+
 // restore_deleted: the next kernel walks deleted records too; their pages
 // are gone, so it refuses them, which the reference never has to.
 TEST(NextKernelMutant, restore_deleted_tries_deleted_records) {
