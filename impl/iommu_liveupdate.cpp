@@ -28,7 +28,7 @@ class flb_reference {
   flb_reference& operator=(const flb_reference&) = delete;
   // May oops (a teardown touching freed memory); never while unwinding.
   ~flb_reference() noexcept(false) {
-    if (w_.rules.hold_flb_reference && std::uncaught_exceptions() == 0 && !w_.unwinding)
+    if (w_.rules.hold_flb_reference && std::uncaught_exceptions() == 0 && !w_.unwinding && w_.rules.mut != mutant::leak_flb_reference)
       liveupdate_flb_put_outgoing(w_, &w_.iommu_flb);
   }
 
@@ -124,14 +124,14 @@ task<void> iommu_unpreserve_locked(World& w, iommu_device* iommu, kptr<iommu_flb
   kptr<iommu_hw_ser> iommu_hw_ser = iommu->outgoing_preserved_state;
 
   lockdep_assert_held(w, &flb_obj->lock);
-  iommu_hw_ser->hdr.ref_count--;
+  if (w.rules.mut != mutant::skip_refcount_put) iommu_hw_ser->hdr.ref_count--;
   if (iommu_hw_ser->hdr.ref_count)
     co_return;
 
-  iommu->outgoing_preserved_state = nullptr;
+  if (w.rules.mut != mutant::keep_outgoing_state) iommu->outgoing_preserved_state = nullptr;
   co_await sched_point(w, "iommu->ops->unpreserve");
-  iommu->ops->unpreserve(w, iommu, iommu_hw_ser);
-  iommu_hw_ser->hdr.deleted = true;
+  if (w.rules.mut != mutant::skip_hw_unpreserve_op) iommu->ops->unpreserve(w, iommu, iommu_hw_ser);
+  if (w.rules.mut != mutant::skip_hw_deleted) iommu_hw_ser->hdr.deleted = true;
 }
 
 // Rule 1: a preserve op without its unpreserve twin can never be undone.
@@ -236,12 +236,12 @@ err_free_obj:
 }
 
 void iommu_flb_unpreserve(World& w, kptr<iommu_flb_obj> flb_obj) {
-  if (w.rules.flb_teardown_unpreserves)
+  if (w.rules.flb_teardown_unpreserves && w.rules.mut != mutant::skip_teardown_release)
     iommu_release_all(w);
 
   free_array(w, flb_obj->ser->root.iommu_array);
   free_array(w, flb_obj->ser->root.domain_array);
-  free_array(w, flb_obj->ser->root.device_array);
+  if (w.rules.mut != mutant::skip_free_device_array) free_array(w, flb_obj->ser->root.device_array);
   kho_unpreserve_free(w, flb_obj->ser);
   w.flb_cache.free(flb_obj);
 }
@@ -255,7 +255,7 @@ task<int> iommu_domain_preserve(World& w, iommu_domain* domain) {
 
   if (!domain->ops->preserve)
     co_return -EOPNOTSUPP;
-  if (w.rules.refuse_missing_unpreserve && WARN_ON_ONCE(w, !domain->ops->unpreserve))
+  if (w.rules.refuse_missing_unpreserve && WARN_ON_ONCE(w, !domain->ops->unpreserve) && w.rules.mut != mutant::warn_without_refusing)
     co_return -EOPNOTSUPP;
 
   ret = co_await liveupdate_flb_get_outgoing(w, &w.iommu_flb, &flb_obj);
@@ -264,7 +264,7 @@ task<int> iommu_domain_preserve(World& w, iommu_domain* domain) {
   flb_reference put(w);
 
   auto guard = co_await guard_mutex(w, &flb_obj->lock);
-  if (w.rules.refuse_bad_order && domain->preserved_state)  // rule 3: preserved twice
+  if (w.rules.refuse_bad_order && w.rules.mut != mutant::accept_double_domain_preserve && domain->preserved_state)  // rule 3
     co_return -EBUSY;
 
   domain_ser = alloc_iommu_domain_ser(w, flb_obj);
@@ -274,7 +274,7 @@ task<int> iommu_domain_preserve(World& w, iommu_domain* domain) {
   co_await sched_point(w, "domain->ops->preserve");
   ret = domain->ops->preserve(w, domain, domain_ser);
   if (ret) {
-    domain_ser->hdr.deleted = true;
+    if (w.rules.mut != mutant::skip_domain_error_deleted) domain_ser->hdr.deleted = true;
     co_return ret;
   }
 
@@ -303,9 +303,9 @@ task<void> iommu_domain_unpreserve(World& w, iommu_domain* domain) {
     co_return;
 
   co_await sched_point(w, "domain->ops->unpreserve");
-  domain->ops->unpreserve(w, domain, domain->preserved_state);
-  domain->preserved_state->hdr.deleted = true;
-  domain->preserved_state = nullptr;
+  if (w.rules.mut != mutant::skip_domain_unpreserve_op) domain->ops->unpreserve(w, domain, domain->preserved_state);
+  if (w.rules.mut != mutant::skip_domain_deleted) domain->preserved_state->hdr.deleted = true;
+  if (w.rules.mut != mutant::keep_domain_state) domain->preserved_state = nullptr;
 }
 
 // ---- patch 04: devices and IOMMU HW ------------------------------------------------
@@ -322,7 +322,7 @@ task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64
 
   // Rule 1 comes first, so that such a driver is refused (and named) whatever
   // else is wrong with the call.
-  if (w.rules.refuse_missing_unpreserve && WARN_ON_ONCE(w, iommu_lacks_unpreserve(dev->iommu->iommu_dev->ops)))
+  if (w.rules.refuse_missing_unpreserve && (w.rules.mut == mutant::refuse_without_warning ? iommu_lacks_unpreserve(dev->iommu->iommu_dev->ops) : WARN_ON_ONCE(w, iommu_lacks_unpreserve(dev->iommu->iommu_dev->ops))))
     co_return -EOPNOTSUPP;
 
   co_await sched_point(w, "read domain->preserved_state");
@@ -344,9 +344,9 @@ task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64
   flb_reference put(w);
 
   auto guard = co_await guard_mutex(w, &flb_obj->lock);
-  if (w.rules.check_under_lock && !domain->preserved_state)  // rule 2: unpreserved meanwhile
+  if (w.rules.check_under_lock && w.rules.mut != mutant::no_recheck_under_lock && !domain->preserved_state)  // rule 2
     co_return -EINVAL;
-  if (w.rules.refuse_bad_order && iommu->device_ser)  // rule 3: preserved twice
+  if (w.rules.refuse_bad_order && w.rules.mut != mutant::accept_double_device_preserve && iommu->device_ser)  // rule 3
     co_return -EBUSY;
 
   device_ser = alloc_iommu_device_ser(w, flb_obj);
@@ -355,7 +355,7 @@ task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64
 
   ret = co_await iommu_preserve_locked(w, iommu->iommu_dev, flb_obj);
   if (ret) {
-    device_ser->hdr.deleted = true;
+    if (w.rules.mut != mutant::skip_device_error_deleted) device_ser->hdr.deleted = true;
     co_return ret;
   }
 
@@ -367,12 +367,12 @@ task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64
   co_await sched_point(w, "iommu->ops->preserve_device");
   ret = iommu->iommu_dev->ops->preserve_device(w, dev, device_ser);
   if (ret) {
-    device_ser->hdr.deleted = true;
-    co_await iommu_unpreserve_locked(w, iommu->iommu_dev, flb_obj);
+    if (w.rules.mut != mutant::skip_device_op_error_deleted) device_ser->hdr.deleted = true;
+    if (w.rules.mut != mutant::skip_error_hw_put) co_await iommu_unpreserve_locked(w, iommu->iommu_dev, flb_obj);
     co_return ret;
   }
 
-  if (w.rules.refuse_bad_order)  // rule 3: the domain record counts its devices
+  if (w.rules.refuse_bad_order && w.rules.mut != mutant::skip_domain_refcount_get)  // rule 3: the domain record counts its devices
     domain->preserved_state->hdr.ref_count++;
   dev->iommu->device_ser = device_ser;
   *preserved_state = virt_to_phys(device_ser);
@@ -415,11 +415,11 @@ task<void> iommu_unpreserve_device(World& w, iommu_domain* domain, device* dev) 
     if (WARN_ON_ONCE(w, iommu_device_ser->domain_iommu_ser.domain_phys != __pa(domain->preserved_state)))
       co_return;
   }
-  iommu_device_ser->hdr.deleted = true;
+  if (w.rules.mut != mutant::skip_device_deleted) iommu_device_ser->hdr.deleted = true;
   co_await sched_point(w, "iommu->ops->unpreserve_device");
-  iommu->iommu_dev->ops->unpreserve_device(w, dev, iommu_device_ser);
-  dev->iommu->device_ser = nullptr;
-  if (w.rules.refuse_bad_order)
+  if (w.rules.mut != mutant::skip_device_unpreserve_op) iommu->iommu_dev->ops->unpreserve_device(w, dev, iommu_device_ser);
+  if (w.rules.mut != mutant::keep_device_ser) dev->iommu->device_ser = nullptr;
+  if (w.rules.refuse_bad_order && w.rules.mut != mutant::skip_domain_refcount_put)
     domain->preserved_state->hdr.ref_count--;
   if (w.rules.mut == mutant::drop_lock_early)  // luv mutant: lock-discipline must catch it
     mutex_unlock(w, &flb_obj->lock);

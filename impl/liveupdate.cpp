@@ -19,7 +19,7 @@ task<int> liveupdate_preserve_file(World& w, int file) {
   liveupdate_flb* flb = &w.iommu_flb;
   auto guard = co_await guard_mutex(w, &flb->lock);
 
-  if (w.file_preserved[file])
+  if (w.file_preserved[file] && w.rules.mut != mutant::skip_file_busy_check)
     co_return -EBUSY;
   // The object can outlive its last file while a reference holds it (rule 4).
   if (flb->count == 0 && !flb->outgoing) {
@@ -48,7 +48,7 @@ task<int> liveupdate_flb_get_outgoing(World& w, liveupdate_flb* flb, kptr<iommu_
   auto guard = co_await guard_mutex(w, &flb->lock);
 
   if (w.rules.hold_flb_reference) {
-    if (flb->count == 0)
+    if (flb->count == 0 && w.rules.mut != mutant::flb_get_without_file)
       co_return -ENOENT;
     flb->users++;
   }

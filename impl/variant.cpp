@@ -23,6 +23,32 @@ const std::vector<variant_rules>& shipped_variants() {
 namespace {
 constexpr const char* kMutantNames[] = {
     "none", "keep_error_record_live", "skip_refcount_get", "restore_deleted", "drop_lock_early",
+    "skip_domain_error_deleted",
+    "skip_device_error_deleted",
+    "skip_device_op_error_deleted",
+    "skip_error_hw_put",
+    "skip_refcount_put",
+    "skip_hw_deleted",
+    "skip_hw_unpreserve_op",
+    "keep_outgoing_state",
+    "skip_device_unpreserve_op",
+    "skip_device_deleted",
+    "keep_device_ser",
+    "skip_domain_refcount_put",
+    "skip_domain_refcount_get",
+    "skip_domain_unpreserve_op",
+    "skip_domain_deleted",
+    "keep_domain_state",
+    "no_recheck_under_lock",
+    "accept_double_device_preserve",
+    "accept_double_domain_preserve",
+    "warn_without_refusing",
+    "refuse_without_warning",
+    "leak_flb_reference",
+    "skip_free_device_array",
+    "skip_teardown_release",
+    "flb_get_without_file",
+    "skip_file_busy_check",
 };
 static_assert(std::size(kMutantNames) == MUTANT_COUNT, "name every mutant");
 }  // namespace

@@ -18,10 +18,37 @@ enum class mutant : unsigned char {
   skip_refcount_get,       // iommu_preserve_locked: sharing a HW record without ref_count++
   restore_deleted,         // next kernel: restores records flagged deleted
   drop_lock_early,         // iommu_unpreserve_device: unlocks flb_obj->lock before iommu_unpreserve_locked
+  // explore/ (luv mutants): one guarded line each in impl/
+  skip_domain_error_deleted,  // iommu_domain_preserve: a failed domain op leaves its record live
+  skip_device_error_deleted,  // iommu_preserve_device: a failed HW preserve leaves the device record live
+  skip_device_op_error_deleted,  // iommu_preserve_device: a failed preserve_device op leaves the device record live
+  skip_error_hw_put,  // iommu_preserve_device: a failed preserve_device op keeps its HW reference
+  skip_refcount_put,  // iommu_unpreserve_locked: drops a device without ref_count--
+  skip_hw_deleted,  // iommu_unpreserve_locked: the last put leaves the HW record live
+  skip_hw_unpreserve_op,  // iommu_unpreserve_locked: forgets the driver's unpreserve (its private pages stay)
+  keep_outgoing_state,  // iommu_unpreserve_locked: the last put keeps outgoing_preserved_state set
+  skip_device_unpreserve_op,  // iommu_unpreserve_device: forgets the driver's unpreserve_device (its pages stay)
+  skip_device_deleted,  // iommu_unpreserve_device: leaves the device record live
+  keep_device_ser,  // iommu_unpreserve_device: keeps dev->iommu->device_ser set
+  skip_domain_refcount_put,  // iommu_unpreserve_device: the domain record keeps counting the device
+  skip_domain_refcount_get,  // iommu_preserve_device: the domain record does not count the device
+  skip_domain_unpreserve_op,  // iommu_domain_unpreserve: forgets the domain op (page tables stay preserved)
+  skip_domain_deleted,  // iommu_domain_unpreserve: leaves the domain record live
+  keep_domain_state,  // iommu_domain_unpreserve: keeps domain->preserved_state set
+  no_recheck_under_lock,  // iommu_preserve_device: the domain check only outside flb_obj->lock
+  accept_double_device_preserve,  // iommu_preserve_device: a device preserved twice is accepted
+  accept_double_domain_preserve,  // iommu_domain_preserve: a domain preserved twice is accepted
+  warn_without_refusing,  // iommu_domain_preserve: warns about a missing unpreserve op but goes on
+  refuse_without_warning,  // iommu_preserve_device: refuses a driver lacking unpreserve ops without a warning
+  leak_flb_reference,  // flb_reference: never drops the FLB reference (the FLB outlives its last file)
+  skip_free_device_array,  // iommu_flb_unpreserve: forgets to free the device array's pages
+  skip_teardown_release,  // iommu_flb_unpreserve: the last file's teardown leaves live records behind
+  flb_get_without_file,  // liveupdate_flb_get_outgoing: hands out the FLB after its last file is gone
+  skip_file_busy_check,  // liveupdate_preserve_file: a file preserved twice counts twice
 };
 // Every enumerator above, counting none; a new mutant bumps it and adds its
 // name in variant.cpp.
-inline constexpr int MUTANT_COUNT = 5;
+inline constexpr int MUTANT_COUNT = 31;
 const char* mutant_name(mutant m);
 bool mutant_parse(const std::string& name, mutant& out);
 

@@ -118,7 +118,8 @@ class runner {
   RunResult go() {
     header();
     if (o_.observer) o_.observer->on_start(*w_);
-    while (!done_ && !(o_.steps_stop >= 0 && step_ >= o_.steps_stop)) step();
+    // steps_stop does not cut a run whose threads have all finished: it goes on to kexec.
+    while (!done_ && !(o_.steps_stop >= 0 && step_ >= o_.steps_stop && !all_finished())) step();
     result_.stopped = !done_;
     if (result_.stopped) {
       if (o_.observer) o_.observer->on_stop(*w_);
@@ -171,6 +172,10 @@ class runner {
     if (result_.verdict.violation || !enabled(p)) return;
     result_.verdict.violation = Violation{p, step_, thread, call, std::move(message), describe_world(*w_)};
     done_ = true;
+  }
+
+  bool all_finished() const {
+    return std::all_of(threads_.begin(), threads_.end(), [](const thread_run& r) { return r.finished(); });
   }
 
   bool runnable(int t) const {

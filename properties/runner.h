@@ -82,8 +82,9 @@ struct RunOptions {
   bool record_steps = false;        // fill RunResult::steps
   RunObserver* observer = nullptr;
   int steps_max = 100000;           // a run longer than this is reported as a bug of the Scenario
-  // Explorers: stop before this step (when >= 0), skip kexec and the end of
-  // the run, call observer->on_stop. A stateless explorer replays a prefix.
+  // Explorers: stop before this step (when >= 0) unless every thread has
+  // finished, skip kexec and the end of the run, call observer->on_stop.
+  // A stateless explorer replays a prefix.
   int steps_stop = -1;
 };
 

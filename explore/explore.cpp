@@ -1,0 +1,575 @@
+#include "explore.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <queue>
+#include <set>
+#include <stdexcept>
+#include <string>
+
+#include "fingerprint.h"
+#include "variant.h"
+#include "world.h"
+
+namespace luv {
+
+using std::uint64_t;
+
+long long peak_rss_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  return 0;
+}
+
+std::vector<Call> call_alphabet(CallerMode mode, const Topology& t) {
+  std::vector<Call> out;
+  int files = t.files(), domains = static_cast<int>(t.domains.size()), devices = static_cast<int>(t.devices.size());
+  for (int k = 0; k < CALL_KIND_COUNT; ++k) {
+    CallKind kind = static_cast<CallKind>(k);
+    if (mode == CallerMode::contract && !call_is_contract(kind)) continue;
+    Call c;
+    c.kind = kind;
+    if (call_takes_file(kind)) {
+      for (int f = 0; f < files; ++f) c.file = f, out.push_back(c);
+    } else if (call_takes_device(kind)) {
+      for (int d = 0; d < domains; ++d)
+        for (int v = 0; v < devices; ++v) c.domain = d, c.device = v, out.push_back(c);
+    } else if (call_takes_domain(kind)) {
+      for (int d = 0; d < domains; ++d) c.domain = d, out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string validate(const ExploreOptions& o) {
+  if (impl::find_variant(o.variant) == nullptr) return "--variant: unknown variant '" + o.variant + "'";
+  if (o.threads < 1 || o.threads > 8) return "--threads: " + std::to_string(o.threads) + " is outside 1..8";
+  if (o.calls < 0 || o.calls > 16) return "--calls: " + std::to_string(o.calls) + " is outside 0..16";
+  if (o.faults < 0 || o.faults > 4) return "--faults: " + std::to_string(o.faults) + " is outside 0..4";
+  if (o.topology.iommus.size() < 2 || o.topology.domains.size() < 2)
+    return "topology: the op-set choices need at least 2 IOMMUs and 2 domains";
+  for (unsigned char m : o.iommu1_ops)
+    if (m > IOMMU_OPS_ALL) return "--iommu1-ops: " + std::to_string(m) + " is not an op set (0..15)";
+  for (unsigned char m : o.domain1_ops)
+    if (m > DOMAIN_OPS_ALL) return "--domain1-ops: " + std::to_string(m) + " is not an op set (0..3)";
+  Scenario probe;
+  probe.variant = o.variant;
+  probe.mode = o.mode;
+  probe.topology = o.topology;
+  probe.threads.assign(static_cast<size_t>(o.threads), {});
+  return validate(probe);
+}
+
+namespace {
+
+// The visited set: 64-bit fingerprints in open addressing, 8 bytes a slot,
+// grown at 1/2 load, so 16..32 bytes per fingerprint stored.
+class VisitedSet {
+ public:
+  VisitedSet() : slots_(1u << 10, 0) {}
+  // True when newly inserted.
+  bool insert(uint64_t fp) {
+    if (fp == 0) fp = 1;  // 0 marks an empty slot
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    return place(slots_, fp) ? (++size_, true) : false;
+  }
+  long long size() const { return static_cast<long long>(size_); }
+  long long bytes() const { return static_cast<long long>(slots_.size() * sizeof(uint64_t)); }
+
+ private:
+  static bool place(std::vector<uint64_t>& slots, uint64_t fp) {
+    size_t mask = slots.size() - 1;
+    for (size_t i = fp & mask;; i = (i + 1) & mask) {
+      if (slots[i] == fp) return false;
+      if (slots[i] == 0) {
+        slots[i] = fp;
+        return true;
+      }
+    }
+  }
+  void grow() {
+    std::vector<uint64_t> bigger(slots_.size() * 2, 0);
+    for (uint64_t fp : slots_)
+      if (fp) place(bigger, fp);
+    slots_.swap(bigger);
+  }
+  std::vector<uint64_t> slots_;
+  size_t size_ = 0;
+};
+
+// An execution prefix and what its replay showed.
+struct Node {
+  int topo = 0;
+  int calls_used = 0;
+  int faults_used = 0;
+  std::vector<std::vector<Call>> threads;
+  std::vector<int> schedule;
+  std::vector<Fault> faults;
+  PropertySet masked;  // properties switched off to go on past their violation on this path
+  unsigned sleep = 0;  // threads whose next step sleep sets skip
+  // Per busy thread: a hash of its call and of the World at each of its
+  // resumes in this call (with the faults its steps injected), which
+  // determines its coroutine's locals; 0 for an idle thread.
+  std::array<uint64_t, 8> chain{};
+  unsigned alone = 0;  // the Runner's per-call "no other thread stepped" flags
+  bool retrieve_fault = false;  // a terminal-only sibling: the next kernel's FLB retrieve fails
+  uint64_t seq = 0;
+  // From the replay:
+  uint64_t world = 0;   // world_fingerprint()
+  uint64_t intent = 0;  // intent_hash() of the calls returned so far
+  std::array<int, impl::FAULT_SITE_COUNT> visits{};
+  unsigned in_call = 0, runnable = 0;
+  bool quiescent = false;
+  bool leaf = false;    // nothing runs past it (an oops, a deadlock, a terminal-only sibling)
+  std::vector<std::pair<Violation, PropertySet>> violations;  // seen, with the properties masked then
+};
+
+// Reads the World where the replay ends.
+class Capture : public RunObserver {
+ public:
+  void on_stop(const impl::World& w) override { take(w); }
+  std::optional<std::string> on_threads_done(const impl::World& w) override {
+    take(w);
+    return std::nullopt;
+  }
+  bool got = false;
+  uint64_t world = 0;
+  unsigned in_call = 0, runnable = 0;
+
+ private:
+  void take(const impl::World& w) {
+    got = true;
+    world = explorer::world_fingerprint(w);
+    in_call = runnable = 0;
+    for (size_t t = 0; t < w.threads.size(); ++t) {
+      const impl::kthread& k = w.threads[t];
+      if (k.point == nullptr) continue;
+      in_call |= 1u << t;
+      const impl::mutex* m = k.blocked_on;
+      if (m == nullptr || m->owner < 0 || m->poisoned) runnable |= 1u << t;
+    }
+  }
+};
+
+bool is_fatal(PropertyId p) {
+  // An oops kills the thread (and may leave a lock held), a deadlock stops
+  // everything: nothing meaningful runs past them.
+  return p == PropertyId::no_null_op || p == PropertyId::no_use_after_free || p == PropertyId::lock_discipline;
+}
+
+class Engine {
+ public:
+  explicit Engine(const ExploreOptions& o) : o_(o), start_(std::chrono::steady_clock::now()) {
+    std::vector<unsigned char> iommu1 = o.iommu1_ops, domain1 = o.domain1_ops;
+    if (iommu1.empty())
+      for (int m = 0; m <= IOMMU_OPS_ALL; ++m) iommu1.push_back(static_cast<unsigned char>(m));
+    if (domain1.empty())
+      for (int m = 0; m <= DOMAIN_OPS_ALL; ++m) domain1.push_back(static_cast<unsigned char>(m));
+    for (unsigned char i : iommu1)
+      for (unsigned char d : domain1) {
+        Topology t = o.topology;
+        t.iommus[1].ops = i;
+        t.domains[1].ops = d;
+        topologies_.push_back(t);
+      }
+    alphabet_ = call_alphabet(o.mode, o.topology);
+    stats_.topologies = static_cast<int>(topologies_.size());
+  }
+
+  ExploreResult go() {
+    for (size_t topo = 0; topo < topologies_.size(); ++topo) {
+      Node root;
+      root.topo = static_cast<int>(topo);
+      root.threads.assign(static_cast<size_t>(o_.threads), {});
+      stats_.topology = static_cast<int>(topo) + 1;
+      generate(std::move(root));
+      // DFS finishes one op-set choice before the next; BFS keeps them all
+      // in one queue so that "shortest" is over every choice.
+      if (!o_.bfs) drain();
+      if (cut_) break;
+    }
+    if (o_.bfs) drain();
+    return finish();
+  }
+
+ private:
+  // ---- the frontier -------------------------------------------------------
+  void push(Node n) {
+    n.seq = seq_++;
+    if (o_.bfs) queue_.push(Entry{n.calls_used, static_cast<int>(n.schedule.size()), n.seq, std::move(n)});
+    else stack_.push_back(std::move(n));
+    long long size = static_cast<long long>(o_.bfs ? queue_.size() : stack_.size());
+    stats_.frontier = size;
+    stats_.frontier_max = std::max(stats_.frontier_max, size);
+  }
+
+  void drain() {
+    while (!cut_ && (o_.bfs ? !queue_.empty() : !stack_.empty())) {
+      Node n;
+      if (o_.bfs) {
+        n = std::move(const_cast<Entry&>(queue_.top()).node);
+        queue_.pop();
+      } else {
+        n = std::move(stack_.back());
+        stack_.pop_back();
+      }
+      stats_.frontier = static_cast<long long>(o_.bfs ? queue_.size() : stack_.size());
+      visit(n);
+    }
+  }
+
+  struct Entry {
+    int calls, steps;
+    uint64_t seq;
+    Node node;
+    bool operator>(const Entry& b) const { return std::tie(calls, steps, seq) > std::tie(b.calls, b.steps, b.seq); }
+  };
+
+  // ---- replay ---------------------------------------------------------------
+  Scenario scenario_of(const Node& n) const {
+    Scenario s;
+    s.variant = o_.variant;
+    s.mode = o_.mode;
+    s.topology = topologies_[n.topo];
+    s.faults = n.faults;
+    s.threads = n.threads;
+    s.schedule = n.schedule;
+    s.kexec = true;
+    return s;
+  }
+
+  // A counterexample file: the prefix, without threads that never ran.
+  Scenario counterexample_of(const Node& n) const {
+    Scenario s = scenario_of(n);
+    while (s.threads.size() > 1 && s.threads.back().empty()) s.threads.pop_back();
+    return s;
+  }
+
+  // Runs the node's prefix; fills its replay fields and its violations
+  // (going on past each non-fatal one with that property masked).
+  void replay(Node& n) {
+    Scenario s = scenario_of(n);
+    for (;;) {
+      Capture cap;
+      RunOptions ro;
+      ro.properties = o_.properties & ~n.masked;
+      ro.observer = &cap;
+      ro.steps_stop = n.retrieve_fault ? -1 : static_cast<int>(n.schedule.size());
+      RunResult r = run(s, ro);
+      ++stats_.transitions;
+      n.visits = r.fault_visits;
+      n.intent = intent_hash(r.calls);
+      if (r.verdict.violation) {
+        const Violation& v = *r.verdict.violation;
+        n.violations.emplace_back(v, n.masked);
+        bool deadlock = v.message.rfind("deadlock", 0) == 0;
+        if (is_fatal(v.property) || deadlock || n.retrieve_fault) {
+          n.leaf = true;
+          return;
+        }
+        // Violations after the threads (kexec, restore) leave the state readable.
+        if (cap.got) {
+          take(n, cap);
+          return;
+        }
+        n.masked.set(static_cast<size_t>(v.property));
+        continue;
+      }
+      if (!cap.got) {  // cannot happen: a run ends at the stop or after the threads
+        n.leaf = true;
+        return;
+      }
+      take(n, cap);
+      if (n.retrieve_fault) n.leaf = true;
+      return;
+    }
+  }
+
+  void take(Node& n, const Capture& cap) {
+    n.world = cap.world;
+    n.in_call = cap.in_call;
+    n.runnable = cap.runnable;
+    n.quiescent = cap.in_call == 0;
+  }
+
+  // ---- the search ---------------------------------------------------------------
+  // A replayed node enters the frontier (or is recorded).
+  void generate(Node n) {
+    replay(n);
+    push(std::move(n));
+  }
+
+  void visit(Node& n) {
+    for (const auto& [v, masked] : n.violations) record(n, v, masked);
+    if (n.leaf) return;
+    if (o_.hashing) {
+      explorer::Hasher h;
+      h.add(n.world);
+      h.add(static_cast<uint64_t>(n.topo));
+      h.add(static_cast<uint64_t>(n.calls_used) << 8 | static_cast<uint64_t>(n.faults_used));
+      h.add(n.intent);
+      h.add(static_cast<uint64_t>(n.sleep) << 32 | n.alone);
+      for (int t = 0; t < o_.threads; ++t) h.add(n.chain[static_cast<size_t>(t)]);
+      if (!visited_.insert(h.h)) {
+        ++stats_.pruned_visited;
+        return;
+      }
+      stats_.visited = visited_.size();
+      stats_.visited_bytes = visited_.bytes();
+    }
+    ++stats_.states;
+    if (o_.states_max > 0 && stats_.states >= o_.states_max) {
+      cut_ = true;
+      stats_.complete = false;
+    }
+    tick();
+    expand(n);
+  }
+
+  // The Runner's per-run memory of what callers preserved (track_intent in
+  // runner.cpp): each device and domain a caller believes preserved, and
+  // against which domain each device was last preserved.
+  static uint64_t intent_hash(const std::vector<CallRecord>& calls) {
+    std::set<int> devices, domains;
+    std::map<int, int> against;
+    for (const CallRecord& c : calls) {
+      bool device = call_takes_device(c.call.kind);
+      bool domain = !device && call_takes_domain(c.call.kind);
+      if (!device && !domain) continue;
+      int id = device ? c.call.device : c.call.domain;
+      std::set<int>& set = device ? devices : domains;
+      if (call_is_preserve(c.call.kind)) {
+        if (c.ret == 0) {
+          set.insert(id);
+          if (device) against[id] = c.call.domain;
+        }
+      } else {
+        set.erase(id);
+      }
+    }
+    explorer::Hasher h;
+    for (int d : devices) h.add(1000 + static_cast<uint64_t>(d));
+    for (int d : domains) h.add(2000 + static_cast<uint64_t>(d));
+    for (auto [d, dom] : against) h.add(3000 + static_cast<uint64_t>(d * 64 + dom));
+    return h.h;
+  }
+
+  void expand(const Node& n) {
+    // Terminal-only sibling: the next kernel's FLB retrieve fails.
+    if (n.quiescent && n.faults_used < o_.faults && n.visits[static_cast<int>(impl::fault_site::flb_retrieve)] > 0) {
+      Node f = n;
+      f.violations.clear();
+      f.retrieve_fault = true;
+      f.faults.push_back(Fault{impl::fault_site::flb_retrieve, n.visits[static_cast<int>(impl::fault_site::flb_retrieve)], 0});
+      f.faults_used++;
+      generate(std::move(f));
+    }
+    unsigned explored_pure = 0;
+    for (int t = 0; t < o_.threads; ++t) {
+      bool busy = n.in_call >> t & 1u;
+      if (busy) {
+        if (!(n.runnable >> t & 1u)) continue;
+        if (n.sleep >> t & 1u) {
+          ++stats_.pruned_sleep;
+          continue;
+        }
+        Node c = child(n, t);
+        replay(c);
+        advance(n, c, t, nullptr, 0);
+        bool pure = !c.leaf && c.violations.empty() && c.world == n.world && c.visits == n.visits && (c.in_call >> t & 1u);
+        c.sleep = (o_.por && pure) ? (n.sleep | explored_pure) : 0;
+        if (pure) explored_pure |= 1u << t;
+        faults_after(n, c, t);
+        push_replayed(std::move(c));
+        continue;
+      }
+      // Idle threads are interchangeable: only the lowest idle one starts a call.
+      if (n.calls_used >= o_.calls) break;
+      bool lowest_idle = true;
+      for (int u = 0; u < t; ++u) lowest_idle &= (n.in_call >> u & 1u) != 0;
+      if (!lowest_idle) continue;
+      for (const Call& call : alphabet_) {
+        Node c = child(n, t);
+        c.threads[t].push_back(call);
+        c.calls_used++;
+        replay(c);
+        advance(n, c, t, &call, 0);
+        c.sleep = 0;
+        faults_after(n, c, t);
+        push_replayed(std::move(c));
+      }
+    }
+  }
+
+  // Thread t took the step from `parent` to `c` (starting `started` when not
+  // null; `fault` names the fault it injected, 0 for none).
+  void advance(const Node& parent, Node& c, int t, const Call* started, uint64_t fault) const {
+    size_t i = static_cast<size_t>(t);
+    explorer::Hasher h;
+    if (started) {
+      h.add(static_cast<uint64_t>(started->kind) << 48 ^ static_cast<uint64_t>(started->file + 1) << 32 ^
+            static_cast<uint64_t>(started->domain + 1) << 16 ^ static_cast<uint64_t>(started->device + 1));
+      c.alone = parent.alone | 1u << t;
+    } else {
+      h.add(parent.chain[i]);
+      c.alone = parent.alone;
+    }
+    h.add(parent.world);
+    h.add(fault);
+    c.chain = parent.chain;
+    c.chain[i] = h.h;
+    c.alone &= 1u << t;  // every other thread's call now has company
+    if (!(c.in_call >> t & 1u)) {
+      c.chain[i] = 0;
+      c.alone &= ~(1u << t);
+    }
+  }
+
+  Node child(const Node& n, int t) const {
+    Node c;
+    c.topo = n.topo;
+    c.calls_used = n.calls_used;
+    c.faults_used = n.faults_used;
+    c.threads = n.threads;
+    c.schedule = n.schedule;
+    c.schedule.push_back(t);
+    c.faults = n.faults;
+    c.masked = n.masked;
+    return c;
+  }
+
+  // Siblings of the step just taken with one of its fault-site visits failing.
+  void faults_after(const Node& parent, const Node& c, int t) {
+    if (c.faults_used >= o_.faults) return;
+    for (int site = 0; site < impl::FAULT_SITE_COUNT; ++site) {
+      if (site == static_cast<int>(impl::fault_site::flb_retrieve)) continue;  // next kernel only
+      for (int nth = parent.visits[site] + 1; nth <= c.visits[site]; ++nth) {
+        Node f = c;
+        f.violations.clear();
+        f.leaf = false;
+        f.masked = parent.masked;
+        f.faults.push_back(Fault{static_cast<impl::fault_site>(site), nth, 0});
+        f.faults_used++;
+        f.sleep = 0;
+        replay(f);
+        const Call* started = (parent.in_call >> t & 1u) ? nullptr : &f.threads[t].back();
+        advance(parent, f, t, started, static_cast<uint64_t>(site + 1) << 32 | static_cast<uint64_t>(nth - parent.visits[site]));
+        push_replayed(std::move(f));
+      }
+    }
+  }
+
+  void push_replayed(Node c) { push(std::move(c)); }
+
+  void record(const Node& n, const Violation& v, const PropertySet& masked) {
+    size_t p = static_cast<size_t>(v.property);
+    if (found_[p]) return;
+    found_[p] = true;
+    ExploreFinding f;
+    f.property = v.property;
+    f.counterexample = counterexample_of(n);
+    f.violation = v;
+    f.calls = n.calls_used;
+    f.steps = static_cast<int>(n.schedule.size());
+    findings_.push_back(std::move(f));
+    masked_[p] = masked;
+    if (o_.first_violation_only) {
+      cut_ = true;
+      stats_.complete = false;
+    }
+  }
+
+  void tick() {
+    if (!o_.progress || (stats_.states & 1023) != 0) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_progress_ < std::chrono::seconds(1)) return;
+    last_progress_ = now;
+    fill_stats();
+    o_.progress(stats_);
+  }
+
+  void fill_stats() {
+    stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    stats_.peak_rss_bytes = peak_rss_bytes();
+    stats_.visited = visited_.size();
+    stats_.visited_bytes = visited_.bytes();
+  }
+
+  ExploreResult finish() {
+    fill_stats();
+    ExploreResult out;
+    out.stats = stats_;
+    out.report.engine = "explore";
+    out.report.variant = o_.variant;
+    out.report.mode = caller_mode_name(o_.mode);
+    out.report.seconds = stats_.seconds;
+    std::string bound = std::to_string(o_.threads) + " threads, " + std::to_string(o_.calls) + " calls, " +
+                        std::to_string(o_.faults) + " fault(s), " + std::to_string(topologies_.size()) +
+                        " op-set choices";
+    for (int p = 0; p < PROPERTY_COUNT; ++p) {
+      PropertyId id = static_cast<PropertyId>(p);
+      PropertyOutcome po;
+      po.property = id;
+      if (!has(o_.properties, id) || (id == PropertyId::model_refinement)) {
+        po.status = Status::not_checked;
+        po.how = id == PropertyId::model_refinement ? "the explorer runs no model observer" : "not asked for";
+      } else if (found_[p]) {
+        const ExploreFinding& f = *std::find_if(findings_.begin(), findings_.end(),
+                                                [&](const ExploreFinding& x) { return x.property == id; });
+        po.status = Status::violated;
+        po.counterexample = f.counterexample;
+        po.violation = f.violation;
+        po.how = "explore" + std::string(o_.bfs ? " --bfs" : "") + ": " + std::to_string(f.calls) + " call(s), " +
+                 std::to_string(f.steps) + " step(s)";
+        std::string masked;
+        for (int q = 0; q < PROPERTY_COUNT; ++q)
+          if (masked_[p].test(static_cast<size_t>(q)))
+            masked += std::string(masked.empty() ? "" : ",") + property_name(static_cast<PropertyId>(q));
+        if (!masked.empty()) po.how += "; seen past an earlier violation (replay with " + masked + " off)";
+      } else if (!stats_.complete) {
+        po.status = Status::unknown;
+        po.how = "search cut at " + std::to_string(stats_.states) + " states (" + bound + ")";
+      } else {
+        po.status = Status::holds;
+        po.how = "exhaustive within " + bound + ": " + std::to_string(stats_.states) + " states";
+      }
+      out.report.outcomes.push_back(std::move(po));
+    }
+    out.findings = std::move(findings_);
+    return out;
+  }
+
+  const ExploreOptions& o_;
+  std::vector<Topology> topologies_;
+  std::vector<Call> alphabet_;
+  std::vector<Node> stack_;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue_;
+  VisitedSet visited_;
+  ExploreStats stats_;
+  std::vector<ExploreFinding> findings_;
+  std::array<bool, PROPERTY_COUNT> found_{};
+  std::array<PropertySet, PROPERTY_COUNT> masked_{};
+  uint64_t seq_ = 0;
+  bool cut_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
+ExploreResult explore(const ExploreOptions& o) {
+  std::string bad = validate(o);
+  if (!bad.empty()) throw std::invalid_argument(bad);
+  Engine e(o);
+  return e.go();
+}
+
+EngineReport explore_variant(const ExploreOptions& o) { return explore(o).report; }
+
+}  // namespace luv

@@ -1,0 +1,86 @@
+// `luv explore`: every Scenario within a bound, run through the Runner.
+//
+// The search is stateless (CHESS-style): a node is an execution prefix
+// (calls started so far, schedule so far, faults fired so far) and is
+// re-run from the start to reach its state. Calls and faults are chosen
+// lazily, when a thread starts a call and when a fault site is visited,
+// so the bound's call sequences share their prefixes. See README.md.
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "outcome.h"
+#include "property.h"
+#include "runner.h"
+#include "scenario.h"
+
+namespace luv {
+
+struct ExploreStats {
+  long long states = 0;           // execution prefixes reached and expanded
+  long long transitions = 0;      // Runner replays (one per prefix, plus re-runs past a violation)
+  long long pruned_visited = 0;   // quiescent states reached again (subtree skipped)
+  long long pruned_sleep = 0;     // steps skipped by sleep sets
+  long long visited = 0;          // fingerprints in the visited set
+  long long visited_bytes = 0;    // memory of the visited set
+  long long frontier = 0;         // nodes waiting (stack or queue)
+  long long frontier_max = 0;
+  long long peak_rss_bytes = 0;
+  double seconds = 0;
+  bool complete = true;           // false when states_max cut the search
+  int topology = 0, topologies = 0;  // op-set choices started so far, of
+  double states_per_second() const { return seconds > 0 ? states / seconds : 0; }
+  double bytes_per_visited() const { return visited > 0 ? double(visited_bytes) / double(visited) : 0; }
+  // Odds that two distinct visited states share a 64-bit fingerprint.
+  double collision_odds() const { return double(visited) * double(visited) / 3.6893488147419103e19; }
+};
+
+struct ExploreOptions {
+  std::string variant = "reference";
+  CallerMode mode = CallerMode::adversarial;
+  int threads = 2;
+  int calls = 4;   // in total, over all threads
+  int faults = 1;  // at most, over the whole run (next kernel included)
+  // IOMMU 1's and domain 1's op sets are replaced by each choice below
+  // (empty: every subset); the rest of the topology is taken as is.
+  Topology topology = default_topology();
+  std::vector<unsigned char> iommu1_ops;
+  std::vector<unsigned char> domain1_ops;
+  bool bfs = false;      // shortest counterexamples: fewest calls, then fewest steps
+  bool por = true;       // sleep sets
+  bool hashing = true;   // visited set at quiescent points
+  PropertySet properties = all_properties();
+  long long states_max = 0;  // 0: no limit; at the limit the search stops, outcomes say "unknown"
+  bool first_violation_only = false;  // stop at the first violation (mutant killing)
+  std::function<void(const ExploreStats&)> progress;  // about once a second
+};
+
+struct ExploreFinding {
+  PropertyId property = PropertyId::no_leak;
+  Scenario counterexample;  // replays to `violation` with run()
+  Violation violation;
+  int calls = 0;
+  int steps = 0;  // the steps of the counterexample's schedule
+};
+
+struct ExploreResult {
+  EngineReport report;
+  ExploreStats stats;
+  std::vector<ExploreFinding> findings;  // in the order found
+};
+
+// Empty when the options can run, else one line naming the option at fault.
+std::string validate(const ExploreOptions& o);
+// Throws std::invalid_argument when validate() is not empty.
+ExploreResult explore(const ExploreOptions& o);
+// For `luv verify`: the report alone.
+EngineReport explore_variant(const ExploreOptions& o);
+
+// The calls a thread may start in `mode` on `topology` (the call alphabet).
+std::vector<Call> call_alphabet(CallerMode mode, const Topology& topology);
+
+// Peak resident memory of this process, from /proc (0 when unknown).
+long long peak_rss_bytes();
+
+}  // namespace luv

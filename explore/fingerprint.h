@@ -1,0 +1,31 @@
+// A 64-bit fingerprint of a World's shared state, for the explorer's
+// visited set. See README.md for what it covers and why that is enough.
+#pragma once
+#include <cstdint>
+
+namespace luv::impl {
+struct World;
+}
+
+namespace luv::explorer {
+
+// Order-sensitive mixing of 64-bit words (splitmix64's finaliser).
+struct Hasher {
+  std::uint64_t h = 0x9e3779b97f4a7c15ull;
+  void add(std::uint64_t v) {
+    std::uint64_t z = h ^ v;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    h = z ^ (z >> 31);
+  }
+};
+
+// Everything in the World that a later step can read, except thread
+// positions and fault-site visit counts: files, LUO's FLB, every FLB object,
+// every kernel object's pointers, every KHO page with its records (raw
+// physical addresses: equal fingerprints mean equal allocation histories'
+// results, not merely isomorphic ones), WARN_ON_ONCE sites fired, lockdep
+// splats. Thread positions are added by the caller where needed.
+std::uint64_t world_fingerprint(const impl::World& w);
+
+}  // namespace luv::explorer
