@@ -52,7 +52,9 @@ class engine {
         continue;
       }
       // Shrink, record, drop the property, and look at the same Scenario again.
-      CheckFinding f = shrink(s, *j.violation, remaining);
+      // The shrink checks that property alone, so that no other one, seen
+      // first in a smaller Scenario, can stop it.
+      CheckFinding f = shrink(s, *j.violation, only(j.violation->property));
       f.test = i;
       remaining.reset(static_cast<size_t>(f.property));
       result_.findings.push_back(std::move(f));
@@ -144,13 +146,20 @@ class engine {
       const Scenario& s = f.counterexample;
       for (int t = 0; t < static_cast<int>(s.threads.size()) && !changed; ++t) {
         if (!s.threads[t].empty() || s.threads.size() == 1) continue;
-        Scenario c = s;
-        c.threads.erase(c.threads.begin() + t);
-        c.schedule.clear();
-        for (int th : s.schedule)
-          if (th != t) c.schedule.push_back(th > t ? th - 1 : th);
-        if (c.threads.size() == 1) c.schedule.clear();
-        changed = keep_if_fails(c);
+        // An entry naming a thread that cannot run lets the last one go on:
+        // first try that thread in its place, then no entry at all.
+        for (bool substitute : {true, false}) {
+          if (changed) break;
+          Scenario c = s;
+          c.threads.erase(c.threads.begin() + t);
+          c.schedule.clear();
+          for (int th : s.schedule) {
+            if (th != t) c.schedule.push_back(th > t ? th - 1 : th);
+            else if (substitute) c.schedule.push_back(c.schedule.empty() ? 0 : c.schedule.back());
+          }
+          if (c.threads.size() == 1) c.schedule.clear();
+          changed = keep_if_fails(c);
+        }
       }
       if (s.schedule.empty() && s.threads.size() > 1 && !changed) {
         // Without a schedule the threads run one after the other: as one thread.

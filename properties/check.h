@@ -3,8 +3,8 @@
 //
 // One pass over `tests` generated Scenarios. A Scenario violating a property
 // still being checked is shrunk (RapidCheck's shrink tree, greedily: the
-// first smaller Scenario that violates the same property, checked the same
-// way, replaces it, until none does); that property is then reported
+// first smaller Scenario that violates the same property, checked alone,
+// replaces it, until none does); that property is then reported
 // violated and dropped from the set, and the same Scenario is run again
 // against the rest, so one Scenario can show several properties. Dropping a
 // found property is what lets a later one be seen at all: the Runner
@@ -47,7 +47,7 @@ struct CheckFinding {
   PropertyId property = PropertyId::no_leak;
   Scenario counterexample;  // shrunk
   Violation violation;      // what running it gives, with `checked` enabled
-  PropertySet checked;      // the properties enabled when it was found (found ones are dropped)
+  PropertySet checked;      // the properties the counterexample is judged with: its property alone
   int test = 0;             // which generated Scenario first showed it
   int shrink_steps = 0;     // smaller Scenarios accepted
   int shrink_runs = 0;      // Runner runs spent shrinking
