@@ -1,18 +1,26 @@
 #include "prove.h"
 
 #include <chrono>
+#include <cstdio>
 #include <functional>
+#include <map>
 #include <set>
 #include <stdexcept>
 
 #include "describe.h"
 #include "runner.h"
+#include "snapshot.h"
 
 namespace luv::solver {
 
 namespace {
 
 using z3::expr;
+bool g_verbose = false;
+#define LOG(...) \
+  do {                                  \
+    if (g_verbose) std::fprintf(stderr, __VA_ARGS__); \
+  } while (0)
 using clock_type = std::chrono::steady_clock;
 
 double since(clock_type::time_point t0) {
@@ -43,16 +51,28 @@ SymStep make_step(z3::context& c, const Layout& l, const impl::variant_rules& ru
   for (int k = 0; k < CHECKED_COUNT; ++k) st.bad[k] = c.bool_val(false);
   st.clean = c.bool_val(false);
   std::vector<expr> post_vars = post.mutable_vars();
+  std::vector<expr> chosen_post = post_vars;  // placeholder values, replaced below
+  std::vector<std::vector<expr>> per_call;
   for (size_t ci = 0; ci < calls.size(); ++ci) {
     StepResult r = step(l, rules, pre, calls[ci], oracle, zero_visits(c));
-    expr chosen = st.sel == static_cast<int>(ci);
+    // Folding the constants of the topology and the call keeps each query small.
+    r.ret = r.ret.simplify();
+    for (auto& b : r.bad) b = b.simplify();
+    r.clean = r.clean.simplify();
     std::vector<expr> got = r.post.mutable_vars();
-    expr eq = c.bool_val(true);
-    for (size_t k = 0; k < got.size(); ++k) eq = eq && post_vars[k] == got[k];
-    trans = trans && z3::implies(chosen, eq);
+    for (expr& x : got) x = x.simplify();
+    per_call.push_back(got);
+    expr chosen = st.sel == static_cast<int>(ci);
     for (int k = 0; k < CHECKED_COUNT; ++k) st.bad[k] = st.bad[k] || (chosen && r.bad[k]);
     st.clean = st.clean || (chosen && r.clean);
     st.results.push_back(std::move(r));
+  }
+  // post = the selected call's result, one ite chain per variable, so that
+  // Z3 can substitute it away.
+  for (size_t k = 0; k < post_vars.size(); ++k) {
+    expr v = per_call.back()[k];
+    for (int ci = static_cast<int>(calls.size()) - 2; ci >= 0; --ci) v = z3::ite(st.sel == ci, per_call[ci][k], v);
+    trans = trans && post_vars[k] == v;
   }
   // The driver ops never change.
   for (size_t k = 0; k < pre.iommu_ops.size(); ++k) trans = trans && post.iommu_ops[k] == pre.iommu_ops[k];
@@ -137,6 +157,7 @@ class prover {
     }
     out.details = details_;
     out.inductive_lemmas = houdini_set_.names();
+    out.cross_check_disagreements = cross_bugs_;
     out.report.engine = "prove";
     out.report.variant = o_.variant;
     out.report.mode = caller_mode_name(o_.mode);
@@ -183,6 +204,7 @@ class prover {
       steps.push_back(make_step(c_, l_, r_, calls_, states[depth - 1], states[depth],
                                 "b" + std::to_string(depth - 1) + "x_"));
       s.add(steps.back().trans);
+      LOG("bounded search: depth %d built (%.2f s)\n", depth, since(t0));
       for (PropertyDetail& d : details_) {
         if (d.status != Status::unknown || !d.encoding_bug.empty()) continue;
         int k = checked_index(d.property);
@@ -198,6 +220,8 @@ class prover {
     s.push();
     s.add(goal);
     z3::check_result res = s.check();
+    LOG("bounded search: %s at depth %d: %s (%.2f s)\n", property_name(d.property), depth,
+        res == z3::sat ? "sat" : res == z3::unsat ? "unsat" : "unknown", since(t0));
     if (res == z3::sat) {
       z3::model m = s.get_model();
       Scenario sc = path_scenario(m, l_, o_.variant, states[0], steps, depth, calls_);
@@ -213,7 +237,10 @@ class prover {
   void confirm(PropertyDetail& d, const Scenario& sc, int depth) {
     RunOptions ro;
     ro.properties = only(d.property);
+    CrossCheckObserver cross;
+    if (o_.cross_check) ro.observer = &cross;
     RunResult rr = run(sc, ro);
+    for (const std::string& bug : cross.disagreements()) cross_bugs_.push_back(bug);
     const auto& v = rr.verdict.violation;
     bool same = v && v->property == d.property && v->thread == 0 && v->call == depth - 1;
     if (same) {
@@ -242,7 +269,11 @@ class prover {
   }
 
   // The largest inductive subset of `start` that holds initially (Houdini).
+  // Queries go one call at a time: each is small, and the model names the call.
   Lemmas houdini(std::vector<int> ids) {
+    auto cached = houdini_cache_.find(ids);
+    if (cached != houdini_cache_.end()) return Lemmas{cached->second};
+    std::vector<int> start = ids;
     z3::solver init(c_);
     set_timeout(init);
     init.add(initial(l_, s_, o_.ops));
@@ -254,32 +285,53 @@ class prover {
       init.pop();
     }
     ids = kept;
-    for (;;) {
+    for (bool changed = true; changed;) {
+      changed = false;
       Lemmas cur{ids};
       z3::solver s(c_);
       set_timeout(s);
       s.add(cur.at(l_, r_, s_));
-      s.add(one_.trans);
-      s.add(one_.clean);
-      s.add(!cur.at(l_, r_, t_));
-      if (s.check() != z3::sat) return cur;
-      z3::model m = s.get_model();
-      std::vector<int> next;
-      for (int id : ids)
-        if (m.eval(lemmas()[id].holds(l_, r_, t_), true).is_true()) next.push_back(id);
-      ids = next;
+      auto tq = clock_type::now();
+      for (size_t ci = 0; ci < calls_.size() && !changed; ++ci) {
+        const StepResult& r = one_.results[ci];
+        s.push();
+        s.add(r.clean);
+        s.add(!cur.at(l_, r_, r.post));
+        if (s.check() == z3::sat) {
+          z3::model m = s.get_model();
+          std::vector<int> next;
+          for (int id : ids)
+            if (m.eval(lemmas()[id].holds(l_, r_, r.post), true).is_true()) next.push_back(id);
+          ids = next;
+          changed = true;
+        }
+        s.pop();
+      }
+      LOG("houdini: %zu lemmas %s (%.2f s)\n", cur.ids.size(), changed ? "not inductive" : "inductive", since(tq));
     }
+    houdini_cache_[start] = ids;
+    return Lemmas{ids};
   }
 
-  // unsat: under `lem`, no step violates property k.
-  z3::check_result step_violates(const Lemmas& lem, int k, z3::model* m = nullptr) {
+  // unsat: under `lem`, no call violates property k. On sat, `cti_call` names the call.
+  z3::check_result step_violates(const Lemmas& lem, int k, z3::model* m = nullptr, int* cti_call = nullptr) {
     z3::solver s(c_);
     set_timeout(s);
     s.add(lem.at(l_, r_, s_));
-    s.add(one_.trans);
-    s.add(one_.bad[k]);
-    z3::check_result res = s.check();
-    if (res == z3::sat && m) *m = s.get_model();
+    auto tq = clock_type::now();
+    z3::check_result res = z3::unsat;
+    for (size_t ci = 0; ci < calls_.size() && res == z3::unsat; ++ci) {
+      s.push();
+      s.add(one_.results[ci].bad[k]);
+      res = s.check();
+      if (res == z3::sat) {
+        if (m) *m = s.get_model();
+        if (cti_call) *cti_call = static_cast<int>(ci);
+      }
+      s.pop();
+    }
+    LOG("step check: %s with %zu lemmas: %s (%.2f s)\n", property_name(CHECKED[k]), lem.ids.size(),
+        res == z3::sat ? "sat" : res == z3::unsat ? "unsat" : "unknown", since(tq));
     return res;
   }
 
@@ -289,14 +341,15 @@ class prover {
     int k = checked_index(d.property);
     // Plain 1-induction: the property alone, from any state.
     z3::model m(c_);
-    if (step_violates(Lemmas{}, k, &m) == z3::unsat) {
+    int cti_call = 0;
+    if (step_violates(Lemmas{}, k, &m, &cti_call) == z3::unsat) {
       d.status = Status::proved;
       d.method = "k-induction k=1 (no strengthening)";
       d.seconds += since(t0);
       if (o_.spacer) spacer(d);
       return;
     }
-    d.cti = describe_cti(m) + reachability(m);
+    d.cti = describe_cti(m, cti_call) + reachability(m);
     if (step_violates(houdini_set_, k) != z3::unsat) {
       d.why = "no counterexample within " + std::to_string(o_.depth) +
               " call(s), and the inductive lemmas do not prove it";
@@ -321,12 +374,11 @@ class prover {
     if (o_.spacer) spacer(d);
   }
 
-  std::string describe_cti(const z3::model& m) {
-    int ci = m.eval(one_.sel, true).get_numeral_int();
+  std::string describe_cti(const z3::model& m, int ci) {
     std::string out = "counterexample to induction (the property alone is not inductive):\n  before: " +
                       describe_state(m, l_, s_) + "\n  call:   " + describe_call(calls_[ci]) + " returning " +
                       std::to_string(m.eval(one_.results[ci].ret, true).get_numeral_int()) + "\n  after:  " +
-                      describe_state(m, l_, t_) + "\n";
+                      describe_state(m, l_, one_.results[ci].post) + "\n";
     return out;
   }
 
@@ -369,6 +421,8 @@ class prover {
   std::vector<PropertyDetail> details_;
   Lemmas houdini_set_;
   double houdini_seconds_ = 0;
+  std::vector<std::string> cross_bugs_;
+  std::map<std::vector<int>, std::vector<int>> houdini_cache_;  // candidate set -> its inductive subset
 };
 
 void collect_consts(const expr& e, std::set<unsigned>& seen, std::vector<expr>& out) {
@@ -442,6 +496,7 @@ ProveResult prove(const ProveOptions& options) {
   probe.threads = {{}};
   std::string invalid = validate(probe);
   if (!invalid.empty()) throw std::invalid_argument(invalid);
+  g_verbose = options.verbose;
   prover p(options, *rules);
   return p.go();
 }

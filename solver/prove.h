@@ -31,6 +31,8 @@ struct ProveOptions {
   bool minimise = true;         // shrink each proof's strengthening to what it needs
   bool spacer = false;          // also prove with Spacer (CHC)
   int spacer_timeout_ms = 60000;
+  bool verbose = false;         // progress lines on stderr
+  bool cross_check = false;     // confirmations also run the Z3 snapshot checks beside the C++ ones
   PropertySet properties = PropertySet().set();  // subset of the six to look at
 };
 
@@ -53,6 +55,7 @@ struct ProveResult {
   EngineReport report;
   std::vector<PropertyDetail> details;  // one per property looked at, CHECKED order
   std::vector<std::string> inductive_lemmas;  // the Houdini fixpoint for this variant
+  std::vector<std::string> cross_check_disagreements;  // with cross_check: each is a bug in one of the checks
 };
 
 // Throws std::invalid_argument (one line naming the field) on bad options.
