@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "command.h"
-#include "replay.h"
+#include "judges.h"
 
 namespace luv::cli {
 
@@ -34,12 +34,14 @@ LUV_COMMAND(replay, "replay", "Replay counterexample files; exit 0 only when eac
         continue;
       }
       if (o->bless) {
-        c.expected = expected_from(run(c.scenario).verdict);
+        RunOptions options;
+        options.properties = c.checked;
+        c.expected = expected_from(linked_run(c.scenario, options).verdict);
         if (!write_counterexample_file(path, c)) throw BadInput{path + ": cannot write"};
         std::printf("blessed %s: %s\n", path.c_str(), describe_expected(c.expected).c_str());
         continue;
       }
-      ReplayReport r = replay(c, judges, !o->quiet);
+      ReplayReport r = replay(c, judges, !o->quiet, linked_run);
       if (!o->quiet) {
         std::printf("== %s\n== %s\n", path.c_str(), c.description.c_str());
         for (const std::string& line : r.result.trace) std::puts(line.c_str());

@@ -11,7 +11,7 @@ using nlohmann::ordered_json;
 namespace {
 
 constexpr const char* kFields[] = {"format", "description", "found_by", "variant",  "mode",    "topology",
-                                   "faults", "threads",     "schedule", "kexec",    "expected"};
+                                   "faults", "threads",     "schedule", "kexec",    "expected", "checked"};
 
 [[noreturn]] void bad(const std::string& field, const std::string& what) { throw FormatError{field + ": " + what}; }
 
@@ -130,9 +130,23 @@ Counterexample counterexample_from_json(const json& j) {
   c.scenario = scenario_from_json(j);
   c.description = one_line_string(j, "description", true);
   c.found_by = one_line_string(j, "found_by", false);
+  if (auto checked = j.find("checked"); checked != j.end()) {
+    if (!checked->is_array()) bad("checked", "expected an array of property ids");
+    c.checked.reset();
+    for (size_t i = 0; i < checked->size(); ++i) {
+      std::string field = "checked[" + std::to_string(i) + "]";
+      PropertyId p;
+      if (!(*checked)[i].is_string()) bad(field, "expected a property id");
+      if (!property_parse((*checked)[i].get<std::string>(), p))
+        bad(field, "unknown property '" + (*checked)[i].get<std::string>() + "'");
+      c.checked.set(static_cast<size_t>(p));
+    }
+  }
   auto expected = j.find("expected");
   if (expected == j.end()) bad("expected", "missing (a counterexample says what replaying it must give)");
   c.expected = expected_from_json(*expected, c.scenario);
+  if (!c.expected.ok && !has(c.checked, c.expected.property))
+    bad("expected.property", std::string(property_name(c.expected.property)) + " is not in checked");
   return c;
 }
 
@@ -150,6 +164,11 @@ ordered_json counterexample_to_json(const Counterexample& c) {
     // The order a reader builds the picture in: page size, IOMMUs, domains, devices.
     for (const char* part : {"objects_per_page", "iommus", "domains", "devices"})
       j[key][part] = ordered_json::parse(body[key][part].dump());
+  }
+  if (c.checked != all_properties()) {
+    j["checked"] = ordered_json::array();
+    for (int p = 0; p < PROPERTY_COUNT; ++p)
+      if (c.checked.test(p)) j["checked"].push_back(property_name(static_cast<PropertyId>(p)));
   }
   ordered_json e;
   if (c.expected.ok) {

@@ -31,6 +31,11 @@ struct Counterexample {
   std::string description;  // one line: the state, the steps, what went wrong
   ExpectedVerdict expected;
   std::string found_by;     // "hand", "check", "explore", "prove" (informational)
+  // The properties the verdict was judged with. A property found earlier in
+  // the same run (e.g. model-refinement at a call's return) would mask one
+  // seen later (no-leak at the next quiescent point); leaving it out of this
+  // set is how a file shows the later one.
+  PropertySet checked = all_properties();
 };
 
 ExpectedVerdict expected_from(const Verdict& v);

@@ -1,12 +1,179 @@
-// The judges beside the Runner: the abstract model and the Z3 encoding,
-// each compiled in only when its library is part of the build.
-#include "replay.h"
+#include "judges.h"
+
+#include <algorithm>
+#include <map>
+
+#if LUV_HAVE_MODEL
+#include "model.h"
+#include "world.h"
+#endif
+#if LUV_HAVE_CHECK
+#include "check.h"
+#endif
+#if LUV_HAVE_SOLVER
+#include "predict.h"
+#endif
 
 namespace luv {
 
-std::vector<Judge> linked_judges() {
-  std::vector<Judge> judges;
-  return judges;
+namespace {
+
+[[maybe_unused]] Judge unavailable(const std::string& name, const std::string& why) {
+  return Judge{name, [why](const Scenario&, const RunResult&) {
+                 JudgeOpinion o;
+                 o.applies = false;
+                 o.why_not = why;
+                 return o;
+               }};
+}
+
+#if LUV_HAVE_MODEL
+// Per call: when it started and ended (steps) and the faults fired inside it.
+struct CallSpan {
+  int thread = 0, index = 0;
+  int first = 0, last = -1;  // last -1: still running when the run ended
+  std::vector<model::FaultHit> faults;
+};
+
+class span_observer : public RunObserver {
+ public:
+  std::vector<CallSpan> spans;
+  void on_call_start(const impl::World&, int thread, const Call&) override {
+    spans.push_back({thread, next_index_[thread]++, step_, -1, {}});
+  }
+  void on_step(const impl::World& w, int thread) override {
+    for (; seen_ < w.faults_fired.size(); ++seen_)
+      if (CallSpan* s = open(thread)) s->faults.push_back({w.faults_fired[seen_].site, w.faults_fired[seen_].err});
+    ++step_;
+  }
+  std::optional<std::string> on_call_end(const impl::World&, const CallRecord& r) override {
+    for (CallSpan& s : spans)
+      if (s.thread == r.thread && s.index == r.index) s.last = r.last_step;
+    return std::nullopt;
+  }
+
+ private:
+  CallSpan* open(int thread) {
+    for (auto it = spans.rbegin(); it != spans.rend(); ++it)
+      if (it->thread == thread && it->last < 0) return &*it;
+    return nullptr;
+  }
+  std::map<int, int> next_index_;
+  size_t seen_ = 0;
+  int step_ = 0;
+};
+#endif
+
+}  // namespace
+
+Judge model_judge([[maybe_unused]] int wrong_call) {
+#if LUV_HAVE_MODEL
+  return Judge{"model", [wrong_call](const Scenario& s, const RunResult& r) {
+                 JudgeOpinion o;
+                 if (s.variant != "reference") {
+                   o.applies = false;
+                   o.why_not = "the model specifies the reference only";
+                   return o;
+                 }
+                 if (std::string why = model::model_supports(s.topology); !why.empty()) {
+                   o.applies = false;
+                   o.why_not = why;
+                   return o;
+                 }
+                 span_observer spans;
+                 RunOptions options;
+                 options.observer = &spans;
+                 options.properties = PropertySet();  // the calls as they run, whatever they break
+                 run(s, options);
+                 model::Model m(s.topology);
+                 model::State state = m.initial();
+                 int judged = 0;
+                 std::vector<CallSpan> done;
+                 for (const CallSpan& c : spans.spans)
+                   if (c.last >= 0) done.push_back(c);
+                 std::sort(done.begin(), done.end(), [](const CallSpan& a, const CallSpan& b) { return a.last < b.last; });
+                 for (const CallSpan& c : done) {
+                   // Overlapping calls are linearizability's business (model-refinement).
+                   bool overlaps = false;
+                   for (const CallSpan& other : spans.spans)
+                     if (&other != &c && !(other.thread == c.thread && other.index == c.index) &&
+                         other.first <= c.last && (other.last < 0 || other.last >= c.first))
+                       overlaps = true;
+                   if (overlaps || c.faults.size() > 1) break;
+                   const Call& call = s.threads[c.thread][c.index];
+                   std::vector<model::CallOutcome> outs =
+                       model::run_call(m, state, call, c.faults.empty() ? nullptr : &c.faults.front());
+                   if (outs.empty()) break;
+                   // The model may allow several outcomes: it agrees when the Runner's is one of them.
+                   const model::CallOutcome* pick = &outs.front();
+                   for (const CallRecord& rec : r.calls)
+                     if (rec.thread == c.thread && rec.index == c.index)
+                       for (const model::CallOutcome& out : outs)
+                         if (out.ret == rec.ret) pick = &out;
+                   int ret = pick->ret;
+                   state = pick->next;
+                   o.calls.push_back({c.thread, c.index, ret});
+                   if (judged == wrong_call) o.calls.back().ret = ret == 0 ? -22 : 0;
+                   ++judged;
+                 }
+                 if (judged == 0) {
+                   o.applies = false;
+                   o.why_not = "no call ran alone (calls overlap: model-refinement judges those)";
+                 }
+                 return o;
+               }};
+#else
+  return unavailable("model", "luv_model is not built");
+#endif
+}
+
+Judge solver_judge() {
+#if LUV_HAVE_SOLVER
+  return Judge{"solver", [](const Scenario& s, const RunResult& r) {
+                 JudgeOpinion o;
+                 solver::Prediction p = solver::predict(s);
+                 if (!p.unsupported.empty()) {
+                   o.applies = false;
+                   o.why_not = p.unsupported;
+                   return o;
+                 }
+                 for (size_t i = 0; i < p.rets.size() && i < p.origin.size(); ++i)
+                   o.calls.push_back({p.origin[i].first, p.origin[i].second, p.rets[i]});
+                 const std::optional<Violation>& seen = r.verdict.violation;
+                 bool masked = p.violation && seen && seen->property == PropertyId::model_refinement &&
+                               seen->thread == p.origin[p.violation_call].first &&
+                               seen->call == p.origin[p.violation_call].second;
+                 if (masked) {
+                   // The Runner reports model-refinement at a call's return before the
+                   // quiescent-point checks; the encoding does not decide it.
+                 } else if (p.violation) {
+                   ExpectedVerdict v;
+                   v.ok = false;
+                   v.property = *p.violation;
+                   v.thread = p.origin[p.violation_call].first;
+                   v.call = p.origin[p.violation_call].second;
+                   o.verdict = v;
+                   o.verdict_has_place = true;
+                 } else if (r.verdict.violation && r.verdict.violation->thread >= 0 &&
+                            solver::checked_index(r.verdict.violation->property) >= 0) {
+                   // The encoding decides this property at calls: its silence is a verdict.
+                   o.verdict = ExpectedVerdict{};
+                 }
+                 return o;
+               }};
+#else
+  return unavailable("solver", "luv_solver is not built");
+#endif
+}
+
+std::vector<Judge> linked_judges() { return {model_judge(), solver_judge()}; }
+
+RunResult linked_run(const Scenario& s, const RunOptions& options) {
+#if LUV_HAVE_CHECK
+  return run_checked(s, options);
+#else
+  return run(s, options);
+#endif
 }
 
 }  // namespace luv

@@ -91,12 +91,13 @@ std::optional<Disagreement> compare_judges(const RunResult& runner, const std::v
   return std::nullopt;
 }
 
-ReplayReport replay(const Counterexample& c, const std::vector<Judge>& judges, bool trace) {
+ReplayReport replay(const Counterexample& c, const std::vector<Judge>& judges, bool trace, const RunFunction& runner) {
   ReplayReport report;
   report.counterexample = c;
   RunOptions options;
   options.trace = trace;
-  report.result = run(c.scenario, options);
+  options.properties = c.checked;
+  report.result = runner ? runner(c.scenario, options) : run(c.scenario, options);
   report.mismatch = verdict_mismatch(c.expected, report.result.verdict);
   report.judges.push_back("runner");
   std::vector<std::string> names;

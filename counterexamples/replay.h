@@ -37,9 +37,9 @@ struct Judge {
   std::function<JudgeOpinion(const Scenario&, const RunResult&)> judge;
 };
 
-// The judges linked into this build (model and solver when those libraries
-// exist); the Runner is always the first judge and is not in this list.
-std::vector<Judge> linked_judges();
+// How the Runner judge runs a Scenario: run(), or run_checked() (the
+// model-refinement observer attached) where the model is built (judges.h).
+using RunFunction = std::function<RunResult(const Scenario&, const RunOptions&)>;
 
 struct Disagreement {
   std::vector<std::string> judges;  // the judge(s) out of line; two names when there is no majority
@@ -57,7 +57,9 @@ struct ReplayReport {
   bool passed() const { return mismatch.empty() && !disagreement; }
 };
 
-ReplayReport replay(const Counterexample& c, const std::vector<Judge>& judges, bool trace);
+// Runs with options.properties = c.checked; `runner` null means plain run().
+ReplayReport replay(const Counterexample& c, const std::vector<Judge>& judges, bool trace,
+                    const RunFunction& runner = nullptr);
 
 // The three-way comparison alone, for tests and for engines that already ran.
 std::optional<Disagreement> compare_judges(const RunResult& runner, const std::vector<std::string>& names,

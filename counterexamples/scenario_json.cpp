@@ -239,7 +239,7 @@ json scenario_to_json(const Scenario& s) {
 json parse_json_text(const std::string& text) {
   try {
     return json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 3, column 5: ..." -> drop the prefix
     size_t cut = what.find("] ");

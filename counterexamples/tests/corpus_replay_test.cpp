@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "replay.h"
+#include "judges.h"
 
 namespace luv {
 namespace {
@@ -22,7 +22,7 @@ class Corpus : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Corpus, replays_to_its_expected_verdict_and_judges_agree) {
   Counterexample c = read_counterexample_file(std::string(LUV_CORPUS_DIR) + "/" + GetParam());
-  ReplayReport r = replay(c, linked_judges(), false);
+  ReplayReport r = replay(c, linked_judges(), false, linked_run);
   EXPECT_EQ(r.mismatch, "") << c.description;
   EXPECT_FALSE(r.disagreement.has_value()) << (r.disagreement ? r.disagreement->message : "");
 }

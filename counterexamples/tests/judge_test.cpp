@@ -89,3 +89,40 @@ TEST(ThreeWayReplay, a_judge_that_does_not_apply_is_listed_and_not_counted) {
 
 }  // namespace
 }  // namespace luv
+
+// With the real judges built in: the model's step function, made wrong on
+// purpose for one call, is named against the Runner and the Z3 encoding.
+#include "judges.h"
+
+namespace luv {
+namespace {
+
+TEST(ThreeWayReplayRealJudges, all_three_agree_on_the_seed_refused_by_the_reference) {
+  Counterexample c = read_counterexample_file(corpus("reference.ok-seed-refused.json"));
+  ReplayReport r = replay(c, linked_judges(), false, linked_run);
+  EXPECT_TRUE(r.passed()) << (r.disagreement ? r.disagreement->message : r.mismatch);
+  EXPECT_EQ(r.judges, (std::vector<std::string>{"runner", "model", "solver"}));
+}
+
+TEST(ThreeWayReplayRealJudges, a_deliberately_wrong_model_step_is_named_with_its_step) {
+  Counterexample c = read_counterexample_file(corpus("reference.ok-seed-refused.json"));
+  ReplayReport r = replay(c, {model_judge(1), solver_judge()}, false, linked_run);
+  ASSERT_TRUE(r.disagreement.has_value());
+  EXPECT_EQ(r.disagreement->judges, std::vector<std::string>{"model"}) << r.disagreement->message;
+  // The second call (vfio_preserve of dev1, refused) returns at step 7.
+  ASSERT_GE(r.result.calls.size(), 2u);
+  EXPECT_EQ(r.disagreement->step, r.result.calls[1].last_step);
+  EXPECT_NE(r.disagreement->message.find("model disagrees at step"), std::string::npos) << r.disagreement->message;
+}
+
+TEST(ThreeWayReplayRealJudges, the_encoding_agrees_with_the_runner_on_v2_findings) {
+  for (const char* f : {"v2.no-leak.json", "v2.no-null-op.json", "v2.missing-unpreserve-warns.json"}) {
+    Counterexample c = read_counterexample_file(corpus(f));
+    ReplayReport r = replay(c, {solver_judge()}, false, linked_run);
+    EXPECT_EQ(r.judges, (std::vector<std::string>{"runner", "solver"})) << f;
+    EXPECT_TRUE(r.passed()) << f << ": " << (r.disagreement ? r.disagreement->message : r.mismatch);
+  }
+}
+
+}  // namespace
+}  // namespace luv

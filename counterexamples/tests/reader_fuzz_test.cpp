@@ -72,7 +72,7 @@ std::string mutate(std::string text, std::mt19937& rng) {
 
 TEST(ReaderFuzz, random_bytes_give_a_clean_error) {
   std::mt19937 rng(20260506);
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < 5000; ++i) {
     std::string text(rng() % 300, '\0');
     for (char& c : text) c = static_cast<char>(rng() % 256);
     std::string why = read_cleanly(text);
@@ -85,7 +85,7 @@ TEST(ReaderFuzz, mutated_corpus_files_give_a_clean_error_or_a_valid_scenario) {
   ASSERT_FALSE(texts.empty());
   std::mt19937 rng(4016);
   int accepted = 0, refused = 0;
-  for (int i = 0; i < 3000; ++i) {
+  for (int i = 0; i < 20000; ++i) {
     std::string text = mutate(texts[rng() % texts.size()], rng);
     std::string why = read_cleanly(text);
     ASSERT_EQ(why, "") << "case " << i << ":\n" << text;
@@ -98,8 +98,8 @@ TEST(ReaderFuzz, mutated_corpus_files_give_a_clean_error_or_a_valid_scenario) {
     (ok ? accepted : refused)++;
   }
   // Both outcomes occur, or the mutations are not exercising the reader.
-  EXPECT_GT(accepted, 50);
-  EXPECT_GT(refused, 1000);
+  EXPECT_GT(accepted, 300);
+  EXPECT_GT(refused, 5000);
 }
 
 }  // namespace

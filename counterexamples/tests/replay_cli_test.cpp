@@ -127,7 +127,7 @@ TEST_P(LuvReplayBadFile, exits_2_with_one_line_naming_file_and_field) {
 
 INSTANTIATE_TEST_SUITE_P(
     Files, LuvReplayBadFile,
-    ::testing::Values(BadFile{"unknown_property", "\"no-leak\"", "\"no-leek\"", "expected.property"},
+    ::testing::Values(BadFile{"unknown_property", "\"property\": \"no-leak\"", "\"property\": \"no-leek\"", "expected.property"},
                       BadFile{"step_not_int", "\"step\": 9", "\"step\": \"nine\"", "expected.step"},
                       BadFile{"no_expected", ",\n  \"expected\"", ",\n  \"unexpected\"", "unexpected"},
                       BadFile{"bad_verdict", "\"violation\"", "\"maybe\"", "expected.verdict"},

@@ -1,0 +1,27 @@
+// The judges beside the Runner, from the libraries this build has: the
+// abstract model (luv_model) and the Z3 encoding (luv_solver); and the
+// Runner as every engine runs it (with the model-refinement observer when
+// luv_check is built). A separate library (luv_judges), because the engines
+// themselves link luv_counterexamples.
+#pragma once
+#include <vector>
+
+#include "replay.h"
+
+namespace luv {
+
+std::vector<Judge> linked_judges();
+// The Runner as replay and verify run it: run_checked() where luv_check is
+// built (model-refinement needs the model's observer), else run().
+RunResult linked_run(const Scenario& s, const RunOptions& options);
+
+// The model as a judge: the model's run_call() on the Runner's calls, in the
+// order they completed, for the reference (the model specifies the
+// reference) and only while calls do not overlap. `wrong_call` (tests)
+// makes the model's prediction for that call (in completion order) wrong on
+// purpose, to show replay naming the judge out of line.
+Judge model_judge(int wrong_call = -1);
+// The Z3 encoding as a judge: solver::predict() on sequential Scenarios.
+Judge solver_judge();
+
+}  // namespace luv
