@@ -34,6 +34,11 @@ LUV_COMMAND(check, "check", "Random Scenarios (RapidCheck) for one variant and c
     if (o->mode == "contract") c.mode = CallerMode::contract;
     else if (o->mode == "adversarial") c.mode = CallerMode::adversarial;
     else throw BadInput{"--mode: unknown mode '" + o->mode + "' (expected contract or adversarial)"};
+    std::ofstream json_out;
+    if (!o->json.empty()) {  // before the run, so a bad path costs nothing
+      json_out.open(o->json, std::ios::binary | std::ios::trunc);
+      if (!json_out) throw BadInput{"--json: " + o->json + ": cannot write"};
+    }
     bool tty = isatty(fileno(stderr));
     c.progress = [tty](const CheckProgress& p) {
       if (!tty) return;
@@ -68,14 +73,13 @@ LUV_COMMAND(check, "check", "Random Scenarios (RapidCheck) for one variant and c
           std::string path = save_counterexample(o->save, f);
           std::printf("  replay: luv run %s\n", path.c_str());
         } catch (const std::runtime_error& e) {
-          throw BadInput{e.what()};
+          throw BadInput{std::string("--save: ") + e.what()};
         }
       }
     }
-    if (!o->json.empty()) {
-      std::ofstream out(o->json, std::ios::binary | std::ios::trunc);
-      if (!out) throw BadInput{o->json + ": cannot write"};
-      out << report_json(r).dump(2) << "\n";
+    if (json_out.is_open()) {
+      json_out << report_json(r).dump(2) << "\n";
+      if (!json_out) throw BadInput{"--json: " + o->json + ": cannot write"};
     }
     return violated ? EXIT_VIOLATION : EXIT_OK;
   };
