@@ -427,7 +427,7 @@ class prover {
 
 void collect_consts(const expr& e, std::set<unsigned>& seen, std::vector<expr>& out) {
   if (!seen.insert(e.id()).second) return;
-  if (e.is_const() && e.decl().decl_kind() == Z3_OP_UNINTERPRETED) {
+  if (e.is_const() && e.decl().decl_kind() == Z3_OP_UNINTERPRETED && e.decl().name().str() != "Err") {
     out.push_back(e);
     return;
   }
@@ -474,7 +474,10 @@ void prover::spacer(PropertyDetail& d) {
   try {
     res = fp.query(query);
   } catch (const z3::exception& e) {
-    d.spacer = std::string("spacer: error ") + e.msg();
+    // Z3 4.8.12 reports a spent budget as an exception ("canceled").
+    std::string msg = e.msg();
+    d.spacer = msg == "canceled" ? "spacer: unknown (budget of " + std::to_string(o_.spacer_timeout_ms) + " ms spent)"
+                                 : "spacer: error " + msg;
     return;
   }
   char buf[64];
