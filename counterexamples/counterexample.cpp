@@ -225,6 +225,22 @@ Counterexample read_counterexample_file(const std::string& path) {
   return read_counterexample_text(text.str(), path);
 }
 
+Counterexample read_scenario_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FormatError{path + ": cannot open"};
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    json j = parse_json_text(text.str());
+    if (j.is_object() && j.contains("expected")) return counterexample_from_json(j);
+    Counterexample c;
+    c.scenario = scenario_from_json(j);
+    return c;
+  } catch (const FormatError& e) {
+    throw FormatError{path + ": " + e.message};
+  }
+}
+
 bool write_counterexample_file(const std::string& path, const Counterexample& c) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) return false;

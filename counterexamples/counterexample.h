@@ -56,6 +56,9 @@ std::string counterexample_to_text(const Counterexample& c);
 Counterexample read_counterexample_file(const std::string& path);
 // Parses text already read; `name` prefixes errors.
 Counterexample read_counterexample_text(const std::string& text, const std::string& name);
+// A counterexample file, or a plain Scenario file (then `description` is
+// empty and `expected` is left ok); for commands that only draw or run.
+Counterexample read_scenario_file(const std::string& path);
 // Writes atomically enough for a corpus (whole file at once); false on failure.
 bool write_counterexample_file(const std::string& path, const Counterexample& c);
 

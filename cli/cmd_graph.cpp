@@ -1,0 +1,71 @@
+// `luv graph FILE [--step N] --format dot|svg`: the object graph of a run at
+// a step, leaked and dangling objects in red. SVG through Graphviz's dot.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+
+#include "command.h"
+#include "counterexample.h"
+#include "render.h"
+
+namespace luv::cli {
+
+namespace {
+// Graphviz lays the graph out; a missing `dot` is bad input, not a crash.
+std::string dot_to_svg(const std::string& dot) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path();
+  std::string in = (dir / ("luv_graph_" + std::to_string(::getpid()) + ".dot")).string();
+  std::string out = in + ".svg";
+  std::ofstream(in) << dot;
+  std::string cmd = "dot -Tsvg '" + in + "' -o '" + out + "' 2>/dev/null";
+  int rc = std::system(cmd.c_str());
+  std::filesystem::remove(in);
+  if (rc != 0) throw BadInput{"--format svg: Graphviz's dot failed or is not installed (try --format dot)"};
+  std::ifstream svg(out, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(out);
+  return text;
+}
+}  // namespace
+
+LUV_COMMAND(graph, "graph", "Draw the object graph of a Scenario's run at a step (dot or SVG)") {
+  struct options {
+    std::string path;
+    int step = -1;
+    std::string format = "dot";
+    std::string output;
+  };
+  auto o = std::make_shared<options>();
+  cmd->add_option("FILE", o->path, "Counterexample or Scenario file")->required();
+  cmd->add_option("--step", o->step, "The state after this step (default: the last step of the threads, before kexec)");
+  cmd->add_option("--format", o->format, "dot or svg")->check(CLI::IsMember({"dot", "svg"}));
+  cmd->add_option("-o,--output", o->output, "Write here instead of standard output");
+  return [o] {
+    Counterexample c;
+    try {
+      c = read_scenario_file(o->path);
+    } catch (const FormatError& e) {
+      throw BadInput{e.message};
+    }
+    if (o->step < -1) throw BadInput{"--step: must be 0 or more"};
+    std::string text;
+    try {
+      text = graph_dot_at(c.scenario, o->step);
+    } catch (const std::invalid_argument& e) {
+      throw BadInput{e.what()};
+    }
+    if (o->format == "svg") text = dot_to_svg(text);
+    if (o->output.empty()) {
+      std::fwrite(text.data(), 1, text.size(), stdout);
+    } else {
+      std::ofstream out(o->output, std::ios::binary);
+      if (!(out << text)) throw BadInput{o->output + ": cannot write"};
+    }
+    return EXIT_OK;
+  };
+}
+
+}  // namespace luv::cli
