@@ -71,7 +71,7 @@ LUV_COMMAND(check, "check", "Random Scenarios (RapidCheck) for one variant and c
       if (!o->save.empty()) {
         try {
           std::string path = save_counterexample(o->save, f);
-          std::printf("  replay: luv run %s\n", path.c_str());
+          std::printf("  replay: luv replay %s   (its trace: luv run %s)\n", path.c_str(), path.c_str());
         } catch (const std::runtime_error& e) {
           throw BadInput{std::string("--save: ") + e.what()};
         }

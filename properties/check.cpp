@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "refinement.h"
+#include "counterexample.h"
 #include "scenario_json.h"
 #include "variant.h"
 
@@ -215,33 +216,31 @@ CheckResult check(const CheckOptions& o) {
 
 EngineReport check_variant(const CheckOptions& o) { return check(o).report; }
 
-nlohmann::json counterexample_json(const CheckFinding& f) {
+Counterexample counterexample_of(const CheckFinding& f) {
   // The corpus format (counterexamples/FORMAT.md): the Scenario, a one-line
-  // story, and the verdict that replaying it with every property gives.
-  RunResult all = run_checked(f.counterexample);
+  // story, the properties it is judged with (its own alone, so that no
+  // property found earlier masks it) and the verdict replaying gives.
+  RunOptions options;
+  options.properties = f.checked;
+  RunResult again = run_checked(f.counterexample, options);
   std::string calls;
   for (size_t t = 0; t < f.counterexample.threads.size(); ++t)
     for (const Call& c : f.counterexample.threads[t])
       calls += (calls.empty() ? "" : ", ") + std::string("T") + std::to_string(t) + " " + describe_call(c);
-  std::string story = "luv check found " + std::string(property_name(f.property)) + " in " +
-                      f.counterexample.variant + " (" + caller_mode_name(f.counterexample.mode) + "): " + calls +
-                      " -> " + f.violation.message;
-  if (!all.verdict.violation || all.verdict.violation->property != f.property)
-    story += " (with every property checked, the first violation is " +
-             std::string(all.verdict.violation ? property_name(all.verdict.violation->property) : "none") + ")";
-  for (char& ch : story)
+  Counterexample c;
+  c.scenario = f.counterexample;
+  c.description = "luv check: " + calls + (f.counterexample.schedule.empty() ? "" : " (scheduled)") + ": " +
+                  f.violation.message;
+  for (char& ch : c.description)
     if (ch == '\n') ch = ' ';
-  nlohmann::json j = scenario_to_json(f.counterexample);
-  j["description"] = story;
-  j["found_by"] = "check";
-  if (all.verdict.violation) {
-    const Violation& v = *all.verdict.violation;
-    j["expected"] = {{"verdict", "violation"}, {"property", property_name(v.property)}, {"step", v.step},
-                     {"thread", v.thread}, {"call", v.call}, {"message", v.message}};
-  } else {
-    j["expected"] = {{"verdict", "ok"}};
-  }
-  return j;
+  c.expected = expected_from(again.verdict);
+  c.found_by = "check";
+  c.checked = f.checked;
+  return c;
+}
+
+nlohmann::json counterexample_json(const CheckFinding& f) {
+  return nlohmann::json::parse(counterexample_to_json(counterexample_of(f)).dump());
 }
 
 std::string save_counterexample(const std::string& dir, const CheckFinding& f) {
@@ -251,10 +250,7 @@ std::string save_counterexample(const std::string& dir, const CheckFinding& f) {
   std::string path = (std::filesystem::path(dir) / (f.counterexample.variant + "-" + caller_mode_name(f.counterexample.mode) +
                                                      "-" + property_name(f.property) + ".json"))
                          .string();
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw std::runtime_error(path + ": cannot write");
-  out << counterexample_json(f).dump(2) << "\n";
-  if (!out) throw std::runtime_error(path + ": cannot write");
+  if (!write_counterexample_file(path, counterexample_of(f))) throw std::runtime_error(path + ": cannot write");
   return path;
 }
 
