@@ -156,6 +156,16 @@ class exec {
 
   StepResult run(const Call& call);
 
+  // The state-level properties on the pre-state's heap (true for the call-level ones).
+  expr pre_holds(int k) const {
+    switch (CHECKED[k]) {
+      case PropertyId::refcount_balanced: return !refcount_violated(h_);
+      case PropertyId::no_dangling: return !dangling_violated(h_);
+      case PropertyId::no_leak: return !orphan_violated(h_);
+      default: return c_.bool_val(true);
+    }
+  }
+
  private:
   // ---- the heap --------------------------------------------------------------
   void build_heap() {
@@ -740,6 +750,15 @@ StepResult step(const Layout& l, const impl::variant_rules& rules, const State& 
                 FaultOracle& oracle, const std::array<z3::expr, impl::FAULT_SITE_COUNT>& visits_before) {
   exec e(l, rules, pre, oracle, visits_before);
   return e.run(call);
+}
+
+z3::expr holds_in_state(const Layout& l, const impl::variant_rules& rules, const State& s, int k) {
+  FaultOracle none = free_faults(s.count.ctx(), "unused_");
+  z3::context& c = s.count.ctx();
+  std::array<z3::expr, impl::FAULT_SITE_COUNT> visits{c, c, c, c, c, c, c, c, c};
+  for (auto& v : visits) v = c.int_val(0);
+  exec e(l, rules, s, none, visits);
+  return e.pre_holds(k);
 }
 
 std::vector<Call> all_calls(const Layout& l, CallerMode mode) {

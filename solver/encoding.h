@@ -111,6 +111,11 @@ struct StepResult {
 StepResult step(const Layout& l, const impl::variant_rules& rules, const State& pre, const Call& call,
                 FaultOracle& oracle, const std::array<z3::expr, impl::FAULT_SITE_COUNT>& visits_before);
 
+// Property CHECKED[k] as a state predicate, for the plain induction's
+// hypothesis: refcount-balanced, no-dangling and no-leak's orphans hold in s
+// (true for the call-level properties).
+z3::expr holds_in_state(const Layout& l, const impl::variant_rules& rules, const State& s, int k);
+
 // Every call the transition system can make in a mode (adversarial includes the contract calls).
 std::vector<Call> all_calls(const Layout& l, CallerMode mode);
 

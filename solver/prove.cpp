@@ -318,6 +318,7 @@ class prover {
     z3::solver s(c_);
     set_timeout(s);
     s.add(lem.at(l_, r_, s_));
+    s.add(holds_in_state(l_, r_, s_, k));  // the induction hypothesis: the property held before
     auto tq = clock_type::now();
     z3::check_result res = z3::unsat;
     for (size_t ci = 0; ci < calls_.size() && res == z3::unsat; ++ci) {
@@ -375,7 +376,7 @@ class prover {
   }
 
   std::string describe_cti(const z3::model& m, int ci) {
-    std::string out = "counterexample to induction (the property alone is not inductive):\n  before: " +
+    std::string out = "counterexample to induction (the property, holding before the call, alone is not inductive):\n  before: " +
                       describe_state(m, l_, s_) + "\n  call:   " + describe_call(calls_[ci]) + " returning " +
                       std::to_string(m.eval(one_.results[ci].ret, true).get_numeral_int()) + "\n  after:  " +
                       describe_state(m, l_, one_.results[ci].post) + "\n";
