@@ -8,13 +8,17 @@ namespace luv {
 
 namespace {
 
-// Mutants that no Scenario can tell from the reference, and why.
+// Mutants the engines do not kill, and why (equivalent, or a known hole).
 struct equivalent {
   const char* mutant;
   const char* reason;
 };
 constexpr equivalent kEquivalent[] = {
-    {"", ""},  // none known: every mutant of the catalogue is killed (see README's table)
+    {"skip_domain_refcount_put",
+     "hole, not equivalent: iommufd_preserve(0), iommufd_preserve(1), vfio_preserve(dev0, 0), "
+     "vfio_unpreserve(dev0, 0), iommufd_unpreserve(0) leaves domain0 preserved (a WARN, then its file goes) and "
+     "the next kernel restores it; restore-matches takes what was preserved from the World, not from the callers, "
+     "and the explorer runs no model, so nothing flags it; 5 calls is also past the mutant budget"},
 };
 
 // The stages, cheapest first: each is an explorer run that stops at the
@@ -77,7 +81,7 @@ MutantVerdict run_mutant(const std::string& mutant) {
   if (!v.killed) {
     v.survived_because = "not killed within the budget (4 stages, at most 580000 states): a hole in the properties, or equivalent";
     for (const equivalent& e : kEquivalent)
-      if (mutant == e.mutant) v.survived_because = std::string("equivalent: ") + e.reason;
+      if (mutant == e.mutant) v.survived_because = e.reason;
   }
   return v;
 }
