@@ -18,6 +18,7 @@ LUV_COMMAND(check, "check", "Random Scenarios (RapidCheck) for one variant and c
     std::uint64_t seed = 1;
     std::string save;
     std::string json;
+    GenOptions bounds;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("--variant", o->variant, "reference, v2 or v2-warn")->capture_default_str();
@@ -26,11 +27,20 @@ LUV_COMMAND(check, "check", "Random Scenarios (RapidCheck) for one variant and c
   cmd->add_option("--seed", o->seed, "random seed; the same seed gives the same run")->capture_default_str();
   cmd->add_option("--save", o->save, "write each shrunk counterexample into this directory");
   cmd->add_option("--json", o->json, "write the report as JSON to this file");
+  cmd->add_option("--threads-max", o->bounds.threads_max, "threads per Scenario, at most")
+      ->check(CLI::Range(1, 8))->capture_default_str();
+  cmd->add_option("--calls-max", o->bounds.calls_per_thread_max, "calls per thread, at most")
+      ->check(CLI::Range(0, 16))->capture_default_str();
+  cmd->add_option("--faults-max", o->bounds.faults_max, "planned faults per Scenario, at most")
+      ->check(CLI::Range(0, 8))->capture_default_str();
+  cmd->add_option("--schedule-max", o->bounds.schedule_max, "schedule entries, at most")
+      ->check(CLI::Range(0, 200))->capture_default_str();
   return [o] {
     CheckOptions c;
     c.variant = o->variant;
     c.tests = o->tests;
     c.seed = o->seed;
+    c.gen = o->bounds;
     if (o->mode == "contract") c.mode = CallerMode::contract;
     else if (o->mode == "adversarial") c.mode = CallerMode::adversarial;
     else throw BadInput{"--mode: unknown mode '" + o->mode + "' (expected contract or adversarial)"};

@@ -33,7 +33,7 @@ struct judged {
 
 class engine {
  public:
-  explicit engine(const CheckOptions& o) : o_(o) {
+  explicit engine(const CheckOptions& o) : o_(o), go_(o.gen) {
     go_.variant = o.variant;
     go_.mode = o.mode;
     gen_.emplace(scenario_gen(go_));
@@ -128,8 +128,7 @@ class engine {
   }
 
   // Shrinks RapidCheck's tree cannot express, because they renumber
-  // threads: drop a thread without calls (and the schedule entries naming
-  // it), merge threads that run one after the other anyway (no schedule),
+  // threads: drop a thread (and the schedule entries naming it), merge threads that run one after the other anyway (no schedule),
   // then drop single schedule entries, then make faults plain.
   void polish(CheckFinding& f) {
     auto keep_if_fails = [&](const Scenario& candidate) {
@@ -146,7 +145,7 @@ class engine {
       changed = false;
       const Scenario& s = f.counterexample;
       for (int t = 0; t < static_cast<int>(s.threads.size()) && !changed; ++t) {
-        if (!s.threads[t].empty() || s.threads.size() == 1) continue;
+        if (s.threads.size() == 1) break;
         // An entry naming a thread that cannot run lets the last one go on:
         // first try that thread in its place, then no entry at all.
         for (bool substitute : {true, false}) {
@@ -193,7 +192,7 @@ class engine {
   }
 
   const CheckOptions& o_;
-  GenOptions go_ = {};
+  GenOptions go_;
   std::optional<rc::Gen<Scenario>> gen_;
   RefinementObserver observer_;
   CheckResult result_;

@@ -142,7 +142,10 @@ rc::Gen<Scenario> scenario_gen(const GenOptions& o) {
                        [](const std::tuple<int, int, int, int>& c) {
                          return RawCall{std::get<0>(c), std::get<1>(c), std::get<2>(c), std::get<3>(c)};
                        });
-  auto threads = gen::pair(bounded_vector(o.threads_max, bounded_vector(o.calls_per_thread_max, call)), rarely(4));
+  // At least one thread: a Scenario without one checks nothing. A thread may
+  // be empty, so that shrinking can empty it before dropping it (check.cpp).
+  auto threads = gen::pair(gen::nonEmpty(bounded_vector(o.threads_max, bounded_vector(o.calls_per_thread_max, call))),
+                           rarely(4));
   auto fault = gen::map(gen::tuple(gen::inRange(0, impl::FAULT_SITE_COUNT), gen::inRange(1, 3), gen::inRange(0, 8)),
                         [](const std::tuple<int, int, int>& f) {
                           return RawFault{std::get<0>(f), std::get<1>(f), std::get<2>(f)};
