@@ -19,7 +19,7 @@ namespace luv {
 namespace {
 
 [[maybe_unused]] Judge unavailable(const std::string& name, const std::string& why) {
-  return Judge{name, [why](const Scenario&, const RunResult&) {
+  return Judge{name, [why](const Scenario&, const RunResult&, const PropertySet&) {
                  JudgeOpinion o;
                  o.applies = false;
                  o.why_not = why;
@@ -68,7 +68,7 @@ class span_observer : public RunObserver {
 
 Judge model_judge([[maybe_unused]] int wrong_call) {
 #if LUV_HAVE_MODEL
-  return Judge{"model", [wrong_call](const Scenario& s, const RunResult& r) {
+  return Judge{"model", [wrong_call](const Scenario& s, const RunResult& r, const PropertySet&) {
                  JudgeOpinion o;
                  if (s.variant != "reference") {
                    o.applies = false;
@@ -129,7 +129,7 @@ Judge model_judge([[maybe_unused]] int wrong_call) {
 
 Judge solver_judge() {
 #if LUV_HAVE_SOLVER
-  return Judge{"solver", [](const Scenario& s, const RunResult& r) {
+  return Judge{"solver", [](const Scenario& s, const RunResult& r, const PropertySet& checked) {
                  JudgeOpinion o;
                  solver::Prediction p = solver::predict(s);
                  if (!p.unsupported.empty()) {
@@ -147,9 +147,17 @@ Judge solver_judge() {
                    // The Runner reports model-refinement at a call's return before the
                    // quiescent-point checks; the encoding does not decide it.
                  } else if (p.violation) {
+                   // The first property of the checked set violated at that call; the
+                   // encoding's paths end there, so with none checked it says nothing.
+                   std::optional<PropertyId> first;
+                   for (PropertyId q : solver::CHECKED)
+                     if (!first && has(checked, q) &&
+                         std::find(p.violated.begin(), p.violated.end(), q) != p.violated.end())
+                       first = q;
+                   if (!first) return o;
                    ExpectedVerdict v;
                    v.ok = false;
-                   v.property = *p.violation;
+                   v.property = *first;
                    v.thread = p.origin[p.violation_call].first;
                    v.call = p.origin[p.violation_call].second;
                    o.verdict = v;

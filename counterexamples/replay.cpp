@@ -103,7 +103,7 @@ ReplayReport replay(const Counterexample& c, const std::vector<Judge>& judges, b
   std::vector<std::string> names;
   std::vector<JudgeOpinion> opinions;
   for (const Judge& j : judges) {
-    JudgeOpinion o = j.judge(c.scenario, report.result);
+    JudgeOpinion o = j.judge(c.scenario, report.result, c.checked);
     if (!o.applies) {
       report.not_judging.push_back(j.name + ": " + o.why_not);
       continue;

@@ -34,7 +34,8 @@ struct JudgeOpinion {
 
 struct Judge {
   std::string name;  // "model", "solver"
-  std::function<JudgeOpinion(const Scenario&, const RunResult&)> judge;
+  // The Scenario, the Runner's run, and the properties the file is judged with.
+  std::function<JudgeOpinion(const Scenario&, const RunResult&, const PropertySet&)> judge;
 };
 
 // How the Runner judge runs a Scenario: run(), or run_checked() (the

@@ -11,7 +11,7 @@ std::string corpus(const std::string& name) { return std::string(LUV_CORPUS_DIR)
 
 // A judge that repeats the Runner's results, except one call's.
 Judge echo_judge(const std::string& name, int wrong_call_index = -1) {
-  return Judge{name, [wrong_call_index](const Scenario&, const RunResult& r) {
+  return Judge{name, [wrong_call_index](const Scenario&, const RunResult& r, const PropertySet&) {
                  JudgeOpinion o;
                  for (const CallRecord& c : r.calls) {
                    int ret = c.ret;
@@ -62,7 +62,7 @@ TEST(ThreeWayReplay, two_judges_that_differ_are_both_named) {
 
 TEST(ThreeWayReplay, a_different_verdict_is_a_disagreement_at_the_violation_step) {
   Counterexample c = read_counterexample_file(corpus("v2.no-null-op.json"));
-  Judge wrong{"solver", [](const Scenario&, const RunResult&) {
+  Judge wrong{"solver", [](const Scenario&, const RunResult&, const PropertySet&) {
                 JudgeOpinion o;
                 o.verdict = ExpectedVerdict{};  // says ok
                 return o;
@@ -75,7 +75,7 @@ TEST(ThreeWayReplay, a_different_verdict_is_a_disagreement_at_the_violation_step
 
 TEST(ThreeWayReplay, a_judge_that_does_not_apply_is_listed_and_not_counted) {
   Counterexample c = read_counterexample_file(corpus("v2.no-null-op.json"));
-  Judge absent{"model", [](const Scenario&, const RunResult&) {
+  Judge absent{"model", [](const Scenario&, const RunResult&, const PropertySet&) {
                  JudgeOpinion o;
                  o.applies = false;
                  o.why_not = "not this variant";

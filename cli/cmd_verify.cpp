@@ -1,0 +1,341 @@
+// `luv verify`: every engine built in, on every shipped variant (or one),
+// within a time budget; the matrix variant x property x engine; JSON, JUnit
+// and SARIF reports; new counterexamples saved. Exit 0 only when every
+// verdict is what is expected of the shipped variants: the reference holds
+// everything, v2 / v2-warn violate exactly the properties the corpus has a
+// file for (counterexamples/corpus/VARIANT.PROPERTY.json).
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "command.h"
+#include "counterexample.h"
+#include "judges.h"
+#include "reports.h"
+#include "source_map.h"
+#include "variant.h"
+#if LUV_HAVE_LUV_CHECK
+#include "check.h"
+#endif
+#if LUV_HAVE_LUV_EXPLORER
+#include "explore.h"
+#endif
+#if LUV_HAVE_LUV_SOLVER
+#include "prove.h"
+#endif
+
+#ifndef LUV_SOURCE_DIR
+#define LUV_SOURCE_DIR "."
+#endif
+
+namespace luv::cli {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double since(clock_type::time_point t) { return std::chrono::duration<double>(clock_type::now() - t).count(); }
+
+struct verify_options {
+  std::string variant;
+  double budget = 150;
+  std::string json, junit, sarif, save;
+  std::string corpus;
+  bool quiet = false;
+};
+
+// The progress line: rewritten in place on a terminal, silent otherwise.
+class progress {
+ public:
+  explicit progress(bool on) : on_(on && isatty(STDERR_FILENO)) {}
+  void show(const std::string& what, double elapsed, double budget) {
+    if (!on_) return;
+    std::fprintf(stderr, "\r\033[K[verify %3.0fs / %3.0fs] %s", elapsed, budget, what.c_str());
+    std::fflush(stderr);
+  }
+  void done() {
+    if (on_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  bool on_;
+};
+
+// What the corpus expects: per variant, the properties it has a file for.
+struct corpus_view {
+  std::map<std::string, std::set<PropertyId>> violated;
+  std::vector<std::pair<std::string, Counterexample>> files;
+};
+
+corpus_view read_corpus(const std::string& dir) {
+  corpus_view c;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) throw BadInput{"--corpus: " + dir + " is not a directory"};
+  std::vector<std::string> paths;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == ".json") paths.push_back(e.path().string());
+  std::sort(paths.begin(), paths.end());
+  for (const std::string& p : paths) {
+    Counterexample cx;
+    try {
+      cx = read_counterexample_file(p);
+    } catch (const FormatError& e) {
+      throw BadInput{e.message};
+    }
+    if (!cx.expected.ok) c.violated[cx.scenario.variant].insert(cx.expected.property);
+    c.files.emplace_back(p, std::move(cx));
+  }
+  return c;
+}
+
+// Merges one engine's outcome for a property into the cell: violated wins,
+// then proved, then holds, then unknown.
+int rank(Status s) {
+  switch (s) {
+    case Status::violated: return 4;
+    case Status::proved: return 3;
+    case Status::holds: return 2;
+    case Status::unknown: return 1;
+    case Status::not_checked: return 0;
+  }
+  return 0;
+}
+
+void merge(MatrixCell& cell, const PropertyOutcome& o, const std::string& mode) {
+  std::string how = (mode.empty() ? "" : mode + ": ") + std::string(status_name(o.status)) + (o.how.empty() ? "" : ", " + o.how);
+  cell.how += (cell.how.empty() ? "" : "; ") + how;
+  if (rank(o.status) > rank(cell.status) || (o.status == Status::holds && cell.status == Status::unknown)) {
+    // A proof in one mode and "holds" in another: the weaker claim stands.
+    cell.status = o.status;
+    cell.counterexample = o.counterexample;
+    cell.violation = o.violation;
+  } else if (cell.status == Status::proved && o.status == Status::holds) {
+    cell.status = Status::holds;
+  }
+}
+
+}  // namespace
+
+LUV_COMMAND(verify, "verify",
+            "Run every engine on every shipped variant within a budget; print the matrix; write reports") {
+  auto o = std::make_shared<verify_options>();
+  cmd->add_option("--variant", o->variant, "Only this variant (exit 0 only when it holds everything)");
+  cmd->add_option("--budget", o->budget, "Time budget in seconds for the whole run (engines are sized to it)")
+      ->check(CLI::Range(1.0, 86400.0));
+  cmd->add_option("--json", o->json, "Write the matrix as JSON here");
+  cmd->add_option("--junit", o->junit, "Write JUnit XML here (one testcase per variant, property, engine)");
+  cmd->add_option("--sarif", o->sarif, "Write SARIF 2.1.0 here (each violation at its impl/ source line)");
+  cmd->add_option("--save", o->save, "Save each engine's new counterexamples here (corpus format)");
+  cmd->add_option("--corpus", o->corpus, "The corpus that says what to expect (default: counterexamples/corpus)");
+  cmd->add_flag("-q,--quiet", o->quiet, "No progress line");
+  return [o] {
+    auto start = clock_type::now();
+    std::string corpus_dir = o->corpus;
+    if (corpus_dir.empty()) {
+      corpus_dir = "counterexamples/corpus";
+      if (!std::filesystem::is_directory(corpus_dir)) corpus_dir = std::string(LUV_SOURCE_DIR) + "/counterexamples/corpus";
+    }
+    std::vector<std::string> variants;
+    for (const auto& v : impl::shipped_variants()) variants.push_back(v.name);
+    if (!o->variant.empty()) {
+      if (impl::find_variant(o->variant) == nullptr) throw BadInput{"--variant: unknown variant '" + o->variant + "'"};
+      variants = {o->variant};
+    }
+    for (const std::string* path : {&o->json, &o->junit, &o->sarif}) {
+      if (path->empty()) continue;
+      std::ofstream probe(*path, std::ios::app);
+      if (!probe) throw BadInput{*path + ": cannot write"};
+    }
+    if (!o->save.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(o->save, ec);
+      if (ec) throw BadInput{"--save: cannot create " + o->save};
+    }
+    corpus_view corpus = read_corpus(corpus_dir);
+
+    VerifyReport report;
+    report.variants = variants;
+    report.engines.push_back("replay");
+#if LUV_HAVE_LUV_CHECK
+    report.engines.push_back("check");
+#endif
+#if LUV_HAVE_LUV_EXPLORER
+    report.engines.push_back("explore");
+#endif
+#if LUV_HAVE_LUV_SOLVER
+    report.engines.push_back("prove");
+#endif
+    progress bar(!o->quiet);
+    // Budget shares per variant: explore and prove take the most; check is cheap.
+    double per_variant = o->budget / static_cast<double>(variants.size());
+
+    for (const std::string& v : variants) {
+      // With --variant V, V must hold everything; otherwise the corpus says.
+      std::set<PropertyId> expected = o->variant.empty() ? corpus.violated[v] : std::set<PropertyId>{};
+      std::map<std::string, std::map<PropertyId, MatrixCell>> cells;
+      auto cell = [&](const std::string& engine, PropertyId p) -> MatrixCell& {
+        MatrixCell& c = cells[engine][p];
+        c.variant = v, c.property = p, c.engine = engine, c.expected_violated = expected.count(p) > 0;
+        return c;
+      };
+      for (const std::string& e : report.engines)
+        for (int p = 0; p < PROPERTY_COUNT; ++p) cell(e, static_cast<PropertyId>(p));
+
+      // 1. replay: the corpus files of this variant, judged three ways.
+      {
+        auto t = clock_type::now();
+        bar.show(v + ": replaying the corpus", since(start), o->budget);
+        int files = 0, ok_files = 0;
+        std::vector<Judge> judges = linked_judges();
+        for (const auto& [path, cx] : corpus.files) {
+          if (cx.scenario.variant != v) continue;
+          ++files;
+          ReplayReport r = replay(cx, judges, false, linked_run);
+          std::string name = std::filesystem::path(path).filename().string();
+          if (!r.passed()) {
+            report.notes.push_back("replay " + name + ": " + (r.mismatch.empty() ? r.disagreement->message : r.mismatch));
+          }
+          if (r.result.verdict.violation) {
+            PropertyOutcome out;
+            out.property = r.result.verdict.violation->property;
+            out.status = Status::violated;
+            out.how = name + (r.passed() ? "" : " (replays differently)");
+            out.counterexample = cx.scenario;
+            out.violation = r.result.verdict.violation;
+            merge(cell("replay", out.property), out, "");
+            // A replay that does not give the expected verdict fails verify.
+            if (!r.mismatch.empty()) cell("replay", out.property).judgement = CellJudgement::mismatch;
+          } else {
+            ++ok_files;
+            if (!r.mismatch.empty()) cell("replay", cx.expected.property).judgement = CellJudgement::mismatch;
+          }
+        }
+        for (auto& [p, c] : cells["replay"]) {
+          c.seconds = since(t);
+          if (c.status == Status::not_checked && files > 0 && ok_files > 0) {
+            c.status = Status::holds;
+            c.how = std::to_string(ok_files) + " corpus file(s) replay ok";
+          }
+        }
+      }
+
+#if LUV_HAVE_LUV_CHECK
+      // 2. check: random Scenarios, both caller modes.
+      {
+        auto t = clock_type::now();
+        int tests = static_cast<int>(std::clamp(per_variant * 40.0, 100.0, 20000.0));
+        for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+          CheckOptions co;
+          co.variant = v;
+          co.mode = mode;
+          co.tests = tests;
+          co.seed = 1;
+          std::string label = v + ": check, " + caller_mode_name(mode) + " mode";
+          co.progress = [&](const CheckProgress& p) {
+            bar.show(label + ", " + std::to_string(p.tests_done) + "/" + std::to_string(p.tests_total) +
+                         (p.shrinking ? " (shrinking)" : ""),
+                     since(start), o->budget);
+          };
+          EngineReport er = check_variant(co);
+          for (const PropertyOutcome& out : er.outcomes) merge(cell("check", out.property), out, caller_mode_name(mode));
+        }
+        for (auto& [p, c] : cells["check"]) c.seconds = since(t);
+      }
+#endif
+
+#if LUV_HAVE_LUV_EXPLORER
+      // 3. explore: SPEC.md's default bound, every schedule, cut by a state budget.
+      {
+        auto t = clock_type::now();
+        double share = per_variant * 0.3;
+        for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+          ExploreOptions eo;
+          eo.variant = v;
+          eo.mode = mode;
+          // Measured on 2 shared cores: about 8k states a second; half the share each mode.
+          eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 8000.0));
+          std::string label = v + ": explore, " + caller_mode_name(mode) + " mode";
+          eo.progress = [&](const ExploreStats& s) {
+            bar.show(label + ", " + std::to_string(s.states) + " states", since(start), o->budget);
+          };
+          EngineReport er = explore_variant(eo);
+          for (const PropertyOutcome& out : er.outcomes)
+            merge(cell("explore", out.property), out, caller_mode_name(mode));
+        }
+        for (auto& [p, c] : cells["explore"]) c.seconds = since(t);
+      }
+#endif
+
+#if LUV_HAVE_LUV_SOLVER
+      // 4. prove: bounded search, then induction, for the six call-level properties.
+      {
+        auto t = clock_type::now();
+        bar.show(v + ": prove (Z3)", since(start), o->budget);
+        solver::ProveOptions po;
+        po.variant = v;
+        po.depth = per_variant >= 60 ? 3 : 2;
+        EngineReport er = solver::prove_variant(po);
+        for (const PropertyOutcome& out : er.outcomes) merge(cell("prove", out.property), out, "");
+        for (auto& [p, c] : cells["prove"]) c.seconds = since(t);
+      }
+#endif
+
+      for (const std::string& e : report.engines) {
+        for (auto& [p, c] : cells[e]) {
+          if (c.judgement != CellJudgement::mismatch) c.judgement = judge_cell(c.expected_violated, c.status);
+          if (c.violation && c.counterexample) {
+            SourceLocation l = violation_location(*c.counterexample, *c.violation);
+            c.location_file = l.file;
+            c.location_line = l.line;
+          }
+          if (!o->save.empty() && e != "replay" && c.status == Status::violated && c.counterexample && c.violation) {
+            Counterexample cx;
+            cx.scenario = *c.counterexample;
+            cx.found_by = e;
+            cx.checked = only(p);
+            RunOptions ro;
+            ro.properties = cx.checked;
+            cx.expected = expected_from(linked_run(cx.scenario, ro).verdict);
+            cx.description = "luv verify (" + e + ") found " + property_name(p) + " in " + v + ": " +
+                             (cx.expected.message ? *cx.expected.message : c.violation->message);
+            for (char& ch : cx.description)
+              if (ch == '\n') ch = ' ';
+            std::string path = o->save + "/" + v + "." + property_name(p) + "." + e + ".json";
+            if (write_counterexample_file(path, cx)) report.notes.push_back("saved " + path);
+          }
+          report.cells.push_back(c);
+        }
+      }
+    }
+    bar.done();
+    report.seconds = since(start);
+
+    std::printf("luv verify: %zu variant(s), engines:", report.variants.size());
+    for (const std::string& e : report.engines) std::printf(" %s", e.c_str());
+    std::printf(", %.1f s (budget %.0f s), corpus %s\n", report.seconds, o->budget, corpus_dir.c_str());
+    std::fputs(matrix_text(report).c_str(), stdout);
+    for (const std::string& n : report.notes) std::printf("note: %s\n", n.c_str());
+    auto write = [](const std::string& path, const std::string& text) {
+      std::ofstream out(path, std::ios::binary | std::ios::trunc);
+      if (!(out << text)) throw BadInput{path + ": cannot write"};
+    };
+    if (!o->json.empty()) write(o->json, report_json(report).dump(2) + "\n");
+    if (!o->junit.empty()) write(o->junit, report_junit(report));
+    if (!o->sarif.empty()) write(o->sarif, report_sarif(report).dump(2) + "\n");
+    int mismatches = 0;
+    for (const MatrixCell& c : report.cells) mismatches += c.judgement == CellJudgement::mismatch;
+    bool ok = report.passed();
+    std::printf("%s: %d cell(s), %d differ from what is expected\n", ok ? "PASS" : "FAIL",
+                static_cast<int>(report.cells.size()), mismatches);
+    return ok ? EXIT_OK : EXIT_VIOLATION;
+  };
+}
+
+}  // namespace luv::cli
