@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -151,6 +152,46 @@ TEST(LuvReplay, bless_rewrites_the_expected_verdict) {
   ASSERT_EQ(luv("replay --bless " + path).exit_code, 0);
   EXPECT_EQ(luv("replay -q " + path).exit_code, 0);
   EXPECT_EQ(read(path), read(corpus("v2.no-dangling.json"))) << "the writer's text is the corpus's text";
+}
+
+}  // namespace
+
+namespace {
+
+TEST(LuvGraph, the_seeds_leak_marks_the_hw_record_and_driver_pages) {
+  std::string seed = std::string(LUV_CORPUS_DIR) + "/../pictures/seed-v2.scenario.json";
+  Outcome o = luv("graph " + seed + " --step 13 --format dot");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  std::regex leaked_hw("HW record 0x[0-9a-f]+\\\\nref_count=1\\\\n\\[leaked\\]");
+  EXPECT_TRUE(std::regex_search(o.out, leaked_hw)) << o.out;
+  std::regex leaked_page("driver page\\)\\\\n\\[leaked\\]");
+  int pages = static_cast<int>(std::distance(std::sregex_iterator(o.out.begin(), o.out.end(), leaked_page),
+                                             std::sregex_iterator()));
+  EXPECT_EQ(pages, 2) << o.out;
+}
+
+TEST(LuvGraph, a_step_past_the_end_is_bad_input) {
+  Outcome o = luv("graph " + corpus("v2.no-leak.json") + " --step 999");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(lines(o.err), 1) << o.err;
+  EXPECT_NE(o.err.find("--step"), std::string::npos);
+}
+
+TEST(LuvTrace, lanes_show_both_threads_and_mark_the_violating_step) {
+  Outcome o = luv("trace " + corpus("v2.no-dangling.json") + " --format txt");
+  EXPECT_EQ(o.exit_code, 1) << "a violation";
+  EXPECT_NE(o.out.find("| T1"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("  16!"), std::string::npos) << o.out;
+  Outcome svg = luv("trace " + corpus("v2.no-dangling.json") + " --format svg");
+  EXPECT_EQ(svg.out.rfind("<svg", 0), 0u);
+  EXPECT_NE(svg.out.find("VIOLATION no-dangling at step 16"), std::string::npos);
+}
+
+TEST(LuvVerify, unknown_variant_is_bad_input) {
+  Outcome o = luv("verify --variant v3");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(lines(o.err), 1) << o.err;
+  EXPECT_NE(o.err.find("--variant"), std::string::npos);
 }
 
 }  // namespace
