@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "command.h"
+#include "judges.h"
 #include "runner.h"
 #include "scenario_json.h"
 
@@ -25,7 +26,7 @@ LUV_COMMAND(run, "run", "Run one Scenario (JSON file, - for stdin) and print its
     }
     RunOptions options;
     options.trace = true;
-    RunResult r = run(s, options);
+    RunResult r = linked_run(s, options);  // with the model, so model-refinement is judged too
     if (o->quiet) {
       std::puts(r.trace.back().c_str());
     } else {

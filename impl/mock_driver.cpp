@@ -65,21 +65,20 @@ void mock_domain_unpreserve(World& w, iommu_domain* domain, kptr<iommu_domain_se
 
 }  // namespace
 
+// Absent ops keep their names, so an oops says which op was missing.
 iommu_ops mock_iommu_ops(u8 op_mask) {
   iommu_ops ops;
-  if (op_mask & IOMMU_OP_PRESERVE) ops.preserve = {"iommu_ops.preserve", mock_iommu_preserve};
-  if (op_mask & IOMMU_OP_UNPRESERVE) ops.unpreserve = {"iommu_ops.unpreserve", mock_iommu_unpreserve};
-  if (op_mask & IOMMU_OP_PRESERVE_DEVICE)
-    ops.preserve_device = {"iommu_ops.preserve_device", mock_preserve_device};
-  if (op_mask & IOMMU_OP_UNPRESERVE_DEVICE)
-    ops.unpreserve_device = {"iommu_ops.unpreserve_device", mock_unpreserve_device};
+  ops.preserve = {"iommu_ops.preserve", (op_mask & IOMMU_OP_PRESERVE) ? mock_iommu_preserve : nullptr};
+  ops.unpreserve = {"iommu_ops.unpreserve", (op_mask & IOMMU_OP_UNPRESERVE) ? mock_iommu_unpreserve : nullptr};
+  ops.preserve_device = {"iommu_ops.preserve_device", (op_mask & IOMMU_OP_PRESERVE_DEVICE) ? mock_preserve_device : nullptr};
+  ops.unpreserve_device = {"iommu_ops.unpreserve_device", (op_mask & IOMMU_OP_UNPRESERVE_DEVICE) ? mock_unpreserve_device : nullptr};
   return ops;
 }
 
 iommu_domain_ops mock_domain_ops(u8 op_mask) {
   iommu_domain_ops ops;
-  if (op_mask & DOMAIN_OP_PRESERVE) ops.preserve = {"domain_ops.preserve", mock_domain_preserve};
-  if (op_mask & DOMAIN_OP_UNPRESERVE) ops.unpreserve = {"domain_ops.unpreserve", mock_domain_unpreserve};
+  ops.preserve = {"domain_ops.preserve", (op_mask & DOMAIN_OP_PRESERVE) ? mock_domain_preserve : nullptr};
+  ops.unpreserve = {"domain_ops.unpreserve", (op_mask & DOMAIN_OP_UNPRESERVE) ? mock_domain_unpreserve : nullptr};
   return ops;
 }
 
