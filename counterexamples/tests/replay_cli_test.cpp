@@ -2,6 +2,7 @@
 // altered expected verdict fails (exit 1), bad files are refused in one line
 // (exit 2).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -21,7 +22,9 @@ struct Outcome {
 };
 
 Outcome luv(const std::string& args) {
-  std::string err_path = (std::filesystem::temp_directory_path() / "luv_replay_cli_test.err").string();
+  // One file per test process: ctest runs these tests in parallel.
+  std::string err_path =
+      (std::filesystem::temp_directory_path() / ("luv_replay_cli_test." + std::to_string(::getpid()) + ".err")).string();
   std::string cmd = std::string(LUV_BINARY) + " " + args + " 2>" + err_path;
   Outcome o;
   FILE* p = popen(cmd.c_str(), "r");
