@@ -1,5 +1,6 @@
 #include "reports.h"
 
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -181,12 +182,32 @@ std::string report_junit(const VerifyReport& r) {
   return o.str();
 }
 
+namespace {
+
+// A rule's name, for readers: "no-leak" -> "NoLeak". SARIF wants it to differ
+// from the id (the multitool's SARIF1001), which stays the property id.
+std::string rule_name(PropertyId id) {
+  std::string out;
+  bool upper = true;
+  for (const char* c = property_name(id); *c; ++c) {
+    if (*c == '-') {
+      upper = true;
+      continue;
+    }
+    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(*c))) : *c;
+    upper = false;
+  }
+  return out;
+}
+
+}  // namespace
+
 ordered_json report_sarif(const VerifyReport& r) {
   ordered_json rules = ordered_json::array();
   for (int p = 0; p < PROPERTY_COUNT; ++p) {
     PropertyId id = static_cast<PropertyId>(p);
     rules.push_back({{"id", property_name(id)},
-                     {"name", property_name(id)},
+                     {"name", rule_name(id)},
                      {"shortDescription", {{"text", property_summary(id)}}}});
   }
   ordered_json results = ordered_json::array();

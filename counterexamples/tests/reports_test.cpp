@@ -1,10 +1,12 @@
 // The verify reports: JUnit parses as XML (xmllint) with one testcase per
-// (variant, property, engine); SARIF has what SARIF 2.1.0 requires of a log,
-// a run, a result and a location. Full schema validation needs the schema
-// file, which is not available offline; the constraints below are its
-// required fields for what luv writes.
+// (variant, property, engine); SARIF validates against the official SARIF
+// 2.1.0 schema and Microsoft's SARIF validator (scripts/validate_sarif.js,
+// with the tools scripts/setup.sh installs), and a broken log is rejected.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -116,6 +118,100 @@ TEST(VerifyReports, sarif_has_the_required_fields_of_2_1_0) {
     EXPECT_TRUE(std::filesystem::exists(std::string(LUV_SOURCE_ROOT) + "/" + uri)) << uri;
     EXPECT_GE(phys.at("region").at("startLine").get<int>(), 1);
   }
+}
+
+// ---- SARIF validation by the official schema and the SARIF multitool ------------
+
+bool in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && *ci != '\0' && std::string(ci) != "false" && std::string(ci) != "0";
+}
+
+// What is missing for validate_sarif.js, or "" when it can run.
+std::string sarif_tools_missing() {
+  std::filesystem::path tools(LUV_SARIF_TOOLS);
+  if (std::system("command -v node >/dev/null 2>&1") != 0) return "node not installed";
+  for (const char* f : {"node_modules/ajv/dist/2020.js", "node_modules/ajv-formats/package.json",
+                        "node_modules/@microsoft/sarif-multitool-linux/sarif-2.1.0.json",
+                        "node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"})
+    if (!std::filesystem::exists(tools / f)) return (tools / f).string() + " missing";
+  return "";
+}
+
+// In CI a missing validator fails the test; elsewhere it is skipped.
+#define REQUIRE_SARIF_TOOLS()                                                              \
+  do {                                                                                     \
+    std::string missing = sarif_tools_missing();                                           \
+    if (!missing.empty()) {                                                                \
+      if (in_ci()) FAIL() << "SARIF validators: " << missing << " (run scripts/setup.sh)"; \
+      GTEST_SKIP() << "SARIF validators: " << missing << " (run scripts/setup.sh)";        \
+    }                                                                                      \
+  } while (0)
+
+struct Validation {
+  int exit_code = -1;  // 0 valid, 1 invalid, 2 the validators could not run
+  std::string output;
+};
+
+// only: "" (both validators), "schema" or "multitool".
+Validation validate_sarif(const nlohmann::ordered_json& log, const std::string& name, const std::string& only = "") {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("luv_reports_test." + std::to_string(::getpid()) + "." + name + ".sarif");
+  std::ofstream(path) << log.dump(2) << "\n";
+  std::string cmd = "node " + std::string(LUV_SCRIPTS_DIR) + "/validate_sarif.js " +
+                    (only.empty() ? "" : "--only " + only + " ") + LUV_SARIF_TOOLS + " " + path.string() + " 2>&1";
+  Validation v;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return v;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) v.output.append(buf.data(), n);
+  int status = pclose(p);
+  v.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::filesystem::remove(path);
+  return v;
+}
+
+TEST(VerifyReports, sarif_validates_against_the_official_schema_and_the_sarif_multitool) {
+  REQUIRE_SARIF_TOOLS();
+  nlohmann::ordered_json log = report_sarif(sample_report());
+  ASSERT_EQ(log["runs"][0]["results"].size(), 3u);
+  Validation v = validate_sarif(log, "valid");
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+  EXPECT_NE(v.output.find("valid SARIF 2.1.0 (schema and multitool)"), std::string::npos) << v.output;
+}
+
+TEST(VerifyReports, sarif_schema_rejects_a_level_outside_the_enum) {
+  REQUIRE_SARIF_TOOLS();
+  nlohmann::ordered_json log = report_sarif(sample_report());
+  log["runs"][0]["results"][0]["level"] = "fatal";
+  Validation v = validate_sarif(log, "fatal", "schema");
+  EXPECT_EQ(v.exit_code, 1) << v.output;
+  EXPECT_NE(v.output.find("/runs/0/results/0/level"), std::string::npos) << v.output;
+}
+
+TEST(VerifyReports, sarif_validators_both_reject_a_result_without_message) {
+  REQUIRE_SARIF_TOOLS();
+  nlohmann::ordered_json log = report_sarif(sample_report());
+  log["runs"][0]["results"][1].erase("message");
+  Validation schema = validate_sarif(log, "nomessage", "schema");
+  EXPECT_EQ(schema.exit_code, 1) << schema.output;
+  EXPECT_NE(schema.output.find("required property 'message'"), std::string::npos) << schema.output;
+  Validation multitool = validate_sarif(log, "nomessage", "multitool");
+  EXPECT_EQ(multitool.exit_code, 1) << multitool.output;
+  EXPECT_NE(multitool.output.find("'message' is missing"), std::string::npos) << multitool.output;
+}
+
+// What the schema cannot see and the multitool does: a ruleIndex past the rules.
+TEST(VerifyReports, sarif_multitool_rejects_a_rule_index_the_schema_lets_through) {
+  REQUIRE_SARIF_TOOLS();
+  nlohmann::ordered_json log = report_sarif(sample_report());
+  log["runs"][0]["results"][0]["ruleIndex"] = PROPERTY_COUNT + 5;
+  Validation schema = validate_sarif(log, "ruleindex", "schema");
+  EXPECT_EQ(schema.exit_code, 0) << schema.output;
+  Validation multitool = validate_sarif(log, "ruleindex", "multitool");
+  EXPECT_EQ(multitool.exit_code, 1) << multitool.output;
+  EXPECT_NE(multitool.output.find("SARIF1009"), std::string::npos) << multitool.output;
 }
 
 TEST(VerifyReports, a_violation_is_located_at_the_line_of_its_step) {
