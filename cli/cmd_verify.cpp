@@ -43,6 +43,13 @@ using clock_type = std::chrono::steady_clock;
 
 double since(clock_type::time_point t) { return std::chrono::duration<double>(clock_type::now() - t).count(); }
 
+// `fraction` of the time from now to `end`, as a deadline.
+clock_type::time_point share_of(clock_type::time_point end, double fraction) {
+  auto now = clock_type::now();
+  if (end <= now) return now;
+  return now + std::chrono::duration_cast<clock_type::duration>((end - now) * fraction);
+}
+
 struct verify_options {
   std::string variant;
   double budget = 150;
@@ -95,14 +102,16 @@ corpus_view read_corpus(const std::string& dir) {
   return c;
 }
 
-// Merges one engine's outcome for a property into the cell: violated wins,
-// then proved, then holds, then unknown.
-int rank(Status s) {
+// Merges one engine's outcome for a property (one caller mode's) into the
+// cell: a violation wins; otherwise the weakest claim stands, so a mode the
+// budget cut (unknown) leaves the cell unknown, and a proof in one mode with
+// "holds" in another is "holds".
+int strength(Status s) {
   switch (s) {
-    case Status::violated: return 4;
     case Status::proved: return 3;
     case Status::holds: return 2;
     case Status::unknown: return 1;
+    case Status::violated:
     case Status::not_checked: return 0;
   }
   return 0;
@@ -111,13 +120,14 @@ int rank(Status s) {
 void merge(MatrixCell& cell, const PropertyOutcome& o, const std::string& mode) {
   std::string how = (mode.empty() ? "" : mode + ": ") + std::string(status_name(o.status)) + (o.how.empty() ? "" : ", " + o.how);
   cell.how += (cell.how.empty() ? "" : "; ") + how;
-  if (rank(o.status) > rank(cell.status) || (o.status == Status::holds && cell.status == Status::unknown)) {
-    // A proof in one mode and "holds" in another: the weaker claim stands.
+  bool take = false;
+  if (cell.status == Status::violated || o.status == Status::not_checked) take = false;
+  else if (o.status == Status::violated || cell.status == Status::not_checked) take = true;
+  else take = strength(o.status) < strength(cell.status);
+  if (take) {
     cell.status = o.status;
     cell.counterexample = o.counterexample;
     cell.violation = o.violation;
-  } else if (cell.status == Status::proved && o.status == Status::holds) {
-    cell.status = Status::holds;
   }
 }
 
@@ -175,8 +185,20 @@ LUV_COMMAND(verify, "verify",
     progress bar(!o->quiet);
     // Budget shares per variant: explore and prove take the most; check is cheap.
     double per_variant = o->budget / static_cast<double>(variants.size());
+    // The budget is a hard limit: each variant gets an equal share of what is
+    // left, and each engine a deadline within it (prove, last, the rest).
+    // Replay is not cut: it is what the expectations are judged by.
+    const clock_type::time_point end =
+        start + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o->budget));
+    std::vector<std::string> cut_engines;
 
-    for (const std::string& v : variants) {
+    for (size_t vi = 0; vi < variants.size(); ++vi) {
+      const std::string& v = variants[vi];
+      const clock_type::time_point variant_end = share_of(end, 1.0 / static_cast<double>(variants.size() - vi));
+      // Whether an engine ran into its deadline (then its cells say so).
+      auto note_cut = [&](const std::string& engine, clock_type::time_point deadline) {
+        if (clock_type::now() >= deadline) cut_engines.push_back(v + " " + engine);
+      };
       // With --variant V, V must hold everything; otherwise the corpus says.
       std::set<PropertyId> expected = o->variant.empty() ? corpus.violated[v] : std::set<PropertyId>{};
       std::map<std::string, std::map<PropertyId, MatrixCell>> cells;
@@ -227,9 +249,10 @@ LUV_COMMAND(verify, "verify",
       }
 
 #if LUV_HAVE_LUV_CHECK
-      // 2. check: random Scenarios, both caller modes.
+      // 2. check: random Scenarios, both caller modes, a tenth of the share.
       {
         auto t = clock_type::now();
+        auto check_end = share_of(variant_end, 0.1);
         int tests = static_cast<int>(std::clamp(per_variant * 40.0, 100.0, 20000.0));
         for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
           CheckOptions co;
@@ -237,6 +260,7 @@ LUV_COMMAND(verify, "verify",
           co.mode = mode;
           co.tests = tests;
           co.seed = 1;
+          co.deadline = mode == CallerMode::contract ? share_of(check_end, 0.5) : check_end;
           std::string label = v + ": check, " + caller_mode_name(mode) + " mode";
           co.progress = [&](const CheckProgress& p) {
             bar.show(label + ", " + std::to_string(p.tests_done) + "/" + std::to_string(p.tests_total) +
@@ -245,20 +269,24 @@ LUV_COMMAND(verify, "verify",
           };
           EngineReport er = check_variant(co);
           for (const PropertyOutcome& out : er.outcomes) merge(cell("check", out.property), out, caller_mode_name(mode));
+          note_cut(std::string("check (") + caller_mode_name(mode) + ")", co.deadline);
         }
         for (auto& [p, c] : cells["check"]) c.seconds = since(t);
       }
 #endif
 
 #if LUV_HAVE_LUV_EXPLORER
-      // 3. explore: SPEC.md's default bound, every schedule, cut by a state budget.
+      // 3. explore: SPEC.md's default bound, every schedule, cut by a state
+      // budget and by a deadline at a third of what is left of the share.
       {
         auto t = clock_type::now();
         double share = per_variant * 0.3;
+        auto explore_end = share_of(variant_end, 1.0 / 3.0);
         for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
           ExploreOptions eo;
           eo.variant = v;
           eo.mode = mode;
+          eo.deadline = mode == CallerMode::contract ? share_of(explore_end, 0.5) : explore_end;
           // Measured on 2 shared cores: about 8k states a second; half the share each mode.
           eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 8000.0));
           std::string label = v + ": explore, " + caller_mode_name(mode) + " mode";
@@ -268,6 +296,7 @@ LUV_COMMAND(verify, "verify",
           EngineReport er = explore_variant(eo);
           for (const PropertyOutcome& out : er.outcomes)
             merge(cell("explore", out.property), out, caller_mode_name(mode));
+          note_cut(std::string("explore (") + caller_mode_name(mode) + ")", eo.deadline);
         }
         for (auto& [p, c] : cells["explore"]) c.seconds = since(t);
       }
@@ -281,8 +310,11 @@ LUV_COMMAND(verify, "verify",
         solver::ProveOptions po;
         po.variant = v;
         po.depth = per_variant >= 60 ? 3 : 2;
+        po.deadline = variant_end;
+        po.keep_context = true;  // deleting it would take seconds past the deadline
         EngineReport er = solver::prove_variant(po);
         for (const PropertyOutcome& out : er.outcomes) merge(cell("prove", out.property), out, "");
+        note_cut("prove", po.deadline);
         for (auto& [p, c] : cells["prove"]) c.seconds = since(t);
       }
 #endif
@@ -316,6 +348,11 @@ LUV_COMMAND(verify, "verify",
     }
     bar.done();
     report.seconds = since(start);
+    if (!cut_engines.empty()) {
+      std::string list;
+      for (const std::string& e : cut_engines) list += (list.empty() ? "" : ", ") + e;
+      report.notes.push_back("cut by the budget (their undecided cells say unknown): " + list);
+    }
 
     std::printf("luv verify: %zu variant(s), engines:", report.variants.size());
     for (const std::string& e : report.engines) std::printf(" %s", e.c_str());

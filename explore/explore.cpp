@@ -324,7 +324,7 @@ class Engine {
       stats_.visited_bytes = visited_.bytes();
     }
     ++stats_.states;
-    if (o_.states_max > 0 && stats_.states >= o_.states_max) {
+    if ((o_.states_max > 0 && stats_.states >= o_.states_max) || std::chrono::steady_clock::now() >= o_.deadline) {
       cut_ = true;
       stats_.complete = false;
     }

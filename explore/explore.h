@@ -6,6 +6,7 @@
 // lazily, when a thread starts a call and when a fault site is visited,
 // so the bound's call sequences share their prefixes. See README.md.
 #pragma once
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -54,6 +55,8 @@ struct ExploreOptions {
   long long states_max = 0;  // 0: no limit; at the limit the search stops, outcomes say "unknown"
   bool first_violation_only = false;  // stop at the first violation (mutant killing)
   std::function<void(const ExploreStats&)> progress;  // about once a second
+  // A hard limit (luv verify's budget): past it the search stops as at states_max.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 struct ExploreFinding {

@@ -44,6 +44,10 @@ class engine {
     PropertySet remaining = o_.properties;
     rc::Random random(o_.seed);
     for (int i = 0; i < o_.tests && remaining.any();) {
+      if (past_deadline()) {
+        cut_ = true;
+        break;
+      }
       rc::Shrinkable<Scenario> s = (*gen_)(random.split(), rc::kNominalSize);
       judged j = judge(s.value(), remaining);
       result_.tests = i + 1;
@@ -78,6 +82,10 @@ class engine {
                   " of seed " + std::to_string(o_.seed) + ")";
         out.counterexample = found->counterexample;
         out.violation = found->violation;
+      } else if (cut_) {
+        out.status = Status::unknown;
+        out.how = "cut by the budget after " + std::to_string(result_.tests) + " of " + std::to_string(o_.tests) +
+                  " random scenarios, seed " + std::to_string(o_.seed);
       } else {
         out.status = Status::holds;
         out.how = std::to_string(result_.tests) + " random scenarios, seed " + std::to_string(o_.seed);
@@ -89,6 +97,8 @@ class engine {
   }
 
  private:
+  bool past_deadline() const { return std::chrono::steady_clock::now() >= o_.deadline; }
+
   judged judge(const Scenario& s, const PropertySet& properties) {
     RunOptions options;
     options.properties = properties;
@@ -104,11 +114,11 @@ class engine {
     f.property = v.property;
     f.checked = checked;
     bool improved = true;
-    while (improved && f.shrink_runs < o_.shrink_runs_max) {
+    while (improved && f.shrink_runs < o_.shrink_runs_max && !past_deadline()) {
       improved = false;
       rc::Seq<rc::Shrinkable<Scenario>> shrinks = cur.shrinks();
       while (rc::Maybe<rc::Shrinkable<Scenario>> next = shrinks.next()) {
-        if (f.shrink_runs >= o_.shrink_runs_max) break;
+        if (f.shrink_runs >= o_.shrink_runs_max || past_deadline()) break;
         f.shrink_runs++;
         judged j = judge(next->value(), checked);
         if (j.violation && j.violation->property == f.property) {
@@ -132,7 +142,7 @@ class engine {
   // then drop single schedule entries, then make faults plain.
   void polish(CheckFinding& f) {
     auto keep_if_fails = [&](const Scenario& candidate) {
-      if (f.shrink_runs >= o_.shrink_runs_max) return false;
+      if (f.shrink_runs >= o_.shrink_runs_max || past_deadline()) return false;
       f.shrink_runs++;
       judged j = judge(candidate, f.checked);
       if (!j.violation || j.violation->property != f.property) return false;
@@ -196,6 +206,7 @@ class engine {
   std::optional<rc::Gen<Scenario>> gen_;
   RefinementObserver observer_;
   CheckResult result_;
+  bool cut_ = false;  // the deadline stopped the pass before `tests`
 };
 
 }  // namespace

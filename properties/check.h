@@ -12,6 +12,7 @@
 // at each call's return, would otherwise mask refcount-balanced, no-dangling
 // and no-leak, checked after it at quiescent points.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -41,6 +42,10 @@ struct CheckOptions {
   PropertySet properties = all_properties();
   int shrink_runs_max = 20000;    // Runner runs spent shrinking one counterexample, at most
   std::function<void(const CheckProgress&)> progress;  // called every few tests, and while shrinking
+  // A hard limit (luv verify's budget): no Scenario is run past it; properties
+  // not yet violated are then `unknown`, "cut by the budget". A shrink it cuts
+  // keeps the smallest counterexample so far.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 struct CheckFinding {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 
@@ -148,15 +149,12 @@ class prover {
       details_.push_back(d);
     }
     bounded_search();
-    if (std::any_of(details_.begin(), details_.end(), [](const PropertyDetail& d) { return d.status == Status::unknown; })) {
-      auto th = clock_type::now();
-      houdini_set_ = houdini(all_lemma_ids());
-      houdini_seconds_ = since(th);
-      for (PropertyDetail& d : details_)
-        if (d.status == Status::unknown) induction(d);
-    }
+    if (!cut_) induction_all();
+    // What the deadline left undecided says so (never "holds").
+    for (PropertyDetail& d : details_)
+      if (cut_ && d.status == Status::unknown && d.encoding_bug.empty() && d.why.empty()) d.why = cut_why();
     out.details = details_;
-    out.inductive_lemmas = houdini_set_.names();
+    if (houdini_set_) out.inductive_lemmas = houdini_set_->names();
     out.cross_check_disagreements = cross_bugs_;
     out.report.engine = "prove";
     out.report.variant = o_.variant;
@@ -185,10 +183,49 @@ class prover {
   }
 
  private:
-  void set_timeout(z3::solver& s) {
+  // Every solver call goes through here: none starts past the deadline, and
+  // each gets the time left as Z3's timeout (at most 10 minutes), so an
+  // answer the deadline cuts short is z3::unknown and sets cut_.
+  z3::check_result check(z3::solver& s, const char* where) {
+    if (cut_) return z3::unknown;
+    long long left = ms_left();
+    if (left <= 0) {
+      cut(where);
+      return z3::unknown;
+    }
     z3::params p(c_);
-    p.set("timeout", 600000u);
+    p.set("timeout", static_cast<unsigned>(std::min(left, 600000LL)));
     s.set(p);
+    z3::check_result res = z3::unknown;
+    try {
+      res = s.check();
+    } catch (const z3::exception&) {
+      res = z3::unknown;  // a cancelled check (older Z3 throws "canceled")
+    }
+    if (res == z3::unknown && ms_left() <= 50) cut(where);
+    return res;
+  }
+
+  long long ms_left() const {
+    if (o_.deadline == clock_type::time_point::max()) return 600000;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(o_.deadline - clock_type::now()).count();
+  }
+
+  bool past_deadline(const char* where) {
+    if (!cut_ && ms_left() <= 0) cut(where);
+    return cut_;
+  }
+
+  void cut(const char* where) {
+    if (cut_) return;
+    cut_ = true;
+    cut_where_ = where;
+    LOG("cut by the budget %s\n", where);
+  }
+
+  std::string cut_why() const {
+    return "cut by the budget " + cut_where_ + "; no counterexample within " + std::to_string(searched_depth_) +
+           " call(s)";
   }
 
   // ---- bounded search --------------------------------------------------------------
@@ -196,9 +233,9 @@ class prover {
     std::vector<State> states{State::fresh(c_, l_, "b0_")};
     std::vector<SymStep> steps;
     z3::solver s(c_);
-    set_timeout(s);
     s.add(initial(l_, states[0], o_.ops));
     for (int depth = 1; depth <= o_.depth; ++depth) {
+      if (past_deadline(("in the bounded search, before depth " + std::to_string(depth)).c_str())) return;
       auto t0 = clock_type::now();
       states.push_back(State::fresh(c_, l_, "b" + std::to_string(depth) + "_"));
       steps.push_back(make_step(c_, l_, r_, calls_, states[depth - 1], states[depth],
@@ -210,8 +247,10 @@ class prover {
         int k = checked_index(d.property);
         expr goal = steps.back().bad[k];
         expr_vector_check(s, goal, depth, states, steps, d, t0);
+        if (cut_) return;
       }
       s.add(steps.back().clean);
+      searched_depth_ = depth;
     }
   }
 
@@ -219,7 +258,8 @@ class prover {
                          const std::vector<SymStep>& steps, PropertyDetail& d, clock_type::time_point t0) {
     s.push();
     s.add(goal);
-    z3::check_result res = s.check();
+    std::string where = "in the bounded search at depth " + std::to_string(depth);
+    z3::check_result res = check(s, where.c_str());
     LOG("bounded search: %s at depth %d: %s (%.2f s)\n", property_name(d.property), depth,
         res == z3::sat ? "sat" : res == z3::unsat ? "unsat" : "unknown", since(t0));
     if (res == z3::sat) {
@@ -229,7 +269,8 @@ class prover {
       d.seconds += since(t0);
     } else {
       d.seconds += since(t0);
-      if (res == z3::unknown) d.why = "bounded search: solver gave up at depth " + std::to_string(depth);
+      if (res == z3::unknown)
+        d.why = cut_ ? cut_why() : "bounded search: solver gave up at depth " + std::to_string(depth);
     }
     s.pop();
   }
@@ -270,26 +311,27 @@ class prover {
 
   // The largest inductive subset of `start` that holds initially (Houdini).
   // Queries go one call at a time: each is small, and the model names the call.
-  Lemmas houdini(std::vector<int> ids) {
+  // Empty when a query was undecided (the deadline): a set short of the
+  // fixpoint is not known inductive, so no proof may use it.
+  std::optional<Lemmas> houdini(std::vector<int> ids) {
     auto cached = houdini_cache_.find(ids);
     if (cached != houdini_cache_.end()) return Lemmas{cached->second};
     std::vector<int> start = ids;
     z3::solver init(c_);
-    set_timeout(init);
     init.add(initial(l_, s_, o_.ops));
     std::vector<int> kept;
     for (int id : ids) {
       init.push();
       init.add(!lemmas()[id].holds(l_, r_, s_));
-      if (init.check() == z3::unsat) kept.push_back(id);
+      if (check(init, "in Houdini (initial lemmas)") == z3::unsat) kept.push_back(id);  // unknown: dropped
       init.pop();
+      if (cut_) return std::nullopt;
     }
     ids = kept;
     for (bool changed = true; changed;) {
       changed = false;
       Lemmas cur{ids};
       z3::solver s(c_);
-      set_timeout(s);
       s.add(cur.at(l_, r_, s_));
       auto tq = clock_type::now();
       for (size_t ci = 0; ci < calls_.size() && !changed; ++ci) {
@@ -297,7 +339,9 @@ class prover {
         s.push();
         s.add(r.clean);
         s.add(!cur.at(l_, r_, r.post));
-        if (s.check() == z3::sat) {
+        z3::check_result res = check(s, "in Houdini");
+        if (res == z3::unknown) return std::nullopt;  // not shown inductive
+        if (res == z3::sat) {
           z3::model m = s.get_model();
           std::vector<int> next;
           for (int id : ids)
@@ -316,7 +360,6 @@ class prover {
   // unsat: under `lem`, no call violates property k. On sat, `cti_call` names the call.
   z3::check_result step_violates(const Lemmas& lem, int k, z3::model* m = nullptr, int* cti_call = nullptr) {
     z3::solver s(c_);
-    set_timeout(s);
     s.add(lem.at(l_, r_, s_));
     s.add(holds_in_state(l_, r_, s_, k));  // the induction hypothesis: the property held before
     auto tq = clock_type::now();
@@ -324,7 +367,7 @@ class prover {
     for (size_t ci = 0; ci < calls_.size() && res == z3::unsat; ++ci) {
       s.push();
       s.add(one_.results[ci].bad[k]);
-      res = s.check();
+      res = check(s, "in the induction step");
       if (res == z3::sat) {
         if (m) *m = s.get_model();
         if (cti_call) *cti_call = static_cast<int>(ci);
@@ -336,43 +379,104 @@ class prover {
     return res;
   }
 
-  void induction(PropertyDetail& d) {
+  // A plain induction's counterexample (CTI), described once the proofs are done.
+  struct Cti {
+    size_t detail;
+    z3::model model;
+    int call;
+  };
+
+  // The proofs first: every property alone (plain induction), then those
+  // it does not prove with the whole Houdini fixpoint; then, while time is
+  // left, the lemmas each proof needs and whether each CTI is reachable. A
+  // budget cuts these extras before any verdict.
+  void induction_all() {
+    std::vector<Cti> ctis;
+    for (size_t i = 0; i < details_.size(); ++i)
+      if (details_[i].status == Status::unknown) plain_induction(i, ctis);
+    if (!ctis.empty() && !cut_) {
+      auto th = clock_type::now();
+      houdini_set_ = houdini(all_lemma_ids());
+      houdini_seconds_ = since(th);
+    }
+    for (const Cti& c : ctis) strengthened_induction(details_[c.detail]);
+    if (o_.minimise)
+      for (PropertyDetail& d : details_)
+        if (d.status == Status::proved && !d.lemmas.empty()) minimise(d);
+    for (const Cti& c : ctis) {
+      auto t0 = clock_type::now();
+      PropertyDetail& d = details_[c.detail];
+      d.cti = describe_cti(c.model, c.call) + reachability(c.model);
+      d.seconds += since(t0);
+    }
+    if (o_.spacer)
+      for (PropertyDetail& d : details_)
+        if (d.status == Status::proved) spacer(d);
+  }
+
+  void plain_induction(size_t i, std::vector<Cti>& ctis) {
+    PropertyDetail& d = details_[i];
     if (!d.encoding_bug.empty()) return;  // no proof on a wrong encoding
     auto t0 = clock_type::now();
     int k = checked_index(d.property);
     // Plain 1-induction: the property alone, from any state.
     z3::model m(c_);
     int cti_call = 0;
-    if (step_violates(Lemmas{}, k, &m, &cti_call) == z3::unsat) {
+    z3::check_result plain = step_violates(Lemmas{}, k, &m, &cti_call);
+    if (plain == z3::unsat) {
       d.status = Status::proved;
       d.method = "k-induction k=1 (no strengthening)";
       d.seconds += since(t0);
-      if (o_.spacer) spacer(d);
       return;
     }
-    d.cti = describe_cti(m, cti_call) + reachability(m);
-    if (step_violates(houdini_set_, k) != z3::unsat) {
-      d.why = "no counterexample within " + std::to_string(o_.depth) +
-              " call(s), and the inductive lemmas do not prove it";
+    if (plain == z3::unknown) {
+      d.why = cut_ ? cut_why() : "the solver gave up on the induction step";
+      d.seconds += since(t0);
+      return;
+    }
+    ctis.push_back(Cti{i, m, cti_call});
+    d.seconds += since(t0);
+  }
+
+  void strengthened_induction(PropertyDetail& d) {
+    auto t0 = clock_type::now();
+    int k = checked_index(d.property);
+    z3::check_result strengthened = houdini_set_ ? step_violates(*houdini_set_, k) : z3::unknown;
+    if (strengthened != z3::unsat) {
+      d.why = cut_ ? cut_why()
+                   : strengthened == z3::sat || houdini_set_
+                         ? "no counterexample within " + std::to_string(o_.depth) +
+                               " call(s), and the inductive lemmas do not prove it"
+                         : "the solver gave up on Houdini";
       d.seconds += since(t0) + houdini_seconds_;
       return;
     }
-    Lemmas needed = houdini_set_;
-    if (o_.minimise) {
-      for (int id : houdini_set_.ids) {
-        std::vector<int> fewer;
-        for (int x : needed.ids)
-          if (x != id) fewer.push_back(x);
-        if (fewer.size() == needed.ids.size()) continue;
-        Lemmas h = houdini(fewer);
-        if (step_violates(h, k) == z3::unsat) needed = h;
-      }
-    }
     d.status = Status::proved;
     d.method = "k-induction k=1, strengthened";
-    d.lemmas = needed.names();
+    d.lemmas = houdini_set_->names();
     d.seconds += since(t0) + houdini_seconds_;
-    if (o_.spacer) spacer(d);
+  }
+
+  // The lemmas a strengthened proof needs: one dropped at a time, kept out
+  // when the rest's own (complete) fixpoint still proves the property. A cut
+  // leaves the proof standing with the lemmas not yet dropped.
+  void minimise(PropertyDetail& d) {
+    auto t0 = clock_type::now();
+    int k = checked_index(d.property);
+    Lemmas needed = *houdini_set_;
+    for (int id : houdini_set_->ids) {
+      if (cut_) break;
+      std::vector<int> fewer;
+      for (int x : needed.ids)
+        if (x != id) fewer.push_back(x);
+      if (fewer.size() == needed.ids.size()) continue;
+      std::optional<Lemmas> h = houdini(fewer);
+      if (!h) break;
+      if (step_violates(*h, k) == z3::unsat) needed = *h;
+    }
+    d.lemmas = needed.names();
+    if (cut_) d.method += " (lemmas not minimised: cut by the budget)";
+    d.seconds += since(t0);
   }
 
   std::string describe_cti(const z3::model& m, int ci) {
@@ -389,9 +493,9 @@ class prover {
     for (const expr& v : s_.vars()) target.push_back(cti.eval(v, true));
     std::vector<State> states{State::fresh(c_, l_, "r0_")};
     z3::solver s(c_);
-    set_timeout(s);
     s.add(initial(l_, states[0], o_.ops));
     for (int depth = 0; depth <= o_.depth; ++depth) {
+      if (past_deadline("checking a CTI's reachability")) return "  its reachability was not checked (cut by the budget)\n";
       if (depth > 0) {
         states.push_back(State::fresh(c_, l_, "r" + std::to_string(depth) + "_"));
         SymStep st = make_step(c_, l_, r_, calls_, states[depth - 1], states[depth], "r" + std::to_string(depth) + "x_");
@@ -401,7 +505,7 @@ class prover {
       s.push();
       std::vector<expr> vars = states[depth].vars();
       for (size_t i = 0; i < vars.size(); ++i) s.add(vars[i] == target[i]);
-      z3::check_result res = s.check();
+      z3::check_result res = check(s, "checking a CTI's reachability");
       s.pop();
       if (res == z3::sat)
         return "  that state is reachable in " + std::to_string(depth) + " call(s)\n";
@@ -420,7 +524,10 @@ class prover {
   State s_, t_;
   SymStep one_;
   std::vector<PropertyDetail> details_;
-  Lemmas houdini_set_;
+  std::optional<Lemmas> houdini_set_;  // empty: Houdini was cut
+  bool cut_ = false;                   // the deadline passed: no more solver calls
+  std::string cut_where_;
+  int searched_depth_ = 0;             // bounded search: depths searched for every property
   double houdini_seconds_ = 0;
   std::vector<std::string> cross_bugs_;
   std::map<std::vector<int>, std::vector<int>> houdini_cache_;  // candidate set -> its inductive subset
@@ -442,7 +549,11 @@ void prover::spacer(PropertyDetail& d) {
   z3::fixedpoint fp(c_);
   z3::params p(c_);
   p.set("engine", "spacer");
-  p.set("timeout", static_cast<unsigned>(o_.spacer_timeout_ms));
+  if (ms_left() <= 0) {
+    d.spacer = "spacer: not run (cut by the budget)";
+    return;
+  }
+  p.set("timeout", static_cast<unsigned>(std::min<long long>(o_.spacer_timeout_ms, ms_left())));
   fp.set(p);
   z3::sort_vector sorts(c_);
   z3::expr_vector sv(c_), tv(c_);
@@ -501,6 +612,12 @@ ProveResult prove(const ProveOptions& options) {
   std::string invalid = validate(probe);
   if (!invalid.empty()) throw std::invalid_argument(invalid);
   g_verbose = options.verbose;
+  if (options.keep_context) {
+    // Reachable from a global until exit, which then does not delete it.
+    static auto* kept = new std::vector<std::unique_ptr<prover>>;
+    kept->push_back(std::make_unique<prover>(options, *rules));
+    return kept->back()->go();
+  }
   prover p(options, *rules);
   return p.go();
 }

@@ -12,6 +12,7 @@
 // (Houdini), minimised to the lemmas the proof needs; optionally by Spacer
 // (constrained Horn clauses through z3::fixedpoint) as well.
 #pragma once
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,14 @@ struct ProveOptions {
   bool verbose = false;         // progress lines on stderr
   bool cross_check = false;     // confirmations also run the Z3 snapshot checks beside the C++ ones
   PropertySet properties = PropertySet().set();  // subset of the six to look at
+  // A hard limit (luv verify's budget): no solver call starts past it, each
+  // one gets the time left as Z3's timeout, and what is left undecided is
+  // `unknown`, "cut by the budget". Violations found before it stand.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Z3 4.8.12 takes seconds to delete a large context (about a third of the
+  // time spent proving); a caller that exits soon after (luv verify) keeps it
+  // until the process exits, which does not delete it.
+  bool keep_context = false;
 };
 
 struct PropertyDetail {
