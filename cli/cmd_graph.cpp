@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "command.h"
-#include "counterexample.h"
+#include "drawing_io.h"
 #include "render.h"
 
 namespace luv::cli {
@@ -44,12 +44,7 @@ LUV_COMMAND(graph, "graph", "Draw the object graph of a Scenario's run at a step
   cmd->add_option("--format", o->format, "dot or svg")->check(CLI::IsMember({"dot", "svg"}));
   cmd->add_option("-o,--output", o->output, "Write here instead of standard output");
   return [o] {
-    Counterexample c;
-    try {
-      c = read_scenario_file(o->path);
-    } catch (const FormatError& e) {
-      throw BadInput{e.message};
-    }
+    Counterexample c = read_drawn_file(o->path);
     if (o->step < -1) throw BadInput{"--step: must be 0 or more"};
     std::string text;
     try {
@@ -58,12 +53,7 @@ LUV_COMMAND(graph, "graph", "Draw the object graph of a Scenario's run at a step
       throw BadInput{e.what()};
     }
     if (o->format == "svg") text = dot_to_svg(text);
-    if (o->output.empty()) {
-      std::fwrite(text.data(), 1, text.size(), stdout);
-    } else {
-      std::ofstream out(o->output, std::ios::binary);
-      if (!(out << text)) throw BadInput{o->output + ": cannot write"};
-    }
+    write_drawing(o->output, text);
     return EXIT_OK;
   };
 }

@@ -1,12 +1,10 @@
 // `luv trace FILE --format svg|txt`: a run as swim lanes, one per thread:
 // calls and returns, interleaving points, lock holds, WARNs, faults, and the
 // violating step marked.
-#include <cstdio>
-#include <fstream>
 #include <memory>
 
 #include "command.h"
-#include "counterexample.h"
+#include "drawing_io.h"
 #include "render.h"
 
 namespace luv::cli {
@@ -22,22 +20,12 @@ LUV_COMMAND(trace, "trace", "Draw a Scenario's run as swim lanes, one per thread
   cmd->add_option("--format", o->format, "svg or txt")->check(CLI::IsMember({"svg", "txt"}));
   cmd->add_option("-o,--output", o->output, "Write here instead of standard output");
   return [o] {
-    Counterexample c;
-    try {
-      c = read_scenario_file(o->path);
-    } catch (const FormatError& e) {
-      throw BadInput{e.message};
-    }
+    Counterexample c = read_drawn_file(o->path);
     std::string title = o->path + ": " + c.scenario.variant + ", " + caller_mode_name(c.scenario.mode) + " mode";
     if (!c.description.empty()) title += " - " + c.description;
     Lanes lanes = lanes_of(c.scenario, c.checked, title);
     std::string text = o->format == "svg" ? lanes_svg(lanes) : lanes_txt(lanes);
-    if (o->output.empty()) {
-      std::fwrite(text.data(), 1, text.size(), stdout);
-    } else {
-      std::ofstream out(o->output, std::ios::binary);
-      if (!(out << text)) throw BadInput{o->output + ": cannot write"};
-    }
+    write_drawing(o->output, text);
     return lanes.violation ? EXIT_VIOLATION : EXIT_OK;
   };
 }

@@ -6,6 +6,7 @@
 // file for (counterexamples/corpus/VARIANT.PROPERTY.json).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -192,8 +193,14 @@ LUV_COMMAND(verify, "verify",
         start + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o->budget));
     std::vector<std::string> cut_engines;
 
-    for (size_t vi = 0; vi < variants.size(); ++vi) {
-      const std::string& v = variants[vi];
+    // Proofs take the longest, so the variants expected to violate least go
+    // last, where they get what the others left of their shares.
+    std::vector<std::string> order = variants;
+    std::stable_sort(order.begin(), order.end(), [&](const std::string& a, const std::string& b) {
+      return corpus.violated[a].size() > corpus.violated[b].size();
+    });
+    for (size_t vi = 0; vi < order.size(); ++vi) {
+      const std::string& v = order[vi];
       const clock_type::time_point variant_end = share_of(end, 1.0 / static_cast<double>(variants.size() - vi));
       // Whether an engine ran into its deadline (then its cells say so).
       auto note_cut = [&](const std::string& engine, clock_type::time_point deadline) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "hex.h"
 #include "linux/errno.h"
 #include "mock_driver.h"
 #include "world.h"
@@ -83,12 +84,6 @@ struct incoming_state {
     return true;
   }
 };
-
-std::string hex(u64 v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 
 #include <boost/graph/depth_first_search.hpp>
 
+#include "hex.h"
 #include "world.h"
 
 namespace luv {
@@ -17,11 +18,7 @@ using impl::phys_addr_t;
 
 namespace {
 
-std::string hex(impl::u64 v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
-  return buf;
-}
+using impl::hex;
 
 RecordKind record_kind_of(kho_page_kind kind) {
   switch (kind) {

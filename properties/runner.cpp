@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "callers.h"
+#include "hex.h"
 #include "linux/errno.h"
 #include "object_graph.h"
 #include "world.h"
@@ -18,11 +19,7 @@ using impl::World;
 
 namespace {
 
-std::string hex(impl::u64 v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
-  return buf;
-}
+using impl::hex;
 
 PropertyId property_of(impl::oops_kind kind) {
   switch (kind) {

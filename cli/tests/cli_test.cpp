@@ -1,45 +1,21 @@
 // The command-line tool as a user meets it: `luv run` on good and bad files.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
-#include <sys/wait.h>
+
+#include <nlohmann/json.hpp>
+
+#include "luv_process.h"
 
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr together
-};
+using luv_test::lines;
+using luv_test::Outcome;
 
-Outcome luv(const std::string& args) {
-  std::string cmd = std::string(LUV_BINARY) + " " + args + " 2>&1";
-  Outcome o;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return o;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
-  int status = pclose(p);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
-
+// stdout and stderr together, in `out`.
+Outcome luv(const std::string& args) { return luv_test::run_luv(args, luv_test::Stderr::merged); }
 std::string write_file(const std::string& name, const std::string& text) {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / "luv_cli_test";
-  std::filesystem::create_directories(dir);
-  std::string path = (dir / name).string();
-  std::ofstream(path) << text;
-  return path;
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
+  return luv_test::write_temp_file("luv_cli_test", name, text);
 }
 
 const char* kTopology =
@@ -152,6 +128,27 @@ TEST(LuvRun, missing_file_is_bad_input) {
 TEST(LuvCli, unknown_subcommand_is_bad_input) {
   Outcome o = luv("frobnicate");
   EXPECT_EQ(o.exit_code, 2) << o.out;
+}
+
+// --budget is a hard limit: a small one cuts the engines, and what a cut
+// engine left undecided is unknown, "cut by the budget", never holds or
+// PROVED. (No timing assertion: the wall times are in bench/RESULTS.md.)
+TEST(LuvVerify, a_small_budget_cuts_engines_and_their_cells_say_unknown) {
+  std::string json = write_file("verify_budget.json", "");
+  Outcome o = luv("verify --variant reference --budget 5 -q --json " + json);
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_NE(o.out.find("note: cut by the budget"), std::string::npos) << o.out;
+  nlohmann::json report = nlohmann::json::parse(luv_test::read_file(json));
+  int cut = 0;
+  for (const auto& c : report.at("cells")) {
+    std::string how = c.at("how"), status = c.at("status");
+    if (how.find("cut by the budget") == std::string::npos && how.find("search cut") == std::string::npos) continue;
+    ++cut;
+    EXPECT_NE(status, "holds") << c.dump();
+    EXPECT_NE(status, "proved") << c.dump();
+    EXPECT_EQ(status, "unknown") << c.dump();
+  }
+  EXPECT_GT(cut, 0) << o.out;
 }
 
 }  // namespace

@@ -2,58 +2,21 @@
 // altered expected verdict fails (exit 1), bad files are refused in one line
 // (exit 2).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
-#include <sys/wait.h>
+
+#include "luv_process.h"
 
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using luv_test::lines;
+using luv_test::Outcome;
 
-Outcome luv(const std::string& args) {
-  // One file per test process: ctest runs these tests in parallel.
-  std::string err_path =
-      (std::filesystem::temp_directory_path() / ("luv_replay_cli_test." + std::to_string(::getpid()) + ".err")).string();
-  std::string cmd = std::string(LUV_BINARY) + " " + args + " 2>" + err_path;
-  Outcome o;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return o;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) o.out.append(buf.data(), n);
-  int status = pclose(p);
-  o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_path);
-  std::ostringstream e;
-  e << in.rdbuf();
-  o.err = e.str();
-  return o;
-}
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
+Outcome luv(const std::string& args) { return luv_test::run_luv(args, luv_test::Stderr::apart); }
+std::string read(const std::string& path) { return luv_test::read_file(path); }
 std::string write_file(const std::string& name, const std::string& text) {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / "luv_replay_cli_test";
-  std::filesystem::create_directories(dir);
-  std::string path = (dir / name).string();
-  std::ofstream(path) << text;
-  return path;
+  return luv_test::write_temp_file("luv_replay_cli_test", name, text);
 }
 
 std::string corpus(const std::string& name) { return std::string(LUV_CORPUS_DIR) + "/" + name; }
@@ -63,12 +26,6 @@ std::string replace(std::string text, const std::string& from, const std::string
   EXPECT_NE(at, std::string::npos) << from;
   if (at != std::string::npos) text.replace(at, from.size(), to);
   return text;
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
 }
 
 TEST(LuvReplay, whole_corpus_passes_with_exit_0) {

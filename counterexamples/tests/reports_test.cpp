@@ -202,6 +202,28 @@ TEST(VerifyReports, sarif_validators_both_reject_a_result_without_message) {
   EXPECT_NE(multitool.output.find("'message' is missing"), std::string::npos) << multitool.output;
 }
 
+// A real report: `luv verify` on v2 within a small budget writes SARIF with
+// the corpus's violations (exit 1: with --variant, v2 must hold everything).
+TEST(VerifyReports, sarif_of_a_real_luv_verify_run_validates) {
+  REQUIRE_SARIF_TOOLS();
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("luv_reports_test." + std::to_string(::getpid()) + ".verify.sarif"))
+                         .string();
+  std::string cmd = std::string(LUV_BINARY) + " verify --variant v2 --budget 3 -q --sarif " + path +
+                    " --corpus " + LUV_CORPUS_DIR + " >/dev/null 2>&1";
+  int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << cmd;
+  EXPECT_EQ(WEXITSTATUS(status), 1) << cmd;
+  nlohmann::ordered_json log = nlohmann::ordered_json::parse(std::ifstream(path));
+  std::filesystem::remove(path);
+  ASSERT_GE(log["runs"][0]["results"].size(), 6u) << "v2's corpus violations, at least";
+  for (const auto& res : log["runs"][0]["results"])
+    EXPECT_EQ(res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].get<std::string>().rfind("impl/", 0),
+              0u);
+  Validation v = validate_sarif(log, "verify");
+  EXPECT_EQ(v.exit_code, 0) << v.output;
+}
+
 // What the schema cannot see and the multitool does: a ruleIndex past the rules.
 TEST(VerifyReports, sarif_multitool_rejects_a_rule_index_the_schema_lets_through) {
   REQUIRE_SARIF_TOOLS();
