@@ -475,7 +475,7 @@ class prover {
       if (step_violates(*h, k) == z3::unsat) needed = *h;
     }
     d.lemmas = needed.names();
-    if (cut_) d.method += " (lemmas not minimised: cut by the budget)";
+    if (cut_) d.method += " (the budget ran out before the lemmas were minimised)";
     d.seconds += since(t0);
   }
 

@@ -6,7 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +13,7 @@
 #include <regex>
 
 #include "counterexample.h"
+#include "luv_process.h"
 #include "reports.h"
 #include "source_map.h"
 
@@ -158,18 +158,11 @@ Validation validate_sarif(const nlohmann::ordered_json& log, const std::string& 
   std::filesystem::path path = std::filesystem::temp_directory_path() /
                                ("luv_reports_test." + std::to_string(::getpid()) + "." + name + ".sarif");
   std::ofstream(path) << log.dump(2) << "\n";
-  std::string cmd = "node " + std::string(LUV_SCRIPTS_DIR) + "/validate_sarif.js " +
-                    (only.empty() ? "" : "--only " + only + " ") + LUV_SARIF_TOOLS + " " + path.string() + " 2>&1";
-  Validation v;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return v;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) v.output.append(buf.data(), n);
-  int status = pclose(p);
-  v.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  luv_test::Outcome o = luv_test::run_shell("node " + std::string(LUV_SCRIPTS_DIR) + "/validate_sarif.js " +
+                                            (only.empty() ? "" : "--only " + only + " ") + LUV_SARIF_TOOLS + " " +
+                                            path.string() + " 2>&1");
   std::filesystem::remove(path);
-  return v;
+  return Validation{o.exit_code, o.out};
 }
 
 TEST(VerifyReports, sarif_validates_against_the_official_schema_and_the_sarif_multitool) {
@@ -211,9 +204,7 @@ TEST(VerifyReports, sarif_of_a_real_luv_verify_run_validates) {
                          .string();
   std::string cmd = std::string(LUV_BINARY) + " verify --variant v2 --budget 3 -q --sarif " + path +
                     " --corpus " + LUV_CORPUS_DIR + " >/dev/null 2>&1";
-  int status = std::system(cmd.c_str());
-  ASSERT_TRUE(WIFEXITED(status)) << cmd;
-  EXPECT_EQ(WEXITSTATUS(status), 1) << cmd;
+  EXPECT_EQ(luv_test::run_shell(cmd).exit_code, 1) << cmd;
   nlohmann::ordered_json log = nlohmann::ordered_json::parse(std::ifstream(path));
   std::filesystem::remove(path);
   ASSERT_GE(log["runs"][0]["results"].size(), 6u) << "v2's corpus violations, at least";

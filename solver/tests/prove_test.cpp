@@ -3,6 +3,7 @@
 // on the implementation and the encoding itself predicts.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 
 #include "predict.h"
@@ -66,6 +67,21 @@ TEST(SolverProve, v2_violations_are_confirmed_by_the_runner_and_predicted_by_the
   EXPECT_TRUE(violated.count(PropertyId::missing_unpreserve_warns));
   EXPECT_TRUE(violated.count(PropertyId::no_leak));
   EXPECT_TRUE(violated.count(PropertyId::no_dangling));
+}
+
+// A deadline already passed: no solver call runs, and nothing is claimed.
+TEST(SolverProve, a_passed_deadline_leaves_every_property_unknown_cut_by_the_budget) {
+  ProveOptions o;
+  o.variant = "reference";
+  o.depth = 2;
+  o.deadline = std::chrono::steady_clock::now();
+  ProveResult r = prove(o);
+  ASSERT_EQ(r.details.size(), static_cast<size_t>(CHECKED_COUNT));
+  for (const PropertyDetail& d : r.details) {
+    EXPECT_EQ(d.status, Status::unknown) << property_name(d.property);
+    EXPECT_EQ(d.why.rfind("cut by the budget", 0), 0u) << d.why;
+  }
+  for (const PropertyOutcome& po : r.report.outcomes) EXPECT_EQ(po.how.rfind("cut by the budget", 0), 0u) << po.how;
 }
 
 TEST(SolverProve, bad_options_are_one_line_errors) {
