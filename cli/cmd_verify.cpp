@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "command.h"
 #include "counterexample.h"
@@ -259,8 +260,9 @@ LUV_COMMAND(verify, "verify",
           ExploreOptions eo;
           eo.variant = v;
           eo.mode = mode;
-          // Measured on 2 shared cores: about 8k states a second; half the share each mode.
-          eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 8000.0));
+          // Measured: about 25k states a second a core; half the share each mode.
+          eo.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+          eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 25000.0 * eo.jobs));
           std::string label = v + ": explore, " + caller_mode_name(mode) + " mode";
           eo.progress = [&](const ExploreStats& s) {
             bar.show(label + ", " + std::to_string(s.states) + " states", since(start), o->budget);
