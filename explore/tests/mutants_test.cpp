@@ -3,8 +3,8 @@
 // property on the mutant and nothing on the reference. An explorer kill
 // replays with run() and every property; a check kill replays the way the
 // check engine found it, with the model-refinement observer (run_checked)
-// and the properties in its `checked`; the reference must then pass every
-// property, model-refinement included.
+// and the properties in its `checked`. Either way the reference must pass
+// every property, model-refinement included.
 #include <gtest/gtest.h>
 
 #include <fstream>
