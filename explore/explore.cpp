@@ -476,7 +476,7 @@ class Engine {
 
   void record(const Node& n, const Violation& v, const PropertySet& masked) {
     size_t p = static_cast<size_t>(v.property);
-    if (found_[p]) return;
+    if (found_[p] || (o_.first_violation_only && !findings_.empty())) return;
     found_[p] = true;
     ExploreFinding f;
     f.property = v.property;
@@ -536,8 +536,13 @@ ExploreResult merge(const ExploreOptions& o, std::vector<ChoiceResult>& choices,
   // Per property: the finding and the choice it came from.
   std::array<std::pair<const ExploreFinding*, size_t>, PROPERTY_COUNT> best{};
   std::array<PropertySet, PROPERTY_COUNT> masked{};
+  // Earlier: shorter (BFS), then from an earlier choice, then found earlier in it.
   auto before = [&](const ExploreFinding& a, size_t ca, const ExploreFinding& b, size_t cb) {
-    return o.bfs ? std::tie(a.calls, a.steps, ca) < std::tie(b.calls, b.steps, cb) : ca < cb;
+    auto rank = [&](const ExploreFinding& f, size_t c) {
+      size_t nth = static_cast<size_t>(&f - choices[c].findings.data());
+      return o.bfs ? std::tuple(f.calls, f.steps, c, nth) : std::tuple(0, 0, c, nth);
+    };
+    return rank(a, ca) < rank(b, cb);
   };
   for (size_t i = 0; i < choices.size(); ++i) {
     const ChoiceResult& c = choices[i];
@@ -561,13 +566,10 @@ ExploreResult merge(const ExploreOptions& o, std::vector<ChoiceResult>& choices,
   std::vector<std::pair<const ExploreFinding*, size_t>> found;
   for (const auto& b : best)
     if (b.first) found.push_back(b);
+  std::sort(found.begin(), found.end(),
+            [&](const auto& a, const auto& b) { return before(*a.first, a.second, *b.first, b.second); });
   // With first_violation_only, one finding: the shortest (BFS) or the first choice's (DFS).
-  if (o.first_violation_only && found.size() > 1) {
-    auto first = std::min_element(found.begin(), found.end(), [&](const auto& a, const auto& b) {
-      return before(*a.first, a.second, *b.first, b.second);
-    });
-    found = {*first};
-  }
+  if (o.first_violation_only && found.size() > 1) found.resize(1);
   out.report.engine = "explore";
   out.report.variant = o.variant;
   out.report.mode = caller_mode_name(o.mode);

@@ -72,7 +72,7 @@ struct ExploreFinding {
 struct ExploreResult {
   EngineReport report;
   ExploreStats stats;
-  std::vector<ExploreFinding> findings;  // in the order found
+  std::vector<ExploreFinding> findings;  // shortest first (BFS), else by op-set choice, then in the order found
 };
 
 // Empty when the options can run, else one line naming the option at fault.

@@ -1,6 +1,8 @@
 #include "mutants.h"
 
+#include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "check.h"
 #include "variant.h"
@@ -62,7 +64,8 @@ void run_explorer_stages(MutantVerdict& v) {
     o.bfs = true;
     o.first_violation_only = true;
     o.faults = st.faults;
-    o.states_max = st.states_max;  // the budget per stage
+    o.states_max = st.states_max;  // the budget per stage, shared by its op-set choices
+    o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));  // changes no result
     ExploreResult r = explore(o);
     v.states += r.stats.states;
     if (!r.findings.empty()) {
