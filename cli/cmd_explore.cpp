@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -19,15 +18,7 @@ namespace {
 std::vector<unsigned char> parse_masks(const std::string& text, const char* option, int max) {
   std::vector<unsigned char> out;
   if (text.empty() || text == "all") return out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    char* end = nullptr;
-    long v = std::strtol(item.c_str(), &end, 0);
-    if (item.empty() || *end != '\0' || v < 0 || v > max)
-      throw BadInput{std::string(option) + ": '" + item + "' is not an op set (0.." + std::to_string(max) + ")"};
-    out.push_back(static_cast<unsigned char>(v));
-  }
+  for (int v : parse_number_list(text, option, max, "an op set")) out.push_back(static_cast<unsigned char>(v));
   return out;
 }
 
