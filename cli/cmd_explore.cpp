@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sstream>
+#include <thread>
 #include <unistd.h>
 
 #include "command.h"
@@ -18,15 +18,7 @@ namespace {
 std::vector<unsigned char> parse_masks(const std::string& text, const char* option, int max) {
   std::vector<unsigned char> out;
   if (text.empty() || text == "all") return out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    char* end = nullptr;
-    long v = std::strtol(item.c_str(), &end, 0);
-    if (item.empty() || *end != '\0' || v < 0 || v > max)
-      throw BadInput{std::string(option) + ": '" + item + "' is not an op set (0.." + std::to_string(max) + ")"};
-    out.push_back(static_cast<unsigned char>(v));
-  }
+  for (int v : parse_number_list(text, option, max, "an op set")) out.push_back(static_cast<unsigned char>(v));
   return out;
 }
 
@@ -43,7 +35,7 @@ void print_table(const ExploreStats& s) {
   std::printf("%-22s %lld\n", "pruned: sleep sets", s.pruned_sleep);
   std::printf("%-22s %.0f\n", "states/s", s.states_per_second());
   std::printf("%-22s %lld (%.1f bytes each, collision odds %.2g)\n", "visited fingerprints", s.visited,
-              s.bytes_per_visited(), s.collision_odds());
+              s.bytes_per_visited(), s.collision_odds);
   std::printf("%-22s %s\n", "peak memory", mib(s.peak_rss_bytes).c_str());
   std::printf("%-22s %.2f s\n", "time", s.seconds);
   std::printf("%-22s %s\n", "complete", s.complete ? "yes (exhaustive within the bound)" : "no (cut by --states-max)");
@@ -72,7 +64,10 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
   cmd->add_flag("--bfs", o->x.bfs, "shortest counterexamples: fewest calls, then fewest steps");
   cmd->add_flag("--no-por", o->no_por, "turn partial-order reduction (sleep sets) off");
   cmd->add_flag("--no-hashing", o->no_hashing, "turn the visited set off");
-  cmd->add_option("--states-max", o->x.states_max, "stop after this many states (0: no limit)")->default_val(0);
+  cmd->add_option("--states-max", o->x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")->default_val(0);
+  cmd->add_option("--jobs", o->x.jobs, "op-set choices searched at once (default: the machine's cores); the result does not depend on it")
+      ->default_val(std::max(1u, std::thread::hardware_concurrency()))
+      ->check(CLI::Range(1, 256));
   cmd->add_option("--json", o->json_out, "write the report here (counterexamples beside it)");
   cmd->add_option("--counterexamples", o->cx_dir, "folder for counterexample files (default: beside --json)");
   cmd->add_flag("-q,--quiet", o->quiet, "no progress lines");
@@ -91,7 +86,7 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
     bool tty = isatty(fileno(stderr));
     if (!o->quiet)
       x.progress = [tty](const ExploreStats& s) {
-        std::fprintf(stderr, "%sexplore: %lld states, %.0f states/s, frontier %lld, op sets %d/%d, %s%s",
+        std::fprintf(stderr, "%sexplore: %lld states, %.0f states/s, frontier %lld, op sets done %d/%d, %s%s",
                      tty ? "\r" : "", s.states, s.states_per_second(), s.frontier, s.topology, s.topologies,
                      mib(s.peak_rss_bytes).c_str(), tty ? "   " : "\n");
       };
@@ -113,7 +108,7 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
     const ExploreStats& s = r.stats;
     report["stats"] = {{"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
                        {"pruned_sleep", s.pruned_sleep}, {"visited", s.visited},
-                       {"bytes_per_visited", s.bytes_per_visited()}, {"collision_odds", s.collision_odds()},
+                       {"bytes_per_visited", s.bytes_per_visited()}, {"collision_odds", s.collision_odds},
                        {"peak_rss_bytes", s.peak_rss_bytes}, {"seconds", s.seconds},
                        {"states_per_second", s.states_per_second()}, {"complete", s.complete}};
     report["outcomes"] = nlohmann::json::array();

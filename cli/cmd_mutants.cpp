@@ -1,5 +1,6 @@
 // `luv mutants`: each one-line mutant of the reference, and what kills it.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -14,10 +15,15 @@ LUV_COMMAND(mutants, "mutants", "Run the engines on every named mutant of the re
   struct options {
     std::vector<std::string> only;
     std::string json_out;
+    MutantCheckBudget budget;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("--only", o->only, "run only these mutants");
   cmd->add_option("--json", o->json_out, "write the table here as JSON");
+  cmd->add_option("--check-tests", o->budget.tests, "check stage: generated Scenarios per caller mode")
+      ->check(CLI::Range(1, 1000000))->capture_default_str();
+  cmd->add_option("--seed", o->budget.seed, "check stage: random seed; the same seed gives the same kills")
+      ->capture_default_str();
   return [o] {
     std::vector<std::string> names = mutant_catalogue();
     for (const std::string& n : o->only)
@@ -25,9 +31,11 @@ LUV_COMMAND(mutants, "mutants", "Run the engines on every named mutant of the re
     if (!o->only.empty()) names = o->only;
     nlohmann::json table = nlohmann::json::array();
     int survived = 0;
+    auto start = std::chrono::steady_clock::now();
     for (const std::string& n : names) {
-      MutantVerdict v = run_mutant(n);
+      MutantVerdict v = run_mutant(n, o->budget);
       nlohmann::json row = {{"mutant", n}, {"killed", v.killed}, {"states", v.states}, {"seconds", v.seconds}};
+      if (v.runs > 0) row["runs"] = v.runs;
       if (v.killed) {
         std::printf("%-32s -> killed by %s, %s, %d call(s) %d step(s)\n", n.c_str(), v.engine.c_str(),
                     property_name(v.property), v.calls, v.steps);
@@ -36,6 +44,11 @@ LUV_COMMAND(mutants, "mutants", "Run the engines on every named mutant of the re
         row["calls"] = v.calls;
         row["steps"] = v.steps;
         row["counterexample"] = scenario_to_json(v.counterexample);
+        if (v.with_model) {  // replays with run_checked() and these properties (the corpus's `checked`)
+          row["checked"] = nlohmann::json::array();
+          for (int p = 0; p < PROPERTY_COUNT; ++p)
+            if (has(v.checked, static_cast<PropertyId>(p))) row["checked"].push_back(property_name(static_cast<PropertyId>(p)));
+        }
       } else {
         ++survived;
         std::printf("%-32s -> survived: %s\n", n.c_str(), v.survived_because.c_str());
@@ -44,11 +57,13 @@ LUV_COMMAND(mutants, "mutants", "Run the engines on every named mutant of the re
       std::fflush(stdout);
       table.push_back(row);
     }
-    std::printf("%zu mutants, %zu killed, %d survived\n", names.size(), names.size() - survived, survived);
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("%zu mutants, %zu killed, %d survived in %.1f s\n", names.size(), names.size() - survived, survived,
+                seconds);
     if (!o->json_out.empty()) {
       std::ofstream out(o->json_out);
       if (!out) throw BadInput{o->json_out + ": cannot write"};
-      out << table.dump(2) << "\n";
+      out << table.dump(1) << "\n";
     }
     return survived == 0 ? EXIT_OK : EXIT_VIOLATION;
   };

@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "command.h"
 #include "prove.h"
@@ -14,20 +13,6 @@
 namespace luv::cli {
 
 namespace {
-
-std::vector<int> parse_list(const std::string& text, const char* option, int max) {
-  std::vector<int> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    char* end = nullptr;
-    long v = std::strtol(item.c_str(), &end, 0);
-    if (item.empty() || *end != '\0' || v < 0 || v > max)
-      throw BadInput{std::string(option) + ": '" + item + "' is not in 0.." + std::to_string(max)};
-    out.push_back(static_cast<int>(v));
-  }
-  return out;
-}
 
 std::string seconds(double s) {
   char buf[32];
@@ -100,14 +85,15 @@ LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find co
       t.iommus.assign(iommus, IommuSpec{});
       t.domains.assign(domains, DomainSpec{});
       t.devices.clear();
-      std::vector<int> map = parse_list(o->device_iommus, "--device-iommus", iommus - 1);
+      std::vector<int> map = parse_number_list(o->device_iommus, "--device-iommus", iommus - 1, "an IOMMU");
       if (!map.empty() && static_cast<int>(map.size()) != devices)
         throw BadInput{"--device-iommus: " + std::to_string(map.size()) + " entries for " + std::to_string(devices) +
                        " devices"};
       for (int v = 0; v < devices; ++v) t.devices.push_back(DeviceSpec{map.empty() ? v * iommus / devices : map[v]});
     }
     t.objects_per_page = o->objects_per_page;
-    std::vector<int> im = parse_list(o->iommu_ops, "--iommu-ops", 15), dm = parse_list(o->domain_ops, "--domain-ops", 3);
+    std::vector<int> im = parse_number_list(o->iommu_ops, "--iommu-ops", 15, "an op set"),
+                     dm = parse_number_list(o->domain_ops, "--domain-ops", 3, "an op set");
     for (size_t i = 0; i < im.size() && i < t.iommus.size(); ++i) t.iommus[i].ops = static_cast<impl::u8>(im[i]);
     for (size_t d = 0; d < dm.size() && d < t.domains.size(); ++d) t.domains[d].ops = static_cast<impl::u8>(dm[d]);
     p.topology = t;

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "command.h"
 #include "counterexample.h"
@@ -294,8 +295,9 @@ LUV_COMMAND(verify, "verify",
           eo.variant = v;
           eo.mode = mode;
           eo.deadline = mode == CallerMode::contract ? share_of(explore_end, 0.5) : explore_end;
-          // Measured on 2 shared cores: about 8k states a second; half the share each mode.
-          eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 8000.0));
+          // Measured: about 25k states a second a core; half the share each mode.
+          eo.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+          eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 25000.0 * eo.jobs));
           std::string label = v + ": explore, " + caller_mode_name(mode) + " mode";
           eo.progress = [&](const ExploreStats& s) {
             bar.show(label + ", " + std::to_string(s.states) + " states", since(start), o->budget);

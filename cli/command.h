@@ -5,6 +5,7 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -32,5 +33,9 @@ bool register_command(const char* name, const char* help, Setup setup);
 
 // Reads a whole file ("-" for standard input); BadInput when it cannot.
 std::string read_input(const std::string& path);
+
+// "1,0,3": numbers in 0..max; BadInput naming the option and the item
+// otherwise ("--iommu-ops: '16' is not an op set (0..15)" with what = "an op set").
+std::vector<int> parse_number_list(const std::string& text, const char* option, int max, const char* what);
 
 }  // namespace luv::cli

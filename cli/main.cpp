@@ -1,6 +1,7 @@
 // luv: verification of the Linux IOMMU live-update lifecycle.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -37,6 +38,20 @@ std::string read_input(const std::string& path) {
   if (!in) throw BadInput{path + ": cannot open"};
   text << in.rdbuf();
   return text.str();
+}
+
+std::vector<int> parse_number_list(const std::string& text, const char* option, int max, const char* what) {
+  std::vector<int> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    char* end = nullptr;
+    long v = std::strtol(item.c_str(), &end, 0);
+    if (item.empty() || *end != '\0' || v < 0 || v > max)
+      throw BadInput{std::string(option) + ": '" + item + "' is not " + what + " (0.." + std::to_string(max) + ")"};
+    out.push_back(static_cast<int>(v));
+  }
+  return out;
 }
 
 }  // namespace luv::cli

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "fingerprint.h"
 #include "variant.h"
@@ -105,7 +107,6 @@ class VisitedSet {
 
 // An execution prefix and what its replay showed.
 struct Node {
-  int topo = 0;
   int calls_used = 0;
   int faults_used = 0;
   std::vector<std::vector<Call>> threads;
@@ -163,39 +164,40 @@ bool is_fatal(PropertyId p) {
   return p == PropertyId::no_null_op || p == PropertyId::no_use_after_free || p == PropertyId::lock_discipline;
 }
 
+// Progress shared by the searches running at once.
+struct Live {
+  std::atomic<long long> states{0}, frontier{0};
+};
+
+// One op-set choice's search and what it found.
+struct ChoiceResult {
+  ExploreStats stats;
+  std::vector<ExploreFinding> findings;
+  std::array<PropertySet, PROPERTY_COUNT> masked{};  // per property: switched off on the path that found it
+};
+
 class Engine {
  public:
-  explicit Engine(const ExploreOptions& o) : o_(o), start_(std::chrono::steady_clock::now()) {
-    std::vector<unsigned char> iommu1 = o.iommu1_ops, domain1 = o.domain1_ops;
-    if (iommu1.empty())
-      for (int m = 0; m <= IOMMU_OPS_ALL; ++m) iommu1.push_back(static_cast<unsigned char>(m));
-    if (domain1.empty())
-      for (int m = 0; m <= DOMAIN_OPS_ALL; ++m) domain1.push_back(static_cast<unsigned char>(m));
-    for (unsigned char i : iommu1)
-      for (unsigned char d : domain1) {
-        Topology t = o.topology;
-        t.iommus[1].ops = i;
-        t.domains[1].ops = d;
-        topologies_.push_back(t);
-      }
-    alphabet_ = call_alphabet(o.mode, o.topology);
-    stats_.topologies = static_cast<int>(topologies_.size());
+  Engine(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live)
+      : o_(o), topology_(topology), states_max_(states_max), live_(live), start_(std::chrono::steady_clock::now()) {
+    alphabet_ = call_alphabet(o.mode, topology);
   }
 
-  ExploreResult go() {
-    for (size_t topo = 0; topo < topologies_.size(); ++topo) {
-      Node root;
-      root.topo = static_cast<int>(topo);
-      root.threads.assign(static_cast<size_t>(o_.threads), {});
-      stats_.topology = static_cast<int>(topo) + 1;
-      generate(std::move(root));
-      // DFS finishes one op-set choice before the next; BFS keeps them all
-      // in one queue so that "shortest" is over every choice.
-      if (!o_.bfs) drain();
-      if (cut_) break;
-    }
-    if (o_.bfs) drain();
-    return finish();
+  ChoiceResult go() {
+    Node root;
+    root.threads.assign(static_cast<size_t>(o_.threads), {});
+    generate(std::move(root));
+    drain();
+    stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    stats_.visited = visited_.size();
+    stats_.visited_bytes = visited_.bytes();
+    stats_.collision_odds = double(stats_.visited) * double(stats_.visited) / 3.6893488147419103e19;
+    live_.frontier -= last_frontier_;
+    ChoiceResult out;
+    out.stats = stats_;
+    out.findings = std::move(findings_);
+    out.masked = masked_;
+    return out;
   }
 
  private:
@@ -204,9 +206,15 @@ class Engine {
     n.seq = seq_++;
     if (o_.bfs) queue_.push(Entry{n.calls_used, static_cast<int>(n.schedule.size()), n.seq, std::move(n)});
     else stack_.push_back(std::move(n));
+    note_frontier();
+  }
+
+  void note_frontier() {
     long long size = static_cast<long long>(o_.bfs ? queue_.size() : stack_.size());
     stats_.frontier = size;
     stats_.frontier_max = std::max(stats_.frontier_max, size);
+    live_.frontier += size - last_frontier_;
+    last_frontier_ = size;
   }
 
   void drain() {
@@ -219,7 +227,7 @@ class Engine {
         n = std::move(stack_.back());
         stack_.pop_back();
       }
-      stats_.frontier = static_cast<long long>(o_.bfs ? queue_.size() : stack_.size());
+      note_frontier();
       visit(n);
     }
   }
@@ -236,7 +244,7 @@ class Engine {
     Scenario s;
     s.variant = o_.variant;
     s.mode = o_.mode;
-    s.topology = topologies_[n.topo];
+    s.topology = topology_;
     s.faults = n.faults;
     s.threads = n.threads;
     s.schedule = n.schedule;
@@ -261,6 +269,9 @@ class Engine {
       ro.properties = o_.properties & ~n.masked;
       ro.observer = &cap;
       ro.steps_stop = n.retrieve_fault ? -1 : static_cast<int>(n.schedule.size());
+      // The parent's replay checked every step but the last (a retrieve-fault
+      // sibling: every thread step).
+      ro.checks_from = static_cast<int>(n.schedule.size()) - (n.retrieve_fault ? 0 : 1);
       RunResult r = run(s, ro);
       ++stats_.transitions;
       n.visits = r.fault_visits;
@@ -311,7 +322,6 @@ class Engine {
     if (o_.hashing) {
       explorer::Hasher h;
       h.add(n.world);
-      h.add(static_cast<uint64_t>(n.topo));
       h.add(static_cast<uint64_t>(n.calls_used) << 8 | static_cast<uint64_t>(n.faults_used));
       h.add(n.intent);
       h.add(static_cast<uint64_t>(n.sleep) << 32 | n.alone);
@@ -320,15 +330,13 @@ class Engine {
         ++stats_.pruned_visited;
         return;
       }
-      stats_.visited = visited_.size();
-      stats_.visited_bytes = visited_.bytes();
     }
     ++stats_.states;
-    if ((o_.states_max > 0 && stats_.states >= o_.states_max) || std::chrono::steady_clock::now() >= o_.deadline) {
+    ++live_.states;
+    if ((states_max_ > 0 && stats_.states >= states_max_) || std::chrono::steady_clock::now() >= o_.deadline) {
       cut_ = true;
       stats_.complete = false;
     }
-    tick();
     expand(n);
   }
 
@@ -433,7 +441,6 @@ class Engine {
 
   Node child(const Node& n, int t) const {
     Node c;
-    c.topo = n.topo;
     c.calls_used = n.calls_used;
     c.faults_used = n.faults_used;
     c.threads = n.threads;
@@ -469,7 +476,7 @@ class Engine {
 
   void record(const Node& n, const Violation& v, const PropertySet& masked) {
     size_t p = static_cast<size_t>(v.property);
-    if (found_[p]) return;
+    if (found_[p] || (o_.first_violation_only && !findings_.empty())) return;
     found_[p] = true;
     ExploreFinding f;
     f.property = v.property;
@@ -485,68 +492,11 @@ class Engine {
     }
   }
 
-  void tick() {
-    if (!o_.progress || (stats_.states & 1023) != 0) return;
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_progress_ < std::chrono::seconds(1)) return;
-    last_progress_ = now;
-    fill_stats();
-    o_.progress(stats_);
-  }
-
-  void fill_stats() {
-    stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    stats_.peak_rss_bytes = peak_rss_bytes();
-    stats_.visited = visited_.size();
-    stats_.visited_bytes = visited_.bytes();
-  }
-
-  ExploreResult finish() {
-    fill_stats();
-    ExploreResult out;
-    out.stats = stats_;
-    out.report.engine = "explore";
-    out.report.variant = o_.variant;
-    out.report.mode = caller_mode_name(o_.mode);
-    out.report.seconds = stats_.seconds;
-    std::string bound = std::to_string(o_.threads) + " threads, " + std::to_string(o_.calls) + " calls, " +
-                        std::to_string(o_.faults) + " fault(s), " + std::to_string(topologies_.size()) +
-                        " op-set choices";
-    for (int p = 0; p < PROPERTY_COUNT; ++p) {
-      PropertyId id = static_cast<PropertyId>(p);
-      PropertyOutcome po;
-      po.property = id;
-      if (!has(o_.properties, id) || (id == PropertyId::model_refinement)) {
-        po.status = Status::not_checked;
-        po.how = id == PropertyId::model_refinement ? "the explorer runs no model observer" : "not asked for";
-      } else if (found_[p]) {
-        const ExploreFinding& f = *std::find_if(findings_.begin(), findings_.end(),
-                                                [&](const ExploreFinding& x) { return x.property == id; });
-        po.status = Status::violated;
-        po.counterexample = f.counterexample;
-        po.violation = f.violation;
-        po.how = "explore" + std::string(o_.bfs ? " --bfs" : "") + ": " + std::to_string(f.calls) + " call(s), " +
-                 std::to_string(f.steps) + " step(s)";
-        std::string masked;
-        for (int q = 0; q < PROPERTY_COUNT; ++q)
-          if (masked_[p].test(static_cast<size_t>(q)))
-            masked += std::string(masked.empty() ? "" : ",") + property_name(static_cast<PropertyId>(q));
-        if (!masked.empty()) po.how += "; seen past an earlier violation (replay with " + masked + " off)";
-      } else if (!stats_.complete) {
-        po.status = Status::unknown;
-        po.how = "search cut at " + std::to_string(stats_.states) + " states (" + bound + ")";
-      } else {
-        po.status = Status::holds;
-        po.how = "exhaustive within " + bound + ": " + std::to_string(stats_.states) + " states";
-      }
-      out.report.outcomes.push_back(std::move(po));
-    }
-    out.findings = std::move(findings_);
-    return out;
-  }
-
   const ExploreOptions& o_;
-  std::vector<Topology> topologies_;
+  Topology topology_;
+  long long states_max_;
+  Live& live_;
+  long long last_frontier_ = 0;
   std::vector<Call> alphabet_;
   std::vector<Node> stack_;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue_;
@@ -558,16 +508,148 @@ class Engine {
   uint64_t seq_ = 0;
   bool cut_ = false;
   std::chrono::steady_clock::time_point start_;
-  std::chrono::steady_clock::time_point last_progress_ = std::chrono::steady_clock::now();
 };
+
+std::vector<Topology> op_set_choices(const ExploreOptions& o) {
+  std::vector<unsigned char> iommu1 = o.iommu1_ops, domain1 = o.domain1_ops;
+  if (iommu1.empty())
+    for (int m = 0; m <= IOMMU_OPS_ALL; ++m) iommu1.push_back(static_cast<unsigned char>(m));
+  if (domain1.empty())
+    for (int m = 0; m <= DOMAIN_OPS_ALL; ++m) domain1.push_back(static_cast<unsigned char>(m));
+  std::vector<Topology> out;
+  for (unsigned char i : iommu1)
+    for (unsigned char d : domain1) {
+      Topology t = o.topology;
+      t.iommus[1].ops = i;
+      t.domains[1].ops = d;
+      out.push_back(t);
+    }
+  return out;
+}
+
+// The choices' results in choice order: sums, and per property the finding
+// of the first choice (DFS) or the shortest one, ties to the first (BFS).
+ExploreResult merge(const ExploreOptions& o, std::vector<ChoiceResult>& choices, double seconds) {
+  ExploreResult out;
+  ExploreStats& s = out.stats;
+  s.topologies = static_cast<int>(choices.size());
+  // Per property: the finding and the choice it came from.
+  std::array<std::pair<const ExploreFinding*, size_t>, PROPERTY_COUNT> best{};
+  std::array<PropertySet, PROPERTY_COUNT> masked{};
+  // Earlier: shorter (BFS), then from an earlier choice, then found earlier in it.
+  auto before = [&](const ExploreFinding& a, size_t ca, const ExploreFinding& b, size_t cb) {
+    auto rank = [&](const ExploreFinding& f, size_t c) {
+      size_t nth = static_cast<size_t>(&f - choices[c].findings.data());
+      return o.bfs ? std::tuple(f.calls, f.steps, c, nth) : std::tuple(0, 0, c, nth);
+    };
+    return rank(a, ca) < rank(b, cb);
+  };
+  for (size_t i = 0; i < choices.size(); ++i) {
+    const ChoiceResult& c = choices[i];
+    const ExploreStats& x = c.stats;
+    s.states += x.states, s.transitions += x.transitions, s.pruned_visited += x.pruned_visited;
+    s.pruned_sleep += x.pruned_sleep, s.visited += x.visited, s.visited_bytes += x.visited_bytes;
+    s.frontier_max = std::max(s.frontier_max, x.frontier_max);
+    s.collision_odds += x.collision_odds;
+    s.complete &= x.complete;
+    s.topology++;
+    for (const ExploreFinding& f : c.findings) {
+      size_t p = static_cast<size_t>(f.property);
+      if (best[p].first == nullptr || before(f, i, *best[p].first, best[p].second)) {
+        best[p] = {&f, i};
+        masked[p] = c.masked[p];
+      }
+    }
+  }
+  s.seconds = seconds;
+  s.peak_rss_bytes = peak_rss_bytes();
+  std::vector<std::pair<const ExploreFinding*, size_t>> found;
+  for (const auto& b : best)
+    if (b.first) found.push_back(b);
+  std::sort(found.begin(), found.end(),
+            [&](const auto& a, const auto& b) { return before(*a.first, a.second, *b.first, b.second); });
+  // With first_violation_only, one finding: the shortest (BFS) or the first choice's (DFS).
+  if (o.first_violation_only && found.size() > 1) found.resize(1);
+  out.report.engine = "explore";
+  out.report.variant = o.variant;
+  out.report.mode = caller_mode_name(o.mode);
+  out.report.seconds = seconds;
+  std::string bound = std::to_string(o.threads) + " threads, " + std::to_string(o.calls) + " calls, " +
+                      std::to_string(o.faults) + " fault(s), " + std::to_string(choices.size()) + " op-set choices";
+  for (int p = 0; p < PROPERTY_COUNT; ++p) {
+    PropertyId id = static_cast<PropertyId>(p);
+    auto f = std::find_if(found.begin(), found.end(), [&](const auto& x) { return x.first->property == id; });
+    PropertyOutcome po;
+    po.property = id;
+    if (!has(o.properties, id) || (id == PropertyId::model_refinement)) {
+      po.status = Status::not_checked;
+      po.how = id == PropertyId::model_refinement ? "the explorer runs no model observer" : "not asked for";
+    } else if (f != found.end()) {
+      po.status = Status::violated;
+      const ExploreFinding& x = *f->first;
+      po.counterexample = x.counterexample;
+      po.violation = x.violation;
+      po.how = "explore" + std::string(o.bfs ? " --bfs" : "") + ": " + std::to_string(x.calls) + " call(s), " +
+               std::to_string(x.steps) + " step(s)";
+      std::string names;
+      for (int q = 0; q < PROPERTY_COUNT; ++q)
+        if (masked[static_cast<size_t>(p)].test(static_cast<size_t>(q)))
+          names += std::string(names.empty() ? "" : ",") + property_name(static_cast<PropertyId>(q));
+      if (!names.empty()) po.how += "; seen past an earlier violation (replay with " + names + " off)";
+    } else if (!s.complete) {
+      po.status = Status::unknown;
+      po.how = "search cut at " + std::to_string(s.states) + " states (" + bound + ")";
+    } else {
+      po.status = Status::holds;
+      po.how = "exhaustive within " + bound + ": " + std::to_string(s.states) + " states";
+    }
+    out.report.outcomes.push_back(std::move(po));
+  }
+  for (const auto& f : found) out.findings.push_back(*f.first);
+  return out;
+}
 
 }  // namespace
 
 ExploreResult explore(const ExploreOptions& o) {
   std::string bad = validate(o);
   if (!bad.empty()) throw std::invalid_argument(bad);
-  Engine e(o);
-  return e.go();
+  std::vector<Topology> topologies = op_set_choices(o);
+  size_t n = topologies.size();
+  long long share = o.states_max > 0 ? std::max(1LL, (o.states_max + static_cast<long long>(n) - 1) / static_cast<long long>(n)) : 0;
+  std::vector<ChoiceResult> results(n);
+  Live live;
+  std::atomic<size_t> next{0};
+  std::atomic<int> done{0};
+  auto start = std::chrono::steady_clock::now();
+  auto worker = [&] {
+    for (size_t i; (i = next++) < n;) {
+      Engine e(o, topologies[i], share, live);
+      results[i] = e.go();
+      ++done;
+    }
+  };
+  std::vector<std::thread> pool;
+  int jobs = std::clamp(o.jobs, 1, static_cast<int>(n));
+  for (int j = 0; j < jobs; ++j) pool.emplace_back(worker);
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  // The calling thread reports progress while the searches run.
+  auto last = start;
+  while (o.progress && done.load() < static_cast<int>(n)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (std::chrono::steady_clock::now() - last < std::chrono::seconds(1)) continue;
+    last = std::chrono::steady_clock::now();
+    ExploreStats p;
+    p.states = live.states.load();
+    p.frontier = live.frontier.load();
+    p.topology = done.load();
+    p.topologies = static_cast<int>(n);
+    p.seconds = elapsed();
+    p.peak_rss_bytes = peak_rss_bytes();
+    o.progress(p);
+  }
+  for (std::thread& t : pool) t.join();
+  return merge(o, results, elapsed());
 }
 
 EngineReport explore_variant(const ExploreOptions& o) { return explore(o).report; }

@@ -4,7 +4,8 @@
 // (calls started so far, schedule so far, faults fired so far) and is
 // re-run from the start to reach its state. Calls and faults are chosen
 // lazily, when a thread starts a call and when a fault site is visited,
-// so the bound's call sequences share their prefixes. See README.md.
+// so the bound's call sequences share their prefixes. Each op-set choice
+// is a search of its own (`jobs` of them at once). See README.md.
 #pragma once
 #include <chrono>
 #include <functional>
@@ -30,11 +31,12 @@ struct ExploreStats {
   long long peak_rss_bytes = 0;
   double seconds = 0;
   bool complete = true;           // false when states_max cut the search
-  int topology = 0, topologies = 0;  // op-set choices started so far, of
+  int topology = 0, topologies = 0;  // op-set choices finished, of
+  // Odds that two distinct visited states share a 64-bit fingerprint: the
+  // sum over the op-set choices (each has its own visited set) of n^2/2^65.
+  double collision_odds = 0;
   double states_per_second() const { return seconds > 0 ? states / seconds : 0; }
   double bytes_per_visited() const { return visited > 0 ? double(visited_bytes) / double(visited) : 0; }
-  // Odds that two distinct visited states share a 64-bit fingerprint.
-  double collision_odds() const { return double(visited) * double(visited) / 3.6893488147419103e19; }
 };
 
 struct ExploreOptions {
@@ -52,9 +54,12 @@ struct ExploreOptions {
   bool por = true;       // sleep sets
   bool hashing = true;   // visited set at quiescent points
   PropertySet properties = all_properties();
-  long long states_max = 0;  // 0: no limit; at the limit the search stops, outcomes say "unknown"
+  // 0: no limit. Else each op-set choice gets an equal share of it, so the
+  // outcome does not depend on `jobs`; a cut search says "unknown".
+  long long states_max = 0;
+  int jobs = 1;  // op-set choices searched at once (each its own search; results merged in choice order)
   bool first_violation_only = false;  // stop at the first violation (mutant killing)
-  std::function<void(const ExploreStats&)> progress;  // about once a second
+  std::function<void(const ExploreStats&)> progress;  // about once a second, from the calling thread
   // A hard limit (luv verify's budget): past it the search stops as at states_max.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
@@ -70,7 +75,7 @@ struct ExploreFinding {
 struct ExploreResult {
   EngineReport report;
   ExploreStats stats;
-  std::vector<ExploreFinding> findings;  // in the order found
+  std::vector<ExploreFinding> findings;  // shortest first (BFS), else by op-set choice, then in the order found
 };
 
 // Empty when the options can run, else one line naming the option at fault.

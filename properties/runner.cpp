@@ -40,46 +40,80 @@ bool domain_lacks_twin(impl::u8 ops) { return (ops & DOMAIN_OP_PRESERVE) && !(op
 // Facts that make up the abstract state a failed call must leave unchanged:
 // files, the FLB, kernel objects' preserved state and driver pages, and live
 // records with their links. Array pages are not in it: a chained page is an
-// allocation detail, released with the FLB.
-std::vector<std::string> abstract_facts(const World& w) {
-  std::vector<std::string> facts;
+// allocation detail, released with the FLB. Kept as numbers (taken at every
+// call start); turned into text only when a failed call changed them.
+struct fact {
+  enum kind_t : impl::u8 { file, flb_count, flb_object, object_state, driver_page, record } kind;
+  impl::u8 sub;      // object_state: who and what; record: the page kind
+  int id;            // file, object
+  impl::u64 a, b;    // phys, count, ref_count
+  auto operator<=>(const fact&) const = default;
+};
+enum : impl::u8 { iommu_outgoing, iommu_driver_page, domain_preserved, domain_driver_page, dev_device_ser, dev_driver_page };
+
+std::vector<fact> abstract_facts(const World& w) {
+  std::vector<fact> facts;
   for (size_t f = 0; f < w.file_preserved.size(); ++f)
-    if (w.file_preserved[f]) facts.push_back("file " + std::to_string(f) + " preserved");
-  facts.push_back("FLB count " + std::to_string(w.iommu_flb.count));
-  facts.push_back(std::string("FLB object ") + (w.iommu_flb.outgoing ? "allocated" : "none"));
-  auto state = [&](const std::string& who, const auto& ptr, const char* what) {
-    if (ptr) facts.push_back(who + " " + what + " " + hex(ptr.get()->phys));
+    if (w.file_preserved[f]) facts.push_back({fact::file, 0, static_cast<int>(f), 0, 0});
+  facts.push_back({fact::flb_count, 0, 0, static_cast<impl::u64>(w.iommu_flb.count), 0});
+  facts.push_back({fact::flb_object, 0, 0, w.iommu_flb.outgoing ? 1u : 0u, 0});
+  auto state = [&](impl::u8 what, int id, const auto& ptr) {
+    if (ptr) facts.push_back({fact::object_state, what, id, ptr.get()->phys, 0});
   };
   for (const auto& i : w.iommus) {
-    state("iommu" + std::to_string(i.id), i.outgoing_preserved_state, "outgoing_preserved_state");
-    state("iommu" + std::to_string(i.id), i.driver_page, "driver page");
+    state(iommu_outgoing, i.id, i.outgoing_preserved_state);
+    state(iommu_driver_page, i.id, i.driver_page);
   }
   for (const auto& d : w.domains) {
-    state("domain" + std::to_string(d.id), d.preserved_state, "preserved_state");
-    state("domain" + std::to_string(d.id), d.driver_page, "driver page");
+    state(domain_preserved, d.id, d.preserved_state);
+    state(domain_driver_page, d.id, d.driver_page);
   }
   for (const auto& d : w.devices) {
-    state("dev" + std::to_string(d.id), d.iommu->device_ser, "device_ser");
-    state("dev" + std::to_string(d.id), d.driver_page, "driver page");
+    state(dev_device_ser, d.id, d.iommu->device_ser);
+    state(dev_driver_page, d.id, d.driver_page);
   }
   for (const impl::kho_page& p : w.kho.pages) {
     if (p.freed) continue;
-    if (p.kind == impl::kho_page_kind::driver_private) facts.push_back("driver page " + hex(p.phys) + " preserved");
+    if (p.kind == impl::kho_page_kind::driver_private) facts.push_back({fact::driver_page, 0, 0, p.phys, 0});
     for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
       const impl::iommu_obj_ser& o = p.objects[i];
-      if (o.hdr.deleted) continue;
-      facts.push_back(std::string(impl::kho_page_kind_name(p.kind)) + " record " + hex(o.phys) + " live, ref_count " +
-                      std::to_string(o.hdr.ref_count));
+      if (!o.hdr.deleted)
+        facts.push_back({fact::record, static_cast<impl::u8>(p.kind), 0, o.phys, o.hdr.ref_count});
     }
   }
   std::sort(facts.begin(), facts.end());
   return facts;
 }
 
-std::string facts_diff(const std::vector<std::string>& before, const std::vector<std::string>& after) {
-  std::vector<std::string> gone, added;
-  std::set_difference(before.begin(), before.end(), after.begin(), after.end(), std::back_inserter(gone));
-  std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(added));
+std::string fact_text(const fact& f) {
+  static const char* const who[] = {"iommu", "iommu", "domain", "domain", "dev", "dev"};
+  static const char* const what[] = {"outgoing_preserved_state", "driver page", "preserved_state",
+                                     "driver page", "device_ser", "driver page"};
+  switch (f.kind) {
+    case fact::file: return "file " + std::to_string(f.id) + " preserved";
+    case fact::flb_count: return "FLB count " + std::to_string(f.a);
+    case fact::flb_object: return std::string("FLB object ") + (f.a ? "allocated" : "none");
+    case fact::object_state: return who[f.sub] + std::to_string(f.id) + " " + what[f.sub] + " " + hex(f.a);
+    case fact::driver_page: return "driver page " + hex(f.a) + " preserved";
+    case fact::record:
+      return std::string(impl::kho_page_kind_name(static_cast<impl::kho_page_kind>(f.sub))) + " record " + hex(f.a) +
+             " live, ref_count " + std::to_string(f.b);
+  }
+  return {};
+}
+
+// What changed, as "was: ...; now: ..." in the order of the facts' text.
+std::string facts_diff(const std::vector<fact>& before, const std::vector<fact>& after) {
+  if (before == after) return {};
+  auto texts = [](const std::vector<fact>& facts) {
+    std::vector<std::string> out;
+    for (const fact& f : facts) out.push_back(fact_text(f));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::vector<std::string> was = texts(before), now = texts(after), gone, added;
+  std::set_difference(was.begin(), was.end(), now.begin(), now.end(), std::back_inserter(gone));
+  std::set_difference(now.begin(), now.end(), was.begin(), was.end(), std::back_inserter(added));
   std::string out;
   for (const auto& g : gone) out += (out.empty() ? "" : "; ") + std::string("was: ") + g;
   for (const auto& a : added) out += (out.empty() ? "" : "; ") + std::string("now: ") + a;
@@ -92,7 +126,7 @@ struct thread_run {
   std::optional<impl::task<int>> current;
   int first_step = 0;
   bool alone = true;  // no other thread has stepped since this call started
-  std::vector<std::string> facts_before;
+  std::vector<fact> facts_before;
 
   bool in_call() const { return current.has_value(); }
   bool finished() const { return !current && next >= calls->size(); }
@@ -233,7 +267,8 @@ class runner {
       end_call(t);
     } else {
       const impl::mutex* waits = w_->threads[t].blocked_on;
-      trace_step(t, std::string("  .. ") + w_->threads[t].point + (waits ? std::string("(") + waits->name + ")" : ""));
+      if (o_.trace)
+        trace_step(t, std::string("  .. ") + w_->threads[t].point + (waits ? std::string("(") + waits->name + ")" : ""));
       check_lockdep(t, static_cast<int>(tr.next));
     }
     ++step_;
@@ -248,7 +283,7 @@ class runner {
     if (enabled(PropertyId::error_path_deleted)) tr.facts_before = abstract_facts(*w_);
     w_->threads[t].resume_at = tr.current->start_handle();
     w_->call_allocations[t].clear();
-    trace_step(t, describe_call(call));
+    if (o_.trace) trace_step(t, describe_call(call));
     if (o_.observer) o_.observer->on_call_start(*w_, t, call);
   }
 
@@ -272,7 +307,7 @@ class runner {
       return;
     }
     bool is_void = impl::call_returns_void(call.kind);
-    trace_step(t, describe_call(call) + (is_void ? " returns" : " = " + impl::errno_name(ret)));
+    if (o_.trace) trace_step(t, describe_call(call) + (is_void ? " returns" : " = " + impl::errno_name(ret)));
     check_lockdep(t, index);
     if (w_->iommu_flb.lock.owner == t)
       fail(PropertyId::lock_discipline, t, index, describe_call(call) + " returns holding " + w_->iommu_flb.lock.name);
@@ -293,33 +328,33 @@ class runner {
     w_->call_allocations[t].clear();
 
     bool quiescent = std::none_of(threads_.begin(), threads_.end(), [](const thread_run& r) { return r.in_call(); });
-    if (quiescent) check_quiescent(t, index);
+    if (quiescent && step_ >= o_.checks_from) check_quiescent(t, index);
   }
 
   // error-path-deleted
   void check_error_path(const thread_run& tr, const CallRecord& r) {
     if (!enabled(PropertyId::error_path_deleted)) return;
-    std::string what = describe_call(r.call) + " failed with " + impl::errno_name(r.ret);
+    auto what = [&] { return describe_call(r.call) + " failed with " + impl::errno_name(r.ret); };
     for (impl::phys_addr_t phys : w_->call_allocations[r.thread]) {
       impl::kho_page* page = impl::kho_page_at(*w_, phys);
       const impl::iommu_obj_ser& rec = page->objects[(phys - page->phys - impl::KHO_SLOT_OFFSET) / impl::KHO_SLOT_SIZE];
       if (!page->freed && !rec.hdr.deleted) {
         fail(PropertyId::error_path_deleted, r.thread, r.index,
-             what + " but left the " + impl::kho_page_kind_name(page->kind) + " record " + hex(phys) +
+             what() + " but left the " + impl::kho_page_kind_name(page->kind) + " record " + hex(phys) +
                  " it allocated live (not flagged deleted)");
         return;
       }
     }
     if (!tr.alone) return;  // another thread's steps may have changed the state meanwhile
     std::string diff = facts_diff(tr.facts_before, abstract_facts(*w_));
-    if (!diff.empty()) fail(PropertyId::error_path_deleted, r.thread, r.index, what + " but changed the state: " + diff);
+    if (!diff.empty()) fail(PropertyId::error_path_deleted, r.thread, r.index, what() + " but changed the state: " + diff);
   }
 
   // missing-unpreserve-warns
   void check_missing_unpreserve(const CallRecord& r) {
     if (!enabled(PropertyId::missing_unpreserve_warns)) return;
     const Call& c = r.call;
-    std::string who;
+    std::string who;  // built only when it is needed
     bool lacks = false, holds_state = false, pci = true;
     if (call_takes_device(c.kind)) {
       const impl::device& dev = w_->devices[c.device];
@@ -327,12 +362,12 @@ class runner {
       lacks = iommu_lacks_twin(s_.topology.iommus[iommu.id].ops);
       holds_state = dev.iommu->device_ser || dev.driver_page;
       pci = dev.is_pci;
-      who = "dev" + std::to_string(dev.id) + " behind iommu" + std::to_string(iommu.id);
+      if (lacks) who = "dev" + std::to_string(dev.id) + " behind iommu" + std::to_string(iommu.id);
     } else if (call_takes_domain(c.kind)) {
       const impl::iommu_domain& domain = w_->domains[c.domain];
       lacks = domain_lacks_twin(s_.topology.domains[domain.id].ops);
       holds_state = domain.preserved_state || domain.driver_page;
-      who = "domain" + std::to_string(domain.id);
+      if (lacks) who = "domain" + std::to_string(domain.id);
     }
     if (!lacks) return;
     bool warned = !w_->warnings.empty();

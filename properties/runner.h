@@ -86,6 +86,9 @@ struct RunOptions {
   // finished, skip kexec and the end of the run, call observer->on_stop.
   // A stateless explorer replays a prefix.
   int steps_stop = -1;
+  // Explorers: the object-graph checks at quiescent points before this step
+  // were passed by the replay of this run's prefix, so they are skipped.
+  int checks_from = 0;
 };
 
 struct RunResult {

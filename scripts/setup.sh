@@ -33,6 +33,11 @@ if ((want_sarif)); then
   else
     echo "setup: installing ${sarif_packages[*]} into $sarif_dir"
     mkdir -p "$sarif_dir"
-    npm install --prefix "$sarif_dir" --no-audit --no-fund --no-save --loglevel=error "${sarif_packages[@]}" >/dev/null
+    # A failure is not fatal here: the tests that need them fail in CI, skip elsewhere.
+    npm install --prefix "$sarif_dir" --no-audit --no-fund --no-save --loglevel=error "${sarif_packages[@]}" >/dev/null ||
+      echo "setup: npm install failed; the SARIF validation tests will fail in CI (skipped elsewhere)" >&2
   fi
 fi
+# npm runs the package's chmod only when install scripts are allowed.
+multitool=$sarif_dir/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
+[[ ! -f $multitool || -x $multitool ]] || chmod u+x "$multitool"

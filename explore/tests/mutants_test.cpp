@@ -1,11 +1,16 @@
-// Each kill of `luv mutants` is a test: the counterexample the explorer
-// found (recorded in mutant_kills.json by `luv mutants --json`) violates its
-// property on the mutant and nothing on the reference.
+// Each kill of `luv mutants` is a test: the counterexample an engine found
+// (recorded in mutant_kills.json by `luv mutants --json`) violates its
+// property on the mutant and nothing on the reference. An explorer kill
+// replays with run() and every property; a check kill replays the way the
+// check engine found it, with the model-refinement observer (run_checked)
+// and the properties in its `checked`. Either way the reference must pass
+// every property, model-refinement included.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "check.h"
 #include "mutants.h"
 #include "scenario_json.h"
 #include "variant.h"
@@ -30,6 +35,37 @@ TEST(Mutants, catalogue_has_at_least_25_named_mutants_none_a_shipped_variant) {
   }
 }
 
+// The recorded table covers the whole catalogue, in order, and every row is
+// a kill: no mutant survives `luv mutants` (none is listed as equivalent).
+TEST(Mutants, recorded_table_kills_every_mutant_of_the_catalogue) {
+  std::vector<std::string> names = mutant_catalogue();
+  const nlohmann::json table = kills();
+  ASSERT_EQ(table.size(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(table[i].at("mutant").get<std::string>(), names[i]);
+    EXPECT_TRUE(table[i].at("killed").get<bool>()) << names[i];
+  }
+}
+
+// A check-stage kill is what the seed gives: the check stage run again with
+// the recorded budget finds the same shrunk counterexample.
+TEST(Mutants, check_stage_kills_reproduce_from_their_seed) {
+  int replayed = 0;
+  for (const nlohmann::json& row : kills()) {
+    if (!row.at("killed").get<bool>() || row.at("engine").get<std::string>().rfind("check", 0) != 0) continue;
+    MutantCheckBudget budget;  // the defaults `luv mutants --json` was run with
+    MutantVerdict v = check_mutant(row.at("mutant").get<std::string>(), budget);
+    ASSERT_TRUE(v.killed) << row.at("mutant");
+    EXPECT_EQ(v.engine, row.at("engine").get<std::string>());
+    EXPECT_EQ(property_name(v.property), row.at("property").get<std::string>());
+    EXPECT_EQ(v.calls, row.at("calls").get<int>());
+    EXPECT_EQ(v.steps, row.at("steps").get<int>());
+    EXPECT_EQ(scenario_to_json(v.counterexample), row.at("counterexample")) << row.at("mutant");
+    ++replayed;
+  }
+  EXPECT_GE(replayed, 1) << "no kill of the check stage recorded";
+}
+
 class MutantKill : public testing::TestWithParam<int> {};
 
 TEST_P(MutantKill, counterexample_kills_the_mutant_and_not_the_reference) {
@@ -39,11 +75,22 @@ TEST_P(MutantKill, counterexample_kills_the_mutant_and_not_the_reference) {
   EXPECT_EQ(s.variant, "reference+mutant:" + row.at("mutant").get<std::string>());
   PropertyId want;
   ASSERT_TRUE(property_parse(row.at("property").get<std::string>(), want));
-  RunResult on_mutant = run(s);
+  const bool with_model = row.contains("checked");
+  RunOptions found_with;
+  if (with_model) {
+    found_with.properties.reset();
+    for (const auto& name : row.at("checked")) {
+      PropertyId p;
+      ASSERT_TRUE(property_parse(name.get<std::string>(), p)) << name;
+      found_with.properties.set(static_cast<size_t>(p));
+    }
+  }
+  RunResult on_mutant = with_model ? run_checked(s, found_with) : run(s, found_with);
   ASSERT_TRUE(on_mutant.verdict.violation) << row.at("mutant");
   EXPECT_EQ(on_mutant.verdict.violation->property, want) << row.at("mutant");
+  EXPECT_EQ(on_mutant.steps, row.at("steps").get<int>()) << row.at("mutant");
   s.variant = "reference";
-  RunResult on_reference = run(s);
+  RunResult on_reference = run_checked(s);  // every property, model-refinement included
   EXPECT_TRUE(on_reference.verdict.ok()) << row.at("mutant") << ": " << on_reference.verdict.violation->message;
 }
 
