@@ -66,6 +66,7 @@ LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find co
   cmd->add_option("--counterexamples", o->cx_dir, "folder for counterexample files (default: beside --json, or .)");
   return [o] {
     solver::ProveOptions p = o->p;
+    p.keep_context = true;  // the process exits right after; deleting Z3's context takes seconds
     if (o->mode == "adversarial") p.mode = CallerMode::adversarial;
     else if (o->mode == "contract") p.mode = CallerMode::contract;
     else throw BadInput{"--mode: '" + o->mode + "' is not contract or adversarial"};
