@@ -57,6 +57,35 @@ TEST(Violations, refcount_balanced_on_skip_refcount_get) {
   expect_first_violation(s, "reference+mutant:skip_refcount_get", PropertyId::refcount_balanced);
 }
 
+// RunOptions::checks_from (explorers replaying a checked prefix): the
+// object-graph checks at quiescent points before that step are skipped, the
+// ones from it on are not.
+TEST(Violations, checks_from_skips_only_the_quiescent_checks_before_it) {
+  Scenario s = scenario(CallerMode::contract, {{domain_call(CallKind::iommufd_preserve, 0),
+                                                device_call(CallKind::vfio_preserve, 0, 1),
+                                                device_call(CallKind::vfio_preserve, 0, 2),
+                                                domain_call(CallKind::iommufd_preserve, 1)}});
+  s.variant = "reference+mutant:skip_refcount_get";
+  RunResult all = run(s);
+  ASSERT_TRUE(all.verdict.violation);
+  ASSERT_EQ(all.verdict.violation->property, PropertyId::refcount_balanced);
+  int at = all.verdict.violation->step;
+
+  RunOptions from_there;
+  from_there.checks_from = at;
+  RunResult same = run(s, from_there);
+  ASSERT_TRUE(same.verdict.violation);
+  EXPECT_EQ(same.verdict.violation->step, at);
+
+  // Past it, the next quiescent point (after the fourth call, still unbalanced) reports it.
+  RunOptions past;
+  past.checks_from = at + 1;
+  RunResult later = run(s, past);
+  ASSERT_TRUE(later.verdict.violation);
+  EXPECT_EQ(later.verdict.violation->property, PropertyId::refcount_balanced);
+  EXPECT_GT(later.verdict.violation->step, at);
+}
+
 // ---- error-path-deleted ----------------------------------------------------------------
 // IOMMU 1's preserve op fails; the mutant leaves the HW record it allocated live.
 TEST(Violations, error_path_deleted_on_keep_error_record_live) {
