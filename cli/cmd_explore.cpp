@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <thread>
 #include <unistd.h>
 
 #include "command.h"
@@ -66,7 +65,7 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
   cmd->add_flag("--no-hashing", o->no_hashing, "turn the visited set off");
   cmd->add_option("--states-max", o->x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")->default_val(0);
   cmd->add_option("--jobs", o->x.jobs, "op-set choices searched at once (default: the machine's cores); the result does not depend on it")
-      ->default_val(std::max(1u, std::thread::hardware_concurrency()))
+      ->default_val(default_jobs())
       ->check(CLI::Range(1, 256));
   cmd->add_option("--json", o->json_out, "write the report here (counterexamples beside it)");
   cmd->add_option("--counterexamples", o->cx_dir, "folder for counterexample files (default: beside --json)");

@@ -15,7 +15,6 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <thread>
 
 #include "command.h"
 #include "counterexample.h"
@@ -296,7 +295,7 @@ LUV_COMMAND(verify, "verify",
           eo.mode = mode;
           eo.deadline = mode == CallerMode::contract ? share_of(explore_end, 0.5) : explore_end;
           // Measured: about 25k states a second a core; half the share each mode.
-          eo.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+          eo.jobs = default_jobs();
           eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 25000.0 * eo.jobs));
           std::string label = v + ": explore, " + caller_mode_name(mode) + " mode";
           eo.progress = [&](const ExploreStats& s) {

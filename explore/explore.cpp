@@ -29,6 +29,8 @@ long long peak_rss_bytes() {
   return 0;
 }
 
+int default_jobs() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
 std::vector<Call> call_alphabet(CallerMode mode, const Topology& t) {
   std::vector<Call> out;
   int files = t.files(), domains = static_cast<int>(t.domains.size()), devices = static_cast<int>(t.devices.size());

@@ -88,6 +88,9 @@ EngineReport explore_variant(const ExploreOptions& o);
 // The calls a thread may start in `mode` on `topology` (the call alphabet).
 std::vector<Call> call_alphabet(CallerMode mode, const Topology& topology);
 
+// The machine's cores: how many op-set choices to search at once by default.
+int default_jobs();
+
 // Peak resident memory of this process, from /proc (0 when unknown).
 long long peak_rss_bytes();
 

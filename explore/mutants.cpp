@@ -1,8 +1,6 @@
 #include "mutants.h"
 
-#include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include "check.h"
 #include "variant.h"
@@ -10,18 +8,6 @@
 namespace luv {
 
 namespace {
-
-// Mutants the engines do not kill, and why they are equivalent. None is
-// left: skip_domain_refcount_put, once listed here as a hole, is killed by
-// the check stage's model-refinement.
-struct equivalent {
-  const char* mutant;
-  const char* reason;
-};
-const std::vector<equivalent>& equivalents() {
-  static const std::vector<equivalent> known = {};
-  return known;
-}
 
 // The explorer stages, cheapest first: each is an explorer run that stops at the
 // first violation. Small bounds find most kills in well under a second;
@@ -65,7 +51,7 @@ void run_explorer_stages(MutantVerdict& v) {
     o.first_violation_only = true;
     o.faults = st.faults;
     o.states_max = st.states_max;  // the budget per stage, shared by its op-set choices
-    o.jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));  // changes no result
+    o.jobs = default_jobs();  // changes no result
     ExploreResult r = explore(o);
     v.states += r.stats.states;
     if (!r.findings.empty()) {
@@ -112,32 +98,36 @@ void run_check_stage(MutantVerdict& v, const MutantCheckBudget& budget) {
   }
 }
 
-}  // namespace
-
-MutantVerdict check_mutant(const std::string& mutant, const MutantCheckBudget& budget) {
+// The verdict of `stages` run on one mutant, timed.
+template <typename Stages>
+MutantVerdict timed(const std::string& mutant, Stages run_stages) {
   MutantVerdict v;
   v.mutant = mutant;
   v.variant = "reference+mutant:" + mutant;
   auto start = std::chrono::steady_clock::now();
-  run_check_stage(v, budget);
+  run_stages(v);
   v.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return v;
 }
 
+}  // namespace
+
+MutantVerdict check_mutant(const std::string& mutant, const MutantCheckBudget& budget) {
+  return timed(mutant, [&](MutantVerdict& v) { run_check_stage(v, budget); });
+}
+
 MutantVerdict run_mutant(const std::string& mutant, const MutantCheckBudget& budget) {
-  MutantVerdict v;
-  v.mutant = mutant;
-  v.variant = "reference+mutant:" + mutant;
-  auto start = std::chrono::steady_clock::now();
-  run_explorer_stages(v);
-  if (!v.killed) run_check_stage(v, budget);
-  v.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  MutantVerdict v = timed(mutant, [&](MutantVerdict& m) {
+    run_explorer_stages(m);
+    if (!m.killed) run_check_stage(m, budget);
+  });
   if (!v.killed) {
-    v.survived_because = "not killed within the budget (4 explorer stages, at most 580000 states; check, " +
+    long long states = 0;
+    for (const stage& st : stages()) states += st.states_max;
+    v.survived_because = "not killed within the budget (" + std::to_string(stages().size()) +
+                         " explorer stages, at most " + std::to_string(states) + " states; check, " +
                          std::to_string(budget.tests) + " tests per mode, seed " + std::to_string(budget.seed) +
-                         "): a hole in the properties, or equivalent";
-    for (const equivalent& e : equivalents())
-      if (mutant == e.mutant) v.survived_because = e.reason;
+                         "): a hole in the properties, or an equivalent mutant";
   }
   return v;
 }

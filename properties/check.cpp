@@ -138,8 +138,9 @@ class engine {
   }
 
   // Shrinks RapidCheck's tree cannot express, because they renumber
-  // threads: drop a thread (and the schedule entries naming it), merge threads that run one after the other anyway (no schedule),
-  // then drop single schedule entries, then make faults plain.
+  // threads: drop a thread (and the schedule entries naming it), merge
+  // threads that run one after the other anyway (no schedule), then drop
+  // single schedule entries, then make faults plain.
   void polish(CheckFinding& f) {
     auto keep_if_fails = [&](const Scenario& candidate) {
       if (f.shrink_runs >= o_.shrink_runs_max || past_deadline()) return false;

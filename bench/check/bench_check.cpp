@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "check.h"
@@ -105,27 +106,26 @@ int main(int argc, char** argv) {
   std::vector<luv::Scenario> work = workload();
   std::printf("bench_check: median of %d samples of %.2f s, default topology, trace off\n", samples, seconds);
 
-  luv::RunOptions all;
-  std::printf("  runner, every check + model-refinement:   %10.0f calls/s\n",
-              calls_per_second(work, all, true, seconds, samples));
-  std::printf("  runner, every check, no model:            %10.0f calls/s\n",
-              calls_per_second(work, all, false, seconds, samples));
-  luv::RunOptions model_only;
-  model_only.properties = luv::only(luv::PropertyId::model_refinement);
-  std::printf("  runner, model-refinement only:            %10.0f calls/s\n",
-              calls_per_second(work, model_only, true, seconds, samples));
-  luv::RunOptions graph_only;
-  graph_only.properties = luv::only(luv::PropertyId::no_dangling);
-  std::printf("  runner, object graph only (no-dangling):  %10.0f calls/s\n",
-              calls_per_second(work, graph_only, false, seconds, samples));
-  luv::RunOptions facts_only;
-  facts_only.properties = luv::only(luv::PropertyId::error_path_deleted);
-  std::printf("  runner, error-path-deleted only (facts):  %10.0f calls/s\n",
-              calls_per_second(work, facts_only, false, seconds, samples));
-  luv::RunOptions none;
-  none.properties = luv::PropertySet();
-  std::printf("  runner, no checks (implementation alone): %10.0f calls/s\n",
-              calls_per_second(work, none, false, seconds, samples));
+  // Which checks cost what: the Runner with a property set, and the model observer or not.
+  struct config {
+    const char* what;
+    luv::PropertySet properties;
+    bool model;
+  };
+  const config configs[] = {
+      {"every check + model-refinement", luv::all_properties(), true},
+      {"every check, no model", luv::all_properties(), false},
+      {"model-refinement only", luv::only(luv::PropertyId::model_refinement), true},
+      {"object graph only (no-dangling)", luv::only(luv::PropertyId::no_dangling), false},
+      {"error-path-deleted only (facts)", luv::only(luv::PropertyId::error_path_deleted), false},
+      {"no checks (implementation alone)", luv::PropertySet(), false},
+  };
+  for (const config& c : configs) {
+    luv::RunOptions options;
+    options.properties = c.properties;
+    std::printf("  runner, %-33s %10.0f calls/s\n", (std::string(c.what) + ":").c_str(),
+                calls_per_second(work, options, c.model, seconds, samples));
+  }
 
   for (luv::CallerMode mode : {luv::CallerMode::contract, luv::CallerMode::adversarial}) {
     double call_rate = 0;
