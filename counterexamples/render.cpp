@@ -24,7 +24,7 @@ class graph_capture : public RunObserver {
   void on_step(const impl::World& w, int) override {
     if (want_ < 0 || step_ == want_) {
       graph = build_object_graph(w);
-      files = w.file_preserved;
+      files.assign(w.file_preserved.begin(), w.file_preserved.end());
       captured = step_;
     }
     ++step_;

@@ -73,37 +73,55 @@ std::string validate(const ExploreOptions& o) {
 namespace {
 
 // The visited set: 64-bit fingerprints in open addressing, 8 bytes a slot,
-// grown at 1/2 load, so 16..32 bytes per fingerprint stored.
+// grown at 1/2 load, so 16..32 bytes per fingerprint stored; with POR, one
+// more byte a slot: the sleep set the state was last expanded with.
 class VisitedSet {
  public:
-  VisitedSet() : slots_(1u << 10, 0) {}
-  // True when newly inserted.
-  bool insert(uint64_t fp) {
+  explicit VisitedSet(bool sleeps) : slots_(1u << 10, 0), sleeps_(sleeps ? slots_.size() : 0, 0) {}
+  enum Visit { fresh, seen, again };
+  // A state seen before with a sleep set inside `sleep` explored everything
+  // this visit would (seen). Otherwise it is expanded (again) with only what
+  // both visits let sleep, which explores at least what either would.
+  Visit visit(uint64_t fp, unsigned& sleep) {
     if (fp == 0) fp = 1;  // 0 marks an empty slot
     if ((size_ + 1) * 2 > slots_.size()) grow();
-    return place(slots_, fp) ? (++size_, true) : false;
+    size_t i = place(slots_, fp);
+    if (slots_[i] == 0) {
+      slots_[i] = fp;
+      if (!sleeps_.empty()) sleeps_[i] = static_cast<uint8_t>(sleep);
+      ++size_;
+      return fresh;
+    }
+    if (sleeps_.empty() || (sleeps_[i] & ~sleep) == 0) return seen;
+    sleeps_[i] &= static_cast<uint8_t>(sleep);
+    sleep = sleeps_[i];
+    return again;
   }
   long long size() const { return static_cast<long long>(size_); }
-  long long bytes() const { return static_cast<long long>(slots_.size() * sizeof(uint64_t)); }
+  long long bytes() const { return static_cast<long long>(slots_.size() * sizeof(uint64_t) + sleeps_.size()); }
 
  private:
-  static bool place(std::vector<uint64_t>& slots, uint64_t fp) {
+  // The slot holding fp, or the empty slot where it goes.
+  static size_t place(const std::vector<uint64_t>& slots, uint64_t fp) {
     size_t mask = slots.size() - 1;
-    for (size_t i = fp & mask;; i = (i + 1) & mask) {
-      if (slots[i] == fp) return false;
-      if (slots[i] == 0) {
-        slots[i] = fp;
-        return true;
-      }
-    }
+    size_t i = fp & mask;
+    while (slots[i] != fp && slots[i] != 0) i = (i + 1) & mask;
+    return i;
   }
   void grow() {
     std::vector<uint64_t> bigger(slots_.size() * 2, 0);
-    for (uint64_t fp : slots_)
-      if (fp) place(bigger, fp);
+    std::vector<uint8_t> bigger_sleeps(sleeps_.empty() ? 0 : bigger.size(), 0);
+    for (size_t j = 0; j < slots_.size(); ++j) {
+      if (slots_[j] == 0) continue;
+      size_t i = place(bigger, slots_[j]);
+      bigger[i] = slots_[j];
+      if (!sleeps_.empty()) bigger_sleeps[i] = sleeps_[j];
+    }
     slots_.swap(bigger);
+    sleeps_.swap(bigger_sleeps);
   }
   std::vector<uint64_t> slots_;
+  std::vector<uint8_t> sleeps_;
   size_t size_ = 0;
 };
 
@@ -121,10 +139,14 @@ struct Node {
   // determines its coroutine's locals; 0 for an idle thread.
   std::array<uint64_t, 8> chain{};
   unsigned alone = 0;  // the Runner's per-call "no other thread stepped" flags
+  // Per busy thread: the World where its call started, which the Runner's
+  // error-path-deleted compares with while the call runs alone.
+  std::array<uint64_t, 8> start_world{};
   bool retrieve_fault = false;  // a terminal-only sibling: the next kernel's FLB retrieve fails
   uint64_t seq = 0;
   // From the replay:
   uint64_t world = 0;   // world_fingerprint()
+  uint64_t observed = 0;  // what the last step read: components with their content before it
   uint64_t intent = 0;  // intent_hash() of the calls returned so far
   std::array<int, impl::FAULT_SITE_COUNT> visits{};
   unsigned in_call = 0, runnable = 0;
@@ -136,19 +158,22 @@ struct Node {
 // Reads the World where the replay ends.
 class Capture : public RunObserver {
  public:
+  void on_reads_step(const impl::World& w) override { explorer::world_components(w, before_); }
   void on_stop(const impl::World& w) override { take(w); }
   std::optional<std::string> on_threads_done(const impl::World& w) override {
     take(w);
     return std::nullopt;
   }
   bool got = false;
-  uint64_t world = 0;
+  uint64_t world = 0, observed = 0;
   unsigned in_call = 0, runnable = 0;
+  std::vector<impl::read_event> reads;
 
  private:
   void take(const impl::World& w) {
     got = true;
     world = explorer::world_fingerprint(w);
+    observe(w);
     in_call = runnable = 0;
     for (size_t t = 0; t < w.threads.size(); ++t) {
       const impl::kthread& k = w.threads[t];
@@ -158,6 +183,24 @@ class Capture : public RunObserver {
       if (m == nullptr || m->owner < 0 || m->poisoned) runnable |= 1u << t;
     }
   }
+
+  // The components the step read, each with its content before the step
+  // (a component the step created has none).
+  void observe(const impl::World& w) {
+    std::vector<uint64_t> ids;
+    for (const impl::read_event& e : reads)
+      if (uint64_t id = explorer::component_of(w, e)) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    explorer::Hasher h;
+    for (uint64_t id : ids) {
+      auto it = std::lower_bound(before_.begin(), before_.end(), std::make_pair(id, uint64_t{0}));
+      h.add(id);
+      h.add(it != before_.end() && it->first == id ? it->second : 0x6e657700ull);
+    }
+    observed = h.h;
+  }
+  explorer::Components before_;
 };
 
 bool is_fatal(PropertyId p) {
@@ -181,7 +224,8 @@ struct ChoiceResult {
 class Engine {
  public:
   Engine(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live)
-      : o_(o), topology_(topology), states_max_(states_max), live_(live), start_(std::chrono::steady_clock::now()) {
+      : o_(o), topology_(topology), states_max_(states_max), live_(live), visited_(o.por),
+        start_(std::chrono::steady_clock::now()) {
     alphabet_ = call_alphabet(o.mode, topology);
   }
 
@@ -274,6 +318,10 @@ class Engine {
       // The parent's replay checked every step but the last (a retrieve-fault
       // sibling: every thread step).
       ro.checks_from = static_cast<int>(n.schedule.size()) - (n.retrieve_fault ? 0 : 1);
+      if (o_.read_frames && !n.retrieve_fault) {
+        ro.reads_step = static_cast<int>(n.schedule.size()) - 1;
+        ro.reads = &cap.reads;
+      }
       RunResult r = run(s, ro);
       ++stats_.transitions;
       n.visits = r.fault_visits;
@@ -306,6 +354,7 @@ class Engine {
 
   void take(Node& n, const Capture& cap) {
     n.world = cap.world;
+    n.observed = cap.observed;
     n.in_call = cap.in_call;
     n.runnable = cap.runnable;
     n.quiescent = cap.in_call == 0;
@@ -326,10 +375,18 @@ class Engine {
       h.add(n.world);
       h.add(static_cast<uint64_t>(n.calls_used) << 8 | static_cast<uint64_t>(n.faults_used));
       h.add(n.intent);
-      h.add(static_cast<uint64_t>(n.sleep) << 32 | n.alone);
+      h.add(n.alone);
       for (int t = 0; t < o_.threads; ++t) h.add(n.chain[static_cast<size_t>(t)]);
-      if (!visited_.insert(h.h)) {
+      if (o_.read_frames)
+        for (int t = 0; t < o_.threads; ++t)
+          if (n.alone >> t & 1u) h.add(n.start_world[static_cast<size_t>(t)]);
+      VisitedSet::Visit v = visited_.visit(h.h, n.sleep);
+      if (v == VisitedSet::seen) {
         ++stats_.pruned_visited;
+        return;
+      }
+      if (v == VisitedSet::again) {
+        expand(n);
         return;
       }
     }
@@ -430,13 +487,18 @@ class Engine {
       h.add(parent.chain[i]);
       c.alone = parent.alone;
     }
-    h.add(parent.world);
+    // A coroutine is deterministic: its frame is a function of its call and
+    // of what each of its steps read (or, coarser, of the World it saw).
+    h.add(o_.read_frames ? c.observed : parent.world);
     h.add(fault);
     c.chain = parent.chain;
     c.chain[i] = h.h;
+    c.start_world = parent.start_world;
+    if (started) c.start_world[i] = parent.world;
     c.alone &= 1u << t;  // every other thread's call now has company
     if (!(c.in_call >> t & 1u)) {
       c.chain[i] = 0;
+      c.start_world[i] = 0;
       c.alone &= ~(1u << t);
     }
   }

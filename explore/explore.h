@@ -53,6 +53,9 @@ struct ExploreOptions {
   bool bfs = false;      // shortest counterexamples: fewest calls, then fewest steps
   bool por = true;       // sleep sets
   bool hashing = true;   // visited set at quiescent points
+  // A paused thread is keyed on what its steps read (true) or, coarser, on
+  // the whole World at each of its resumes (false; kept to check the first).
+  bool read_frames = true;
   PropertySet properties = all_properties();
   // 0: no limit. Else each op-set choice gets an equal share of it, so the
   // outcome does not depend on `jobs`; a cut search says "unknown".

@@ -1,5 +1,6 @@
 #include "fingerprint.h"
 
+#include <algorithm>
 #include <functional>
 #include <string>
 
@@ -18,7 +19,143 @@ std::uint64_t flb_index(const impl::World& w, const impl::iommu_flb_obj* obj) {
     if (&w.flb_cache.objects[i] == obj) return i;
   return ~1ull;
 }
+void add_page(Hasher& h, const impl::kho_page& p) {
+  h.add(std::uint64_t(p.kind) | std::uint64_t(p.preserved) << 8 | std::uint64_t(p.freed) << 9);
+  h.add(p.root.iommu_array);
+  h.add(p.root.domain_array);
+  h.add(p.root.device_array);
+  h.add(p.hdr.next);
+  h.add(p.hdr.nr_objects);
+  for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
+    const impl::iommu_obj_ser& o = p.objects[i];
+    h.add(std::uint64_t(o.hdr.ref_count) | std::uint64_t(o.hdr.deleted) << 32);
+    h.add(o.token);
+    h.add(o.domain_iommu_ser.domain_phys);
+    h.add(o.domain_iommu_ser.iommu_phys);
+    h.add(std::uint64_t(o.devid) | std::uint64_t(o.pci_domain_nr) << 16);
+    h.add(o.driver_phys);
+  }
+}
+
+// Which WARN_ON_ONCE sites have fired matters, not in which order.
+std::uint64_t warn_once_hash(const impl::World& w) {
+  std::uint64_t sites = 0;
+  for (const std::string& s : w.warn_once_sites) sites += std::hash<std::string>{}(s) * 0x9e3779b97f4a7c15ull + 1;
+  Hasher h;
+  h.add(sites);
+  h.add(w.warn_once_sites.size());
+  return h.h;
+}
+
+std::uint64_t mutex_state(const impl::mutex& m) {
+  return std::uint64_t(std::uint32_t(m.owner)) | std::uint64_t(m.poisoned) << 32;
+}
+
+// Component ids: a kind in the top byte, an index below.
+enum : std::uint64_t {
+  c_luo = 1ull << 56,  // index 0: the FLB's count; 1: its users; 2: its object; 3: incoming; 16 + f: file f
+  c_mutex = 2ull << 56,  // index 0: LUO's lock; 1 + i: FLB object i's
+  c_flb_live = 3ull << 56,
+  c_flb_arrays = 4ull << 56,
+  c_iommu = 5ull << 56,
+  c_domain = 6ull << 56,
+  c_dev_iommu = 7ull << 56,
+  c_device = 8ull << 56,
+  c_page = 9ull << 56,
+  c_kho_alloc = 10ull << 56,
+  c_slab_alloc = 11ull << 56,
+  c_warn_once = 12ull << 56,
+};
+
+template <typename T>
+bool inside(const void* at, const T& object) {
+  auto a = reinterpret_cast<std::uintptr_t>(at), b = reinterpret_cast<std::uintptr_t>(&object);
+  return a >= b && a < b + sizeof(T);
+}
+template <typename T>
+std::uint64_t index_in(const void* at, const std::vector<T>& v, std::uint64_t kind) {
+  for (size_t i = 0; i < v.size(); ++i)
+    if (inside(at, v[i])) return kind | i;
+  return 0;
+}
 }  // namespace
+
+void world_components(const impl::World& w, Components& out) {
+  out.clear();
+  auto add = [&](std::uint64_t id, std::initializer_list<std::uint64_t> words) {
+    Hasher h;
+    for (std::uint64_t x : words) h.add(x);
+    out.emplace_back(id, h.h);
+  };
+  const impl::liveupdate_flb& flb = w.iommu_flb;
+  add(c_luo | 0, {std::uint64_t(int(flb.count))});
+  add(c_luo | 1, {std::uint64_t(int(flb.users))});
+  add(c_luo | 2, {flb_index(w, flb.outgoing.get())});
+  add(c_luo | 3, {flb.incoming});
+  for (size_t f = 0; f < w.file_preserved.size(); ++f) add(c_luo | (16 + f), {std::uint64_t(bool(w.file_preserved[f]))});
+  add(c_mutex, {mutex_state(flb.lock)});
+  for (size_t i = 0; i < w.flb_cache.objects.size(); ++i) {
+    const impl::iommu_flb_obj& o = w.flb_cache.objects[i];
+    add(c_mutex | (i + 1), {mutex_state(o.lock)});
+    add(c_flb_live | i, {std::uint64_t(o.freed)});
+    add(c_flb_arrays | i, {phys_of(o.ser), phys_of(o.curr_iommu_array), phys_of(o.curr_domain_array),
+                           phys_of(o.curr_device_array)});
+  }
+  for (size_t i = 0; i < w.iommus.size(); ++i)
+    add(c_iommu | i, {phys_of(w.iommus[i].outgoing_preserved_state), phys_of(w.iommus[i].driver_page)});
+  for (size_t i = 0; i < w.domains.size(); ++i)
+    add(c_domain | i, {phys_of(w.domains[i].preserved_state), phys_of(w.domains[i].driver_page)});
+  for (size_t i = 0; i < w.dev_iommus.size(); ++i) add(c_dev_iommu | i, {phys_of(w.dev_iommus[i].device_ser)});
+  for (size_t i = 0; i < w.devices.size(); ++i) add(c_device | i, {phys_of(w.devices[i].driver_page)});
+  for (size_t i = 0; i < w.kho.pages.size(); ++i) {
+    Hasher h;
+    add_page(h, w.kho.pages[i]);
+    out.emplace_back(c_page | i, h.h);
+  }
+  add(c_kho_alloc, {w.kho.pages.size()});
+  add(c_slab_alloc, {w.flb_cache.objects.size()});
+  add(c_warn_once, {warn_once_hash(w)});
+  std::sort(out.begin(), out.end());
+}
+
+std::uint64_t component_of(const impl::World& w, const impl::read_event& e) {
+  using impl::read_kind;
+  switch (e.kind) {
+    case read_kind::kho_alloc: return c_kho_alloc;
+    case read_kind::slab_alloc: return c_slab_alloc;
+    case read_kind::warn_once: return c_warn_once;
+    case read_kind::mutex:
+      if (e.at == &w.iommu_flb.lock) return c_mutex;
+      for (size_t i = 0; i < w.flb_cache.objects.size(); ++i)
+        if (e.at == &w.flb_cache.objects[i].lock) return c_mutex | (i + 1);
+      return 0;
+    case read_kind::pointer:
+    case read_kind::object:
+    case read_kind::variable: break;
+  }
+  if (e.at == nullptr) return 0;
+  const impl::liveupdate_flb& flb = w.iommu_flb;
+  if (inside(e.at, flb)) {
+    if (inside(e.at, flb.count)) return c_luo | 0;
+    if (inside(e.at, flb.users)) return c_luo | 1;
+    if (inside(e.at, flb.outgoing)) return c_luo | 2;
+    return c_luo | 3;
+  }
+  for (size_t f = 0; f < w.file_preserved.size(); ++f)
+    if (inside(e.at, w.file_preserved[f])) return c_luo | (16 + f);
+  for (size_t i = 0; i < w.flb_cache.objects.size(); ++i) {
+    const impl::iommu_flb_obj& o = w.flb_cache.objects[i];
+    if (e.kind == read_kind::object && e.at == &o) return c_flb_live | i;
+    if (inside(e.at, o)) return c_flb_arrays | i;
+  }
+  if (std::uint64_t id = index_in(e.at, w.iommus, c_iommu)) return id;
+  if (std::uint64_t id = index_in(e.at, w.domains, c_domain)) return id;
+  if (std::uint64_t id = index_in(e.at, w.dev_iommus, c_dev_iommu)) return id;
+  if (std::uint64_t id = index_in(e.at, w.devices, c_device)) return id;
+  for (size_t i = 0; i < w.kho.pages.size(); ++i)
+    if (inside(e.at, w.kho.pages[i])) return c_page | i;
+  return 0;
+}
 
 std::uint64_t world_fingerprint(const impl::World& w) {
   Hasher h;
@@ -51,28 +188,8 @@ std::uint64_t world_fingerprint(const impl::World& w) {
     h.add(phys_of(d.driver_page));
   }
   h.add(w.kho.pages.size());
-  for (const impl::kho_page& p : w.kho.pages) {
-    h.add(std::uint64_t(p.kind) | std::uint64_t(p.preserved) << 8 | std::uint64_t(p.freed) << 9);
-    h.add(p.root.iommu_array);
-    h.add(p.root.domain_array);
-    h.add(p.root.device_array);
-    h.add(p.hdr.next);
-    h.add(p.hdr.nr_objects);
-    for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
-      const impl::iommu_obj_ser& o = p.objects[i];
-      h.add(std::uint64_t(o.hdr.ref_count) | std::uint64_t(o.hdr.deleted) << 32);
-      h.add(o.token);
-      h.add(o.domain_iommu_ser.domain_phys);
-      h.add(o.domain_iommu_ser.iommu_phys);
-      h.add(std::uint64_t(o.devid) | std::uint64_t(o.pci_domain_nr) << 16);
-      h.add(o.driver_phys);
-    }
-  }
-  // Which WARN_ON_ONCE sites have fired matters, not in which order.
-  std::uint64_t sites = 0;
-  for (const std::string& s : w.warn_once_sites) sites += std::hash<std::string>{}(s) * 0x9e3779b97f4a7c15ull + 1;
-  h.add(sites);
-  h.add(w.warn_once_sites.size());
+  for (const impl::kho_page& p : w.kho.pages) add_page(h, p);
+  h.add(warn_once_hash(w));
   h.add(std::uint64_t(!w.warnings.empty()) | std::uint64_t(w.lockdep_splats.size()) << 1 |
         std::uint64_t(w.after_kexec) << 40);
   return h.h;

@@ -3,8 +3,12 @@
 #pragma once
 #include <cstdint>
 
+#include <utility>
+#include <vector>
+
 namespace luv::impl {
 struct World;
+struct read_event;
 }
 
 namespace luv::explorer {
@@ -27,5 +31,16 @@ struct Hasher {
 // results, not merely isomorphic ones), WARN_ON_ONCE sites fired, lockdep
 // splats. Thread positions are added by the caller where needed.
 std::uint64_t world_fingerprint(const impl::World& w);
+
+// The same state in components that a step can read separately: LUO's FLB
+// and files, each mutex, each FLB object (whether it is live; its array
+// pointers), each kernel object's pointers, each KHO page, the allocators,
+// the WARN_ON_ONCE sites. (id, hash of its content), sorted by id.
+using Components = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+void world_components(const impl::World& w, Components& out);
+
+// The component a noted read touched, or 0 when it is not shared state (a
+// kptr local to a coroutine frame).
+std::uint64_t component_of(const impl::World& w, const impl::read_event& e);
 
 }  // namespace luv::explorer

@@ -8,8 +8,8 @@ namespace luv::impl {
 
 struct liveupdate_flb {
   mutex lock{"luo->flb_lock"};        // LUO's own lock
-  int count = 0;                      // preserved files that depend on this FLB
-  int users = 0;                      // references held through get_outgoing (rule 4)
+  watched<int> count = 0;             // preserved files that depend on this FLB
+  watched<int> users = 0;             // references held through get_outgoing (rule 4)
   kptr<iommu_flb_obj> outgoing;       // the FLB object while count > 0 (or users > 0)
   phys_addr_t incoming = 0;           // next kernel: the root ser page handed over by KHO
 };

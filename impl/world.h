@@ -45,7 +45,7 @@ struct World {
 
   // LUO and the memory the IOMMU core allocates from.
   liveupdate_flb iommu_flb;
-  std::vector<bool> file_preserved;
+  std::vector<watched<bool>> file_preserved;
   kmem_cache<iommu_flb_obj> flb_cache;
   kho_arena kho;
 

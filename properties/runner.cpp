@@ -258,7 +258,15 @@ class runner {
     if (!tr.in_call()) start_call(t);
     std::coroutine_handle<> h = w_->threads[t].resume_at;
     w_->threads[t].point = nullptr;
-    h.resume();
+    if (step_ == o_.reads_step && o_.reads) {
+      o_.reads->clear();
+      if (o_.observer) o_.observer->on_reads_step(*w_);
+      impl::step_reads = o_.reads;
+      h.resume();
+      impl::step_reads = nullptr;
+    } else {
+      h.resume();
+    }
     flush_log(t);
     if (o_.observer) o_.observer->on_step(*w_, t);
 

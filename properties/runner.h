@@ -16,6 +16,7 @@
 
 namespace luv::impl {
 struct World;
+struct read_event;
 }
 
 namespace luv {
@@ -74,6 +75,8 @@ class RunObserver {
   }
   // The run stopped at RunOptions::steps_stop (explorers fingerprint here).
   virtual void on_stop(const impl::World& w) { (void)w; }
+  // Just before step RunOptions::reads_step, whose reads are noted.
+  virtual void on_reads_step(const impl::World& w) { (void)w; }
 };
 
 struct RunOptions {
@@ -89,6 +92,10 @@ struct RunOptions {
   // Explorers: the object-graph checks at quiescent points before this step
   // were passed by the replay of this run's prefix, so they are skipped.
   int checks_from = 0;
+  // Explorers: what step `reads_step` reads of the shared state goes to
+  // `reads` (impl/shim/step_reads.h).
+  int reads_step = -1;
+  std::vector<impl::read_event>* reads = nullptr;
 };
 
 struct RunResult {

@@ -13,6 +13,8 @@
 
 namespace luv::impl {
 
+thread_local std::vector<read_event>* step_reads = nullptr;
+
 namespace {
 struct errno_entry {
   int value;
@@ -120,6 +122,7 @@ bool WARN_ON(World& w, bool condition, std::source_location site) {
 
 bool WARN_ON_ONCE(World& w, bool condition, std::source_location site) {
   if (!condition) return false;
+  note_read(&w.warn_once_sites, read_kind::warn_once);
   std::string key = std::string(site.file_name()) + ":" + std::to_string(site.line()) + ":" +
                     std::to_string(site.column());
   for (const std::string& fired : w.warn_once_sites)
@@ -147,6 +150,7 @@ void lockdep_splat(World& w, std::string message) {
 mutex_lock_awaiter mutex_lock(World& w, mutex* lock) { return {w, lock}; }
 
 bool mutex_lock_awaiter::await_ready() const {
+  note_read(lock, read_kind::mutex);
   if (lock->owner == w.current) oops(oops_kind::deadlock, std::string("recursive locking of ") + lock->name);
   return false;
 }
@@ -159,6 +163,7 @@ void mutex_lock_awaiter::await_suspend(std::coroutine_handle<> h) {
 }
 
 void mutex_lock_awaiter::await_resume() {
+  note_read(lock, read_kind::mutex);
   w.threads[w.current].blocked_on = nullptr;
   if (lock->poisoned) oops(oops_kind::use_after_free, std::string("mutex_lock on freed ") + lock->name);
   // The scheduler resumes a thread blocked on a lock only once it is free.
@@ -166,6 +171,7 @@ void mutex_lock_awaiter::await_resume() {
 }
 
 void mutex_unlock(World& w, mutex* lock) {
+  note_read(lock, read_kind::mutex);
   if (lock->poisoned) oops(oops_kind::use_after_free, std::string("mutex_unlock on freed ") + lock->name);
   if (lock->owner != w.current) {
     lockdep_splat(w, std::string("unlock of ") + lock->name + " not held by this thread");
@@ -175,12 +181,14 @@ void mutex_unlock(World& w, mutex* lock) {
 }
 
 void lockdep_assert_held(World& w, const mutex* lock, std::source_location site) {
+  note_read(lock, read_kind::mutex);
   if (lock->owner == w.current) return;
   lockdep_splat(w, std::string("lockdep_assert_held(") + lock->name + ") fails in " + function_of(site));
 }
 
 mutex_guard::~mutex_guard() {
   if (std::uncaught_exceptions() > uncaught_ || w_.unwinding) return;  // an oops: the lock stays held
+  note_read(lock_, read_kind::mutex);
   if (lock_->poisoned || lock_->owner != w_.current) {
     lockdep_splat(w_, std::string("guard releases ") + lock_->name + " which it does not hold");
     return;
@@ -203,6 +211,7 @@ const char* kho_page_kind_name(kho_page_kind kind) {
 
 kptr<kho_page> kho_alloc_preserve(World& w, kho_page_kind kind, fault_site site) {
   if (int err = should_fail(w, site)) return kptr<kho_page>::from_err(err);
+  note_read(&w.kho, read_kind::kho_alloc);
   kho_page& page = w.kho.pages.emplace_back();
   page.phys = static_cast<phys_addr_t>(w.kho.pages.size()) << PAGE_SHIFT;
   page.kind = kind;

@@ -12,6 +12,7 @@ template <typename T>
 struct kmem_cache {
   std::deque<T> objects;
   kptr<T> alloc() {
+    note_read(this, read_kind::slab_alloc);
     objects.emplace_back();
     return kptr<T>(&objects.back());
   }

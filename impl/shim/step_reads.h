@@ -1,0 +1,61 @@
+// What one step of a kernel thread reads of the shared state.
+//
+// Why: the explorer identifies a paused coroutine by what it has read (its
+// frame is a function of its call and of the values it read), so that
+// interleaved steps of another thread that it never reads do not keep two
+// equal states apart (explore/README.md). The shims note every read of
+// shared state: each kptr use (the pointer itself and what it points at),
+// each mutex operation, each allocation, and each watched<> variable. Off
+// (null) except for the one step the explorer asks about.
+#pragma once
+#include <vector>
+
+namespace luv::impl {
+
+enum class read_kind : unsigned char {
+  pointer,     // a kptr's own value, at the kptr's address (a local one is ignored)
+  object,      // what a kptr points at
+  mutex,       // a mutex's owner and poison
+  kho_alloc,   // the KHO arena's next page
+  slab_alloc,  // a kmem_cache's next object
+  warn_once,   // the WARN_ON_ONCE sites fired
+  variable,    // a watched<> variable
+};
+
+struct read_event {
+  const void* at;
+  read_kind kind;
+};
+
+extern thread_local std::vector<read_event>* step_reads;
+
+inline void note_read(const void* at, read_kind kind) {
+  if (step_reads) step_reads->push_back(read_event{at, kind});
+}
+
+// A plain shared variable whose reads are noted, e.g. LUO's counters.
+template <typename T>
+class watched {
+ public:
+  watched(T v = T{}) : v_(v) {}
+  operator T() const {
+    note_read(this, read_kind::variable);
+    return v_;
+  }
+  watched& operator=(T v) {
+    v_ = v;
+    return *this;
+  }
+  // A blind increment: nothing of the old value reaches the caller, so
+  // it is not a read (void, so that no caller can use it).
+  void operator++(int) { ++v_; }
+  T operator--() {
+    v_ = T(*this) - 1;
+    return v_;
+  }
+
+ private:
+  T v_;
+};
+
+}  // namespace luv::impl
