@@ -1,51 +1,71 @@
 // Explorer throughput: states per second and bytes per visited state, and
 // what each reduction saves, on fixed bounds of the reference.
 //
-// Back of the envelope: a state costs one Runner replay of its prefix
-// (World construction, ~10-20 steps, abstract-state snapshots at each call,
-// an object graph at quiescent points): tens of microseconds, so tens of
-// thousands of states per second per core; a visited fingerprint is 8 bytes
-// in a table kept at most half full (16-32 bytes per state).
+// Back of the envelope: a state costs one or two Runner replays of its prefix
+// (World construction, ~10-30 steps, the last step's reads and the World's
+// components, an object graph at quiescent points): tens of microseconds, so
+// tens of thousands of states per second per core; a visited fingerprint is
+// 8 bytes in a table kept at most half full, plus a byte of sleep set with
+// POR (18-36 bytes per state).
 #include <cstdio>
 
 #include "explore.h"
 
 namespace {
 
-luv::ExploreResult one(luv::CallerMode mode, int calls, bool por, bool hashing, bool all_choices = false, int jobs = 1) {
+struct bound {
+  luv::CallerMode mode;
+  int calls = 4;  // SPEC.md's default: 2 threads, 4 calls, 1 fault
+  bool por = true, hashing = true, read_frames = true, all_choices = false;
+  int jobs = 1;
+  long long states_max = 0;
+};
+
+luv::ExploreResult one(const bound& b) {
   luv::ExploreOptions o;
   o.variant = "reference";
-  o.mode = mode;
-  o.calls = calls;
+  o.mode = b.mode;
+  o.calls = b.calls;
   o.faults = 1;
-  if (!all_choices) {
+  if (!b.all_choices) {
     o.iommu1_ops = {15};
     o.domain1_ops = {3};
   }
-  o.jobs = jobs;
-  o.por = por;
-  o.hashing = hashing;
+  o.jobs = b.jobs;
+  o.por = b.por;
+  o.hashing = b.hashing;
+  o.read_frames = b.read_frames;
+  o.states_max = b.states_max;
   return luv::explore(o);
 }
 
 void row(const char* what, const luv::ExploreResult& r) {
   const luv::ExploreStats& s = r.stats;
-  std::printf("%-52s %10lld %12lld %10.0f %8.1f %9.1f %8.2f\n", what, s.states, s.transitions, s.states_per_second(),
-              s.bytes_per_visited(), double(s.peak_rss_bytes) / (1024.0 * 1024.0), s.seconds);
+  std::printf("%-60s %10lld %12lld %10.0f %8.1f %9.1f %8.2f%s\n", what, s.states, s.transitions, s.states_per_second(),
+              s.bytes_per_visited(), double(s.peak_rss_bytes) / (1024.0 * 1024.0), s.seconds, s.complete ? "" : " (cut)");
 }
 
 }  // namespace
 
 int main() {
-  std::printf("%-52s %10s %12s %10s %8s %9s %8s\n", "bound (reference; IOMMU 1, domain 1 all ops unless said)", "states",
-              "replays", "states/s", "B/state", "peak MiB", "seconds");
-  row("contract, 2 threads, 2 calls, 1 fault", one(luv::CallerMode::contract, 2, true, true));
-  row("  same, --no-por", one(luv::CallerMode::contract, 2, false, true));
-  row("  same, --no-por --no-hashing", one(luv::CallerMode::contract, 2, false, false));
-  row("adversarial, 2 threads, 2 calls, 1 fault", one(luv::CallerMode::adversarial, 2, true, true));
-  row("  same, --no-por", one(luv::CallerMode::adversarial, 2, false, true));
-  row("contract, 2 threads, 3 calls, 1 fault", one(luv::CallerMode::contract, 3, true, true));
-  row("adversarial, 2 calls, all 64 op-set choices, 1 job", one(luv::CallerMode::adversarial, 2, true, true, true, 1));
-  row("  same, 2 jobs", one(luv::CallerMode::adversarial, 2, true, true, true, 2));
+  using luv::CallerMode;
+  std::printf("%-60s %10s %12s %10s %8s %9s %8s\n", "bound (reference; 2 threads, 1 fault; IOMMU 1, domain 1 all ops)",
+              "states", "replays", "states/s", "B/state", "peak MiB", "seconds");
+  // SPEC.md's default bound, on its largest op-set choice.
+  row("contract, 4 calls (the default bound)", one({CallerMode::contract}));
+  row("adversarial, 4 calls (the default bound), first 2M states", one({CallerMode::adversarial, 4, true, true, true, false, 1, 2000000}));
+  // What each reduction saves.
+  row("contract, 3 calls", one({CallerMode::contract, 3}));
+  row("  same, --world-frames", one({CallerMode::contract, 3, true, true, false}));
+  row("adversarial, 3 calls", one({CallerMode::adversarial, 3}));
+  row("  same, --world-frames", one({CallerMode::adversarial, 3, true, true, false}));
+  row("contract, 2 calls", one({CallerMode::contract, 2}));
+  row("  same, --no-por", one({CallerMode::contract, 2, false}));
+  row("  same, --no-por --no-hashing", one({CallerMode::contract, 2, false, false}));
+  row("adversarial, 2 calls", one({CallerMode::adversarial, 2}));
+  row("  same, --no-por", one({CallerMode::adversarial, 2, false}));
+  // --jobs: op-set choices at once.
+  row("adversarial, 2 calls, all 64 op-set choices, 1 job", one({CallerMode::adversarial, 2, true, true, true, true, 1}));
+  row("  same, 2 jobs", one({CallerMode::adversarial, 2, true, true, true, true, 2}));
   return 0;
 }
