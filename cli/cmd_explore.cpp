@@ -48,7 +48,7 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
     std::string mode = "adversarial";
     std::string iommu1 = "all", domain1 = "all";
     int objects_per_page = 2;
-    bool no_por = false, no_hashing = false, world_frames = false, quiet = false;
+    bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, quiet = false;
     std::string json_out, cx_dir;
   };
   auto o = std::make_shared<options>();
@@ -65,6 +65,7 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
   cmd->add_flag("--no-hashing", o->no_hashing, "turn the visited set off");
   cmd->add_flag("--world-frames", o->world_frames,
                 "key a paused thread on the whole World at each resume, not on what it read (coarser)");
+  cmd->add_flag("--no-symmetry", o->no_symmetry, "keep a state and its mirror (two threads swapped) apart");
   cmd->add_option("--states-max", o->x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")->default_val(0);
   cmd->add_option("--jobs", o->x.jobs, "op-set choices searched at once (default: the machine's cores); the result does not depend on it")
       ->default_val(default_jobs())
@@ -83,6 +84,7 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
     x.por = !o->no_por;
     x.hashing = !o->no_hashing;
     x.read_frames = !o->world_frames;
+    x.symmetry = !o->no_symmetry;
     std::string bad = validate(x);
     if (!bad.empty()) throw BadInput{bad};
     bool tty = isatty(fileno(stderr));
@@ -106,7 +108,7 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
     report["mode"] = r.report.mode;
     report["bound"] = {{"threads", x.threads}, {"calls", x.calls}, {"faults", x.faults},
                        {"objects_per_page", x.topology.objects_per_page}, {"bfs", x.bfs}, {"por", x.por},
-                       {"hashing", x.hashing}, {"read_frames", x.read_frames}};
+                       {"hashing", x.hashing}, {"read_frames", x.read_frames}, {"symmetry", x.symmetry}};
     const ExploreStats& s = r.stats;
     report["stats"] = {{"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
                        {"pruned_sleep", s.pruned_sleep}, {"visited", s.visited},

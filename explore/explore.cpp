@@ -141,11 +141,12 @@ struct Node {
   unsigned alone = 0;  // the Runner's per-call "no other thread stepped" flags
   // Per busy thread: the World where its call started, which the Runner's
   // error-path-deleted compares with while the call runs alone.
-  std::array<uint64_t, 8> start_world{};
+  std::array<uint64_t, 8> start_world{}, start_mirror{};
   bool retrieve_fault = false;  // a terminal-only sibling: the next kernel's FLB retrieve fails
   uint64_t seq = 0;
   // From the replay:
   uint64_t world = 0;   // world_fingerprint()
+  uint64_t world_mirror = 0;  // the same with threads 0 and 1 swapped (symmetry only)
   uint64_t observed = 0;  // what the last step read: components with their content before it
   uint64_t intent = 0;  // intent_hash() of the calls returned so far
   std::array<int, impl::FAULT_SITE_COUNT> visits{};
@@ -158,14 +159,18 @@ struct Node {
 // Reads the World where the replay ends.
 class Capture : public RunObserver {
  public:
-  void on_reads_step(const impl::World& w) override { explorer::world_components(w, before_); }
+  explicit Capture(bool mirror) : mirror_(mirror) {}
+  void on_reads_step(const impl::World& w) override {
+    reader_ = w.current;
+    explorer::world_components(w, before_);
+  }
   void on_stop(const impl::World& w) override { take(w); }
   std::optional<std::string> on_threads_done(const impl::World& w) override {
     take(w);
     return std::nullopt;
   }
   bool got = false;
-  uint64_t world = 0, observed = 0;
+  uint64_t world = 0, world_mirror = 0, observed = 0;
   unsigned in_call = 0, runnable = 0;
   std::vector<impl::read_event> reads;
 
@@ -173,6 +178,7 @@ class Capture : public RunObserver {
   void take(const impl::World& w) {
     got = true;
     world = explorer::world_fingerprint(w);
+    if (mirror_) world_mirror = explorer::world_fingerprint(w, true);
     observe(w);
     in_call = runnable = 0;
     for (size_t t = 0; t < w.threads.size(); ++t) {
@@ -195,11 +201,15 @@ class Capture : public RunObserver {
     explorer::Hasher h;
     for (uint64_t id : ids) {
       auto it = std::lower_bound(before_.begin(), before_.end(), std::make_pair(id, uint64_t{0}));
+      bool existed = it != before_.end() && it->first == id;
       h.add(id);
-      h.add(it != before_.end() && it->first == id ? it->second : 0x6e657700ull);
+      if (!existed) h.add(0x6e657700ull);
+      else h.add(explorer::is_mutex_component(id) ? explorer::mutex_as_seen_by(it->second, reader_) : it->second);
     }
     observed = h.h;
   }
+  bool mirror_;
+  int reader_ = -1;
   explorer::Components before_;
 };
 
@@ -224,7 +234,8 @@ struct ChoiceResult {
 class Engine {
  public:
   Engine(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live)
-      : o_(o), topology_(topology), states_max_(states_max), live_(live), visited_(o.por),
+      : o_(o), topology_(topology), states_max_(states_max), live_(live),
+        symmetric_(o.symmetry && o.threads == 2 && o.read_frames), visited_(o.por),
         start_(std::chrono::steady_clock::now()) {
     alphabet_ = call_alphabet(o.mode, topology);
   }
@@ -310,7 +321,7 @@ class Engine {
   void replay(Node& n) {
     Scenario s = scenario_of(n);
     for (;;) {
-      Capture cap;
+      Capture cap(symmetric_);
       RunOptions ro;
       ro.properties = o_.properties & ~n.masked;
       ro.observer = &cap;
@@ -354,6 +365,7 @@ class Engine {
 
   void take(Node& n, const Capture& cap) {
     n.world = cap.world;
+    n.world_mirror = cap.world_mirror;
     n.observed = cap.observed;
     n.in_call = cap.in_call;
     n.runnable = cap.runnable;
@@ -371,16 +383,15 @@ class Engine {
     for (const auto& [v, masked] : n.violations) record(n, v, masked);
     if (n.leaf) return;
     if (o_.hashing) {
-      explorer::Hasher h;
-      h.add(n.world);
-      h.add(static_cast<uint64_t>(n.calls_used) << 8 | static_cast<uint64_t>(n.faults_used));
-      h.add(n.intent);
-      h.add(n.alone);
-      for (int t = 0; t < o_.threads; ++t) h.add(n.chain[static_cast<size_t>(t)]);
-      if (o_.read_frames)
-        for (int t = 0; t < o_.threads; ++t)
-          if (n.alone >> t & 1u) h.add(n.start_world[static_cast<size_t>(t)]);
-      VisitedSet::Visit v = visited_.visit(h.h, n.sleep);
+      uint64_t k = key(n, false);
+      bool mirrored = false;
+      if (symmetric_) {
+        uint64_t m = key(n, true);
+        if (m < k) k = m, mirrored = true;
+      }
+      unsigned sleep = mirrored ? swap_threads(n.sleep) : n.sleep;
+      VisitedSet::Visit v = visited_.visit(k, sleep);
+      n.sleep = mirrored ? swap_threads(sleep) : sleep;
       if (v == VisitedSet::seen) {
         ++stats_.pruned_visited;
         return;
@@ -398,6 +409,24 @@ class Engine {
     }
     expand(n);
   }
+
+  // The visited-set key; `mirror`: of the state with threads 0 and 1 swapped.
+  uint64_t key(const Node& n, bool mirror) const {
+    auto who = [&](int t) { return static_cast<size_t>(mirror ? 1 - t : t); };  // the thread in place t
+    unsigned alone = mirror ? swap_threads(n.alone) : n.alone;
+    explorer::Hasher h;
+    h.add(mirror ? n.world_mirror : n.world);
+    h.add(static_cast<uint64_t>(n.calls_used) << 8 | static_cast<uint64_t>(n.faults_used));
+    h.add(n.intent);
+    h.add(alone);
+    for (int t = 0; t < o_.threads; ++t) h.add(n.chain[who(t)]);
+    if (o_.read_frames)
+      for (int t = 0; t < o_.threads; ++t)
+        if (alone >> t & 1u) h.add(mirror ? n.start_mirror[who(t)] : n.start_world[who(t)]);
+    return h.h;
+  }
+
+  static unsigned swap_threads(unsigned bits) { return (bits & ~3u) | (bits & 1u) << 1 | (bits >> 1 & 1u); }
 
   // The Runner's per-run memory of what callers preserved (track_intent in
   // runner.cpp): each device and domain a caller believes preserved, and
@@ -494,11 +523,12 @@ class Engine {
     c.chain = parent.chain;
     c.chain[i] = h.h;
     c.start_world = parent.start_world;
-    if (started) c.start_world[i] = parent.world;
+    c.start_mirror = parent.start_mirror;
+    if (started) c.start_world[i] = parent.world, c.start_mirror[i] = parent.world_mirror;
     c.alone &= 1u << t;  // every other thread's call now has company
     if (!(c.in_call >> t & 1u)) {
       c.chain[i] = 0;
-      c.start_world[i] = 0;
+      c.start_world[i] = c.start_mirror[i] = 0;
       c.alone &= ~(1u << t);
     }
   }
@@ -560,6 +590,7 @@ class Engine {
   Topology topology_;
   long long states_max_;
   Live& live_;
+  bool symmetric_;  // two threads with read-keyed frames: a state and its mirror are one
   long long last_frontier_ = 0;
   std::vector<Call> alphabet_;
   std::vector<Node> stack_;

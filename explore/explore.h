@@ -56,6 +56,8 @@ struct ExploreOptions {
   // A paused thread is keyed on what its steps read (true) or, coarser, on
   // the whole World at each of its resumes (false; kept to check the first).
   bool read_frames = true;
+  // Two threads: a state and its mirror (the threads swapped) are one.
+  bool symmetry = true;
   PropertySet properties = all_properties();
   // 0: no limit. Else each op-set choice gets an equal share of it, so the
   // outcome does not depend on `jobs`; a cut search says "unknown".

@@ -51,6 +51,8 @@ std::uint64_t mutex_state(const impl::mutex& m) {
   return std::uint64_t(std::uint32_t(m.owner)) | std::uint64_t(m.poisoned) << 32;
 }
 
+int renamed(int owner, bool mirror) { return mirror && (owner == 0 || owner == 1) ? 1 - owner : owner; }
+
 // Component ids: a kind in the top byte, an index below.
 enum : std::uint64_t {
   c_luo = 1ull << 56,  // index 0: the FLB's count; 1: its users; 2: its object; 3: incoming; 16 + f: file f
@@ -93,10 +95,10 @@ void world_components(const impl::World& w, Components& out) {
   add(c_luo | 2, {flb_index(w, flb.outgoing.get())});
   add(c_luo | 3, {flb.incoming});
   for (size_t f = 0; f < w.file_preserved.size(); ++f) add(c_luo | (16 + f), {std::uint64_t(bool(w.file_preserved[f]))});
-  add(c_mutex, {mutex_state(flb.lock)});
+  out.emplace_back(c_mutex, mutex_state(flb.lock));
   for (size_t i = 0; i < w.flb_cache.objects.size(); ++i) {
     const impl::iommu_flb_obj& o = w.flb_cache.objects[i];
-    add(c_mutex | (i + 1), {mutex_state(o.lock)});
+    out.emplace_back(c_mutex | (i + 1), mutex_state(o.lock));
     add(c_flb_live | i, {std::uint64_t(o.freed)});
     add(c_flb_arrays | i, {phys_of(o.ser), phys_of(o.curr_iommu_array), phys_of(o.curr_domain_array),
                            phys_of(o.curr_device_array)});
@@ -116,6 +118,14 @@ void world_components(const impl::World& w, Components& out) {
   add(c_slab_alloc, {w.flb_cache.objects.size()});
   add(c_warn_once, {warn_once_hash(w)});
   std::sort(out.begin(), out.end());
+}
+
+bool is_mutex_component(std::uint64_t id) { return (id >> 56) == (c_mutex >> 56); }
+
+std::uint64_t mutex_as_seen_by(std::uint64_t content, int reader) {
+  int owner = static_cast<int>(static_cast<std::uint32_t>(content));
+  std::uint64_t who = owner < 0 ? 0 : owner == reader ? 1 : 2;
+  return (content >> 32) << 2 | who;
 }
 
 std::uint64_t component_of(const impl::World& w, const impl::read_event& e) {
@@ -157,7 +167,7 @@ std::uint64_t component_of(const impl::World& w, const impl::read_event& e) {
   return 0;
 }
 
-std::uint64_t world_fingerprint(const impl::World& w) {
+std::uint64_t world_fingerprint(const impl::World& w, bool mirror) {
   Hasher h;
   std::uint64_t files = 0;
   for (size_t f = 0; f < w.file_preserved.size(); ++f) files |= std::uint64_t(w.file_preserved[f]) << f;
@@ -165,11 +175,11 @@ std::uint64_t world_fingerprint(const impl::World& w) {
   const impl::liveupdate_flb& flb = w.iommu_flb;
   h.add(std::uint64_t(flb.count) << 32 | std::uint32_t(flb.users));
   h.add(flb_index(w, flb.outgoing.get()));
-  h.add(std::uint64_t(std::int64_t(flb.lock.owner)));
+  h.add(std::uint64_t(std::int64_t(renamed(flb.lock.owner, mirror))));
   h.add(flb.incoming);
   h.add(w.flb_cache.objects.size());
   for (const impl::iommu_flb_obj& o : w.flb_cache.objects) {
-    h.add(std::uint64_t(o.freed) | std::uint64_t(o.lock.poisoned) << 1 | std::uint64_t(std::uint32_t(o.lock.owner)) << 8);
+    h.add(std::uint64_t(o.freed) | std::uint64_t(o.lock.poisoned) << 1 | std::uint64_t(std::uint32_t(renamed(o.lock.owner, mirror))) << 8);
     h.add(phys_of(o.ser));
     h.add(phys_of(o.curr_iommu_array));
     h.add(phys_of(o.curr_domain_array));

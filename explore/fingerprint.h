@@ -30,7 +30,9 @@ struct Hasher {
 // physical addresses: equal fingerprints mean equal allocation histories'
 // results, not merely isomorphic ones), WARN_ON_ONCE sites fired, lockdep
 // splats. Thread positions are added by the caller where needed.
-std::uint64_t world_fingerprint(const impl::World& w);
+// `mirror`: as if threads 0 and 1 were swapped (lock owners renamed), for
+// the symmetry of two threads.
+std::uint64_t world_fingerprint(const impl::World& w, bool mirror = false);
 
 // The same state in components that a step can read separately: LUO's FLB
 // and files, each mutex, each FLB object (whether it is live; its array
@@ -42,5 +44,11 @@ void world_components(const impl::World& w, Components& out);
 // The component a noted read touched, or 0 when it is not shared state (a
 // kptr local to a coroutine frame).
 std::uint64_t component_of(const impl::World& w, const impl::read_event& e);
+
+// A mutex component's content is its owner and poison, unhashed, so that the
+// reader can see it relative to itself: free, itself, or another thread
+// (all a frame can tell; the thread ids would break the symmetry).
+bool is_mutex_component(std::uint64_t id);
+std::uint64_t mutex_as_seen_by(std::uint64_t content, int reader);
 
 }  // namespace luv::explorer

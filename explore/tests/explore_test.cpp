@@ -55,20 +55,25 @@ TEST(Explore, every_counterexample_replays_to_its_property) {
   }
 }
 
-// POR and the visited set may only prune, never change a verdict.
+// POR, the thread symmetry and the visited set may only prune, never change a verdict.
 TEST(Explore, verdicts_agree_with_and_without_reductions_on_every_variant_and_mode) {
   for (const char* variant : {"reference", "v2", "v2-warn"}) {
     for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
       ExploreOptions on = small(variant, mode);
       on.iommu1_ops = {5};
       on.domain1_ops = {1};
-      ExploreOptions no_por = on;
+      ExploreOptions no_por = on, no_symmetry = on;
       no_por.por = false;
-      ExploreResult a = explore(on), b = explore(no_por);
-      for (int p = 0; p < PROPERTY_COUNT; ++p)
+      no_symmetry.symmetry = false;
+      ExploreResult a = explore(on), b = explore(no_por), c = explore(no_symmetry);
+      for (int p = 0; p < PROPERTY_COUNT; ++p) {
         EXPECT_EQ(status_of(a, PropertyId(p)), status_of(b, PropertyId(p)))
             << variant << " " << caller_mode_name(mode) << " " << property_name(PropertyId(p));
+        EXPECT_EQ(status_of(a, PropertyId(p)), status_of(c, PropertyId(p)))
+            << variant << " " << caller_mode_name(mode) << " " << property_name(PropertyId(p)) << " (symmetry)";
+      }
       EXPECT_LE(a.stats.states, b.stats.states);
+      EXPECT_LT(a.stats.states, c.stats.states);
     }
   }
 }

@@ -13,7 +13,7 @@
 
 namespace luv::impl {
 
-thread_local std::vector<read_event>* step_reads = nullptr;
+thread_local constinit std::vector<read_event>* step_reads = nullptr;
 
 namespace {
 struct errno_entry {

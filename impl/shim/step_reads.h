@@ -27,7 +27,8 @@ struct read_event {
   read_kind kind;
 };
 
-extern thread_local std::vector<read_event>* step_reads;
+// constinit: no dynamic initialiser, so a read is a plain TLS load, not a call.
+extern thread_local constinit std::vector<read_event>* step_reads;
 
 inline void note_read(const void* at, read_kind kind) {
   if (step_reads) step_reads->push_back(read_event{at, kind});
