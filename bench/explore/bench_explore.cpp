@@ -8,6 +8,7 @@
 // 8 bytes in a table kept at most half full, plus a byte of sleep set with
 // POR (18-36 bytes per state).
 #include <cstdio>
+#include <string>
 
 #include "explore.h"
 
@@ -16,7 +17,7 @@ namespace {
 struct bound {
   luv::CallerMode mode;
   int calls = 4;  // SPEC.md's default: 2 threads, 4 calls, 1 fault
-  bool por = true, hashing = true, read_frames = true, all_choices = false;
+  bool por = true, hashing = true, read_frames = true, all_choices = false, symmetry = true;
   int jobs = 1;
   long long states_max = 0;
 };
@@ -35,6 +36,7 @@ luv::ExploreResult one(const bound& b) {
   o.por = b.por;
   o.hashing = b.hashing;
   o.read_frames = b.read_frames;
+  o.symmetry = b.symmetry;
   o.states_max = b.states_max;
   return luv::explore(o);
 }
@@ -52,20 +54,24 @@ int main() {
   std::printf("%-60s %10s %12s %10s %8s %9s %8s\n", "bound (reference; 2 threads, 1 fault; IOMMU 1, domain 1 all ops)",
               "states", "replays", "states/s", "B/state", "peak MiB", "seconds");
   // SPEC.md's default bound, on its largest op-set choice.
-  row("contract, 4 calls (the default bound)", one({CallerMode::contract}));
-  row("adversarial, 4 calls (the default bound), first 2M states", one({CallerMode::adversarial, 4, true, true, true, false, 1, 2000000}));
+  row("contract, 4 calls (the default bound)", one({.mode = CallerMode::contract}));
+  row("adversarial, 4 calls (the default bound), first 2M states",
+      one({.mode = CallerMode::adversarial, .states_max = 2000000}));
   // What each reduction saves.
-  row("contract, 3 calls", one({CallerMode::contract, 3}));
-  row("  same, --world-frames", one({CallerMode::contract, 3, true, true, false}));
-  row("adversarial, 3 calls", one({CallerMode::adversarial, 3}));
-  row("  same, --world-frames", one({CallerMode::adversarial, 3, true, true, false}));
-  row("contract, 2 calls", one({CallerMode::contract, 2}));
-  row("  same, --no-por", one({CallerMode::contract, 2, false}));
-  row("  same, --no-por --no-hashing", one({CallerMode::contract, 2, false, false}));
-  row("adversarial, 2 calls", one({CallerMode::adversarial, 2}));
-  row("  same, --no-por", one({CallerMode::adversarial, 2, false}));
+  for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+    std::string name = std::string(luv::caller_mode_name(mode)) + ", 3 calls";
+    row(name.c_str(), one({.mode = mode, .calls = 3}));
+    row("  same, --no-symmetry", one({.mode = mode, .calls = 3, .symmetry = false}));
+    row("  same, --world-frames (no symmetry either)", one({.mode = mode, .calls = 3, .read_frames = false}));
+  }
+  row("contract, 2 calls", one({.mode = CallerMode::contract, .calls = 2}));
+  row("  same, --no-por", one({.mode = CallerMode::contract, .calls = 2, .por = false}));
+  row("  same, --no-por --no-hashing", one({.mode = CallerMode::contract, .calls = 2, .por = false, .hashing = false}));
+  row("adversarial, 2 calls", one({.mode = CallerMode::adversarial, .calls = 2}));
+  row("  same, --no-por", one({.mode = CallerMode::adversarial, .calls = 2, .por = false}));
   // --jobs: op-set choices at once.
-  row("adversarial, 2 calls, all 64 op-set choices, 1 job", one({CallerMode::adversarial, 2, true, true, true, true, 1}));
-  row("  same, 2 jobs", one({CallerMode::adversarial, 2, true, true, true, true, 2}));
+  row("adversarial, 2 calls, all 64 op-set choices, 1 job",
+      one({.mode = CallerMode::adversarial, .calls = 2, .all_choices = true}));
+  row("  same, 2 jobs", one({.mode = CallerMode::adversarial, .calls = 2, .all_choices = true, .jobs = 2}));
   return 0;
 }
