@@ -486,7 +486,7 @@ class Engine {
         continue;
       }
       // Idle threads are interchangeable: only the lowest idle one starts a call.
-      if (n.calls_used >= o_.calls) break;
+      if (n.calls_used >= o_.calls) continue;  // another thread may still be inside its call
       bool lowest_idle = true;
       for (int u = 0; u < t; ++u) lowest_idle &= (n.in_call >> u & 1u) != 0;
       if (!lowest_idle) continue;

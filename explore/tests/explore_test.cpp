@@ -155,8 +155,11 @@ TEST(Explore, bfs_gives_the_shortest_counterexample_of_each_v2_finding) {
       {"v2", CallerMode::adversarial, PropertyId::no_use_after_free, 2, 6},
       {"v2", CallerMode::adversarial, PropertyId::restore_matches, 2, 7},
       {"v2", CallerMode::contract, PropertyId::missing_unpreserve_warns, 1, 5},
+      {"v2", CallerMode::contract, PropertyId::no_leak, 2, 9},
+      {"v2", CallerMode::contract, PropertyId::no_dangling, 2, 9},
       {"v2", CallerMode::contract, PropertyId::no_null_op, 2, 5},
-      {"v2", CallerMode::contract, PropertyId::no_use_after_free, 2, 8},
+      {"v2", CallerMode::contract, PropertyId::no_use_after_free, 2, 6},
+      {"v2", CallerMode::contract, PropertyId::restore_matches, 2, 9},
       {"v2-warn", CallerMode::adversarial, PropertyId::missing_unpreserve_warns, 1, 5},
       {"v2-warn", CallerMode::adversarial, PropertyId::no_leak, 2, 9},
       {"v2-warn", CallerMode::adversarial, PropertyId::no_dangling, 2, 7},
@@ -164,8 +167,11 @@ TEST(Explore, bfs_gives_the_shortest_counterexample_of_each_v2_finding) {
       {"v2-warn", CallerMode::adversarial, PropertyId::no_use_after_free, 2, 6},
       {"v2-warn", CallerMode::adversarial, PropertyId::restore_matches, 2, 7},
       {"v2-warn", CallerMode::contract, PropertyId::missing_unpreserve_warns, 1, 5},
+      {"v2-warn", CallerMode::contract, PropertyId::no_leak, 2, 9},
+      {"v2-warn", CallerMode::contract, PropertyId::no_dangling, 2, 9},
       {"v2-warn", CallerMode::contract, PropertyId::no_null_op, 2, 5},
-      {"v2-warn", CallerMode::contract, PropertyId::no_use_after_free, 2, 8},
+      {"v2-warn", CallerMode::contract, PropertyId::no_use_after_free, 2, 6},
+      {"v2-warn", CallerMode::contract, PropertyId::restore_matches, 2, 9},
   };
   for (const char* variant : {"v2", "v2-warn"}) {
     for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
