@@ -177,8 +177,9 @@ class Capture : public RunObserver {
  private:
   void take(const impl::World& w) {
     got = true;
-    world = explorer::world_fingerprint(w);
-    if (mirror_) world_mirror = explorer::world_fingerprint(w, true);
+    explorer::world_components(w, after_);
+    world = explorer::world_fingerprint(w, after_);
+    if (mirror_) world_mirror = explorer::world_fingerprint(w, after_, true);
     observe(w);
     in_call = runnable = 0;
     for (size_t t = 0; t < w.threads.size(); ++t) {
@@ -210,7 +211,7 @@ class Capture : public RunObserver {
   }
   bool mirror_;
   int reader_ = -1;
-  explorer::Components before_;
+  explorer::Components before_, after_;
 };
 
 bool is_fatal(PropertyId p) {

@@ -19,7 +19,8 @@ std::uint64_t flb_index(const impl::World& w, const impl::iommu_flb_obj* obj) {
     if (&w.flb_cache.objects[i] == obj) return i;
   return ~1ull;
 }
-void add_page(Hasher& h, const impl::kho_page& p) {
+std::uint64_t page_hash(const impl::kho_page& p) {
+  Hasher h;
   h.add(std::uint64_t(p.kind) | std::uint64_t(p.preserved) << 8 | std::uint64_t(p.freed) << 9);
   h.add(p.root.iommu_array);
   h.add(p.root.domain_array);
@@ -35,6 +36,7 @@ void add_page(Hasher& h, const impl::kho_page& p) {
     h.add(std::uint64_t(o.devid) | std::uint64_t(o.pci_domain_nr) << 16);
     h.add(o.driver_phys);
   }
+  return h.h;
 }
 
 // Which WARN_ON_ONCE sites have fired matters, not in which order.
@@ -109,11 +111,7 @@ void world_components(const impl::World& w, Components& out) {
     add(c_domain | i, {phys_of(w.domains[i].preserved_state), phys_of(w.domains[i].driver_page)});
   for (size_t i = 0; i < w.dev_iommus.size(); ++i) add(c_dev_iommu | i, {phys_of(w.dev_iommus[i].device_ser)});
   for (size_t i = 0; i < w.devices.size(); ++i) add(c_device | i, {phys_of(w.devices[i].driver_page)});
-  for (size_t i = 0; i < w.kho.pages.size(); ++i) {
-    Hasher h;
-    add_page(h, w.kho.pages[i]);
-    out.emplace_back(c_page | i, h.h);
-  }
+  for (size_t i = 0; i < w.kho.pages.size(); ++i) out.emplace_back(c_page | i, page_hash(w.kho.pages[i]));
   add(c_kho_alloc, {w.kho.pages.size()});
   add(c_slab_alloc, {w.flb_cache.objects.size()});
   add(c_warn_once, {warn_once_hash(w)});
@@ -167,39 +165,17 @@ std::uint64_t component_of(const impl::World& w, const impl::read_event& e) {
   return 0;
 }
 
-std::uint64_t world_fingerprint(const impl::World& w, bool mirror) {
+std::uint64_t world_fingerprint(const impl::World& w, const Components& c, bool mirror) {
   Hasher h;
-  std::uint64_t files = 0;
-  for (size_t f = 0; f < w.file_preserved.size(); ++f) files |= std::uint64_t(w.file_preserved[f]) << f;
-  h.add(files);
-  const impl::liveupdate_flb& flb = w.iommu_flb;
-  h.add(std::uint64_t(flb.count) << 32 | std::uint32_t(flb.users));
-  h.add(flb_index(w, flb.outgoing.get()));
-  h.add(std::uint64_t(std::int64_t(renamed(flb.lock.owner, mirror))));
-  h.add(flb.incoming);
-  h.add(w.flb_cache.objects.size());
-  for (const impl::iommu_flb_obj& o : w.flb_cache.objects) {
-    h.add(std::uint64_t(o.freed) | std::uint64_t(o.lock.poisoned) << 1 | std::uint64_t(std::uint32_t(renamed(o.lock.owner, mirror))) << 8);
-    h.add(phys_of(o.ser));
-    h.add(phys_of(o.curr_iommu_array));
-    h.add(phys_of(o.curr_domain_array));
-    h.add(phys_of(o.curr_device_array));
+  for (const auto& [id, content] : c) {
+    h.add(id);
+    if (is_mutex_component(id) && mirror) {
+      int owner = renamed(static_cast<int>(static_cast<std::uint32_t>(content)), mirror);
+      h.add((content >> 32) << 32 | std::uint32_t(owner));
+    } else {
+      h.add(content);
+    }
   }
-  for (const impl::iommu_device& i : w.iommus) {
-    h.add(phys_of(i.outgoing_preserved_state));
-    h.add(phys_of(i.driver_page));
-  }
-  for (const impl::iommu_domain& d : w.domains) {
-    h.add(phys_of(d.preserved_state));
-    h.add(phys_of(d.driver_page));
-  }
-  for (const impl::device& d : w.devices) {
-    h.add(phys_of(d.iommu->device_ser));
-    h.add(phys_of(d.driver_page));
-  }
-  h.add(w.kho.pages.size());
-  for (const impl::kho_page& p : w.kho.pages) add_page(h, p);
-  h.add(warn_once_hash(w));
   h.add(std::uint64_t(!w.warnings.empty()) | std::uint64_t(w.lockdep_splats.size()) << 1 |
         std::uint64_t(w.after_kexec) << 40);
   return h.h;

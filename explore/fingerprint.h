@@ -24,22 +24,22 @@ struct Hasher {
   }
 };
 
-// Everything in the World that a later step can read, except thread
-// positions and fault-site visit counts: files, LUO's FLB, every FLB object,
-// every kernel object's pointers, every KHO page with its records (raw
-// physical addresses: equal fingerprints mean equal allocation histories'
-// results, not merely isomorphic ones), WARN_ON_ONCE sites fired, lockdep
-// splats. Thread positions are added by the caller where needed.
-// `mirror`: as if threads 0 and 1 were swapped (lock owners renamed), for
-// the symmetry of two threads.
-std::uint64_t world_fingerprint(const impl::World& w, bool mirror = false);
-
-// The same state in components that a step can read separately: LUO's FLB
-// and files, each mutex, each FLB object (whether it is live; its array
-// pointers), each kernel object's pointers, each KHO page, the allocators,
-// the WARN_ON_ONCE sites. (id, hash of its content), sorted by id.
+// The shared state in components that a step can read separately: LUO's
+// FLB and files, each mutex, each FLB object (whether it is live; its array
+// pointers), each kernel object's pointers, each KHO page with its records
+// (raw physical addresses: equal fingerprints mean equal allocation
+// histories' results, not merely isomorphic ones), the allocators, the
+// WARN_ON_ONCE sites. (id, hash of its content; a mutex's owner and poison
+// unhashed), sorted by id.
 using Components = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
 void world_components(const impl::World& w, Components& out);
+
+// Everything in the World that a later step can read, except thread
+// positions and fault-site visit counts: the components, whether anything
+// warned, lockdep splats. Thread positions are added by the caller where
+// needed. `mirror`: as if threads 0 and 1 were swapped (lock owners
+// renamed), for the symmetry of two threads.
+std::uint64_t world_fingerprint(const impl::World& w, const Components& c, bool mirror = false);
 
 // The component a noted read touched, or 0 when it is not shared state (a
 // kptr local to a coroutine frame).
