@@ -176,7 +176,7 @@ std::uint64_t world_fingerprint(const impl::World& w, const Components& c, bool 
       h.add(content);
     }
   }
-  h.add(std::uint64_t(!w.warnings.empty()) | std::uint64_t(w.lockdep_splats.size()) << 1 |
+  h.add(std::uint64_t(!w.warnings.empty()) | std::uint64_t(w.splats.size()) << 1 |
         std::uint64_t(w.after_kexec) << 40);
   return h.h;
 }

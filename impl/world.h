@@ -61,7 +61,9 @@ struct World {
   // Read (and cleared) by the Runner after each step.
   std::vector<warning_event> warnings;
   std::vector<std::string> warn_once_sites;  // "file:line:column" of each WARN_ON_ONCE that fired
-  std::vector<std::string> lockdep_splats;
+  // Lockdep and KASAN reports: printed, and the thread goes on (a scope's
+  // release cannot oops). The Runner reports each as its property.
+  std::vector<Oops> splats;
   std::vector<std::vector<phys_addr_t>> call_allocations;  // records each thread's call allocated
 
   bool after_kexec = false;

@@ -277,7 +277,7 @@ class runner {
       const impl::mutex* waits = w_->threads[t].blocked_on;
       if (o_.trace)
         trace_step(t, std::string("  .. ") + w_->threads[t].point + (waits ? std::string("(") + waits->name + ")" : ""));
-      check_lockdep(t, static_cast<int>(tr.next));
+      check_splats(t, static_cast<int>(tr.next));
     }
     ++step_;
   }
@@ -295,10 +295,10 @@ class runner {
     if (o_.observer) o_.observer->on_call_start(*w_, t, call);
   }
 
-  void check_lockdep(int t, int call) {
-    if (w_->lockdep_splats.empty()) return;
-    fail(PropertyId::lock_discipline, t, call, w_->lockdep_splats.front());
-    w_->lockdep_splats.clear();
+  void check_splats(int t, int call) {
+    if (w_->splats.empty()) return;
+    fail(property_of(w_->splats.front().kind), t, call, w_->splats.front().message);
+    w_->splats.clear();
   }
 
   void end_call(int t) {
@@ -316,7 +316,7 @@ class runner {
     }
     bool is_void = impl::call_returns_void(call.kind);
     if (o_.trace) trace_step(t, describe_call(call) + (is_void ? " returns" : " = " + impl::errno_name(ret)));
-    check_lockdep(t, index);
+    check_splats(t, index);
     if (w_->iommu_flb.lock.owner == t)
       fail(PropertyId::lock_discipline, t, index, describe_call(call) + " returns holding " + w_->iommu_flb.lock.name);
     for (const impl::iommu_flb_obj& obj : w_->flb_cache.objects)

@@ -143,7 +143,7 @@ void sched_point_awaiter::await_suspend(std::coroutine_handle<> h) noexcept {
 namespace {
 void lockdep_splat(World& w, std::string message) {
   w.printk("lockdep: " + message);
-  w.lockdep_splats.push_back(std::move(message));
+  w.splats.push_back({oops_kind::lockdep, std::move(message)});
 }
 }  // namespace
 
@@ -189,7 +189,13 @@ void lockdep_assert_held(World& w, const mutex* lock, std::source_location site)
 mutex_guard::~mutex_guard() {
   if (std::uncaught_exceptions() > uncaught_ || w_.unwinding) return;  // an oops: the lock stays held
   note_read(lock_, read_kind::mutex);
-  if (lock_->poisoned || lock_->owner != w_.current) {
+  if (lock_->poisoned) {  // the object holding the lock was freed under the guard
+    std::string message = std::string("guard releases ") + lock_->name + " of a freed object";
+    w_.printk("KASAN: use-after-free: " + message);
+    w_.splats.push_back({oops_kind::use_after_free, std::move(message)});
+    return;
+  }
+  if (lock_->owner != w_.current) {
     lockdep_splat(w_, std::string("guard releases ") + lock_->name + " which it does not hold");
     return;
   }

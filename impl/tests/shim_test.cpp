@@ -77,8 +77,8 @@ TEST(Shim, unlock_by_a_non_owner_is_a_splat) {
 
   impl::mutex_unlock(k.w(), &m);
 
-  ASSERT_EQ(k.w().lockdep_splats.size(), 1u);
-  EXPECT_NE(k.w().lockdep_splats[0].find("not held by this thread"), std::string::npos);
+  ASSERT_EQ(k.w().splats.size(), 1u);
+  EXPECT_NE(k.w().splats[0].message.find("not held by this thread"), std::string::npos);
   EXPECT_EQ(m.owner, 1);
 }
 
@@ -87,8 +87,22 @@ TEST(Shim, guard_of_a_lock_not_held_is_a_splat) {
   impl::mutex m{"test_lock"};
   { impl::mutex_guard g(k.w(), &m); }
 
-  ASSERT_EQ(k.w().lockdep_splats.size(), 1u);
-  EXPECT_NE(k.w().lockdep_splats[0].find("which it does not hold"), std::string::npos);
+  ASSERT_EQ(k.w().splats.size(), 1u);
+  EXPECT_NE(k.w().splats[0].message.find("which it does not hold"), std::string::npos);
+}
+
+TEST(Shim, guard_of_a_lock_freed_under_it_is_a_use_after_free) {
+  Kernel k("reference");
+  impl::mutex m{"test_lock"};
+  {
+    impl::mutex_guard g(k.w(), &m);
+    m.owner = 0;
+    m.poisoned = true;  // the object holding it is freed while the guard is in scope
+  }
+
+  ASSERT_EQ(k.w().splats.size(), 1u);
+  EXPECT_EQ(k.w().splats[0].kind, impl::oops_kind::use_after_free);
+  EXPECT_NE(k.w().splats[0].message.find("of a freed object"), std::string::npos);
 }
 
 TEST(Shim, lockdep_assert_held) {
@@ -96,10 +110,10 @@ TEST(Shim, lockdep_assert_held) {
   impl::mutex m{"test_lock"};
   m.owner = 0;
   impl::lockdep_assert_held(k.w(), &m);
-  EXPECT_TRUE(k.w().lockdep_splats.empty());
+  EXPECT_TRUE(k.w().splats.empty());
   m.owner = -1;
   impl::lockdep_assert_held(k.w(), &m);
-  EXPECT_EQ(k.w().lockdep_splats.size(), 1u);
+  EXPECT_EQ(k.w().splats.size(), 1u);
 }
 
 TEST(Shim, kptr_oopses_on_null_err_and_freed) {

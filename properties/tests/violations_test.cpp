@@ -218,6 +218,23 @@ TEST(Violations, no_use_after_free_on_v2_warn_flb_race) {
   expect_first_violation(flb_freed_under_a_call(), "v2-warn", PropertyId::no_use_after_free);
 }
 
+// Found by `luv explore --variant v2 --mode contract` at the default bound:
+// T0 holds flb_obj->lock (a guard) across domain->ops->unpreserve while T1's
+// unpreserve drops the last file and frees the FLB object. The guard's
+// release then touches the freed object: a use after free (KASAN), not a
+// lockdep splat, though it is found where nothing can oops.
+TEST(Violations, no_use_after_free_on_v2_guard_released_after_free) {
+  Scenario s = scenario(CallerMode::contract,
+                        {{domain_call(CallKind::iommufd_preserve, 0), domain_call(CallKind::iommufd_unpreserve, 0)},
+                         {domain_call(CallKind::iommufd_unpreserve, 0), domain_call(CallKind::iommufd_preserve, 0)}},
+                        {0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0}, default_topology(0, 0));
+  expect_first_violation(s, "v2", PropertyId::no_use_after_free);
+  RunResult r = run_on(s, "v2");
+  EXPECT_EQ(r.verdict.violation->step, 17);
+  EXPECT_NE(r.verdict.violation->message.find("guard releases flb_obj->lock of a freed object"), std::string::npos)
+      << r.verdict.violation->message;
+}
+
 // ---- lock-discipline --------------------------------------------------------------------------
 // No shipped variant or fault breaks it (every lock is a guard); the
 // drop_lock_early mutant unlocks before iommu_unpreserve_locked asserts it.
