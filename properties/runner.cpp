@@ -262,11 +262,9 @@ class runner {
       o_.reads->clear();
       if (o_.observer) o_.observer->on_reads_step(*w_);
       impl::step_reads = o_.reads;
-      h.resume();
-      impl::step_reads = nullptr;
-    } else {
-      h.resume();
     }
+    h.resume();
+    impl::step_reads = nullptr;
     flush_log(t);
     if (o_.observer) o_.observer->on_step(*w_, t);
 

@@ -1,9 +1,12 @@
 // Stand-in for <linux/mutex.h>, <linux/lockdep.h> and <linux/cleanup.h>'s
 // guard(mutex): a mutex with an owner, lockdep_assert_held, a scoped guard.
 //
-// Lock and unlock are interleaving points. A failed lockdep assertion, an
-// unlock by a non-owner or a recursive lock is recorded as a lock-discipline
-// splat that the Runner reports; it does not abort the run.
+// A lock is an interleaving point; an unlock needs none, as a switch just
+// after it is the same as one at the thread's next point (shared state is
+// touched outside a lock only at points of its own). A failed lockdep
+// assertion or an unlock by a non-owner is a lock-discipline splat, a guard
+// released after its object was freed a use-after-free splat: the Runner
+// reports them and the run goes on. A recursive lock oopses (a deadlock).
 #pragma once
 #include <coroutine>
 #include <exception>
