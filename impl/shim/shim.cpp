@@ -141,10 +141,12 @@ void sched_point_awaiter::await_suspend(std::coroutine_handle<> h) noexcept {
 }
 
 namespace {
-void lockdep_splat(World& w, std::string message) {
-  w.printk("lockdep: " + message);
-  w.splats.push_back({oops_kind::lockdep, std::move(message)});
+// A report that does not stop the thread: lockdep's, or KASAN's.
+void splat(World& w, oops_kind kind, std::string message) {
+  w.printk((kind == oops_kind::lockdep ? "lockdep: " : "KASAN: use-after-free: ") + message);
+  w.splats.push_back({kind, std::move(message)});
 }
+void lockdep_splat(World& w, std::string message) { splat(w, oops_kind::lockdep, std::move(message)); }
 }  // namespace
 
 mutex_lock_awaiter mutex_lock(World& w, mutex* lock) { return {w, lock}; }
@@ -190,9 +192,7 @@ mutex_guard::~mutex_guard() {
   if (std::uncaught_exceptions() > uncaught_ || w_.unwinding) return;  // an oops: the lock stays held
   note_read(lock_, read_kind::mutex);
   if (lock_->poisoned) {  // the object holding the lock was freed under the guard
-    std::string message = std::string("guard releases ") + lock_->name + " of a freed object";
-    w_.printk("KASAN: use-after-free: " + message);
-    w_.splats.push_back({oops_kind::use_after_free, std::move(message)});
+    splat(w_, oops_kind::use_after_free, std::string("guard releases ") + lock_->name + " of a freed object");
     return;
   }
   if (lock_->owner != w_.current) {
