@@ -7,6 +7,8 @@
 #
 #   bash bench/explore/reductions.sh [LUV] [explore options, e.g. --iommu1-ops 15 --domain1-ops 3]
 #
+# VARIANTS and MODES (space-separated) narrow the rows, e.g. MODES=contract.
+#
 # The whole default bound takes hours (adversarial mode is about an hour a
 # run on 2 cores), which is why ctest checks this on a smaller bound only
 # (Explore.verdicts_agree_with_and_without_reductions_on_every_variant_and_mode).
@@ -18,8 +20,8 @@ trap 'rm -rf "$out"' EXIT
 
 differ=0
 printf '%-9s %-12s %-14s %12s %9s  %s\n' variant mode reductions states seconds verdicts
-for variant in reference v2 v2-warn; do
-  for mode in contract adversarial; do
+for variant in ${VARIANTS:-reference v2 v2-warn}; do
+  for mode in ${MODES:-contract adversarial}; do
     base=""
     for config in all --no-por --no-symmetry; do
       flags=()
