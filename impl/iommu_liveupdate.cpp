@@ -41,7 +41,7 @@ class flb_reference {
 int alloc_object_ser(World& w, kptr<kho_page>* curr_array, int max_objs) {
   kptr<kho_page> array = *curr_array;
 
-  if (array->hdr.nr_objects == static_cast<u32>(max_objs)) {
+  if (array->hdr.nr_objects == static_cast<u32>(w.rules.mut == mutant::alloc_object_ser_off_by_one ? max_objs + 1 : max_objs)) {
     kptr<kho_page> next = kho_alloc_preserve(w, array->kind, fault_site::kho_array_page);
     if (IS_ERR(next))
       return PTR_ERR(next);

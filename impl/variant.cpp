@@ -49,6 +49,7 @@ constexpr const char* kMutantNames[] = {
     "skip_teardown_release",
     "flb_get_without_file",
     "skip_file_busy_check",
+    "alloc_object_ser_off_by_one",
 };
 static_assert(std::size(kMutantNames) == MUTANT_COUNT, "name every mutant");
 }  // namespace

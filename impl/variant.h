@@ -45,10 +45,11 @@ enum class mutant : unsigned char {
   skip_teardown_release,  // iommu_flb_unpreserve: the last file's teardown leaves live records behind
   flb_get_without_file,  // liveupdate_flb_get_outgoing: hands out the FLB after its last file is gone
   skip_file_busy_check,  // liveupdate_preserve_file: a file preserved twice counts twice
+  alloc_object_ser_off_by_one,  // alloc_object_ser: the page-full test lets one record more than a page holds
 };
 // Every enumerator above, counting none; a new mutant bumps it and adds its
 // name in variant.cpp.
-inline constexpr int MUTANT_COUNT = 31;
+inline constexpr int MUTANT_COUNT = 32;
 const char* mutant_name(mutant m);
 bool mutant_parse(const std::string& name, mutant& out);
 
