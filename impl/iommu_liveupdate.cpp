@@ -50,26 +50,24 @@ int alloc_object_ser(World& w, kptr<kho_page>* curr_array, int max_objs) {
     array = next;
   }
 
+  // The slot is as kho_alloc_preserve() zeroed it (slots are never reused);
+  // the caller's write is its first touch.
   int idx = static_cast<int>(array->hdr.nr_objects++);
-  iommu_obj_ser& obj = array->objects[idx];
-  obj.hdr = {};
-  obj.token = 0;
-  obj.domain_iommu_ser = {};
-  obj.devid = 0;
-  obj.pci_domain_nr = 0;
-  obj.driver_phys = 0;
   // luv: error-path-deleted audits what each call allocated.
-  w.call_allocations[w.current].push_back(obj.phys);
+  w.call_allocations[w.current].push_back(array->phys + KHO_SLOT_OFFSET + idx * KHO_SLOT_SIZE);
   return idx;
 }
 
+// The callers' `&curr_array->objects[idx]` and first write, through
+// kho_array_slot(): a slot past the page's capacity is reported there.
 kptr<iommu_hw_ser> alloc_iommu_hw_ser(World& w, kptr<iommu_flb_obj> flb) {
   int idx = alloc_object_ser(w, &flb->curr_iommu_array, iommu_max_objs_per_page(w));
   if (idx < 0)
     return ERR_PTR<iommu_hw_ser>(idx);
 
-  flb->curr_iommu_array->objects[idx].hdr.ref_count = 1;
-  return kptr<iommu_hw_ser>(&flb->curr_iommu_array->objects[idx]);
+  kptr<iommu_hw_ser> iommu_hw_ser = kho_array_slot(w, flb->curr_iommu_array, idx, kho_access::write);
+  iommu_hw_ser->hdr.ref_count = 1;
+  return iommu_hw_ser;
 }
 
 kptr<iommu_domain_ser> alloc_iommu_domain_ser(World& w, kptr<iommu_flb_obj> flb) {
@@ -77,8 +75,9 @@ kptr<iommu_domain_ser> alloc_iommu_domain_ser(World& w, kptr<iommu_flb_obj> flb)
   if (idx < 0)
     return ERR_PTR<iommu_domain_ser>(idx);
 
-  flb->curr_domain_array->objects[idx].hdr.ref_count = 1;
-  return kptr<iommu_domain_ser>(&flb->curr_domain_array->objects[idx]);
+  kptr<iommu_domain_ser> domain_ser = kho_array_slot(w, flb->curr_domain_array, idx, kho_access::write);
+  domain_ser->hdr.ref_count = 1;
+  return domain_ser;
 }
 
 kptr<iommu_device_ser> alloc_iommu_device_ser(World& w, kptr<iommu_flb_obj> flb) {
@@ -86,8 +85,9 @@ kptr<iommu_device_ser> alloc_iommu_device_ser(World& w, kptr<iommu_flb_obj> flb)
   if (idx < 0)
     return ERR_PTR<iommu_device_ser>(idx);
 
-  flb->curr_device_array->objects[idx].hdr.ref_count = 1;
-  return kptr<iommu_device_ser>(&flb->curr_device_array->objects[idx]);
+  kptr<iommu_device_ser> device_ser = kho_array_slot(w, flb->curr_device_array, idx, kho_access::write);
+  device_ser->hdr.ref_count = 1;
+  return device_ser;
 }
 
 task<int> iommu_preserve_locked(World& w, iommu_device* iommu, kptr<iommu_flb_obj> flb_obj) {

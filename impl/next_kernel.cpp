@@ -66,13 +66,28 @@ struct incoming_state {
         break;
       }
       core_pages.push_back(p);
-      for (u32 i = 0; i < p->hdr.nr_objects && i < p->objects.size(); ++i) {
-        iommu_obj_ser& obj = p->objects[i];
-        if (!obj.hdr.deleted || w.rules.mut == mutant::restore_deleted) records.push_back(&obj);
-      }
+      take_records(p, records);
       phys = p->hdr.next;
     }
     return records;
+  }
+
+  // The page's records, as many as its header counts. This kernel's own
+  // iommu_max_objs_per_page bounds them: a count past it makes the walk read
+  // beyond the page, which KASAN reports; what lies there is no record of
+  // this page, so the walk refuses it and stops.
+  void take_records(kho_page* p, std::vector<iommu_obj_ser*>& records) {
+    const u32 capacity = static_cast<u32>(w.objs_per_page());
+    for (u32 i = 0; i < p->hdr.nr_objects; ++i) {
+      kptr<iommu_obj_ser> obj = kho_array_slot(w, kptr<kho_page>(p), i, kho_access::read);
+      if (i >= capacity) {
+        result.errors.push_back(std::string(kho_page_kind_name(p->kind)) + " page " + hex(p->phys) + ": " +
+                                std::to_string(p->hdr.nr_objects) + " records, past the page's " +
+                                std::to_string(capacity) + " slots");
+        return;
+      }
+      if (!obj->hdr.deleted || w.rules.mut == mutant::restore_deleted) records.push_back(obj.get());
+    }
   }
 
   // A driver takes its private page back; false when it is not there.

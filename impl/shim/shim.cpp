@@ -1,7 +1,9 @@
 // The shims' bodies: errno names, fault injection, WARN, mutex, KHO, PCI.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
+#include "hex.h"
 #include "linux/bug.h"
 #include "linux/errno.h"
 #include "linux/fault-inject.h"
@@ -141,9 +143,18 @@ void sched_point_awaiter::await_suspend(std::coroutine_handle<> h) noexcept {
 }
 
 namespace {
-// A report that does not stop the thread: lockdep's, or KASAN's.
+// A report that does not stop the thread: lockdep's, or KASAN's. A KASAN
+// report of another bug type than use-after-free names it in its message
+// ("KASAN: slab-out-of-bounds in ..."), which is then printed as the
+// kernel's "BUG: KASAN: ..." line; all of KASAN's are judged by
+// no-use-after-free (the Runner's mapping of use_after_free).
 void splat(World& w, oops_kind kind, std::string message) {
-  w.printk((kind == oops_kind::lockdep ? "lockdep: " : "KASAN: use-after-free: ") + message);
+  if (kind == oops_kind::lockdep)
+    w.printk("lockdep: " + message);
+  else if (message.starts_with("KASAN: "))
+    w.printk("BUG: " + message);
+  else
+    w.printk("KASAN: use-after-free: " + message);
   w.splats.push_back({kind, std::move(message)});
 }
 void lockdep_splat(World& w, std::string message) { splat(w, oops_kind::lockdep, std::move(message)); }
@@ -204,6 +215,11 @@ mutex_guard::~mutex_guard() {
 
 // ---- KHO -------------------------------------------------------------------------
 
+bool kho_page_is_array(kho_page_kind kind) {
+  return kind == kho_page_kind::iommu_array || kind == kho_page_kind::domain_array ||
+         kind == kho_page_kind::device_array;
+}
+
 const char* kho_page_kind_name(kho_page_kind kind) {
   switch (kind) {
     case kho_page_kind::ser_root: return "ser root";
@@ -222,6 +238,7 @@ kptr<kho_page> kho_alloc_preserve(World& w, kho_page_kind kind, fault_site site)
   page.phys = static_cast<phys_addr_t>(w.kho.pages.size()) << PAGE_SHIFT;
   page.kind = kind;
   page.preserved = true;
+  if (kho_page_is_array(kind)) page.capacity = static_cast<u32>(std::clamp(w.objs_per_page(), 1, KHO_OBJS_PER_PAGE_MAX));
   for (size_t i = 0; i < page.objects.size(); ++i) {
     page.objects[i].page = &page;
     page.objects[i].phys = page.phys + KHO_SLOT_OFFSET + i * KHO_SLOT_SIZE;
@@ -234,6 +251,20 @@ void kho_unpreserve_free(World& w, kptr<kho_page> page) {
   kho_page* p = page.operator->();  // a double free touches a freed page
   p->preserved = false;
   p->freed = true;
+}
+
+kptr<iommu_obj_ser> kho_array_slot(World& w, const kptr<kho_page>& page, u32 idx, kho_access access,
+                                   std::source_location site) {
+  kho_page* p = page.operator->();  // the page itself must be live
+  if (idx < p->capacity) return kptr<iommu_obj_ser>(&p->objects[idx]);
+  std::string what = std::string(access == kho_access::write ? "write" : "read") + " of record slot " +
+                     std::to_string(idx) + " at " + hex(p->phys + KHO_SLOT_OFFSET + idx * KHO_SLOT_SIZE) +
+                     ", past the end of " + kho_page_kind_name(p->kind) + " page " + hex(p->phys) + " (" +
+                     std::to_string(p->capacity) + " slots)";
+  std::string report = "KASAN: slab-out-of-bounds in " + function_of(site) + ": " + what;
+  if (idx >= p->objects.size()) oops(oops_kind::use_after_free, report);
+  splat(w, oops_kind::use_after_free, std::move(report));
+  return kptr<iommu_obj_ser>(&p->objects[idx]);
 }
 
 phys_addr_t virt_to_phys(const kptr<iommu_obj_ser>& obj) {
@@ -254,7 +285,7 @@ kptr<iommu_obj_ser> phys_to_virt(World& w, phys_addr_t phys) {
   phys_addr_t offset = phys & ((phys_addr_t{1} << PAGE_SHIFT) - 1);
   if (offset < KHO_SLOT_OFFSET || (offset - KHO_SLOT_OFFSET) % KHO_SLOT_SIZE != 0) return nullptr;
   phys_addr_t slot = (offset - KHO_SLOT_OFFSET) / KHO_SLOT_SIZE;
-  if (slot >= page->objects.size()) return nullptr;
+  if (slot >= page->capacity) return nullptr;  // past the page: not one of its records
   return kptr<iommu_obj_ser>(&page->objects[slot]);
 }
 

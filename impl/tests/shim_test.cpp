@@ -6,6 +6,7 @@
 #include "kernel.h"
 #include "linux/bug.h"
 #include "linux/errno.h"
+#include "runner.h"
 
 namespace luv::test {
 namespace {
@@ -145,15 +146,106 @@ TEST(Shim, kho_addresses) {
   EXPECT_EQ(impl::kho_page_at(k.w(), 0), nullptr);
   EXPECT_EQ(impl::kho_page_at(k.w(), 0x3000), nullptr);
   EXPECT_EQ(impl::kho_page_at(k.w(), 0x2040), b.get());
-  impl::kptr<impl::iommu_obj_ser> rec(&b->objects[3]);
-  EXPECT_EQ(impl::virt_to_phys(rec), 0x2000u + impl::KHO_SLOT_OFFSET + 3 * impl::KHO_SLOT_SIZE);
+  impl::kptr<impl::iommu_obj_ser> rec(&b->objects[1]);  // the last of the page's 2 slots (objects_per_page)
+  EXPECT_EQ(impl::virt_to_phys(rec), 0x2000u + impl::KHO_SLOT_OFFSET + 1 * impl::KHO_SLOT_SIZE);
   EXPECT_EQ(impl::phys_to_virt(k.w(), impl::virt_to_phys(rec)), rec);
   EXPECT_EQ(impl::virt_to_phys(impl::kptr<impl::iommu_obj_ser>()), 0u);
   EXPECT_FALSE(impl::phys_to_virt(k.w(), 0x2000));  // the header, not a slot
   EXPECT_FALSE(impl::phys_to_virt(k.w(), 0x2041));  // not on a slot boundary
   EXPECT_FALSE(impl::phys_to_virt(k.w(), 0x5040));  // no page
-  EXPECT_FALSE(impl::phys_to_virt(k.w(), 0x2000 + impl::KHO_SLOT_OFFSET +
-                                             impl::KHO_OBJS_PER_PAGE_MAX * impl::KHO_SLOT_SIZE));  // past the slots
+  EXPECT_FALSE(impl::phys_to_virt(k.w(), 0x2000 + impl::KHO_SLOT_OFFSET + 2 * impl::KHO_SLOT_SIZE));  // past the page
+}
+
+// ---- the capacity of a KHO array page ------------------------------------------
+//
+// A page holds topology.objects_per_page record slots (the kernel's
+// iommu_max_objs_per_page); a record past them is written beyond the page,
+// which KASAN reports as slab-out-of-bounds and the kernel survives.
+
+bool out_of_bounds(const impl::Oops& splat) {
+  return splat.kind == impl::oops_kind::use_after_free &&
+         splat.message.find("KASAN: slab-out-of-bounds") != std::string::npos;
+}
+
+// Three devices of one domain: their records fill a 2-slot device page and
+// one more, the case the page-full test of alloc_object_ser exists for.
+TEST(KhoCapacity, a_record_past_the_page_is_a_slab_out_of_bounds_write) {
+  Kernel k("reference", devices_behind_one_iommu(3, 2), {}, impl::mutant::alloc_object_ser_off_by_one);
+  k.preserve_file_and_domain();
+  ASSERT_EQ(k.preserve_device(0, 0), 0);
+  ASSERT_EQ(k.preserve_device(0, 1), 0);
+  EXPECT_TRUE(k.w().splats.empty());  // slots 0 and 1: inside the page
+
+  EXPECT_EQ(k.preserve_device(0, 2), 0);  // KASAN reports the write and the kernel goes on
+
+  ASSERT_EQ(k.w().splats.size(), 1u);
+  EXPECT_TRUE(out_of_bounds(k.w().splats[0])) << k.w().splats[0].message;
+  EXPECT_NE(k.w().splats[0].message.find("write"), std::string::npos) << k.w().splats[0].message;
+  EXPECT_NE(k.w().splats[0].message.find("alloc_iommu_device_ser"), std::string::npos) << k.w().splats[0].message;
+}
+
+TEST(KhoCapacity, the_reference_chains_a_page_when_one_is_full) {
+  for (int per_page : {1, 2, 3}) {
+    Kernel k("reference", devices_behind_one_iommu(4, per_page));
+    k.preserve_file_and_domain();
+    for (int dev = 0; dev < 4; ++dev) ASSERT_EQ(k.preserve_device(0, dev), 0) << per_page;
+
+    EXPECT_TRUE(k.w().splats.empty()) << per_page << ": " << k.w().splats[0].message;
+    std::vector<impl::kho_page*> pages = k.chain(k.w().kho.pages[0].root.device_array);
+    EXPECT_EQ(static_cast<int>(pages.size()), (4 + per_page - 1) / per_page) << per_page;
+    for (const impl::kho_page* p : pages) EXPECT_LE(p->hdr.nr_objects, static_cast<impl::u32>(per_page)) << per_page;
+  }
+}
+
+// A hand-over whose page counts more records than a page holds: the next
+// kernel reads past the page (KASAN reports it) and restores only what the
+// page holds; the rest is refused, which restore-matches sees.
+TEST(KhoCapacity, the_next_kernel_reads_no_slot_past_the_page) {
+  Kernel k("reference", devices_behind_one_iommu(2, 2));
+  k.preserve_file_and_domain();
+  ASSERT_EQ(k.preserve_device(0, 0), 0);
+  ASSERT_EQ(k.preserve_device(0, 1), 0);
+  std::vector<impl::kho_page*> pages = k.chain(k.w().kho.pages[0].root.device_array);
+  ASSERT_EQ(pages.size(), 1u);
+  pages[0]->hdr.nr_objects = 3;  // a corrupt count: one record past the page's 2 slots
+
+  impl::kexec(k.w());
+  impl::next_kernel_result r = impl::next_kernel_restore(k.w());
+
+  ASSERT_EQ(k.w().splats.size(), 1u);
+  EXPECT_TRUE(out_of_bounds(k.w().splats[0])) << k.w().splats[0].message;
+  EXPECT_NE(k.w().splats[0].message.find("read"), std::string::npos) << k.w().splats[0].message;
+  EXPECT_EQ(r.devices.size(), 2u);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].find("past the page"), std::string::npos) << r.errors[0];
+}
+
+// The Runner: each preserved device's record goes in the device array, so
+// three devices fill a page of 2 and one more.
+Scenario three_devices_in_one_domain(const std::string& variant, int per_page) {
+  Scenario s;
+  s.variant = variant;
+  s.topology.objects_per_page = per_page;
+  s.threads = {{Call{CallKind::iommufd_preserve, -1, 0, -1}, Call{CallKind::vfio_preserve, -1, 0, 0},
+                Call{CallKind::vfio_preserve, -1, 0, 1}, Call{CallKind::vfio_preserve, -1, 0, 2},
+                Call{CallKind::vfio_unpreserve, -1, 0, 1}, Call{CallKind::iommufd_preserve, -1, 1, -1}}};
+  return s;
+}
+
+TEST(KhoCapacity, runner_reports_the_off_by_one_as_no_use_after_free) {
+  RunResult r = run(three_devices_in_one_domain("reference+mutant:alloc_object_ser_off_by_one", 2));
+
+  ASSERT_TRUE(r.verdict.violation);
+  EXPECT_EQ(r.verdict.violation->property, PropertyId::no_use_after_free) << r.verdict.violation->message;
+  EXPECT_NE(r.verdict.violation->message.find("KASAN: slab-out-of-bounds"), std::string::npos)
+      << r.verdict.violation->message;
+}
+
+TEST(KhoCapacity, runner_finds_no_out_of_bounds_in_the_reference) {
+  for (int per_page : {1, 2, 3}) {
+    RunResult r = run(three_devices_in_one_domain("reference", per_page));
+    EXPECT_TRUE(r.verdict.ok()) << per_page << ": " << r.verdict.violation->message;
+  }
 }
 
 TEST(Variants, shipped_rows_and_mutant_rows) {
