@@ -1,7 +1,10 @@
 #include "linearizability.h"
 
 #include <algorithm>
-#include <unordered_set>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string_view>
 
 #include "linux/errno.h"
 #include "runner.h"
@@ -68,151 +71,232 @@ Linearization linearize_one(const model::Model& m, const std::vector<State>& sta
   return r;
 }
 
-// The general search. Threads and calls of the segment are few (the caller
-// bounds them); the key packs each thread's position and the model state.
+// Fixed-width byte strings, each stored once in one arena: the memo holds
+// up to millions of configurations, and a node-based set would cost an
+// allocation and ~50 bytes of overhead for each.
+class key_set {
+ public:
+  explicit key_set(size_t width) : width_(width), slots_(size_t{1} << 12, 0) {}
+
+  // True when `key` was not in the set; it is now.
+  bool insert(const std::uint8_t* key) {
+    if ((count_ + 1) * 4 > slots_.size() * 3) grow();
+    std::uint64_t h = hash(key);
+    for (size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+      if (slots_[i] == 0) {
+        arena_.insert(arena_.end(), key, key + width_);
+        slots_[i] = slot(h, count_++);
+        return true;
+      }
+      if ((slots_[i] >> 32) == (h >> 32) && std::equal(key, key + width_, at(slots_[i]))) return false;
+    }
+  }
+  size_t size() const { return count_; }
+
+ private:
+  // A slot: the hash's high half beside the key's index plus one (0 is empty).
+  static std::uint64_t slot(std::uint64_t h, size_t index) { return (h >> 32 << 32) | (index + 1); }
+  const std::uint8_t* at(std::uint64_t slot) const { return arena_.data() + ((slot & 0xffffffffu) - 1) * width_; }
+  std::uint64_t hash(const std::uint8_t* key) const {
+    return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(key), width_));
+  }
+  void grow() {
+    std::vector<std::uint64_t> old(slots_.size() * 2, 0);
+    old.swap(slots_);
+    for (std::uint64_t s : old) {
+      if (s == 0) continue;
+      std::uint64_t h = hash(at(s));
+      size_t i = h & (slots_.size() - 1);
+      while (slots_[i] != 0) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = s;
+    }
+  }
+
+  size_t width_;
+  std::vector<std::uint8_t> arena_;
+  std::vector<std::uint64_t> slots_;
+  size_t count_ = 0;
+};
+
+// The general search: depth first over configurations, each thread's
+// position changed in place and restored on the way back.
 class searcher {
  public:
-  searcher(const model::Model& m, const std::vector<HistoryCall>& calls, const model::Abstract& target)
-      : m_(m), calls_(calls), target_(target) {
+  searcher(const model::Model& m, const std::vector<HistoryCall>& calls, const model::Abstract& target,
+           const LinearizeOptions& options)
+      : m_(m), calls_(calls), target_(target), options_(options), seen_(key_width(m, calls)) {
     int threads = 0;
     for (const HistoryCall& c : calls) threads = std::max(threads, c.thread + 1);
     by_thread_.resize(threads);
     for (int i = 0; i < static_cast<int>(calls.size()); ++i) by_thread_[calls[i].thread].push_back(i);
     for (auto& list : by_thread_)
       std::sort(list.begin(), list.end(), [&](int a, int b) { return calls[a].index < calls[b].index; });
-    before_.assign(calls.size(), 0);
-    overlapped_.assign(calls.size(), false);
-    for (size_t a = 0; a < calls.size(); ++a)
-      for (size_t b = 0; b < calls.size(); ++b) {
-        if (calls[b].last_step < calls[a].first_step) before_[a] |= 1ull << b;
-        if (a != b && calls[b].first_step <= calls[a].last_step && calls[a].first_step <= calls[b].last_step)
-          overlapped_[a] = true;
-      }
+    real_time_order();
+    pos_.assign(threads, thread_pos{});
+    key_.resize(key_width(m, calls));
   }
 
   Linearization run(const std::vector<State>& starts) {
-    for (const State& s : starts) {
-      node n;
-      n.state = s;
-      n.pos.assign(by_thread_.size(), thread_pos{});
-      visit(n);
-    }
+    for (const State& s : starts) visit(s);
     Linearization r;
-    r.finals = finals_;
-    r.nodes = nodes_;
-    if (finals_.empty()) {
-      std::string list;
-      for (const HistoryCall& c : calls_) list += (list.empty() ? "" : "; ") + describe_history_call(c);
-      if (!mismatch_.empty())
-        r.why = "the overlapping calls [" + list + "] fit the model's results in the order [" + mismatch_order_ +
-                "] but the state differs: " + mismatch_;
-      else
-        r.why = "no order of the overlapping calls [" + list + "] gives the results they returned";
+    r.nodes = static_cast<long long>(seen_.size());
+    if (cut_) {
+      r.undecided = true;
+      r.why = "undecided: the linearizability search of " + std::to_string(calls_.size()) + " overlapping calls of " +
+              std::to_string(by_thread_.size()) + " threads stopped at its bound of " +
+              std::to_string(options_.configurations_max) + " configurations (a limit of the checker)";
+      return r;
     }
+    r.finals = finals_;
+    if (finals_.empty()) r.why = failure_message();
     return r;
   }
 
  private:
   struct thread_pos {
-    int done = 0;  // calls of this thread completed in the order
+    std::uint16_t done = 0;  // calls of this thread completed in the order
     Progress progress;
     bool fault_used = false;
   };
-  struct node {
-    State state;
-    std::vector<thread_pos> pos;
-    unsigned long long completed = 0;
-    std::vector<int> order;  // completed calls, for messages
-  };
 
-  std::string key(const node& n) const {
-    std::string k(reinterpret_cast<const char*>(&n.state.files), sizeof n.state.files);
-    k.append(reinterpret_cast<const char*>(&n.state.domains), sizeof n.state.domains);
-    k.append(reinterpret_cast<const char*>(n.state.device_domain.data()), n.state.device_domain.size());
-    k.append(reinterpret_cast<const char*>(&n.state.warned), sizeof n.state.warned);
-    k.push_back(n.state.teardown_pending ? 1 : 0);
-    for (const thread_pos& p : n.pos) {
-      k.push_back(static_cast<char>(p.done));
-      k.push_back(static_cast<char>(p.progress.pc));
-      k.append(reinterpret_cast<const char*>(&p.progress.saved), sizeof p.progress.saved);
-      k.push_back(p.fault_used ? 1 : 0);
-    }
-    return k;
+  // Bytes of a configuration: the model state (files, domains, the
+  // topology's devices, warnings, teardown) and 6 per thread.
+  static size_t key_width(const model::Model& m, const std::vector<HistoryCall>& calls) {
+    int threads = 0;
+    for (const HistoryCall& c : calls) threads = std::max(threads, c.thread + 1);
+    return 9 + m.topology().devices.size() + 6 * static_cast<size_t>(threads);
   }
 
-  void visit(const node& n) {
-    if (!seen_.insert(key(n)).second) return;
-    nodes_++;
-    if (n.state.teardown_pending && !n.state.flb()) {
-      // The call holding the FLB returns here and the deferred teardown runs.
-      node next = n;
-      next.state = model::teardown(n.state);
-      visit(next);
+  // Real time: a call may be linearized only after every call that returned
+  // before it started. Each thread's calls are sequential, so those of
+  // thread u are a prefix of its list: need_[c][u] is that prefix's length.
+  void real_time_order() {
+    need_.assign(calls_.size(), std::vector<std::uint16_t>(by_thread_.size(), 0));
+    overlapped_.assign(calls_.size(), false);
+    for (size_t a = 0; a < calls_.size(); ++a)
+      for (size_t b = 0; b < calls_.size(); ++b) {
+        if (calls_[b].last_step < calls_[a].first_step) need_[a][calls_[b].thread]++;
+        if (a != b && calls_[b].first_step <= calls_[a].last_step && calls_[a].first_step <= calls_[b].last_step)
+          overlapped_[a] = true;
+      }
+  }
+
+  bool may_start(int ci) const {
+    for (size_t u = 0; u < pos_.size(); ++u)
+      if (pos_[u].done < need_[ci][u]) return false;
+    return true;
+  }
+
+  void write_key(const State& s) {
+    std::uint8_t* k = key_.data();
+    auto put = [&k](const void* p, size_t n) {
+      std::memcpy(k, p, n);
+      k += n;
+    };
+    put(&s.files, 4);
+    put(&s.domains, 2);
+    put(s.device_domain.data(), m_.topology().devices.size());
+    put(&s.warned, 2);
+    *k++ = s.teardown_pending ? 1 : 0;
+    for (const thread_pos& p : pos_) {
+      put(&p.done, 2);
+      *k++ = p.progress.pc;
+      put(&p.progress.saved, 2);
+      *k++ = p.fault_used ? 1 : 0;
     }
+  }
+
+  void visit(const State& s) {
+    if (cut_) return;
+    write_key(s);
+    if (!seen_.insert(key_.data())) return;
+    if (static_cast<long long>(seen_.size()) >= options_.configurations_max) {
+      cut_ = true;
+      return;
+    }
+    // The call holding the FLB returns here and the deferred teardown runs.
+    if (s.teardown_pending && !s.flb()) visit(model::teardown(s));
     bool all_done = true;
     for (size_t t = 0; t < by_thread_.size(); ++t) {
-      const thread_pos& p = n.pos[t];
-      if (p.done >= static_cast<int>(by_thread_[t].size())) continue;
+      if (pos_[t].done >= by_thread_[t].size()) continue;
       all_done = false;
-      int ci = by_thread_[t][p.done];
-      const HistoryCall& c = calls_[ci];
-      bool starting = p.progress.pc == 0;
-      if (starting && (before_[ci] & ~n.completed) != 0) continue;  // real time: a predecessor is still open
-      if (c.faults.size() > 1) continue;  // the model fails a call at its first fault
-      const FaultHit* fault = c.faults.empty() || p.fault_used ? nullptr : &c.faults.front();
-      std::optional<model::Op> op = model::call_next_op(m_.topology(), c.call, p.progress);
-      if (!op) continue;
-      std::vector<model::OpOutcome> outs;
-      model::apply(m_, n.state, *op, fault, outs, overlapped_[ci]);
-      for (const model::OpOutcome& o : outs) {
-        node next = n;
-        next.state = o.next;
-        thread_pos& np = next.pos[t];
-        np.fault_used = p.fault_used || o.fault_used;
-        int ret = 0;
-        if (model::call_advance(c.call, np.progress, o.ret, &ret)) {
-          if (ret != c.ret || np.fault_used != !c.faults.empty()) continue;
-          np = thread_pos{p.done + 1, Progress{}, false};
-          next.completed |= 1ull << ci;
-          next.order.push_back(ci);
-        }
-        visit(next);
+      step(s, t);
+    }
+    if (all_done && !s.teardown_pending) reached_end(s);
+  }
+
+  // The next operation of thread t's current call, every outcome the model allows.
+  void step(const State& s, size_t t) {
+    const thread_pos p = pos_[t];
+    int ci = by_thread_[t][p.done];
+    const HistoryCall& c = calls_[ci];
+    if (p.progress.pc == 0 && !may_start(ci)) return;
+    if (c.faults.size() > 1) return;  // the model fails a call at its first fault
+    const FaultHit* fault = c.faults.empty() || p.fault_used ? nullptr : &c.faults.front();
+    std::optional<model::Op> op = model::call_next_op(m_.topology(), c.call, p.progress);
+    if (!op) return;
+    std::vector<model::OpOutcome> outs;
+    model::apply(m_, s, *op, fault, outs, overlapped_[ci]);
+    for (const model::OpOutcome& o : outs) {
+      thread_pos np = p;
+      np.fault_used = p.fault_used || o.fault_used;
+      int ret = 0;
+      bool returned = model::call_advance(c.call, np.progress, o.ret, &ret);
+      if (returned) {
+        if (ret != c.ret || np.fault_used != !c.faults.empty()) continue;
+        np = thread_pos{static_cast<std::uint16_t>(p.done + 1), Progress{}, false};
+        order_.push_back(ci);
       }
+      pos_[t] = np;
+      visit(o.next);
+      pos_[t] = p;
+      if (returned) order_.pop_back();
     }
-    if (!all_done || n.state.teardown_pending) return;
-    model::Abstract got = m_.project(n.state);
+  }
+
+  void reached_end(const State& s) {
+    model::Abstract got = m_.project(s);
     if (got == target_) {
-      if (std::find(finals_.begin(), finals_.end(), n.state) == finals_.end()) finals_.push_back(n.state);
-    } else if (mismatch_.empty()) {
-      mismatch_ = model::abstract_diff(got, target_);
-      for (int ci : n.order)
-        mismatch_order_ += (mismatch_order_.empty() ? "" : ", ") + std::string("T") +
-                           std::to_string(calls_[ci].thread) + " call " + std::to_string(calls_[ci].index);
+      if (std::find(finals_.begin(), finals_.end(), s) == finals_.end()) finals_.push_back(s);
+      return;
     }
+    if (!mismatch_.empty()) return;
+    mismatch_ = model::abstract_diff(got, target_);
+    for (int ci : order_)
+      mismatch_order_ += (mismatch_order_.empty() ? "" : ", ") + std::string("T") + std::to_string(calls_[ci].thread) +
+                         " call " + std::to_string(calls_[ci].index);
+  }
+
+  std::string failure_message() const {
+    std::string list;
+    for (const HistoryCall& c : calls_) list += (list.empty() ? "" : "; ") + describe_history_call(c);
+    if (!mismatch_.empty())
+      return "the overlapping calls [" + list + "] fit the model's results in the order [" + mismatch_order_ +
+             "] but the state differs: " + mismatch_;
+    return "no order of the overlapping calls [" + list + "] gives the results they returned";
   }
 
   const model::Model& m_;
   const std::vector<HistoryCall>& calls_;
   const model::Abstract& target_;
+  const LinearizeOptions& options_;
   std::vector<std::vector<int>> by_thread_;
-  std::vector<unsigned long long> before_;
+  std::vector<std::vector<std::uint16_t>> need_;
   std::vector<bool> overlapped_;  // the call overlaps another in real time
-  std::unordered_set<std::string> seen_;
+  std::vector<thread_pos> pos_;   // the configuration being expanded
+  std::vector<int> order_;        // calls completed on the way to it, for messages
+  std::vector<std::uint8_t> key_;
+  key_set seen_;
+  bool cut_ = false;
   std::vector<State> finals_;
   std::string mismatch_, mismatch_order_;
-  int nodes_ = 0;
 };
 
 }  // namespace
 
 Linearization linearize(const model::Model& m, const std::vector<State>& starts, const std::vector<HistoryCall>& calls,
-                        const model::Abstract& target) {
+                        const model::Abstract& target, const LinearizeOptions& options) {
   if (calls.size() == 1) return linearize_one(m, starts, calls.front(), target);
-  if (calls.size() > 64) {
-    Linearization r;
-    r.why = "a segment of " + std::to_string(calls.size()) + " overlapping calls exceeds the search bound of 64";
-    return r;
-  }
   if (calls.empty()) {
     Linearization r;
     for (const State& s : starts)
@@ -220,7 +304,7 @@ Linearization linearize(const model::Model& m, const std::vector<State>& starts,
     if (r.finals.empty() && !starts.empty()) r.why = "the state differs: " + model::abstract_diff(m.project(starts.front()), target);
     return r;
   }
-  return searcher(m, calls, target).run(starts);
+  return searcher(m, calls, target, options).run(starts);
 }
 
 }  // namespace luv

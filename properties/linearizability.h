@@ -9,10 +9,23 @@
 // call it was injected in, and the model state at the end abstracting to the
 // implementation's state at the quiescent point.
 //
-// The search is brute force with memoisation: a node is (each thread's
-// position in its calls and inside the current call, model state); a node
-// seen once is not expanded again. Generated segments hold at most a dozen
-// calls of three threads, so the node count stays in the hundreds.
+// The search is Wing & Gong's, with memoised configurations as in Lowe's
+// "Testing for linearizability" and porcupine: a configuration is which
+// calls are linearized (each thread's calls are sequential, so that is a
+// position per thread: calls done, and where it is inside the current one)
+// plus the model state, and a configuration seen once is not expanded again.
+// Different orders of commuting calls reach the same configuration, so the
+// memo, not the number of orders, bounds the work; that is what lets 8
+// threads x 16 overlapping calls be decided (bench/RESULTS.md).
+//
+// The history is not split by object (P-compositionality): every object's
+// calls read the FLB (whether any file is preserved) and the WARN_ON_ONCE
+// bits are shared, so calls on different objects do not commute in the
+// model and no partition is sound.
+//
+// What is left of a bound is the memo's size: a search that reaches
+// LinearizeOptions::configurations_max is `undecided`, a limit of the
+// checker and never a verdict on the history.
 #pragma once
 #include <string>
 #include <vector>
@@ -32,17 +45,28 @@ struct HistoryCall {
   std::vector<model::FaultHit> faults;  // injected while this call ran
 };
 
+struct LinearizeOptions {
+  // Configurations memoised, at most (about 100 bytes each). The 8 x 16
+  // histories of `luv check` need well under 10^5.
+  long long configurations_max = 4'000'000;
+};
+
 struct Linearization {
   // Model states the segment can end in, each projecting to the target:
-  // empty when the segment is not linearizable.
+  // empty when the segment is not linearizable or undecided.
   std::vector<model::State> finals;
-  std::string why;  // when not linearizable: what no order explains
-  int nodes = 0;    // search nodes expanded
+  // The search hit configurations_max before it had seen every end state:
+  // neither linearizable nor not (a partial set of finals would let the
+  // next segment fail for the wrong reason, so there are none).
+  bool undecided = false;
+  std::string why;       // when not linearizable or undecided: what no order explains, or the bound
+  long long nodes = 0;   // configurations expanded
 };
 
 // `starts`: the model states the history may be in before the segment.
 Linearization linearize(const model::Model& m, const std::vector<model::State>& starts,
-                        const std::vector<HistoryCall>& calls, const model::Abstract& target);
+                        const std::vector<HistoryCall>& calls, const model::Abstract& target,
+                        const LinearizeOptions& options = {});
 
 std::string describe_history_call(const HistoryCall& c);
 

@@ -16,6 +16,7 @@ void RefinementObserver::on_start(const impl::World& w) {
   in_flight_ = 0;
   segments_ = 0;
   nodes_ = 0;
+  undecided_.clear();
 }
 
 void RefinementObserver::on_call_start(const impl::World& w, int thread, const Call& call) {
@@ -40,11 +41,21 @@ std::optional<std::string> RefinementObserver::on_call_end(const impl::World& w,
                                  std::move(faults_[r.thread])});
   faults_[r.thread].clear();
   if (in_flight_ > 0 || !unsupported_.empty()) return std::nullopt;
+  if (!undecided_.empty()) {  // the states this segment starts from are unknown
+    segment_.clear();
+    return std::nullopt;
+  }
 
-  Linearization lin = linearize(*model_, states_, segment_, model::abstraction(w));
+  model::Abstract target = model::abstraction(w);
+  if (kept_ != nullptr) kept_->push_back(Segment{states_, segment_, target});
+  Linearization lin = linearize(*model_, states_, segment_, target, options_);
   segments_++;
   nodes_ += lin.nodes;
   segment_.clear();
+  if (lin.undecided) {
+    undecided_ = lin.why;  // a limit of the checker, not of the implementation
+    return std::nullopt;
+  }
   if (lin.finals.empty()) return lin.why;
   states_ = std::move(lin.finals);
   return std::nullopt;

@@ -13,6 +13,12 @@
 // state", with a message naming the expected results or the differing
 // fields. Mid-segment states are not compared: there another thread is
 // half-way through a call, and only its linearization point is defined.
+//
+// A segment the search cannot decide within its bound (linearizability.h)
+// is no violation: the observer records it in undecided() and judges
+// nothing more of that run, since the model states the next segment starts
+// from are unknown. RunObserver has no channel for it yet; an engine reads
+// undecided() after the run (see check.cpp).
 #pragma once
 #include <optional>
 #include <string>
@@ -32,7 +38,19 @@ class RefinementObserver : public RunObserver {
   std::optional<std::string> on_call_end(const impl::World& w, const CallRecord& record) override;
 
   int segments_checked() const { return segments_; }
-  int search_nodes() const { return nodes_; }
+  long long search_nodes() const { return nodes_; }
+  // Empty when every segment of the last run was decided; else why not.
+  const std::string& undecided() const { return undecided_; }
+
+  // The search's bound, for every segment of the following runs.
+  void set_linearize_options(const LinearizeOptions& o) { options_ = o; }
+  // Every segment judged from now on is appended here (benchmarks, tests).
+  struct Segment {
+    std::vector<model::State> starts;
+    std::vector<HistoryCall> calls;
+    model::Abstract target;
+  };
+  void keep_segments(std::vector<Segment>* out) { kept_ = out; }
 
  private:
   std::optional<model::Model> model_;
@@ -44,7 +62,10 @@ class RefinementObserver : public RunObserver {
   size_t faults_seen_ = 0;
   int in_flight_ = 0;
   int segments_ = 0;
-  int nodes_ = 0;
+  long long nodes_ = 0;
+  std::string undecided_;
+  LinearizeOptions options_;
+  std::vector<Segment>* kept_ = nullptr;
 };
 
 }  // namespace luv

@@ -7,6 +7,7 @@
 #include "abstraction.h"
 #include "check.h"
 #include "linearizability.h"
+#include "refinement.h"
 #include "linux/errno.h"
 
 namespace luv {
@@ -145,6 +146,17 @@ TEST(Linearizability, a_wrong_final_state_of_a_long_history_is_caught) {
   EXPECT_NE(lin.why.find("state differs"), std::string::npos) << lin.why;
 }
 
+TEST(Linearizability, a_search_past_its_bound_is_undecided_not_violated) {
+  long_history h = make_long_history();
+  LinearizeOptions small;
+  small.configurations_max = 1000;
+  Linearization lin = linearize(h.m, {h.m.initial()}, h.calls, h.m.project(h.end), small);
+  EXPECT_TRUE(lin.undecided);
+  EXPECT_TRUE(lin.finals.empty());
+  EXPECT_NE(lin.why.find("undecided"), std::string::npos) << lin.why;
+  EXPECT_NE(lin.why.find("bound of 1000 configurations"), std::string::npos) << lin.why;
+}
+
 // A run of the reference where 8 threads of 16 calls never all rest at
 // once: one segment of 128 calls, step by step round-robin.
 Scenario eight_by_sixteen() {
@@ -162,6 +174,39 @@ TEST(Refinement, reference_with_eight_threads_of_sixteen_calls_refines_the_model
   o.properties = only(PropertyId::model_refinement);
   RunResult r = run_checked(eight_by_sixteen(), o);
   EXPECT_TRUE(r.verdict.ok()) << r.verdict.violation->message;
+}
+
+TEST(Refinement, eight_threads_of_sixteen_calls_make_one_long_segment) {
+  RefinementObserver observer;
+  std::vector<RefinementObserver::Segment> segments;
+  observer.keep_segments(&segments);
+  RunOptions o;
+  o.properties = only(PropertyId::model_refinement);
+  o.observer = &observer;
+  RunResult r = run(eight_by_sixteen(), o);
+  ASSERT_TRUE(r.verdict.ok()) << r.verdict.violation->message;
+  EXPECT_TRUE(observer.undecided().empty()) << observer.undecided();
+  size_t longest = 0;
+  for (const auto& seg : segments) longest = std::max(longest, seg.calls.size());
+  EXPECT_GT(longest, 64u);  // past the old search's bound
+}
+
+TEST(Refinement, a_segment_past_the_search_bound_is_undecided_not_a_violation) {
+  RefinementObserver observer;
+  LinearizeOptions small;
+  small.configurations_max = 1000;
+  observer.set_linearize_options(small);
+  RunOptions o;
+  o.properties = only(PropertyId::model_refinement);
+  o.observer = &observer;
+  RunResult r = run(eight_by_sixteen(), o);
+  EXPECT_TRUE(r.verdict.ok()) << r.verdict.violation->message;
+  EXPECT_NE(observer.undecided().find("bound of 1000 configurations"), std::string::npos) << observer.undecided();
+  // The observer is reused by the engines: the next run starts decided.
+  observer.set_linearize_options(LinearizeOptions{});
+  r = run(eight_by_sixteen(), o);
+  EXPECT_TRUE(r.verdict.ok());
+  EXPECT_TRUE(observer.undecided().empty()) << observer.undecided();
 }
 
 // The observer on whole runs: the reference refines the model in a race the
