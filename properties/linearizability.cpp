@@ -1,6 +1,7 @@
 #include "linearizability.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -118,6 +119,9 @@ class key_set {
   size_t count_ = 0;
 };
 
+// More than the Runner can schedule (a 32-bit mask of runnable threads).
+constexpr int THREADS_MAX = 64;
+
 // The general search: depth first over configurations, each thread's
 // position changed in place and restored on the way back.
 class searcher {
@@ -136,8 +140,12 @@ class searcher {
     key_.resize(key_width(m, calls));
   }
 
+  // First the goal-directed search; when it finds no linearization, the
+  // plain one again for the message (the closest order and its state diff).
   Linearization run(const std::vector<State>& starts) {
-    for (const State& s : starts) visit(s);
+    goals_ = end_candidates(starts);
+    found_.assign(goals_.size(), false);
+    search(starts, true);
     Linearization r;
     r.nodes = static_cast<long long>(seen_.size());
     if (cut_) {
@@ -148,7 +156,10 @@ class searcher {
       return r;
     }
     r.finals = finals_;
-    if (finals_.empty()) r.why = failure_message();
+    if (finals_.empty()) {
+      search(starts, false);
+      r.why = failure_message();
+    }
     return r;
   }
 
@@ -165,6 +176,45 @@ class searcher {
     int threads = 0;
     for (const HistoryCall& c : calls) threads = std::max(threads, c.thread + 1);
     return 9 + m.topology().devices.size() + 6 * static_cast<size_t>(threads);
+  }
+
+  // Every model state the segment may end in: one that projects to the
+  // target. The preserved files, domains and devices are read off the
+  // target; only which WARN_ON_ONCE sites fired is ambiguous (several sites
+  // warn from one function), and warnings are never cleared, so a site a
+  // start state has fired has fired at the end too.
+  std::vector<State> end_candidates(const std::vector<State>& starts) const {
+    State base;
+    base.files = target_.files_preserved;
+    for (int d = 0; d < target_.domains && d < model::DOMAINS_MAX; ++d)
+      if (target_.domain[d] == 1) base.domains |= static_cast<std::uint16_t>(1u << d);
+    for (int v = 0; v < target_.devices && v < model::DEVICES_MAX; ++v)
+      if (target_.device[v] >= 0) base.device_domain[v] = target_.device[v];
+    std::vector<State> out;
+    for (unsigned warned = 0; warned < 1u << model::WARN_SITE_COUNT; ++warned) {
+      State c = base;
+      c.warned = static_cast<std::uint16_t>(warned);
+      bool after_a_start = std::any_of(starts.begin(), starts.end(),
+                                       [&](const State& s) { return (s.warned & ~c.warned) == 0; });
+      if (after_a_start && m_.project(c) == target_) out.push_back(c);
+    }
+    return out;
+  }
+
+  // `goal_directed`: prune every configuration whose warnings already
+  // exclude each end state not yet reached, and stop once all are reached.
+  // Otherwise the whole space, for the closest mismatch.
+  void search(const std::vector<State>& starts, bool goal_directed) {
+    goal_directed_ = goal_directed;
+    seen_ = key_set(key_.size());
+    stop_ = false;
+    for (const State& s : starts) visit(s);
+  }
+
+  bool may_reach_a_goal(const State& s) const {
+    for (size_t g = 0; g < goals_.size(); ++g)
+      if (!found_[g] && (s.warned & ~goals_[g].warned) == 0) return true;
+    return false;
   }
 
   // Real time: a call may be linearized only after every call that returned
@@ -207,23 +257,31 @@ class searcher {
   }
 
   void visit(const State& s) {
-    if (cut_) return;
+    if (cut_ || stop_) return;
+    if (goal_directed_ && !may_reach_a_goal(s)) return;
     write_key(s);
     if (!seen_.insert(key_.data())) return;
     if (static_cast<long long>(seen_.size()) >= options_.configurations_max) {
-      cut_ = true;
+      // Only the goal-directed search decides; the plain one only words the message.
+      if (goal_directed_) cut_ = true;
+      stop_ = true;
       return;
     }
     // The call holding the FLB returns here and the deferred teardown runs.
     if (s.teardown_pending && !s.flb()) visit(model::teardown(s));
-    bool all_done = true;
-    for (size_t t = 0; t < by_thread_.size(); ++t) {
-      if (pos_[t].done >= by_thread_[t].size()) continue;
-      all_done = false;
-      step(s, t);
-    }
-    if (all_done && !s.teardown_pending) reached_end(s);
+    // Threads whose current call returned first go first: the implementation
+    // took effect in about that order, so the first path tried usually fits.
+    std::array<std::uint8_t, THREADS_MAX> threads;
+    size_t open = 0;
+    for (size_t t = 0; t < by_thread_.size(); ++t)
+      if (pos_[t].done < by_thread_[t].size()) threads[open++] = static_cast<std::uint8_t>(t);
+    std::sort(threads.begin(), threads.begin() + open,
+              [&](int a, int b) { return current(a).last_step < current(b).last_step; });
+    for (size_t i = 0; i < open; ++i) step(s, threads[i]);
+    if (open == 0 && !s.teardown_pending) reached_end(s);
   }
+
+  const HistoryCall& current(int t) const { return calls_[by_thread_[t][pos_[t].done]]; }
 
   // The next operation of thread t's current call, every outcome the model allows.
   void step(const State& s, size_t t) {
@@ -255,16 +313,23 @@ class searcher {
   }
 
   void reached_end(const State& s) {
-    model::Abstract got = m_.project(s);
-    if (got == target_) {
-      if (std::find(finals_.begin(), finals_.end(), s) == finals_.end()) finals_.push_back(s);
+    if (goal_directed_) {
+      for (size_t g = 0; g < goals_.size(); ++g) {
+        if (found_[g] || !(goals_[g] == s)) continue;
+        found_[g] = true;
+        finals_.push_back(s);
+        stop_ = std::find(found_.begin(), found_.end(), false) == found_.end();
+      }
       return;
     }
     if (!mismatch_.empty()) return;
+    model::Abstract got = m_.project(s);
+    if (got == target_) return;  // not after a goal-directed search that found none
     mismatch_ = model::abstract_diff(got, target_);
     for (int ci : order_)
       mismatch_order_ += (mismatch_order_.empty() ? "" : ", ") + std::string("T") + std::to_string(calls_[ci].thread) +
                          " call " + std::to_string(calls_[ci].index);
+    stop_ = true;  // the first mismatch is the message
   }
 
   std::string failure_message() const {
@@ -287,7 +352,11 @@ class searcher {
   std::vector<int> order_;        // calls completed on the way to it, for messages
   std::vector<std::uint8_t> key_;
   key_set seen_;
-  bool cut_ = false;
+  std::vector<State> goals_;  // the end states that project to the target
+  std::vector<bool> found_;
+  bool goal_directed_ = true;
+  bool stop_ = false;  // every goal reached, or the message found
+  bool cut_ = false;   // the goal-directed search reached its bound: undecided
   std::vector<State> finals_;
   std::string mismatch_, mismatch_order_;
 };
@@ -297,6 +366,13 @@ class searcher {
 Linearization linearize(const model::Model& m, const std::vector<State>& starts, const std::vector<HistoryCall>& calls,
                         const model::Abstract& target, const LinearizeOptions& options) {
   if (calls.size() == 1) return linearize_one(m, starts, calls.front(), target);
+  for (const HistoryCall& c : calls) {
+    if (c.thread < THREADS_MAX) continue;
+    Linearization r;
+    r.undecided = true;
+    r.why = "undecided: the linearizability search takes at most " + std::to_string(THREADS_MAX) + " threads";
+    return r;
+  }
   if (calls.empty()) {
     Linearization r;
     for (const State& s : starts)

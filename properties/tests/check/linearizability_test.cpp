@@ -149,12 +149,12 @@ TEST(Linearizability, a_wrong_final_state_of_a_long_history_is_caught) {
 TEST(Linearizability, a_search_past_its_bound_is_undecided_not_violated) {
   long_history h = make_long_history();
   LinearizeOptions small;
-  small.configurations_max = 1000;
+  small.configurations_max = 10;
   Linearization lin = linearize(h.m, {h.m.initial()}, h.calls, h.m.project(h.end), small);
   EXPECT_TRUE(lin.undecided);
   EXPECT_TRUE(lin.finals.empty());
   EXPECT_NE(lin.why.find("undecided"), std::string::npos) << lin.why;
-  EXPECT_NE(lin.why.find("bound of 1000 configurations"), std::string::npos) << lin.why;
+  EXPECT_NE(lin.why.find("bound of 10 configurations"), std::string::npos) << lin.why;
 }
 
 // A run of the reference where 8 threads of 16 calls never all rest at
@@ -194,14 +194,14 @@ TEST(Refinement, eight_threads_of_sixteen_calls_make_one_long_segment) {
 TEST(Refinement, a_segment_past_the_search_bound_is_undecided_not_a_violation) {
   RefinementObserver observer;
   LinearizeOptions small;
-  small.configurations_max = 1000;
+  small.configurations_max = 10;
   observer.set_linearize_options(small);
   RunOptions o;
   o.properties = only(PropertyId::model_refinement);
   o.observer = &observer;
   RunResult r = run(eight_by_sixteen(), o);
   EXPECT_TRUE(r.verdict.ok()) << r.verdict.violation->message;
-  EXPECT_NE(observer.undecided().find("bound of 1000 configurations"), std::string::npos) << observer.undecided();
+  EXPECT_NE(observer.undecided().find("bound of 10 configurations"), std::string::npos) << observer.undecided();
   // The observer is reused by the engines: the next run starts decided.
   observer.set_linearize_options(LinearizeOptions{});
   r = run(eight_by_sixteen(), o);
