@@ -1,12 +1,16 @@
 #include "describe.h"
 
+#include <map>
+#include <set>
+
 #include "world.h"
 
 namespace luv::solver {
 
 bool AbstractState::operator==(const AbstractState& o) const {
-  return file == o.file && set == o.set && page == o.page && rc == o.rc && dev_dom == o.dev_dom &&
-         (!flb || fill == o.fill) && count == o.count && flb == o.flb && warned == o.warned;
+  return file == o.file && set == o.set && deleted == o.deleted && freed == o.freed && page == o.page &&
+         rc == o.rc && dev_dom == o.dev_dom && hw_stale == o.hw_stale && (!flb || fill == o.fill) &&
+         count == o.count && flb == o.flb && warned == o.warned && stray == o.stray;
 }
 
 namespace {
@@ -26,13 +30,20 @@ std::string AbstractState::describe(const Layout& l) const {
     out += " (array fill " + std::to_string(fill[0]) + "/" + std::to_string(fill[1]) + "/" + std::to_string(fill[2]) +
            ")";
   out += warned ? ", warned" : "";
+  out += stray ? ", a driver page nobody holds" : "";
   for (int o = 0; o < l.objects(); ++o) {
     if (!set[o] && !page[o] && rc[o] == 0) continue;
     out += "; " + object_name(l, o) + ":";
     if (set[o]) {
       out += " record";
-      if (o >= l.I + l.D) out += " -> domain" + std::to_string(dev_dom[o - l.I - l.D]);
-      else out += " ref_count " + std::to_string(rc[o]);
+      out += freed[o] ? " (page freed)" : deleted[o] ? " (deleted)" : "";
+      if (o >= l.I + l.D) {
+        int v = o - l.I - l.D;
+        out += dev_dom[v] < 0 ? " -> a dead domain record" : " -> domain" + std::to_string(dev_dom[v]);
+        out += hw_stale[v] ? ", iommu_phys -> a dead HW record" : "";
+      } else {
+        out += " ref_count " + std::to_string(rc[o]);
+      }
     } else if (rc[o] != 0) {
       out += " no record but ref_count " + std::to_string(rc[o]);
     }
@@ -53,6 +64,7 @@ std::string AbstractState::dot(const Layout& l, const std::string& title) const 
     out += "  " + n + " -> r_" + n + " [label=preserved];\n";
     if (o >= l.I + l.D) {
       int v = o - l.I - l.D;
+      if (dev_dom[v] < 0) continue;  // a dead record: drawn as nothing
       out += "  r_" + n + " -> r_" + object_name(l, l.domain(dev_dom[v])) + " [label=domain_phys];\n";
       out += "  r_" + n + " -> r_" + object_name(l, l.iommu(l.iommu_of_device(v))) + " [label=iommu_phys];\n";
     }
@@ -67,10 +79,14 @@ AbstractState read_state(const z3::model& m, const Layout& l, const State& s) {
   for (const auto& f : s.file) a.file.push_back(b(f));
   for (int o = 0; o < l.objects(); ++o) {
     a.set.push_back(b(s.set[o]));
+    a.deleted.push_back(b(s.deleted[o]));
+    a.freed.push_back(b(s.freed[o]));
     a.page.push_back(b(s.page[o]));
     a.rc.push_back(i(s.rc[o]));
   }
   for (const auto& d : s.dev_dom) a.dev_dom.push_back(i(d));
+  for (const auto& h : s.hw_stale) a.hw_stale.push_back(b(h));
+  a.stray = b(s.stray);
   for (int k = 0; k < 3; ++k) a.fill[k] = i(s.fill[k]);
   a.count = i(s.count);
   a.flb = b(s.flb);
@@ -78,32 +94,62 @@ AbstractState read_state(const z3::model& m, const Layout& l, const State& s) {
   return a;
 }
 
+namespace {
+// Each record's flags by address: (deleted, on a freed page).
+std::map<impl::phys_addr_t, std::pair<bool, bool>> record_flags(const impl::World& w) {
+  std::map<impl::phys_addr_t, std::pair<bool, bool>> out;
+  for (const impl::kho_page& p : w.kho.pages) {
+    if (!impl::kho_page_is_array(p.kind)) continue;
+    for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i)
+      out[p.objects[i].phys] = {p.objects[i].hdr.deleted, p.freed};
+  }
+  return out;
+}
+}  // namespace
+
 AbstractState abstract_world(const impl::World& w) {
   AbstractState a;
+  auto flags = record_flags(w);
+  // The record a pointer names: set, deleted, freed, ref_count (read without an oops).
+  auto record = [&](const auto& ptr, bool counts) {
+    bool set = bool(ptr);
+    auto f = set ? flags[ptr.get()->phys] : std::pair<bool, bool>{false, false};
+    a.set.push_back(set);
+    a.deleted.push_back(f.first);
+    a.freed.push_back(f.second);
+    a.rc.push_back(set && counts ? static_cast<int>(ptr.get()->hdr.ref_count) : 0);
+  };
+  std::set<const impl::kho_page*> held;
   for (bool f : w.file_preserved) a.file.push_back(f);
   for (const auto& i : w.iommus) {
-    a.set.push_back(bool(i.outgoing_preserved_state));
-    a.rc.push_back(i.outgoing_preserved_state ? static_cast<int>(i.outgoing_preserved_state.get()->hdr.ref_count) : 0);
+    record(i.outgoing_preserved_state, true);
     a.page.push_back(bool(i.driver_page));
+    held.insert(i.driver_page.get());
   }
   for (const auto& d : w.domains) {
-    a.set.push_back(bool(d.preserved_state));
-    a.rc.push_back(d.preserved_state ? static_cast<int>(d.preserved_state.get()->hdr.ref_count) : 0);
+    record(d.preserved_state, true);
     a.page.push_back(bool(d.driver_page));
+    held.insert(d.driver_page.get());
   }
   for (const auto& dev : w.devices) {
     const auto& ser = dev.iommu->device_ser;
-    a.set.push_back(bool(ser));
-    a.rc.push_back(0);
+    record(ser, false);
     a.page.push_back(bool(dev.driver_page));
+    held.insert(dev.driver_page.get());
     int dom = 0;
+    bool hw_stale = false;
     if (ser) {
       dom = -1;  // links no domain's current record
       for (const auto& d : w.domains)
         if (d.preserved_state && d.preserved_state.get()->phys == ser.get()->domain_iommu_ser.domain_phys) dom = d.id;
+      const auto& hw = dev.iommu->iommu_dev->outgoing_preserved_state;
+      hw_stale = !hw || hw.get()->phys != ser.get()->domain_iommu_ser.iommu_phys;
     }
     a.dev_dom.push_back(dom);
+    a.hw_stale.push_back(hw_stale);
   }
+  for (const impl::kho_page& p : w.kho.pages)
+    if (p.kind == impl::kho_page_kind::driver_private && !p.freed && !held.count(&p)) a.stray = true;
   const auto& obj = w.iommu_flb.outgoing;
   a.flb = bool(obj);
   if (obj) {

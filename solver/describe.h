@@ -18,7 +18,10 @@ namespace luv::solver {
 
 struct AbstractState {
   std::vector<bool> file, set, page;
-  std::vector<int> rc, dev_dom;
+  std::vector<bool> deleted, freed;  // per object: the record it names is flagged deleted / on a freed page
+  std::vector<bool> hw_stale;        // per device: iommu_phys names a dead record its IOMMU no longer holds
+  std::vector<int> rc, dev_dom;      // dev_dom -1: links a dead record no domain holds
+  bool stray = false;                // a preserved driver page no object holds
   std::array<int, 3> fill{};  // meaningful only while the FLB object exists
   int count = 0;
   bool flb = false, warned = false;
@@ -28,7 +31,8 @@ struct AbstractState {
 };
 
 AbstractState read_state(const z3::model& m, const Layout& l, const State& s);
-// The implementation's state, abstracted the same way (exact for clean states).
+// The implementation's state, abstracted the same way (exact for the states
+// the encoding represents: no live record or page that nothing holds).
 AbstractState abstract_world(const impl::World& w);
 
 std::string describe_state(const z3::model& m, const Layout& l, const State& s);

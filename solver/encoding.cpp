@@ -32,27 +32,32 @@ State State::fresh(z3::context& c, const Layout& l, const std::string& p) {
   for (int f = 0; f < l.F; ++f) s.file.push_back(b("file" + std::to_string(f)));
   for (int o = 0; o < l.objects(); ++o) {
     s.set.push_back(b("set" + std::to_string(o)));
+    s.deleted.push_back(b("del" + std::to_string(o)));
+    s.freed.push_back(b("freed" + std::to_string(o)));
     s.rc.push_back(i("rc" + std::to_string(o)));
     s.page.push_back(b("page" + std::to_string(o)));
     s.intent.push_back(b("intent" + std::to_string(o)));
   }
   for (int v = 0; v < l.V; ++v) s.dev_dom.push_back(i("devdom" + std::to_string(v)));
+  for (int v = 0; v < l.V; ++v) s.hw_stale.push_back(b("hwstale" + std::to_string(v)));
   for (int a = 0; a < 3; ++a) s.fill.push_back(i("fill" + std::to_string(a)));
   for (int k = 0; k < 4 * l.I; ++k) s.iommu_ops.push_back(b("iop" + std::to_string(k)));
   for (int k = 0; k < 2 * l.D; ++k) s.domain_ops.push_back(b("dop" + std::to_string(k)));
   s.count = i("count");
   s.flb = b("flb");
   s.warned = b("warned");
+  s.stray = b("stray");
   return s;
 }
 
 std::vector<z3::expr> State::mutable_vars() const {
   std::vector<z3::expr> v;
-  for (const auto* part : {&file, &set, &rc, &page, &dev_dom, &intent, &fill})
+  for (const auto* part : {&file, &set, &deleted, &freed, &rc, &page, &dev_dom, &hw_stale, &intent, &fill})
     v.insert(v.end(), part->begin(), part->end());
   v.push_back(count);
   v.push_back(flb);
   v.push_back(warned);
+  v.push_back(stray);
   return v;
 }
 
@@ -72,10 +77,12 @@ z3::expr state_equal(const State& a, const State& b) {
 
 z3::expr initial(const Layout& l, const State& s, OpsMode ops) {
   z3::context& c = s.count.ctx();
-  z3::expr r = s.count == 0 && !s.flb && !s.warned;
+  z3::expr r = s.count == 0 && !s.flb && !s.warned && !s.stray;
   for (const z3::expr& f : s.file) r = r && !f;
-  for (int o = 0; o < l.objects(); ++o) r = r && !s.set[o] && s.rc[o] == 0 && !s.page[o] && !s.intent[o];
+  for (int o = 0; o < l.objects(); ++o)
+    r = r && !s.set[o] && !s.deleted[o] && !s.freed[o] && s.rc[o] == 0 && !s.page[o] && !s.intent[o];
   for (const z3::expr& d : s.dev_dom) r = r && d == 0;
+  for (const z3::expr& h : s.hw_stale) r = r && !h;
   for (const z3::expr& f : s.fill) r = r && f == 0;
   for (int i = 0; i < l.I; ++i) {
     bool symbolic = ops == OpsMode::all || (ops == OpsMode::spec && i == 1);
@@ -95,6 +102,7 @@ StepResult::StepResult(z3::context& c)
       ret(c),
       bad{c, c, c, c, c, c},
       other_oops(c),
+      exact(c),
       clean(c),
       visits_after{c, c, c, c, c, c, c, c, c} {}
 
@@ -150,11 +158,13 @@ class exec {
        const std::array<expr, impl::FAULT_SITE_COUNT>& visits)
       : l_(l), r_(rules), c_(pre.count.ctx()), pre_(pre), h_(c_), oracle_(oracle), visits_(visits),
         alive_(c_.bool_val(true)), oops_null_(c_.bool_val(false)), oops_uaf_(c_.bool_val(false)),
-        warned_(pre.warned), fill_(pre.fill) {
+        warned_(pre.warned), call_warned_(c_.bool_val(false)), fill_(pre.fill) {
     build_heap();
   }
 
   StepResult run(const Call& call);
+  std::vector<expr> track_intent(const Call& call, const expr& ret);
+  expr project(State& s);
 
   // The state-level properties on the pre-state's heap (true for the call-level ones).
   expr pre_holds(int k) const {
@@ -168,24 +178,36 @@ class exec {
 
  private:
   // ---- the heap --------------------------------------------------------------
+  // Slot o is object o's record and page; then per device two dead
+  // stand-ins (a stale domain link's and a stale iommu_phys's target); then
+  // the stray page.
+  int dom_ghost(int v) const { return l_.objects() + 2 * v; }
+  int hw_ghost(int v) const { return l_.objects() + 2 * v + 1; }
+
   void build_heap() {
     expr none = c_.int_val(-1);
     for (int o = 0; o < l_.objects(); ++o) {
       Kind k = o < l_.I ? Kind::hw : o < l_.I + l_.D ? Kind::domain : Kind::device;
       h_.object_kind.push_back(k);
+      h_.iommu_of.push_back(k == Kind::device ? l_.iommu(l_.iommu_of_device(o - l_.I - l_.D)) : -1);
       expr dom_link = none, hw_link = none;
       if (k == Kind::device) {
         int v = o - l_.I - l_.D;
+        dom_link = c_.int_val(dom_ghost(v));
         for (int d = l_.D - 1; d >= 0; --d)
           dom_link = z3::ite(pre_.dev_dom[v] == d, c_.int_val(l_.domain(d)), dom_link);
-        hw_link = c_.int_val(l_.iommu(l_.iommu_of_device(v)));
+        hw_link = z3::ite(pre_.hw_stale[v], c_.int_val(hw_ghost(v)), c_.int_val(l_.iommu(l_.iommu_of_device(v))));
       }
       expr rc = k == Kind::device ? c_.int_val(1) : pre_.rc[o];
-      h_.recs.push_back(RecSlot{k, o, pre_.set[o], c_.bool_val(false), c_.bool_val(false), rc, dom_link, hw_link});
+      h_.recs.push_back(RecSlot{k, o, pre_.set[o], pre_.deleted[o], pre_.freed[o], rc, dom_link, hw_link});
       h_.ptr.push_back(z3::ite(pre_.set[o], c_.int_val(o), none));
       h_.pages.push_back(PageSlot{o, pre_.page[o], c_.bool_val(false)});
       h_.pgptr.push_back(z3::ite(pre_.page[o], c_.int_val(o), none));
     }
+    for (int v = 0; v < l_.V; ++v)
+      for (Kind k : {Kind::domain, Kind::hw})
+        h_.recs.push_back(RecSlot{k, -1, c_.bool_val(true), c_.bool_val(true), c_.bool_val(false), c_.int_val(0), none, none});
+    h_.pages.push_back(PageSlot{-1, pre_.stray, c_.bool_val(false)});
     h_.file = pre_.file;
     h_.count = pre_.count;
     h_.flb = pre_.flb;
@@ -209,8 +231,12 @@ class exec {
     oops_uaf_ = oops_uaf_ || (alive_ && guard);
     alive_ = alive_ && !guard;
   }
+  // A met WARN condition: warned_ is whether any warning was printed so far;
+  // call_warned_ whether this call met one, printed or not (WARN_ON_ONCE
+  // prints once, but the call refused all the same).
   bool warn(const expr& guard, const expr& cond) {
     warned_ = warned_ || (alive_ && guard && cond);
+    call_warned_ = call_warned_ || (alive_ && guard && cond);
     return true;
   }
 
@@ -224,6 +250,21 @@ class exec {
   expr rec_get(const expr& p, expr RecSlot::*field) const {
     expr r = c_.int_val(0);
     for (int s = static_cast<int>(h_.recs.size()) - 1; s >= 0; --s) r = z3::ite(p == s, h_.recs[s].*field, r);
+    return r;
+  }
+  expr rec_get_bool(const expr& p, expr RecSlot::*field) const {
+    expr r = c_.bool_val(false);
+    for (int s = static_cast<int>(h_.recs.size()) - 1; s >= 0; --s) r = z3::ite(p == s, h_.recs[s].*field, r);
+    return r;
+  }
+  expr rec_live_at(const expr& p) const {
+    expr r = c_.bool_val(false);
+    for (int s = 0; s < static_cast<int>(h_.recs.size()); ++s) r = r || (p == s && h_.live(s));
+    return r;
+  }
+  expr page_live_at(const expr& p) const {
+    expr r = c_.bool_val(false);
+    for (int q = 0; q < static_cast<int>(h_.pages.size()); ++q) r = r || (p == q && h_.page_live(q));
     return r;
   }
   void rec_set(const expr& guard, const expr& p, expr RecSlot::*field, const expr& v) {
@@ -421,6 +462,11 @@ class exec {
   void iommu_domain_unpreserve(const Fn& caller, int d) {
     Fn f = frame(caller);
     int o = l_.domain(d);
+    if (r_.refuse_missing_unpreserve) {  // rule 1 at the other end
+      expr lacks = !pre_.dop(d, DOP_UNPRESERVE);
+      warn(g(f), lacks);
+      ret_if(f, lacks, 0);
+    }
     expr obj_null(c_);
     expr ret = liveupdate_flb_get_outgoing(f, obj_null);
     ret_if(f, ret != 0, 0);
@@ -651,14 +697,23 @@ class exec {
     return ret < 0 && (left_live || changed);
   }
 
+  // Judged at both ends: a preserve that keeps (or silently refuses) state
+  // of a driver lacking an unpreserve twin, and an unpreserve on such a
+  // driver that leaves state behind or returns without a warning. An
+  // unpreserve that returned before reaching the driver (a non-PCI device,
+  // an unclaimed group, a file VFIO/iommufd does not hold) says nothing.
   expr missing_unpreserve_violated(const Call& call, const expr& ret) {
     expr lacks = c_.bool_val(false), holds = c_.bool_val(false);
+    expr not_held = c_.bool_val(call_is_contract(call.kind)) && ret == -ENOENT;
+    expr reached = !not_held;
     bool pci = true;
     if (call_takes_device(call.kind)) {
+      const DeviceSpec& spec = l_.topo.devices[call.device];
       int i = l_.iommu_of_device(call.device), o = l_.device(call.device);
       lacks = iommu_lacks_unpreserve(i);
       holds = h_.ptr[o] != -1 || h_.pgptr[o] != -1;
-      pci = l_.topo.devices[call.device].pci;
+      pci = spec.pci;
+      reached = c_.bool_val(spec.pci && spec.dma_owner) && !not_held;
     } else if (call_takes_domain(call.kind)) {
       int o = l_.domain(call.domain);
       lacks = pre_.dop(call.domain, DOP_PRESERVE) && !pre_.dop(call.domain, DOP_UNPRESERVE);
@@ -668,7 +723,7 @@ class exec {
     }
     if (call_is_preserve(call.kind))
       return lacks && (ret == 0 || (ret == -EOPNOTSUPP && c_.bool_val(pci) && !warned_));
-    return lacks && holds;
+    return lacks && (holds || (reached && !warned_));
   }
 
   const Layout& l_;
@@ -681,7 +736,7 @@ class exec {
   int visit_index_ = 0;
   std::vector<FaultVisit> result_visits_;
   std::vector<int> allocated_;
-  expr alive_, oops_null_, oops_uaf_, warned_;
+  expr alive_, oops_null_, oops_uaf_, warned_, call_warned_;
   std::vector<expr> fill_;
 };
 
@@ -694,14 +749,7 @@ StepResult exec::run(const Call& call) {
   r.visits = result_visits_;
   r.visits_after = visits_;
 
-  // What the Runner believes is preserved (runner.cpp's track_intent).
-  std::vector<expr> intent = pre_.intent;
-  bool device = call_takes_device(call.kind);
-  bool domain_call = !device && call_takes_domain(call.kind);
-  if (device || domain_call) {
-    int o = device ? l_.device(call.device) : l_.domain(call.domain);
-    intent[o] = call_is_preserve(call.kind) ? (intent[o] || ret == 0) : c_.bool_val(false);
-  }
+  std::vector<expr> intent = track_intent(call, ret);
   expr everything_unpreserved = c_.bool_val(true);
   for (int o = l_.I; o < l_.objects(); ++o) everything_unpreserved = everything_unpreserved && !intent[o];
   for (const expr& f : h_.file) everything_unpreserved = everything_unpreserved && !f;
@@ -714,12 +762,38 @@ StepResult exec::run(const Call& call) {
   r.bad[4] = !oopsed && dangling_violated(h_);
   r.bad[5] = !oopsed && (orphan_violated(h_) || remaining_violated(h_, everything_unpreserved));
   r.other_oops = oops_uaf_;
-  expr clean = !oopsed;
-  for (int k = 1; k < CHECKED_COUNT; ++k) clean = clean && !r.bad[k];
+  r.exact = !oopsed && project(r.post);
+  r.post.intent = intent;
+  expr clean = r.exact;
+  for (int k = 0; k < CHECKED_COUNT; ++k) clean = clean && !r.bad[k];
   r.clean = clean;
+  return r;
+}
 
-  // Project back to the clean abstraction (exact when `clean`).
-  State& s = r.post;
+// What the Runner believes is preserved (runner.cpp's track_intent): a
+// successful preserve adds, an unpreserve drops, unless it was refused with a
+// warning (a void call's way of refusing) or the caller did not hold the file.
+std::vector<expr> exec::track_intent(const Call& call, const expr& ret) {
+  std::vector<expr> intent = pre_.intent;
+  bool device = call_takes_device(call.kind);
+  if (!device && !call_takes_domain(call.kind)) return intent;
+  int o = device ? l_.device(call.device) : l_.domain(call.domain);
+  if (call_is_preserve(call.kind)) {
+    intent[o] = intent[o] || ret == 0;
+  } else {
+    bool is_void = call.kind == CallKind::iommu_domain_unpreserve || call.kind == CallKind::iommu_unpreserve_device;
+    expr kept = (c_.bool_val(is_void) && call_warned_) || (c_.bool_val(call_is_contract(call.kind)) && ret == -ENOENT);
+    intent[o] = intent[o] && kept;
+  }
+  return intent;
+}
+
+// Projects the heap onto `s` (all but intent); true when the projection is
+// exact: every live record and page is its object's, every device link
+// names its target's current record or a dead one, every page pointer a
+// live page, and the core pages live exactly with the FLB object.
+expr exec::project(State& s) {
+  expr exact = h_.core_pages_live == h_.flb;
   s.file = h_.file;
   s.count = h_.count;
   s.flb = h_.flb;
@@ -727,21 +801,47 @@ StepResult exec::run(const Call& call) {
   s.fill = fill_;
   s.iommu_ops = pre_.iommu_ops;
   s.domain_ops = pre_.domain_ops;
-  s.intent = intent;
+  for (int slot = 0; slot < static_cast<int>(h_.recs.size()); ++slot) {
+    int owner = h_.recs[slot].owner;
+    if (owner >= 0) exact = exact && (!h_.live(slot) || h_.ptr[owner] == slot);
+    else exact = exact && !h_.live(slot);
+  }
   for (int o = 0; o < l_.objects(); ++o) {
-    expr is_set = h_.ptr[o] != -1;
+    expr p = h_.ptr[o];
+    expr is_set = p != -1;
     s.set.push_back(is_set);
+    s.deleted.push_back(is_set && rec_get_bool(p, &RecSlot::deleted));
+    s.freed.push_back(is_set && rec_get_bool(p, &RecSlot::freed));
     s.rc.push_back(h_.object_kind[o] == Kind::device ? c_.int_val(0)
-                                                     : z3::ite(is_set, rec_get(h_.ptr[o], &RecSlot::rc), c_.int_val(0)));
+                                                     : z3::ite(is_set, rec_get(p, &RecSlot::rc), c_.int_val(0)));
     s.page.push_back(h_.pgptr[o] != -1);
+    exact = exact && (h_.pgptr[o] == -1 || page_live_at(h_.pgptr[o]));
   }
+  expr stray = c_.bool_val(false);
+  for (int q = 0; q < static_cast<int>(h_.pages.size()); ++q) {
+    int owner = h_.pages[q].owner;
+    expr held = owner >= 0 ? h_.pgptr[owner] == q : c_.bool_val(false);
+    stray = stray || (h_.page_live(q) && !held);
+  }
+  s.stray = stray;
   for (int v = 0; v < l_.V; ++v) {
-    expr link = rec_get(h_.ptr[l_.device(v)], &RecSlot::dom_link);
-    expr dom = c_.int_val(0);
-    for (int d = 0; d < l_.D; ++d) dom = z3::ite(link == l_.domain(d), c_.int_val(d), dom);
-    s.dev_dom.push_back(z3::ite(h_.ptr[l_.device(v)] != -1, dom, c_.int_val(0)));
+    int o = l_.device(v), oi = l_.iommu(l_.iommu_of_device(v));
+    expr is_set = h_.ptr[o] != -1;
+    expr link = rec_get(h_.ptr[o], &RecSlot::dom_link);
+    expr dom = c_.int_val(-1), current = c_.bool_val(false);
+    for (int d = l_.D - 1; d >= 0; --d) {
+      expr here = h_.ptr[l_.domain(d)] != -1 && link == h_.ptr[l_.domain(d)];
+      dom = z3::ite(here, c_.int_val(d), dom);
+      current = current || here;
+    }
+    s.dev_dom.push_back(z3::ite(is_set, dom, c_.int_val(0)));
+    exact = exact && (!is_set || current || (link != -1 && !rec_live_at(link)));
+    expr hw = rec_get(h_.ptr[o], &RecSlot::hw_link);
+    expr hw_current = h_.ptr[oi] != -1 && hw == h_.ptr[oi];
+    s.hw_stale.push_back(is_set && !hw_current);
+    exact = exact && (!is_set || hw_current || (hw != -1 && !rec_live_at(hw)));
   }
-  return r;
+  return exact;
 }
 
 }  // namespace

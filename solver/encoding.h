@@ -2,18 +2,24 @@
 // one whole entry-point call, run atomically from one quiescent state to the
 // next (interleavings are the explorer's job).
 //
-// The state is the clean abstraction of a World: per kernel object whether
-// its record pointer is set, that record's ref_count and (for a device) which
-// domain its record links; driver-private pages; files, the FLB and its
-// count; array page fill levels; whether any warning fired; what the Runner
-// believes is still preserved; and which driver ops exist (symbolic, never
-// changed by a step). "Clean" means no property is violated: in such a state
-// every live record is some object's state, so one record per object is all
-// there is. A step runs the call on a small heap of record and page slots
-// (the pre-state's records plus the ones this call allocates), evaluates the
-// properties on that heap, and projects it back. Paths end at their first
-// violation, as the Runner's runs do, so a dirty state never needs a
-// successor.
+// The state abstracts a World: per kernel object whether its record pointer
+// is set, whether the record it names is flagged deleted or sits on a freed
+// page, that record's ref_count and (for a device) which domain its record
+// links; driver-private pages and whether a preserved page nobody holds
+// exists; files, the FLB and its count; array page fill levels; whether any
+// warning fired; what the Runner believes is still preserved; and which
+// driver ops exist (symbolic, never changed by a step). A step runs the call
+// on a small heap of record and page slots (the pre-state's records, a dead
+// stand-in for each stale device link, and the records this call
+// allocates), evaluates the properties on that heap, and projects it back.
+//
+// Each property is judged on its own, so a path goes on past another
+// property's violation while the projection is exact (StepResult::exact):
+// a pointer into a freed page or to a deleted record, a device record whose
+// links name dead records, a leaked driver page. What it cannot represent
+// ends the path there: an oops (the Runner's run ends there too) and a live
+// record that no object holds (a leak whose record others may still link).
+// The prover says so instead of claiming what lies past such a step.
 //
 // The variant's behaviour comes from impl::variant_rules: the step reads the
 // same fields the implementation tests, so the two cannot drift apart.
@@ -53,20 +59,26 @@ struct Layout {
   int iommu_of_device(int v) const { return topo.devices[v].iommu; }
 };
 
-// The clean abstract state, as Z3 terms (constants or expressions).
+// The abstract state, as Z3 terms (constants or expressions).
 struct State {
   std::vector<z3::expr> file;             // Bool, per file
   std::vector<z3::expr> set;              // Bool, per object: its record pointer is set
+  std::vector<z3::expr> deleted;          // Bool, per object: ... to a record flagged deleted
+  std::vector<z3::expr> freed;            // Bool, per object: ... to a record on a freed page
   std::vector<z3::expr> rc;               // Int, per object: that record's ref_count (0 when unset)
   std::vector<z3::expr> page;             // Bool, per object: it holds a driver-private page
-  std::vector<z3::expr> dev_dom;          // Int, per device: the domain its record links (0 when unset)
+  // Int, per device: the domain whose current record its record links (0
+  // when unset), -1 for a dead record that no domain holds any more.
+  std::vector<z3::expr> dev_dom;
+  std::vector<z3::expr> hw_stale;         // Bool, per device: its record's iommu_phys names a dead record its IOMMU no longer holds
   std::vector<z3::expr> intent;           // Bool, per object (domains, devices): the Runner thinks it preserved
   std::vector<z3::expr> fill;             // Int x3 (hw, domain, device arrays): records in the current page
   std::vector<z3::expr> iommu_ops;        // Bool, 4 per IOMMU (IommuOp bit order)
   std::vector<z3::expr> domain_ops;       // Bool, 2 per domain (DomainOp bit order)
   z3::expr count, flb, warned;
+  z3::expr stray;                         // Bool: a preserved driver page that no object holds
 
-  explicit State(z3::context& c) : count(c), flb(c), warned(c) {}
+  explicit State(z3::context& c) : count(c), flb(c), warned(c), stray(c) {}
   static State fresh(z3::context& c, const Layout& l, const std::string& prefix);
   std::vector<z3::expr> vars() const;  // every term, in a fixed order
   std::vector<z3::expr> mutable_vars() const;  // all but the driver ops
@@ -101,7 +113,9 @@ struct StepResult {
   z3::expr ret;                                 // Int, the call's return value (0 for void calls)
   std::array<z3::expr, CHECKED_COUNT> bad;      // Bool, by CHECKED order
   z3::expr other_oops;                          // an oops outside the six (use after free)
-  z3::expr clean;                               // none of the above
+  // No oops, and `post` is exactly the heap the call left: the path may go on.
+  z3::expr exact;
+  z3::expr clean;                               // exact, and no property violated
   std::vector<FaultVisit> visits;
   std::array<z3::expr, impl::FAULT_SITE_COUNT> visits_after;  // per-site visit counts after the step
   explicit StepResult(z3::context& c);

@@ -31,6 +31,12 @@ z3::expr refs_to(const Heap& heap, int h) {
 }
 }  // namespace
 
+// refcount-balanced as SPEC.md reads it: a live HW record's ref_count is the
+// number of live device records pointing at it, and an IOMMU's
+// outgoing_preserved_state is set (wherever it points, a freed page included)
+// exactly when a live device record sits behind the IOMMU: a device of it
+// whose device_ser is live, or a live record whose iommu_phys names the
+// IOMMU's record. And the FLB count is the number of preserved files.
 z3::expr refcount_violated(const Heap& h) {
   z3::context& c = ctx_of(h);
   std::vector<z3::expr> bad;
@@ -41,6 +47,18 @@ z3::expr refcount_violated(const Heap& h) {
     for (int o = 0; o < static_cast<int>(h.ptr.size()); ++o)
       if (h.object_kind[o] == Kind::hw) held = held || h.ptr[o] == c.int_val(s);
     bad.push_back(h.live(s) && (h.recs[s].rc != refs || held != (refs > 0)));
+  }
+  for (int i = 0; i < static_cast<int>(h.ptr.size()); ++i) {
+    if (h.object_kind[i] != Kind::hw) continue;
+    z3::expr set = h.ptr[i] != c.int_val(-1);
+    z3::expr behind = c.bool_val(false);
+    for (int v = 0; v < static_cast<int>(h.ptr.size()); ++v)
+      if (h.object_kind[v] == Kind::device && h.iommu_of[v] == i)
+        for (int s = 0; s < static_cast<int>(h.recs.size()); ++s)
+          if (h.recs[s].kind == Kind::device) behind = behind || (h.ptr[v] == c.int_val(s) && h.live(s));
+    for (int s = 0; s < static_cast<int>(h.recs.size()); ++s)
+      if (h.recs[s].kind == Kind::device) behind = behind || (set && h.live(s) && h.recs[s].hw_link == h.ptr[i]);
+    bad.push_back(set != behind);
   }
   z3::expr files = c.int_val(0);
   for (const z3::expr& f : h.file) files = files + z3::ite(f, c.int_val(1), c.int_val(0));

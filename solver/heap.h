@@ -33,6 +33,7 @@ struct Heap {
   std::vector<RecSlot> recs;
   std::vector<PageSlot> pages;
   std::vector<Kind> object_kind;
+  std::vector<int> iommu_of;     // per object: a device's IOMMU (object index), -1 for the others
   std::vector<z3::expr> ptr;     // per object: slot index of its record, -1 for NULL
   std::vector<z3::expr> pgptr;   // per object: page slot index of its driver page, -1 for none
   std::vector<z3::expr> file;    // per file

@@ -44,13 +44,26 @@ const std::vector<Lemma>& lemmas() {
          for (const expr& f : s.fill) xs.push_back(f >= 0 && f <= l.topo.objects_per_page);
          return all(s.count.ctx(), xs);
        }},
-      {"normal-form", "an object without a record has ref_count 0 and links domain 0; device links name a domain",
+      {"normal-form",
+       "an object without a record has ref_count 0, no record flags and links domain 0; device links name a domain "
+       "or a dead record",
        [](const Layout& l, const impl::variant_rules&, const State& s) {
          std::vector<expr> xs;
-         for (int o = 0; o < l.objects(); ++o) xs.push_back(s.set[o] || s.rc[o] == 0);
+         for (int o = 0; o < l.objects(); ++o)
+           xs.push_back(s.set[o] || (s.rc[o] == 0 && !s.deleted[o] && !s.freed[o]));
          for (int o = l.device(0); o < l.objects(); ++o) xs.push_back(s.rc[o] == 0);
          for (int v = 0; v < l.V; ++v)
-           xs.push_back((s.set[l.device(v)] || s.dev_dom[v] == 0) && s.dev_dom[v] >= 0 && s.dev_dom[v] < l.D);
+           xs.push_back((s.set[l.device(v)] || (s.dev_dom[v] == 0 && !s.hw_stale[v])) && s.dev_dom[v] >= -1 &&
+                        s.dev_dom[v] < l.D);
+         return all(s.count.ctx(), xs);
+       }},
+      {"records-live",
+       "every record pointer names a live record, every device record links its domain's and its IOMMU's current "
+       "records, and every preserved driver page is some object's",
+       [](const Layout& l, const impl::variant_rules&, const State& s) {
+         std::vector<expr> xs{!s.stray};
+         for (int o = 0; o < l.objects(); ++o) xs.push_back(!s.deleted[o] && !s.freed[o]);
+         for (int v = 0; v < l.V; ++v) xs.push_back(s.dev_dom[v] >= 0 && !s.hw_stale[v]);
          return all(s.count.ctx(), xs);
        }},
       {"hw-refcount",

@@ -20,12 +20,18 @@ struct Prediction {
   std::string unsupported;          // non-empty: outside the encoding's scope, and why
   std::vector<Call> calls;          // in the order they run
   std::vector<std::pair<int, int>> origin;  // (thread, index in thread) of each
-  std::vector<int> rets;            // per call run, up to and including the first violation
-  std::vector<AbstractState> states;  // after each call run
+  // Per call run: each property is judged on its own, so the calls go on
+  // past violations, up to and including the first call the encoding cannot
+  // follow past (`lost_call`: an oops, or a state it does not represent).
+  std::vector<int> rets;
+  std::vector<AbstractState> states;  // after each call run (not meaningful after `lost_call`)
+  int lost_call = -1;               // index into calls, -1 when every call was followed
   // The first violation the Runner would report (CHECKED order), if any.
   int violation_call = -1;          // index into calls
   std::optional<PropertyId> violation;
   std::vector<PropertyId> violated;  // every property of the six violated at that call
+  // Each property's first violation: (property, index into calls), in the order seen.
+  std::vector<std::pair<PropertyId, int>> firsts;
 };
 
 // Throws std::invalid_argument on an invalid Scenario or unknown variant.

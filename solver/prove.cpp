@@ -1,5 +1,6 @@
 #include "prove.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -39,8 +40,11 @@ struct SymStep {
   std::vector<StepResult> results;  // per call
   expr trans;                       // post equals the selected call's result
   std::array<expr, CHECKED_COUNT> bad;
+  expr exact;  // the path may go on (StepResult::exact)
   expr clean;
-  explicit SymStep(z3::context& c) : sel(c), trans(c), bad{c, c, c, c, c, c}, clean(c) {}
+  expr oops;
+  explicit SymStep(z3::context& c)
+      : sel(c), trans(c), bad{c, c, c, c, c, c}, exact(c), clean(c), oops(c) {}
 };
 
 SymStep make_step(z3::context& c, const Layout& l, const impl::variant_rules& rules, const std::vector<Call>& calls,
@@ -51,6 +55,8 @@ SymStep make_step(z3::context& c, const Layout& l, const impl::variant_rules& ru
   expr trans = st.sel >= 0 && st.sel < static_cast<int>(calls.size());
   for (int k = 0; k < CHECKED_COUNT; ++k) st.bad[k] = c.bool_val(false);
   st.clean = c.bool_val(false);
+  st.exact = c.bool_val(false);
+  st.oops = c.bool_val(false);
   std::vector<expr> post_vars = post.mutable_vars();
   std::vector<expr> chosen_post = post_vars;  // placeholder values, replaced below
   std::vector<std::vector<expr>> per_call;
@@ -60,12 +66,15 @@ SymStep make_step(z3::context& c, const Layout& l, const impl::variant_rules& ru
     r.ret = r.ret.simplify();
     for (auto& b : r.bad) b = b.simplify();
     r.clean = r.clean.simplify();
+    r.exact = r.exact.simplify();
     std::vector<expr> got = r.post.mutable_vars();
     for (expr& x : got) x = x.simplify();
     per_call.push_back(got);
     expr chosen = st.sel == static_cast<int>(ci);
     for (int k = 0; k < CHECKED_COUNT; ++k) st.bad[k] = st.bad[k] || (chosen && r.bad[k]);
     st.clean = st.clean || (chosen && r.clean);
+    st.exact = st.exact || (chosen && r.exact);
+    st.oops = st.oops || (chosen && (r.bad[0] || r.other_oops));
     st.results.push_back(std::move(r));
   }
   // post = the selected call's result, one ite chain per variable, so that
@@ -155,6 +164,13 @@ class prover {
       if (cut_ && d.status == Status::unknown && d.encoding_bug.empty() && d.why.empty()) d.why = cut_why();
     out.details = details_;
     if (houdini_set_) out.inductive_lemmas = houdini_set_->names();
+    for (const PropertyDetail& d : details_)
+      if (d.status == Status::proved && houdini_set_) out.invariant.lemmas = houdini_set_->names();
+    for (int k = 0; k < CHECKED_COUNT; ++k) {
+      auto d = std::find_if(details_.begin(), details_.end(), [&](const PropertyDetail& x) { return x.property == CHECKED[k]; });
+      bool proved = d != details_.end() && d->status == Status::proved;
+      if (proved || (all_clean_ && !out.invariant.lemmas.empty())) out.invariant.properties.push_back(CHECKED[k]);
+    }
     out.cross_check_disagreements = cross_bugs_;
     out.report.engine = "prove";
     out.report.variant = o_.variant;
@@ -249,9 +265,42 @@ class prover {
         expr_vector_check(s, goal, depth, states, steps, d, t0);
         if (cut_) return;
       }
-      s.add(steps.back().clean);
+      if (!lost_) lost_check(s, depth, states, steps);
+      if (cut_) return;
+      // Paths go on past other properties' violations, as far as the state
+      // represents them (each property is judged on its own).
+      s.add(steps.back().exact);
       searched_depth_ = depth;
     }
+  }
+
+  // The shortest path whose last call the encoding cannot follow past (an
+  // oops, or a state it does not represent): every property not violated
+  // before it is judged only up to there.
+  void lost_check(z3::solver& s, int depth, const std::vector<State>& states, const std::vector<SymStep>& steps) {
+    s.push();
+    s.add(!steps.back().exact);
+    std::string where = "in the bounded search at depth " + std::to_string(depth);
+    if (check(s, where.c_str()) == z3::sat) {
+      z3::model m = s.get_model();
+      Scenario sc = path_scenario(m, l_, o_.variant, states[0], steps, depth, calls_);
+      const SymStep& last = steps.back();
+      std::string what;
+      for (int k = 0; k < CHECKED_COUNT; ++k)
+        if (m.eval(last.bad[k], true).is_true()) what += std::string(what.empty() ? "" : ", ") + property_name(CHECKED[k]);
+      int ci = m.eval(last.sel, true).get_numeral_int();
+      if (m.eval(last.results[ci].other_oops, true).is_true())
+        what += std::string(what.empty() ? "" : ", ") + "no-use-after-free";
+      bool oops = m.eval(last.oops, true).is_true();
+      std::string calls;
+      for (const Call& c : sc.threads.front()) calls += std::string(calls.empty() ? "" : "; ") + describe_call(c);
+      lost_ = "the encoded paths end at " + (what.empty() ? std::string("a state it does not represent") : what) +
+              (oops ? " (an oops: the run ends there)" : " (a live record or page that no object holds)") +
+              " after " + std::to_string(depth) + " call(s): " + calls +
+              (sc.faults.empty() ? "" : " (with " + std::to_string(sc.faults.size()) + " fault(s))");
+      LOG("bounded search: %s\n", lost_->c_str());
+    }
+    s.pop();
   }
 
   void expr_vector_check(z3::solver& s, const expr& goal, int depth, const std::vector<State>& states,
@@ -314,9 +363,10 @@ class prover {
   // Empty when a query was undecided (the deadline): a set short of the
   // fixpoint is not known inductive, so no proof may use it.
   std::optional<Lemmas> houdini(std::vector<int> ids) {
-    auto cached = houdini_cache_.find(ids);
-    if (cached != houdini_cache_.end()) return Lemmas{cached->second};
     std::vector<int> start = ids;
+    start.push_back(over_exact_ ? -1 : -2);  // the transitions it is inductive over
+    auto cached = houdini_cache_.find(start);
+    if (cached != houdini_cache_.end()) return Lemmas{cached->second};
     z3::solver init(c_);
     init.add(initial(l_, s_, o_.ops));
     std::vector<int> kept;
@@ -337,7 +387,7 @@ class prover {
       for (size_t ci = 0; ci < calls_.size() && !changed; ++ci) {
         const StepResult& r = one_.results[ci];
         s.push();
-        s.add(r.clean);
+        s.add(over_exact_ ? r.exact : r.clean);
         s.add(!cur.at(l_, r_, r.post));
         z3::check_result res = check(s, "in Houdini");
         if (res == z3::unknown) return std::nullopt;  // not shown inductive
@@ -391,10 +441,33 @@ class prover {
   // left, the lemmas each proof needs and whether each CTI is reachable. A
   // budget cuts these extras before any verdict.
   void induction_all() {
+    if (lost_) {
+      // Past that step the encoding does not follow the path: no proof can
+      // speak for what lies beyond it.
+      for (PropertyDetail& d : details_)
+        if (d.status == Status::unknown && d.encoding_bug.empty())
+          d.why = "no counterexample within " + std::to_string(searched_depth_) + " call(s), but " + *lost_ +
+                  "; not judged past it";
+      return;
+    }
+    bool violated = false;
+    for (const PropertyDetail& d : details_) violated = violated || d.status == Status::violated;
+    // Where every property holds together with the clean lemmas, every
+    // reachable state is clean, and the proofs over clean steps stand.
+    all_clean_ = !violated && conjunction_inductive();
+    if (cut_) return;
+    over_exact_ = !all_clean_;
+    proofs();
+    if (!all_clean_) gate_on_followed_paths();
+  }
+
+  // Every property's own proof (plain, then strengthened), the lemmas each
+  // needs, each CTI's reachability, and Spacer.
+  void proofs() {
     std::vector<Cti> ctis;
     for (size_t i = 0; i < details_.size(); ++i)
       if (details_[i].status == Status::unknown) plain_induction(i, ctis);
-    if (!ctis.empty() && !cut_) {
+    if (!ctis.empty() && !cut_ && !houdini_set_) {
       auto th = clock_type::now();
       houdini_set_ = houdini(all_lemma_ids());
       houdini_seconds_ = since(th);
@@ -409,9 +482,80 @@ class prover {
       d.cti = describe_cti(c.model, c.call) + reachability(c.model);
       d.seconds += since(t0);
     }
+    if (all_clean_)
+      for (PropertyDetail& d : details_)
+        if (d.status == Status::unknown && d.encoding_bug.empty() && !cut_) {
+          d.status = Status::proved;
+          d.method = "k-induction k=1 on all six properties together, strengthened";
+          d.lemmas = houdini_set_->names();
+          d.why.clear();
+        }
     if (o_.spacer)
       for (PropertyDetail& d : details_)
         if (d.status == Status::proved) spacer(d);
+  }
+
+  // The six properties and the Houdini lemmas over clean steps, together:
+  // from any state where they hold, every call is clean (no violation, an
+  // exact projection). Then no reachable state is dirty, and a path never
+  // needs to go past a violation.
+  bool conjunction_inductive() {
+    auto t0 = clock_type::now();
+    over_exact_ = false;
+    houdini_set_ = houdini(all_lemma_ids());
+    houdini_seconds_ = since(t0);
+    if (!houdini_set_) return false;
+    z3::solver s(c_);
+    s.add(houdini_set_->at(l_, r_, s_));
+    for (int k = 0; k < CHECKED_COUNT; ++k) s.add(holds_in_state(l_, r_, s_, k));
+    bool ok = true;
+    for (size_t ci = 0; ci < calls_.size() && ok; ++ci) {
+      s.push();
+      s.add(!one_.results[ci].clean);
+      ok = check(s, "proving every reachable state clean") == z3::unsat;
+      s.pop();
+    }
+    LOG("conjunction of the six with %zu lemmas: %s (%.2f s)\n", houdini_set_->ids.size(),
+        ok ? "inductive: every reachable state is clean" : "not shown inductive", since(t0));
+    if (!ok) {
+      houdini_set_.reset();  // the proofs below use the lemmas over exact steps
+      houdini_seconds_ = 0;
+    }
+    return ok;
+  }
+
+  // The proofs above hold on the paths the encoding follows. They stand if
+  // from every state those paths reach (the lemmas and the proved
+  // properties hold there) every call is followed.
+  void gate_on_followed_paths() {
+    std::vector<PropertyDetail*> proved;
+    for (PropertyDetail& d : details_)
+      if (d.status == Status::proved) proved.push_back(&d);
+    if (proved.empty() || cut_) return;
+    if (!houdini_set_) houdini_set_ = houdini(all_lemma_ids());
+    z3::solver s(c_);
+    if (houdini_set_) s.add(houdini_set_->at(l_, r_, s_));
+    for (PropertyDetail* d : proved) s.add(holds_in_state(l_, r_, s_, checked_index(d->property)));
+    std::string why;
+    for (size_t ci = 0; ci < calls_.size() && why.empty(); ++ci) {
+      s.push();
+      s.add(!one_.results[ci].exact);
+      z3::check_result res = check(s, "checking that the proofs' paths are all followed");
+      if (res != z3::unsat)
+        why = res == z3::unknown && cut_
+                  ? cut_why()
+                  : "proved on the paths the encoding follows, but it could not show that those are all: from a "
+                    "state within the proof's invariant, " +
+                        describe_call(calls_[ci]) +
+                        " may end in a state it does not represent (an oops or a record no object holds); not "
+                        "judged past it";
+      s.pop();
+    }
+    if (why.empty()) return;
+    for (PropertyDetail* d : proved) {
+      d->status = Status::unknown;
+      d->why = why;
+    }
   }
 
   void plain_induction(size_t i, std::vector<Cti>& ctis) {
@@ -500,7 +644,7 @@ class prover {
         states.push_back(State::fresh(c_, l_, "r" + std::to_string(depth) + "_"));
         SymStep st = make_step(c_, l_, r_, calls_, states[depth - 1], states[depth], "r" + std::to_string(depth) + "x_");
         s.add(st.trans);
-        s.add(st.clean);
+        s.add(st.exact);
       }
       s.push();
       std::vector<expr> vars = states[depth].vars();
@@ -525,6 +669,9 @@ class prover {
   SymStep one_;
   std::vector<PropertyDetail> details_;
   std::optional<Lemmas> houdini_set_;  // empty: Houdini was cut
+  bool over_exact_ = false;            // Houdini's transitions: exact steps (else clean ones)
+  bool all_clean_ = false;             // the six and the lemmas are inductive together
+  std::optional<std::string> lost_;    // the shortest path the encoding cannot follow past, described
   bool cut_ = false;                   // the deadline passed: no more solver calls
   std::string cut_where_;
   int searched_depth_ = 0;             // bounded search: depths searched for every property
@@ -576,7 +723,7 @@ void prover::spacer(PropertyDetail& d) {
     return vars.empty() ? body : z3::forall(vars, body);
   };
   expr init_rule = close(z3::implies(initial(l_, s_, o_.ops), reach(sv)));
-  expr step_rule = close(z3::implies(reach(sv) && one_.trans && one_.clean, reach(tv)));
+  expr step_rule = close(z3::implies(reach(sv) && one_.trans && one_.exact, reach(tv)));
   expr bad_rule = close(z3::implies(reach(sv) && one_.trans && one_.bad[k], err()));
   fp.add_rule(init_rule, c_.str_symbol("init"));
   fp.add_rule(step_rule, c_.str_symbol("step"));

@@ -1,16 +1,27 @@
 // `luv prove`: bounded search for counterexamples, then unbounded proofs, for
 // the six call-level properties of one variant on one topology.
 //
-// Bounded search unrolls the transition system (solver/encoding.h) from the
-// initial state to depth 1..K and asks for a path whose last call violates a
-// property while every earlier call left a clean state. Each path becomes a
-// sequential Scenario that the Runner runs on the implementation; a path the
-// Runner does not confirm is reported as an encoding bug. A property with no
-// counterexample is then proved by induction: first plainly (k=1, whose
+// Each property is judged on its own. Bounded search unrolls the transition
+// system (solver/encoding.h) from the initial state to depth 1..K and asks
+// for a path whose last call violates the property while every earlier call
+// left a state the encoding represents (StepResult::exact), whatever other
+// property it broke. Each path becomes a sequential Scenario that the Runner
+// runs on the implementation with that property checked; a path the Runner
+// does not confirm is reported as an encoding bug. The shortest path that
+// the encoding cannot follow past (an oops; a live record no object holds)
+// is searched for too: when one exists, a property without a counterexample
+// is `unknown`, not judged past it.
+//
+// Otherwise a property is proved by induction: first plainly (k=1, whose
 // counterexample to induction is reported with its reachability), then
 // strengthened by the largest inductive subset of the candidate lemmas
 // (Houdini), minimised to the lemmas the proof needs; optionally by Spacer
-// (constrained Horn clauses through z3::fixedpoint) as well.
+// (constrained Horn clauses through z3::fixedpoint) as well. When no
+// property is violated and the six together with the lemmas are inductive
+// over clean steps, every reachable state is clean and the proofs stand.
+// Otherwise the lemmas are inductive over every followed step, and the
+// proofs stand only if no state within their invariant has a call the
+// encoding does not follow.
 #pragma once
 #include <chrono>
 #include <optional>
@@ -60,8 +71,17 @@ struct PropertyDetail {
   std::string encoding_bug;         // a solver path the Runner did not confirm
 };
 
+// What the proofs rest on: every state the encoding reaches satisfies these
+// lemmas and these properties' state predicates, and the encoding follows
+// every call from it (empty when nothing was proved). See invariant.h.
+struct ProofInvariant {
+  std::vector<std::string> lemmas;
+  std::vector<PropertyId> properties;
+};
+
 struct ProveResult {
   EngineReport report;
+  ProofInvariant invariant;
   std::vector<PropertyDetail> details;  // one per property looked at, CHECKED order
   std::vector<std::string> inductive_lemmas;  // the Houdini fixpoint for this variant
   std::vector<std::string> cross_check_disagreements;  // with cross_check: each is a bug in one of the checks

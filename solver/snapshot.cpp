@@ -4,6 +4,7 @@
 #include <map>
 
 #include "heap.h"
+#include "linux/errno.h"
 #include "object_graph.h"
 #include "world.h"
 
@@ -46,15 +47,16 @@ Heap world_heap(z3::context& c, const impl::World& w) {
       r.hw_link = slot(p.objects[i].domain_iommu_ser.iommu_phys);
     }
   }
-  auto object = [&](Kind k, const auto& state, const impl::kptr<impl::kho_page>& page) {
+  auto object = [&](Kind k, const auto& state, const impl::kptr<impl::kho_page>& page, int iommu = -1) {
     h.object_kind.push_back(k);
+    h.iommu_of.push_back(iommu);
     h.ptr.push_back(state ? slot(state.get()->phys) : c.int_val(-1));
     auto it = page ? page_at.find(page.get()->phys) : page_at.end();
     h.pgptr.push_back(c.int_val(it == page_at.end() ? -1 : it->second));
   };
   for (const auto& i : w.iommus) object(Kind::hw, i.outgoing_preserved_state, i.driver_page);
   for (const auto& d : w.domains) object(Kind::domain, d.preserved_state, d.driver_page);
-  for (const auto& d : w.devices) object(Kind::device, d.iommu->device_ser, d.driver_page);
+  for (const auto& d : w.devices) object(Kind::device, d.iommu->device_ser, d.driver_page, d.iommu->iommu_dev->id);
   for (bool f : w.file_preserved) h.file.push_back(c.bool_val(f));
   h.count = c.int_val(w.iommu_flb.count);
   bool flb = std::any_of(w.flb_cache.objects.begin(), w.flb_cache.objects.end(),
@@ -106,16 +108,25 @@ void CrossCheckObserver::on_start(const impl::World& w) {
 }
 
 void CrossCheckObserver::on_call_start(const impl::World& w, int thread, const Call& call) {
+  if (static_cast<int>(warnings_at_start_.size()) <= thread) warnings_at_start_.resize(thread + 1, 0);
+  warnings_at_start_[thread] = w.warnings.size();
   if (inner_) inner_->on_call_start(w, thread, call);
 }
 
 std::optional<std::string> CrossCheckObserver::on_call_end(const impl::World& w, const CallRecord& r) {
-  // What the Runner believes is preserved (runner.cpp's track_intent).
+  // What the Runner believes is preserved (runner.cpp's track_intent): a
+  // void unpreserve that warned was refused, and a caller's unpreserve of a
+  // file it does not hold drops nothing.
   const Call& c = r.call;
-  if (call_takes_device(c.kind))
-    device_intent_[c.device] = call_is_preserve(c.kind) ? (device_intent_[c.device] || r.ret == 0) : false;
-  else if (call_takes_domain(c.kind))
-    domain_intent_[c.domain] = call_is_preserve(c.kind) ? (domain_intent_[c.domain] || r.ret == 0) : false;
+  size_t at_start = r.thread < static_cast<int>(warnings_at_start_.size()) ? warnings_at_start_[r.thread] : 0;
+  bool warned = std::any_of(w.warnings.begin() + static_cast<long>(std::min(at_start, w.warnings.size())),
+                            w.warnings.end(), [&](const impl::warning_event& e) { return e.thread == r.thread; });
+  bool kept = (r.returned_void && warned) || (call_is_contract(c.kind) && r.ret == -ENOENT);
+  auto track = [&](std::vector<bool>& intent, int id) {
+    intent[id] = call_is_preserve(c.kind) ? (intent[id] || r.ret == 0) : (intent[id] && kept);
+  };
+  if (call_takes_device(c.kind)) track(device_intent_, c.device);
+  else if (call_takes_domain(c.kind)) track(domain_intent_, c.domain);
   bool eu = std::none_of(device_intent_.begin(), device_intent_.end(), [](bool b) { return b; }) &&
             std::none_of(domain_intent_.begin(), domain_intent_.end(), [](bool b) { return b; }) &&
             std::none_of(w.file_preserved.begin(), w.file_preserved.end(), [](bool b) { return b; });

@@ -45,6 +45,7 @@ class CrossCheckObserver : public RunObserver {
   RunObserver* inner_;
   std::vector<std::string> disagreements_;
   std::vector<bool> device_intent_, domain_intent_;
+  std::vector<size_t> warnings_at_start_;  // per thread: World::warnings when its call started
   int checked_ = 0;
 };
 

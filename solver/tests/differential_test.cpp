@@ -23,6 +23,8 @@ class capture : public RunObserver {
 };
 
 // Compares one Scenario; returns "" when the encoding and the Runner agree.
+// Both go on past violations (each property is judged on its own): the
+// Runner up to an oops, the encoding up to the first call it cannot follow.
 std::string compare(const Scenario& s) {
   Prediction p = predict(s);
   if (!p.unsupported.empty()) return "unsupported: " + p.unsupported;
@@ -33,28 +35,36 @@ std::string compare(const Scenario& s) {
   Layout l(s.topology);
   // Calls the Runner completed, in order (an oops ends a call without a record).
   size_t ran = r.calls.size();
-  for (size_t k = 0; k < ran; ++k) {
-    if (k >= p.rets.size()) return "the encoding stopped at call " + std::to_string(p.rets.size()) + " but the Runner went on";
+  size_t followed = p.lost_call >= 0 ? static_cast<size_t>(p.lost_call) + 1 : p.rets.size();
+  if (ran > followed && p.lost_call < 0)
+    return "the encoding stopped at call " + std::to_string(p.rets.size()) + " but the Runner went on";
+  if (ran < followed && p.lost_call != static_cast<int>(ran))
+    return "the Runner stopped after " + std::to_string(ran) + " call(s), the encoding went on to " +
+           std::to_string(followed);
+  for (size_t k = 0; k < std::min(ran, followed); ++k) {
     int want = r.calls[k].ret;
     if (p.rets[k] != want)
       return "call " + std::to_string(k) + " " + describe_call(p.calls[k]) + ": encoding returns " +
              std::to_string(p.rets[k]) + ", implementation " + std::to_string(want);
-    bool violated_here = p.violation_call == static_cast<int>(k);
-    if (!violated_here && !(p.states[k] == cap.states[k]))
+    if (p.lost_call != static_cast<int>(k) && !(p.states[k] == cap.states[k]))
       return "after call " + std::to_string(k) + " " + describe_call(p.calls[k]) + ":\n  encoding:       " +
              p.states[k].describe(l) + "\n  implementation: " + cap.states[k].describe(l);
   }
-  const auto& v = r.verdict.violation;
-  if (p.violation.has_value() != v.has_value())
-    return std::string("violation: encoding ") + (p.violation ? property_name(*p.violation) : "none") +
-           " at call " + std::to_string(p.violation_call) + ", Runner " + (v ? property_name(v->property) : "none") +
-           (v ? " (" + v->message + ")" : "");
-  if (v) {
-    auto [thread, index] = p.origin[p.violation_call];
-    if (*p.violation != v->property || thread != v->thread || index != v->call)
-      return std::string("violation: encoding ") + property_name(*p.violation) + " at T" + std::to_string(thread) +
-             " call " + std::to_string(index) + ", Runner " + property_name(v->property) + " at T" +
-             std::to_string(v->thread) + " call " + std::to_string(v->call) + " (" + v->message + ")";
+  // Each property's first violation, up to the last call both followed.
+  int last = static_cast<int>(followed) - 1;
+  std::vector<PropertyId> judged(CHECKED.begin(), CHECKED.end());
+  judged.push_back(PropertyId::no_use_after_free);
+  for (PropertyId q : judged) {
+    auto mine = std::find_if(p.firsts.begin(), p.firsts.end(), [&](const auto& f) { return f.first == q; });
+    int at = mine == p.firsts.end() ? -1 : mine->second;
+    const Violation* v = r.verdict.first_of(q);
+    int index = -1;
+    for (size_t k = 0; v && k < p.origin.size(); ++k)
+      if (p.origin[k] == std::make_pair(v->thread, v->call)) index = static_cast<int>(k);
+    if (index > last) index = -1;  // past what the encoding follows
+    if (at != index)
+      return std::string(property_name(q)) + ": encoding's first violation at call " + std::to_string(at) +
+             ", Runner's at call " + std::to_string(index) + (v ? " (" + v->message + ")" : "");
   }
   return "";
 }
