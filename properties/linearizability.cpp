@@ -1,10 +1,10 @@
 #include "linearizability.h"
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <string_view>
 
 #include "linux/errno.h"
@@ -79,17 +79,18 @@ class key_set {
  public:
   explicit key_set(size_t width) : width_(width), slots_(size_t{1} << 12, 0) {}
 
-  // True when `key` was not in the set; it is now.
-  bool insert(const std::uint8_t* key) {
+  // The key's index (in order of insertion), and whether it is new.
+  std::pair<size_t, bool> insert(const std::uint8_t* key) {
     if ((count_ + 1) * 4 > slots_.size() * 3) grow();
     std::uint64_t h = hash(key);
     for (size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
       if (slots_[i] == 0) {
         arena_.insert(arena_.end(), key, key + width_);
         slots_[i] = slot(h, count_++);
-        return true;
+        return {count_ - 1, true};
       }
-      if ((slots_[i] >> 32) == (h >> 32) && std::equal(key, key + width_, at(slots_[i]))) return false;
+      if ((slots_[i] >> 32) == (h >> 32) && std::equal(key, key + width_, at(slots_[i])))
+        return {(slots_[i] & 0xffffffffu) - 1, false};
     }
   }
   size_t size() const { return count_; }
@@ -119,9 +120,6 @@ class key_set {
   size_t count_ = 0;
 };
 
-// More than the Runner can schedule (a 32-bit mask of runnable threads).
-constexpr int THREADS_MAX = 64;
-
 // The general search: depth first over configurations, each thread's
 // position changed in place and restored on the way back.
 class searcher {
@@ -140,24 +138,34 @@ class searcher {
     key_.resize(key_width(m, calls));
   }
 
-  // First the goal-directed search; when it finds no linearization, the
-  // plain one again for the message (the closest order and its state diff).
+  // Decides, then, when no order fits, searches again for the message
+  // (the closest order and its state diff).
   Linearization run(const std::vector<State>& starts) {
-    goals_ = end_candidates(starts);
-    found_.assign(goals_.size(), false);
-    search(starts, true);
     Linearization r;
+    for (const State& start : starts) {
+      State bare = start;
+      bare.warned = 0;
+      std::uint32_t ends = decide(bare);
+      if (cut_) break;
+      for (std::uint32_t e : sets_[ends]) {
+        State end = end_bares_[e >> 16];
+        end.warned = static_cast<std::uint16_t>(start.warned | (e & 0xffffu));
+        if (m_.project(end) == target_ && std::find(r.finals.begin(), r.finals.end(), end) == r.finals.end())
+          r.finals.push_back(end);
+      }
+    }
     r.nodes = static_cast<long long>(seen_.size());
     if (cut_) {
+      r.finals.clear();
       r.undecided = true;
       r.why = "undecided: the linearizability search of " + std::to_string(calls_.size()) + " overlapping calls of " +
               std::to_string(by_thread_.size()) + " threads stopped at its bound of " +
               std::to_string(options_.configurations_max) + " configurations (a limit of the checker)";
       return r;
     }
-    r.finals = finals_;
-    if (finals_.empty()) {
-      search(starts, false);
+    if (r.finals.empty()) {
+      seen_ = key_set(key_.size());
+      for (const State& start : starts) explain(start);
       r.why = failure_message();
     }
     return r;
@@ -176,45 +184,6 @@ class searcher {
     int threads = 0;
     for (const HistoryCall& c : calls) threads = std::max(threads, c.thread + 1);
     return 9 + m.topology().devices.size() + 6 * static_cast<size_t>(threads);
-  }
-
-  // Every model state the segment may end in: one that projects to the
-  // target. The preserved files, domains and devices are read off the
-  // target; only which WARN_ON_ONCE sites fired is ambiguous (several sites
-  // warn from one function), and warnings are never cleared, so a site a
-  // start state has fired has fired at the end too.
-  std::vector<State> end_candidates(const std::vector<State>& starts) const {
-    State base;
-    base.files = target_.files_preserved;
-    for (int d = 0; d < target_.domains && d < model::DOMAINS_MAX; ++d)
-      if (target_.domain[d] == 1) base.domains |= static_cast<std::uint16_t>(1u << d);
-    for (int v = 0; v < target_.devices && v < model::DEVICES_MAX; ++v)
-      if (target_.device[v] >= 0) base.device_domain[v] = target_.device[v];
-    std::vector<State> out;
-    for (unsigned warned = 0; warned < 1u << model::WARN_SITE_COUNT; ++warned) {
-      State c = base;
-      c.warned = static_cast<std::uint16_t>(warned);
-      bool after_a_start = std::any_of(starts.begin(), starts.end(),
-                                       [&](const State& s) { return (s.warned & ~c.warned) == 0; });
-      if (after_a_start && m_.project(c) == target_) out.push_back(c);
-    }
-    return out;
-  }
-
-  // `goal_directed`: prune every configuration whose warnings already
-  // exclude each end state not yet reached, and stop once all are reached.
-  // Otherwise the whole space, for the closest mismatch.
-  void search(const std::vector<State>& starts, bool goal_directed) {
-    goal_directed_ = goal_directed;
-    seen_ = key_set(key_.size());
-    stop_ = false;
-    for (const State& s : starts) visit(s);
-  }
-
-  bool may_reach_a_goal(const State& s) const {
-    for (size_t g = 0; g < goals_.size(); ++g)
-      if (!found_[g] && (s.warned & ~goals_[g].warned) == 0) return true;
-    return false;
   }
 
   // Real time: a call may be linearized only after every call that returned
@@ -256,35 +225,20 @@ class searcher {
     }
   }
 
-  void visit(const State& s) {
-    if (cut_ || stop_) return;
-    if (goal_directed_ && !may_reach_a_goal(s)) return;
-    write_key(s);
-    if (!seen_.insert(key_.data())) return;
-    if (static_cast<long long>(seen_.size()) >= options_.configurations_max) {
-      // Only the goal-directed search decides; the plain one only words the message.
-      if (goal_directed_) cut_ = true;
-      stop_ = true;
-      return;
-    }
+  // Calls f(next) for every move from configuration (pos_, s): the deferred
+  // teardown, and the next operation of each thread with every outcome the
+  // model allows that fits the history. pos_ and order_ are the moved-to
+  // configuration's during f, and restored after.
+  template <typename F>
+  void successors(const State& s, F&& f) {
     // The call holding the FLB returns here and the deferred teardown runs.
-    if (s.teardown_pending && !s.flb()) visit(model::teardown(s));
-    // Threads whose current call returned first go first: the implementation
-    // took effect in about that order, so the first path tried usually fits.
-    std::array<std::uint8_t, THREADS_MAX> threads;
-    size_t open = 0;
+    if (s.teardown_pending && !s.flb()) f(model::teardown(s));
     for (size_t t = 0; t < by_thread_.size(); ++t)
-      if (pos_[t].done < by_thread_[t].size()) threads[open++] = static_cast<std::uint8_t>(t);
-    std::sort(threads.begin(), threads.begin() + open,
-              [&](int a, int b) { return current(a).last_step < current(b).last_step; });
-    for (size_t i = 0; i < open; ++i) step(s, threads[i]);
-    if (open == 0 && !s.teardown_pending) reached_end(s);
+      if (pos_[t].done < by_thread_[t].size()) step(s, t, f);
   }
 
-  const HistoryCall& current(int t) const { return calls_[by_thread_[t][pos_[t].done]]; }
-
-  // The next operation of thread t's current call, every outcome the model allows.
-  void step(const State& s, size_t t) {
+  template <typename F>
+  void step(const State& s, size_t t, F& f) {
     const thread_pos p = pos_[t];
     int ci = by_thread_[t][p.done];
     const HistoryCall& c = calls_[ci];
@@ -306,30 +260,88 @@ class searcher {
         order_.push_back(ci);
       }
       pos_[t] = np;
-      visit(o.next);
+      f(o.next);
       pos_[t] = p;
       if (returned) order_.pop_back();
     }
   }
 
-  void reached_end(const State& s) {
-    if (goal_directed_) {
-      for (size_t g = 0; g < goals_.size(); ++g) {
-        if (found_[g] || !(goals_[g] == s)) continue;
-        found_[g] = true;
-        finals_.push_back(s);
-        stop_ = std::find(found_.begin(), found_.end(), false) == found_.end();
-      }
-      return;
+  bool all_done() const {
+    for (size_t t = 0; t < by_thread_.size(); ++t)
+      if (pos_[t].done < by_thread_[t].size()) return false;
+    return true;
+  }
+
+  // The warnings no op reads: the model only sets them (WARN_ON_ONCE) and
+  // project() counts them. So what a configuration can still do does not
+  // depend on the warnings fired so far, and the memo leaves them out: a
+  // configuration (positions, state without warnings) maps to the set of
+  // ends fitting the target it can reach, each (end state without warnings,
+  // warnings the moves to it add): an interned set of (index in end_bares_
+  // << 16 | warning bits); empty when no end fits. This is what keeps
+  // the search exhaustive yet small: the end states of a segment differ
+  // only in which of several sites of one function warned, and proving one
+  // unreachable costs no more than finding another.
+  std::uint32_t decide(const State& s) {
+    if (cut_) return 0;
+    write_key(s);
+    auto [index, fresh] = seen_.insert(key_.data());
+    if (!fresh) return ends_[index];
+    if (static_cast<long long>(seen_.size()) >= options_.configurations_max) {
+      cut_ = true;
+      return 0;
     }
-    if (!mismatch_.empty()) return;
+    ends_.push_back(0);
+    std::vector<std::uint32_t> ends;
+    successors(s, [&](const State& next) {
+      State bare = next;
+      bare.warned = 0;
+      for (std::uint32_t e : sets_[decide(bare)]) ends.push_back(e | next.warned);
+    });
+    if (all_done() && !s.teardown_pending && fits_target_but_warnings(s)) ends.push_back(end_bare_index(s) << 16);
+    std::uint32_t id = intern(std::move(ends));
+    ends_[index] = id;
+    return id;
+  }
+
+  bool fits_target_but_warnings(const State& s) const {
     model::Abstract got = m_.project(s);
-    if (got == target_) return;  // not after a goal-directed search that found none
+    got.warnings = target_.warnings;
+    return got == target_;
+  }
+
+  // The end states fitting the target differ at most in their warnings;
+  // they are kept apart all the same, each by its index here.
+  std::uint32_t end_bare_index(const State& s) {
+    auto it = std::find(end_bares_.begin(), end_bares_.end(), s);
+    if (it != end_bares_.end()) return static_cast<std::uint32_t>(it - end_bares_.begin());
+    end_bares_.push_back(s);
+    return static_cast<std::uint32_t>(end_bares_.size() - 1);
+  }
+
+  std::uint32_t intern(std::vector<std::uint32_t> set) {
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+    auto [it, fresh] = set_ids_.try_emplace(set, static_cast<std::uint32_t>(sets_.size()));
+    if (fresh) sets_.push_back(std::move(set));
+    return it->second;
+  }
+
+  // The plain search, warnings and all, stopping at the first end state:
+  // the order and state diff the message shows when no order fits.
+  void explain(const State& s) {
+    if (!mismatch_.empty()) return;
+    write_key(s);
+    if (!seen_.insert(key_.data()).second) return;
+    if (static_cast<long long>(seen_.size()) >= options_.configurations_max) return;
+    successors(s, [&](const State& next) { explain(next); });
+    if (!all_done() || s.teardown_pending) return;
+    model::Abstract got = m_.project(s);
+    if (got == target_ || !mismatch_.empty()) return;
     mismatch_ = model::abstract_diff(got, target_);
     for (int ci : order_)
       mismatch_order_ += (mismatch_order_.empty() ? "" : ", ") + std::string("T") + std::to_string(calls_[ci].thread) +
                          " call " + std::to_string(calls_[ci].index);
-    stop_ = true;  // the first mismatch is the message
   }
 
   std::string failure_message() const {
@@ -352,12 +364,11 @@ class searcher {
   std::vector<int> order_;        // calls completed on the way to it, for messages
   std::vector<std::uint8_t> key_;
   key_set seen_;
-  std::vector<State> goals_;  // the end states that project to the target
-  std::vector<bool> found_;
-  bool goal_directed_ = true;
-  bool stop_ = false;  // every goal reached, or the message found
-  bool cut_ = false;   // the goal-directed search reached its bound: undecided
-  std::vector<State> finals_;
+  std::vector<std::uint32_t> ends_;  // by configuration index: its set of warnings to an end
+  std::vector<std::vector<std::uint32_t>> sets_ = std::vector<std::vector<std::uint32_t>>(1);  // interned; 0 is {}
+  std::map<std::vector<std::uint32_t>, std::uint32_t> set_ids_ = {{std::vector<std::uint32_t>(), 0}};
+  std::vector<State> end_bares_;  // end states fitting the target but for warnings, warnings cleared
+  bool cut_ = false;  // decide() reached the bound: undecided
   std::string mismatch_, mismatch_order_;
 };
 
@@ -366,13 +377,6 @@ class searcher {
 Linearization linearize(const model::Model& m, const std::vector<State>& starts, const std::vector<HistoryCall>& calls,
                         const model::Abstract& target, const LinearizeOptions& options) {
   if (calls.size() == 1) return linearize_one(m, starts, calls.front(), target);
-  for (const HistoryCall& c : calls) {
-    if (c.thread < THREADS_MAX) continue;
-    Linearization r;
-    r.undecided = true;
-    r.why = "undecided: the linearizability search takes at most " + std::to_string(THREADS_MAX) + " threads";
-    return r;
-  }
   if (calls.empty()) {
     Linearization r;
     for (const State& s : starts)
