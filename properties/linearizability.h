@@ -15,8 +15,14 @@
 // position per thread: calls done, and where it is inside the current one)
 // plus the model state, and a configuration seen once is not expanded again.
 // Different orders of commuting calls reach the same configuration, so the
-// memo, not the number of orders, bounds the work; that is what lets 8
-// threads x 16 overlapping calls be decided (bench/RESULTS.md).
+// memo, not the number of orders, bounds the work. The search must find
+// every end state (the next segment starts from them), so it is exhaustive;
+// what keeps it small is that no model op reads the WARN_ON_ONCE bits: the
+// memo leaves them out and maps a configuration to the ends it can reach,
+// with the warnings added on the way (the end states of a long segment
+// differ only in which of several sites of one function warned, which the
+// memo would otherwise multiply by). 8 threads x 16 overlapping calls are
+// decided in at most about 10^6 configurations (bench/RESULTS.md).
 //
 // The history is not split by object (P-compositionality): every object's
 // calls read the FLB (whether any file is preserved) and the WARN_ON_ONCE
@@ -47,7 +53,8 @@ struct HistoryCall {
 
 struct LinearizeOptions {
   // Configurations memoised, at most (about 100 bytes each). The 8 x 16
-  // histories of `luv check` need well under 10^5.
+  // histories of `luv check` need under 10^5; random schedules over a whole
+  // 8 x 16 run, up to about 10^6.
   long long configurations_max = 4'000'000;
 };
 

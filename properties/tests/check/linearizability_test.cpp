@@ -77,6 +77,48 @@ TEST(Linearizability, single_call_message_names_what_the_model_allows) {
   EXPECT_NE(lin.why.find("returned 0; the model allows -ENOENT"), std::string::npos) << lin.why;
 }
 
+// The search leaves warnings out of its memo because no model op reads
+// them (linearizability.cpp, decide()). Every op, from states with and
+// without every warning fired, must give the same outcomes but for them.
+TEST(Linearizability, no_model_op_reads_the_warnings) {
+  model::Model m(default_topology());
+  std::vector<model::State> states = {
+      m.initial(), state_after(m, {call(CallKind::iommufd_preserve, 0)}),
+      state_after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 1)}),
+      state_after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::iommufd_preserve, 1),
+                      call(CallKind::vfio_preserve, 1, 2)})};
+  std::vector<model::Op> ops;
+  for (int f = 0; f < 5; ++f)
+    for (model::OpKind k : {model::OpKind::file_check, model::OpKind::file_preserve, model::OpKind::file_unpreserve})
+      ops.push_back(model::Op{k, f, -1, -1});
+  for (int d = 0; d < 2; ++d) {
+    ops.push_back(model::Op{model::OpKind::domain_preserve, -1, d, -1});
+    ops.push_back(model::Op{model::OpKind::domain_unpreserve, -1, d, -1});
+    for (int v = 0; v < 3; ++v) {
+      ops.push_back(model::Op{model::OpKind::device_preserve, -1, d, v});
+      ops.push_back(model::Op{model::OpKind::device_unpreserve, -1, d, v});
+    }
+  }
+  for (model::State s : states) {
+    for (const model::Op& op : ops) {
+      for (bool overlapped : {false, true}) {
+        model::State loud = s;
+        loud.warned = 0xff;
+        std::vector<model::OpOutcome> quiet_out, loud_out;
+        model::apply(m, s, op, nullptr, quiet_out, overlapped);
+        model::apply(m, loud, op, nullptr, loud_out, overlapped);
+        ASSERT_EQ(quiet_out.size(), loud_out.size()) << model::describe(op);
+        for (size_t i = 0; i < quiet_out.size(); ++i) {
+          model::State q = quiet_out[i].next;
+          q.warned |= 0xff;
+          EXPECT_EQ(q, loud_out[i].next) << model::describe(op);
+          EXPECT_EQ(quiet_out[i].ret, loud_out[i].ret) << model::describe(op);
+        }
+      }
+    }
+  }
+}
+
 // ---- long histories (issue 16, section 4) -------------------------------------------
 
 // 8 threads x 16 calls over the default topology's files, domains and
