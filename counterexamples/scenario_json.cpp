@@ -118,6 +118,16 @@ Topology topology_from_json(const json& j) {
     d.dma_owner = get_bool(devices[i], p, "dma_owner", true);
     t.devices.push_back(d);
   }
+  // Optional: the LUO session of each file; absent means each file in its own.
+  if (const json* sessions = member(j, path, "sessions", false)) {
+    if (!sessions->is_array()) bad(path + ".sessions", "expected an array of session numbers, one per file");
+    for (size_t f = 0; f < sessions->size(); ++f) {
+      if (!(*sessions)[f].is_number_integer()) bad(at(path + ".sessions", f), "expected a session number");
+      long long n = (*sessions)[f].get<long long>();
+      if (n < 0 || n > 1000000) bad(at(path + ".sessions", f), "session number out of range");
+      t.sessions.push_back(static_cast<int>(n));
+    }
+  }
   return t;
 }
 
@@ -128,6 +138,7 @@ Call call_from_json(const json& j, const std::string& path) {
   if (call_takes_file(c.kind)) c.file = get_int(j, path, "file", std::nullopt);
   if (call_takes_domain(c.kind)) c.domain = get_int(j, path, "domain", std::nullopt);
   if (call_takes_device(c.kind)) c.device = get_int(j, path, "device", std::nullopt);
+  if (call_takes_session(c.kind)) c.session = get_int(j, path, "session", std::nullopt);
   return c;
 }
 
@@ -212,6 +223,7 @@ json scenario_to_json(const Scenario& s) {
     if (!d.dma_owner) dev["dma_owner"] = false;
     topo["devices"].push_back(dev);
   }
+  if (!s.topology.sessions.empty()) topo["sessions"] = s.topology.sessions;
   j["topology"] = topo;
   j["faults"] = json::array();
   for (const Fault& f : s.faults) {
@@ -227,6 +239,7 @@ json scenario_to_json(const Scenario& s) {
       if (call_takes_file(c.kind)) cj["file"] = c.file;
       if (call_takes_domain(c.kind)) cj["domain"] = c.domain;
       if (call_takes_device(c.kind)) cj["device"] = c.device;
+      if (call_takes_session(c.kind)) cj["session"] = c.session;
       calls.push_back(cj);
     }
     j["threads"].push_back(calls);

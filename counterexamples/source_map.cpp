@@ -34,6 +34,7 @@ std::string entered_function(CallKind kind) {
     case CallKind::iommu_preserve_device: return "iommu_preserve_device";
     case CallKind::vfio_unpreserve:
     case CallKind::iommu_unpreserve_device: return "iommu_unpreserve_device";
+    case CallKind::luo_session_release: return "luo_session_release";
   }
   return "iommu_preserve_device";
 }

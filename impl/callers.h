@@ -1,7 +1,10 @@
 // The callers of the lifecycle: LUO for any file, the IOMMU core called
 // directly, and the file owners (iommufd, VFIO) in the orders they really
-// make their calls. One entry point runs any Call of a Scenario.
+// make their calls, serialised as LUO's sessions serialise them
+// (docs/LUO.md). One entry point runs any Call of a Scenario.
 #pragma once
+#include <vector>
+
 #include "linux/sched.h"
 #include "scenario.h"
 
@@ -11,4 +14,15 @@ struct World;
 // The call's return value; 0 for the kernel's void functions.
 task<int> invoke(World& w, const Call& call);
 bool call_returns_void(CallKind kind);
+
+// Every call a caller of `mode` may make on `t`, each kind with every
+// argument: the one list the engines draw from (contract: iommufd_*, vfio_*
+// and luo_session_release; adversarial: every kind).
+std::vector<Call> calls_of_mode(CallerMode mode, const Topology& t);
+
+// What a session's teardown means to its callers: the per-file unpreserve
+// of each file of `session` (the VFIO ones with domain -1: the teardown uses
+// the domain each device was preserved with). After luo_session_release
+// returns, none of them is preserved any more.
+std::vector<Call> release_as_unpreserves(const Topology& t, int session);
 }  // namespace luv::impl

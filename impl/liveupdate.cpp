@@ -1,6 +1,9 @@
-// LUO's side, as far as the IOMMU core depends on it: files count towards
-// the FLB, whose preserve/unpreserve callbacks the first and last file run.
+// LUO's side, as far as the IOMMU core and its callers depend on it: files
+// count towards the FLB, whose preserve/unpreserve callbacks the first and
+// last file run; sessions hold files and tear them down (docs/LUO.md).
 #include "liveupdate.h"
+
+#include <vector>
 
 #include "iommu_liveupdate.h"
 #include "linux/errno.h"
@@ -13,7 +16,36 @@ void flb_teardown(World& w, liveupdate_flb* flb) {
   iommu_flb_unpreserve(w, flb->outgoing);
   flb->outgoing = nullptr;
 }
+
+// The session's list and LUO's table of preserved files are both LUO's:
+// a file leaves the one when it leaves the other.
+void session_forget_file(World& w, int file) {
+  std::vector<luo_session::entry>& files = file_session(w, file)->files;
+  std::erase_if(files, [file](const luo_session::entry& e) { return e.file == file; });
+}
 }  // namespace
+
+luo_session* file_session(World& w, int file) { return &w.sessions[w.topology.session_of(file)]; }
+
+void luo_session_add_file(World& w, int file, int domain) {
+  file_session(w, file)->files.push_back(luo_session::entry{file, domain});
+}
+
+task<int> luo_session_release(World& w, int session_id) {
+  luo_session* session = &w.sessions[session_id];
+  auto guard = co_await guard_mutex(w, &session->lock);
+
+  // The list is read under the mutex, so it cannot change between the reads.
+  note_read(&session->files, read_kind::variable);
+  while (!session->files.empty()) {
+    luo_session::entry last = session->files.back();
+    co_await file_handler_unpreserve(w, last.file, last.domain);
+    co_await liveupdate_unpreserve_file(w, last.file);
+    // Unpreserving the file took it off the list; make sure, so the loop ends.
+    if (!session->files.empty() && session->files.back().file == last.file) session->files.pop_back();
+  }
+  co_return 0;
+}
 
 task<int> liveupdate_preserve_file(World& w, int file) {
   liveupdate_flb* flb = &w.iommu_flb;
@@ -39,6 +71,7 @@ task<int> liveupdate_unpreserve_file(World& w, int file) {
   if (!w.file_preserved[file])
     co_return -ENOENT;
   w.file_preserved[file] = false;
+  session_forget_file(w, file);
   if (--flb->count == 0 && flb->users == 0)
     flb_teardown(w, flb);
   co_return 0;

@@ -2,6 +2,8 @@
 // (include/linux/liveupdate.h): files, and the FLB that lives while any file
 // depending on it is preserved.
 #pragma once
+#include <vector>
+
 #include "iommu.h"
 
 namespace luv::impl {
@@ -13,6 +15,29 @@ struct liveupdate_flb {
   kptr<iommu_flb_obj> outgoing;       // the FLB object while count > 0 (or users > 0)
   phys_addr_t incoming = 0;           // next kernel: the root ser page handed over by KHO
 };
+
+// A LUO session (luo_session.c): the files preserved through it, in the
+// order they were preserved, and the mutex that serialises its file calls
+// (docs/LUO.md). Which file belongs to which session is the topology's.
+struct luo_session {
+  mutex lock{"session->mutex"};
+  struct entry {
+    int file;
+    int domain;  // what the handler preserved against (a VFIO device's domain)
+  };
+  std::vector<entry> files;  // LUO's files_list: the last entry was preserved last
+};
+
+luo_session* file_session(World& w, int file);
+// After LUO preserved `file` through its session (the handler's private data
+// is `domain`); liveupdate_unpreserve_file() takes it off the list again.
+void luo_session_add_file(World& w, int file, int domain);
+// Closing a session's fd: under its mutex, each of its files, last preserved
+// first, goes through its handler's unpreserve and then LUO's. Returns 0.
+task<int> luo_session_release(World& w, int session);
+// The handler's .unpreserve for `file` (iommufd: its domain; VFIO: its device
+// against `domain`), called by the teardown. Defined with the handlers.
+task<void> file_handler_unpreserve(World& w, int file, int domain);
 
 // LUO preserves a file: the first file depending on the FLB runs the FLB's
 // preserve callback. -EBUSY when the file is already preserved.

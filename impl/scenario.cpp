@@ -1,5 +1,6 @@
 #include "scenario.h"
 
+#include <algorithm>
 #include <string>
 
 namespace luv {
@@ -8,19 +9,20 @@ namespace {
 struct call_info {
   CallKind kind;
   const char* name;
-  bool file, domain, device, contract, preserve;
+  bool file, domain, device, session, contract, preserve;
 };
 constexpr call_info kCalls[CALL_KIND_COUNT] = {
-    {CallKind::luo_preserve_file, "luo_preserve_file", true, false, false, false, true},
-    {CallKind::luo_unpreserve_file, "luo_unpreserve_file", true, false, false, false, false},
-    {CallKind::iommu_domain_preserve, "iommu_domain_preserve", false, true, false, false, true},
-    {CallKind::iommu_domain_unpreserve, "iommu_domain_unpreserve", false, true, false, false, false},
-    {CallKind::iommu_preserve_device, "iommu_preserve_device", false, true, true, false, true},
-    {CallKind::iommu_unpreserve_device, "iommu_unpreserve_device", false, true, true, false, false},
-    {CallKind::iommufd_preserve, "iommufd_preserve", false, true, false, true, true},
-    {CallKind::iommufd_unpreserve, "iommufd_unpreserve", false, true, false, true, false},
-    {CallKind::vfio_preserve, "vfio_preserve", false, true, true, true, true},
-    {CallKind::vfio_unpreserve, "vfio_unpreserve", false, true, true, true, false},
+    {CallKind::luo_preserve_file, "luo_preserve_file", true, false, false, false, false, true},
+    {CallKind::luo_unpreserve_file, "luo_unpreserve_file", true, false, false, false, false, false},
+    {CallKind::iommu_domain_preserve, "iommu_domain_preserve", false, true, false, false, false, true},
+    {CallKind::iommu_domain_unpreserve, "iommu_domain_unpreserve", false, true, false, false, false, false},
+    {CallKind::iommu_preserve_device, "iommu_preserve_device", false, true, true, false, false, true},
+    {CallKind::iommu_unpreserve_device, "iommu_unpreserve_device", false, true, true, false, false, false},
+    {CallKind::iommufd_preserve, "iommufd_preserve", false, true, false, false, true, true},
+    {CallKind::iommufd_unpreserve, "iommufd_unpreserve", false, true, false, false, true, false},
+    {CallKind::vfio_preserve, "vfio_preserve", false, true, true, false, true, true},
+    {CallKind::vfio_unpreserve, "vfio_unpreserve", false, true, true, false, true, false},
+    {CallKind::luo_session_release, "luo_session_release", false, false, false, true, true, false},
 };
 const call_info& info(CallKind kind) { return kCalls[static_cast<int>(kind)]; }
 }  // namespace
@@ -33,6 +35,7 @@ const char* call_kind_name(CallKind kind) { return info(kind).name; }
 bool call_takes_file(CallKind kind) { return info(kind).file; }
 bool call_takes_domain(CallKind kind) { return info(kind).domain; }
 bool call_takes_device(CallKind kind) { return info(kind).device; }
+bool call_takes_session(CallKind kind) { return info(kind).session; }
 bool call_is_contract(CallKind kind) { return info(kind).contract; }
 bool call_is_preserve(CallKind kind) { return info(kind).preserve; }
 
@@ -53,6 +56,19 @@ Topology default_topology(impl::u8 iommu1_ops, impl::u8 domain1_ops) {
   t.domains = {DomainSpec{DOMAIN_OPS_ALL}, DomainSpec{domain1_ops}};
   t.devices = {DeviceSpec{0}, DeviceSpec{1}, DeviceSpec{1}};
   return t;
+}
+
+int Topology::session_count() const {
+  int n = sessions.empty() ? files() : 0;
+  for (int s : sessions) n = std::max(n, s + 1);
+  return n;
+}
+
+std::vector<int> Topology::files_of_session(int session) const {
+  std::vector<int> out;
+  for (int f = 0; f < files(); ++f)
+    if (session_of(f) == session) out.push_back(f);
+  return out;
 }
 
 int Scenario::calls_total() const {
@@ -85,6 +101,13 @@ std::string validate(const Scenario& s) {
     if (iommu < 0 || iommu >= static_cast<int>(t.iommus.size()))
       return out_of_range("topology.devices[" + std::to_string(i) + "].iommu", iommu, "IOMMU", t.iommus.size());
   }
+  if (!t.sessions.empty() && static_cast<int>(t.sessions.size()) != t.files())
+    return "topology.sessions: " + std::to_string(t.sessions.size()) + " entries for " + std::to_string(t.files()) +
+           " files (one session index per file, or none)";
+  for (size_t f = 0; f < t.sessions.size(); ++f)
+    if (t.sessions[f] < 0 || t.sessions[f] >= t.files())
+      return "topology.sessions[" + std::to_string(f) + "]: " + std::to_string(t.sessions[f]) + " is outside 0.." +
+             std::to_string(t.files() - 1);
   for (size_t f = 0; f < s.faults.size(); ++f)
     if (s.faults[f].nth < 1) return "faults[" + std::to_string(f) + "].nth: must be 1 or more";
   if (s.threads.empty()) return "threads: at least one thread is needed";
@@ -93,13 +116,16 @@ std::string validate(const Scenario& s) {
       const Call& c = s.threads[ti][ci];
       std::string at = "threads[" + std::to_string(ti) + "][" + std::to_string(ci) + "]";
       if (s.mode == CallerMode::contract && !call_is_contract(c.kind))
-        return at + ".call: " + call_kind_name(c.kind) + " is not a contract-mode call (use iommufd_* or vfio_*)";
+        return at + ".call: " + call_kind_name(c.kind) +
+               " is not a contract-mode call (use iommufd_*, vfio_* or luo_session_release)";
       if (call_takes_file(c.kind) && (c.file < 0 || c.file >= t.files()))
         return out_of_range(at + ".file", c.file, "file", static_cast<size_t>(t.files()));
       if (call_takes_domain(c.kind) && (c.domain < 0 || c.domain >= static_cast<int>(t.domains.size())))
         return out_of_range(at + ".domain", c.domain, "domain", t.domains.size());
       if (call_takes_device(c.kind) && (c.device < 0 || c.device >= static_cast<int>(t.devices.size())))
         return out_of_range(at + ".device", c.device, "device", t.devices.size());
+      if (call_takes_session(c.kind) && (c.session < 0 || c.session >= t.session_count()))
+        return out_of_range(at + ".session", c.session, "session", static_cast<size_t>(t.session_count()));
     }
   }
   for (size_t i = 0; i < s.schedule.size(); ++i) {

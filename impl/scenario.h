@@ -29,15 +29,19 @@ enum class CallKind : impl::u8 {
   iommufd_unpreserve,  // the domain, then the file
   vfio_preserve,       // LUO preserves the device's VFIO cdev file, which preserves the device
   vfio_unpreserve,     // the device, then the file
+  // LUO, when the last reference to a session's fd goes (both modes): every
+  // file of the session, last preserved first, under the session's mutex
+  luo_session_release,
 };
-inline constexpr int CALL_KIND_COUNT = 10;
+inline constexpr int CALL_KIND_COUNT = 11;
 const char* call_kind_name(CallKind kind);
 bool call_kind_parse(const std::string& name, CallKind& out);
 // Which arguments a call takes.
 bool call_takes_file(CallKind kind);
 bool call_takes_domain(CallKind kind);
 bool call_takes_device(CallKind kind);
-bool call_is_contract(CallKind kind);  // iommufd_* and vfio_*
+bool call_takes_session(CallKind kind);
+bool call_is_contract(CallKind kind);  // iommufd_*, vfio_* and luo_session_release
 bool call_is_preserve(CallKind kind);
 
 struct Call {
@@ -45,6 +49,7 @@ struct Call {
   int file = -1;
   int domain = -1;
   int device = -1;
+  int session = -1;
   bool operator==(const Call&) const = default;
 };
 
@@ -82,12 +87,26 @@ struct Topology {
   std::vector<IommuSpec> iommus;
   std::vector<DomainSpec> domains;
   std::vector<DeviceSpec> devices;
+  // The LUO session of each file, by file index. Empty (the default): each
+  // file in its own session, the grouping with the least serialisation
+  // (docs/LUO.md says why that is the default).
+  std::vector<int> sessions;
   bool operator==(const Topology&) const = default;
 
   // Files: one iommufd file per domain, then one VFIO cdev file per device.
   int files() const { return static_cast<int>(domains.size() + devices.size()); }
   int iommufd_file(int domain) const { return domain; }
   int vfio_file(int device) const { return static_cast<int>(domains.size()) + device; }
+  // The domain of an iommufd file, the device of a VFIO file; -1 otherwise.
+  int file_domain(int file) const { return file < static_cast<int>(domains.size()) ? file : -1; }
+  int file_device(int file) const {
+    int first = static_cast<int>(domains.size());
+    return file >= first ? file - first : -1;
+  }
+
+  int session_of(int file) const { return sessions.empty() ? file : sessions[static_cast<size_t>(file)]; }
+  int session_count() const;
+  std::vector<int> files_of_session(int session) const;
 };
 
 // SPEC.md's default bound: IOMMU 0 and domain 0 have every op; IOMMU 1 and

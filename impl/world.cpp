@@ -38,6 +38,7 @@ World::World(const Scenario& scenario, const variant_rules& variant)
     dev.pdev.bus = &bus;
   }
   file_preserved.assign(t.files(), false);
+  sessions.resize(static_cast<size_t>(t.session_count()));
   threads.resize(scenario.threads.size());
   call_allocations.resize(scenario.threads.size());
 }

@@ -46,6 +46,7 @@ struct World {
   // LUO and the memory the IOMMU core allocates from.
   liveupdate_flb iommu_flb;
   std::vector<watched<bool>> file_preserved;
+  std::vector<luo_session> sessions;  // by the topology's session index
   kmem_cache<iommu_flb_obj> flb_cache;
   kho_arena kho;
 

@@ -50,6 +50,9 @@ std::size_t State::hash() const {
   std::uint64_t h = files * 0x9E3779B97F4A7C15ull ^ (std::uint64_t{domains} << 32 | warned) ^
                     (std::uint64_t{teardown_pending} << 48);
   for (std::int8_t d : device_domain) h = (h ^ static_cast<std::uint8_t>(d)) * 0x100000001B3ull;
+  for (int i = 0; i < FILES_MAX && listed[i] >= 0; ++i)
+    h = (h ^ (static_cast<std::uint8_t>(listed[i]) | static_cast<std::uint8_t>(listed_domain[i]) << 8)) *
+        0x100000001B3ull;
   return static_cast<std::size_t>(h ^ (h >> 29));
 }
 
@@ -180,6 +183,10 @@ std::string describe(const Op& op) {
       return "iommu_preserve_device(domain" + std::to_string(op.domain) + ", dev" + std::to_string(op.device) + ")";
     case OpKind::device_unpreserve:
       return "iommu_unpreserve_device(domain" + std::to_string(op.domain) + ", dev" + std::to_string(op.device) + ")";
+    case OpKind::session_object_unpreserve:
+      return "session" + std::to_string(op.session) + " teardown: the last file's handler unpreserve";
+    case OpKind::session_file_unpreserve:
+      return "session" + std::to_string(op.session) + " teardown: luo_unpreserve_file(the last file)";
   }
   return "?";
 }
@@ -225,12 +232,42 @@ void refuse(std::vector<OpOutcome>& out, const State& s, std::initializer_list<i
   for (int err : errnos) out.push_back({err, s, false});
 }
 
-void file_preserve(const State& s, int f, const FaultHit* fault, std::vector<OpOutcome>& out) {
+// The session's list of files: appended at a preserve through the session,
+// and a file leaves it whenever LUO unpreserves the file.
+int listed_count(const State& s) {
+  int n = 0;
+  while (n < FILES_MAX && s.listed[n] >= 0) ++n;
+  return n;
+}
+void list_file(State& s, int f, int domain) {
+  int n = listed_count(s);
+  s.listed[n] = static_cast<std::int8_t>(f);
+  s.listed_domain[n] = static_cast<std::int8_t>(domain);
+}
+void unlist_file(State& s, int f) {
+  int n = listed_count(s), at = 0;
+  for (int i = 0; i < n; ++i) {
+    if (s.listed[i] == f) continue;
+    s.listed[at] = s.listed[i];
+    s.listed_domain[at++] = s.listed_domain[i];
+  }
+  for (; at < n; ++at) s.listed[at] = s.listed_domain[at] = -1;
+}
+// The entry of the file that session `session` preserved last, or -1.
+int last_listed(const Topology& t, const State& s, int session) {
+  for (int i = listed_count(s) - 1; i >= 0; --i)
+    if (t.session_of(s.listed[i]) == session) return i;
+  return -1;
+}
+
+void file_preserve(const State& s, const Op& op, const FaultHit* fault, std::vector<OpOutcome>& out) {
+  int f = op.file;
   if (s.file_preserved(f)) return refuse(out, s, {-EBUSY});
+  State n = s;
+  n.files |= 1u << f;
+  if (op.domain >= 0) list_file(n, f, op.domain);
   if (s.teardown_pending) {
     // The FLB still exists (a call holds it): this file takes it over, state and all.
-    State n = s;
-    n.files |= 1u << f;
     n.teardown_pending = false;
     out.push_back({0, n, false});
     return;
@@ -239,8 +276,6 @@ void file_preserve(const State& s, int f, const FaultHit* fault, std::vector<OpO
   if (!s.flb() &&
       fault_fires(fault, {fault_site::flb_kzalloc, fault_site::kho_flb_root, fault_site::kho_flb_array}, s, out))
     return;
-  State n = s;
-  n.files |= 1u << f;
   out.push_back({0, n, false});
 }
 
@@ -260,6 +295,7 @@ void file_unpreserve(const State& s, int f, bool overlapped, std::vector<OpOutco
   if (!s.file_preserved(f)) return refuse(out, s, {-ENOENT});
   State n = s;
   n.files &= ~(1u << f);
+  unlist_file(n, f);
   out.push_back({0, release_all(n), false});
   // Rule 4: a concurrent call may hold the FLB; then it is freed (and the
   // state released) only when that call returns.
@@ -357,6 +393,32 @@ void device_unpreserve(const Model& m, const State& s, int d, int v, std::vector
   out.push_back({0, n, false});
 }
 
+// A session's teardown, one step: the handler of the file the session
+// preserved last unpreserves its object (iommufd: the domain; VFIO: the
+// device against the domain it was preserved with).
+void session_object_unpreserve(const Model& m, const State& s, int session, std::vector<OpOutcome>& out) {
+  const Topology& t = m.topology();
+  int i = last_listed(t, s, session);
+  if (i < 0) return refuse(out, s, {SESSION_EMPTY});
+  int f = s.listed[i], dev = t.file_device(f);
+  if (dev < 0) return domain_unpreserve(s, t.file_domain(f), out);
+  device_unpreserve(m, s, s.listed_domain[i], dev, out);
+}
+
+// The other step: LUO unpreserves that file, which leaves the session's list.
+void session_file_unpreserve(const Model& m, const State& s, int session, bool overlapped,
+                             std::vector<OpOutcome>& out) {
+  int i = last_listed(m.topology(), s, session);
+  if (i < 0) return refuse(out, s, {-ENOENT});
+  if (!s.file_preserved(s.listed[i])) {  // cannot happen (the list only holds preserved files); the walk still ends
+    State n = s;
+    unlist_file(n, s.listed[i]);
+    out.push_back({-ENOENT, n, false});
+    return;
+  }
+  file_unpreserve(s, s.listed[i], overlapped, out);
+}
+
 }  // namespace
 
 State teardown(const State& s) { return s.teardown_pending && !s.flb() ? release_all(s) : s; }
@@ -367,12 +429,14 @@ void apply(const Model& m, const State& s, const Op& op, const FaultHit* fault, 
     case OpKind::file_check:
       out.push_back({s.file_preserved(op.file) ? 0 : -ENOENT, s, false});
       return;
-    case OpKind::file_preserve: return file_preserve(s, op.file, fault, out);
+    case OpKind::file_preserve: return file_preserve(s, op, fault, out);
     case OpKind::file_unpreserve: return file_unpreserve(s, op.file, overlapped, out);
     case OpKind::domain_preserve: return domain_preserve(m, s, op.domain, fault, out);
     case OpKind::domain_unpreserve: return domain_unpreserve(s, op.domain, out);
     case OpKind::device_preserve: return device_preserve(m, s, op.domain, op.device, fault, out);
     case OpKind::device_unpreserve: return device_unpreserve(m, s, op.domain, op.device, out);
+    case OpKind::session_object_unpreserve: return session_object_unpreserve(m, s, op.session, out);
+    case OpKind::session_file_unpreserve: return session_file_unpreserve(m, s, op.session, overlapped, out);
   }
 }
 
@@ -407,7 +471,7 @@ std::optional<Op> call_next_op(const Topology& t, const Call& c, const Progress&
     case CallKind::vfio_preserve: {
       // Preserve the file, then the object inside it; undo the file if that fails.
       OpKind object = c.kind == CallKind::iommufd_preserve ? OpKind::domain_preserve : OpKind::device_preserve;
-      if (p.pc == 0) return file_op(OpKind::file_preserve, caller_file(t, c));
+      if (p.pc == 0) return Op{OpKind::file_preserve, caller_file(t, c), c.domain, c.device};  // through the session
       if (p.pc == 1) return object_op(object, c);
       if (p.pc == 2) return file_op(OpKind::file_unpreserve, caller_file(t, c));
       return std::nullopt;
@@ -420,6 +484,13 @@ std::optional<Op> call_next_op(const Topology& t, const Call& c, const Progress&
       if (p.pc == 1) return object_op(object, c);
       if (p.pc == 2) return file_op(OpKind::file_unpreserve, caller_file(t, c));
       return std::nullopt;
+    }
+    case CallKind::luo_session_release: {
+      // Under the session mutex, file by file, last preserved first: the
+      // handler's unpreserve, then LUO's, until the session holds none.
+      Op op{OpKind::session_object_unpreserve, -1, -1, -1, c.session};
+      if (p.pc == 1) op.kind = OpKind::session_file_unpreserve;
+      return p.pc <= 1 ? std::optional(op) : std::nullopt;
     }
   }
   return std::nullopt;
@@ -464,6 +535,10 @@ bool call_advance(const Call& c, Progress& p, int ret, int* call_ret) {
         return false;
       }
       return finish(ret);
+    case CallKind::luo_session_release:
+      if (p.pc == 0 && ret == SESSION_EMPTY) return finish(0);
+      p.pc = p.pc == 0 ? 1 : 0;  // the next file after its LUO unpreserve
+      return false;
   }
   return finish(ret);
 }

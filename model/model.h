@@ -13,7 +13,11 @@
 // one IOMMU-core entry point, each of which the reference performs under one
 // lock. The callers of scenario.h (iommufd_*, vfio_*) are short programs of
 // such operations (call_program), because iommufd and VFIO really make two
-// or three separate calls; linearizability is judged at that grain.
+// or three separate calls; linearizability is judged at that grain. A LUO
+// session's teardown (luo_session_release) is a loop of two operations per
+// file it holds, last preserved first; the model does not need the session
+// mutex, as allowing more interleavings than the kernel only widens what
+// the model accepts.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -71,8 +75,17 @@ struct State {
   // holds the FLB (rule 4): the teardown waits for that call (teardown()),
   // and a file preserved before then takes the FLB over with its state.
   bool teardown_pending = false;
+  // The files preserved through their LUO session, in the order they were
+  // preserved, with the domain each one's handler preserved against (-1
+  // pads): what a session's teardown walks, last first (docs/LUO.md).
+  std::array<std::int8_t, FILES_MAX> listed{};
+  std::array<std::int8_t, FILES_MAX> listed_domain{};
 
-  State() { device_domain.fill(-1); }
+  State() {
+    device_domain.fill(-1);
+    listed.fill(-1);
+    listed_domain.fill(-1);
+  }
   bool operator==(const State&) const = default;
   bool flb() const { return files != 0; }  // the FLB exists while a file depending on it is preserved
   bool domain_preserved(int d) const { return (domains >> d) & 1u; }
@@ -136,10 +149,19 @@ enum class OpKind : std::uint8_t {
   domain_unpreserve,   // iommu_domain_unpreserve
   device_preserve,     // iommu_preserve_device
   device_unpreserve,   // iommu_unpreserve_device
+  // A session's teardown, one file at a time, last preserved first: the
+  // handler's unpreserve of that file's object (returns SESSION_EMPTY when
+  // the session holds no file), then LUO's unpreserve of the file.
+  session_object_unpreserve,
+  session_file_unpreserve,
 };
+inline constexpr int SESSION_EMPTY = 1;
+// file_preserve with domain >= 0 is a preserve through the file's session
+// (iommufd, VFIO), which lists the file there; -1 is LUO's raw call.
 struct Op {
   OpKind kind = OpKind::file_check;
   int file = -1, domain = -1, device = -1;
+  int session = -1;
 };
 std::string describe(const Op& op);
 

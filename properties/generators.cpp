@@ -46,14 +46,24 @@ struct RawFault {
   int err;
 };
 
+// The order in which iommufd, VFIO and LUO make their calls in one VMM's
+// life: preserve the files, unpreserve them one by one, close the session.
 const CallKind kContractKinds[] = {CallKind::iommufd_preserve, CallKind::vfio_preserve, CallKind::vfio_unpreserve,
-                                   CallKind::iommufd_unpreserve};
+                                   CallKind::iommufd_unpreserve, CallKind::luo_session_release};
 
-// The order in which iommufd and VFIO make their calls in one VMM's life.
 int contract_phase(CallKind k) {
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 5; ++i)
     if (kContractKinds[i] == k) return i;
-  return 4;
+  return 5;
+}
+
+// A contract call kind from a raw number in 0..39: with session_release,
+// one in ten is a session teardown; the rest spread over the per-file calls.
+static_assert(static_cast<int>(CallKind::luo_session_release) == CALL_KIND_COUNT - 1, "the teardown is the last kind");
+CallKind contract_kind(const GenOptions& o, int raw) {
+  if (!o.session_release) return kContractKinds[raw % 4];
+  int x = raw % 20;
+  return x >= 18 ? CallKind::luo_session_release : kContractKinds[x % 4];
 }
 
 int errno_of(int raw) {
@@ -65,12 +75,15 @@ int errno_of(int raw) {
   }
 }
 
-using RawTopology = std::tuple<int, std::vector<int>, std::vector<int>, std::vector<RawDevice>>;
+// Sessions: mostly none given (each file in its own session); else a raw
+// session number per file, taken modulo the file count.
+using RawSessions = std::pair<bool, std::vector<int>>;
+using RawTopology = std::tuple<int, std::vector<int>, std::vector<int>, std::vector<RawDevice>, RawSessions>;
 using RawThreads = std::pair<std::vector<std::vector<RawCall>>, bool>;
 using RawScenario = std::tuple<RawTopology, RawThreads, std::pair<int, std::vector<RawFault>>, std::vector<int>, bool>;
 
 Topology fit_topology(const GenOptions& o, const RawTopology& raw) {
-  const auto& [per_page, iommus, domains, devices] = raw;
+  const auto& [per_page, iommus, domains, devices, sessions] = raw;
   Topology t;
   t.objects_per_page = std::min(per_page, o.objects_per_page_max);
   for (int m : iommus)
@@ -83,6 +96,10 @@ Topology fit_topology(const GenOptions& o, const RawTopology& raw) {
     if (static_cast<int>(t.devices.size()) < o.devices_max)
       t.devices.push_back(DeviceSpec{d.iommu % static_cast<int>(t.iommus.size()), !d.not_pci, !d.no_dma_owner});
   if (t.devices.empty()) t.devices.push_back(DeviceSpec{});
+  if (sessions.first) {
+    for (int f = 0; f < t.files(); ++f)
+      t.sessions.push_back(f < static_cast<int>(sessions.second.size()) ? sessions.second[f] % t.files() : f);
+  }
   return t;
 }
 
@@ -91,10 +108,11 @@ Call fit_call(const GenOptions& o, const Topology& t, const RawCall& raw) {
   // Adversarial threads draw half their calls from the contract kinds, which
   // build up state (files, domains, devices) for the other half to misuse.
   if (o.mode == CallerMode::contract || raw.kind < 20)
-    c.kind = kContractKinds[raw.kind % 4];
+    c.kind = contract_kind(o, raw.kind);
   else
-    c.kind = static_cast<CallKind>(raw.kind % CALL_KIND_COUNT);
+    c.kind = static_cast<CallKind>(raw.kind % (o.session_release ? CALL_KIND_COUNT : CALL_KIND_COUNT - 1));
   if (call_takes_file(c.kind)) c.file = raw.file % t.files();
+  if (call_takes_session(c.kind)) c.session = raw.file % t.session_count();
   if (call_takes_domain(c.kind)) c.domain = raw.domain % static_cast<int>(t.domains.size());
   if (call_takes_device(c.kind)) c.device = raw.device % static_cast<int>(t.devices.size());
   return c;
@@ -135,9 +153,10 @@ rc::Gen<Scenario> scenario_gen(const GenOptions& o) {
   auto device = gen::map(gen::tuple(gen::inRange(0, 8), rarely(10), rarely(10)), [](const std::tuple<int, bool, bool>& d) {
     return RawDevice{std::get<0>(d), std::get<1>(d), std::get<2>(d)};
   });
+  auto sessions = gen::pair(rarely(3), bounded_vector(o.domains_max + o.devices_max, gen::inRange(0, 24)));
   auto topology = gen::tuple(gen::inRange(1, o.objects_per_page_max + 1), bounded_vector(o.iommus_max, missing_ops(IOMMU_OPS_ALL)),
                              bounded_vector(o.domains_max, missing_ops(DOMAIN_OPS_ALL)),
-                             bounded_vector(o.devices_max, device));
+                             bounded_vector(o.devices_max, device), sessions);
   auto call = gen::map(gen::tuple(gen::inRange(0, 40), gen::inRange(0, 24), gen::inRange(0, 24), gen::inRange(0, 24)),
                        [](const std::tuple<int, int, int, int>& c) {
                          return RawCall{std::get<0>(c), std::get<1>(c), std::get<2>(c), std::get<3>(c)};

@@ -49,14 +49,16 @@ TEST(Race, v2_preserve_device_locks_a_null_flb) {
   EXPECT_EQ(r.verdict.violation->thread, 1);
 }
 
-// T1's VFIO preserve reads domain->preserved_state (step 6), T0's iommufd
-// unpreserves the domain (steps 8-12), T1 takes the lock (step 13).
+// T1's VFIO preserve reads domain->preserved_state (step 8), T0's iommufd
+// unpreserves the domain (steps 10-15), T1 takes the lock (step 16). The
+// two files are in different LUO sessions, so their mutexes do not
+// serialise the calls (each call's first step stops at its session's lock).
 TEST(Race, reference_rechecks_the_domain_under_the_lock) {
   Scenario s;
   s.variant = "reference";
   s.threads = {{Call{CallKind::iommufd_preserve, -1, 0}, Call{CallKind::iommufd_unpreserve, -1, 0}},
                {Call{CallKind::vfio_preserve, -1, 0, 0}}};
-  s.schedule = {0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0};
+  s.schedule = {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0};
   RunOptions o;
   o.record_steps = true;
 
@@ -69,11 +71,11 @@ TEST(Race, reference_rechecks_the_domain_under_the_lock) {
   EXPECT_GT(vfio.last_step, unpreserve.last_step);
   // T1 stopped past the unlocked read when T0 began, so only rule 2's check
   // under the lock can have refused it.
-  ASSERT_GT(r.steps_taken.size(), 7u);
-  EXPECT_EQ(r.steps_taken[6].thread, 1);
-  EXPECT_STREQ(r.steps_taken[6].stopped_at, "read domain->preserved_state");
-  EXPECT_EQ(r.steps_taken[7].thread, 1);
-  EXPECT_STREQ(r.steps_taken[7].stopped_at, "mutex_lock");
+  ASSERT_GT(r.steps_taken.size(), 9u);
+  EXPECT_EQ(r.steps_taken[8].thread, 1);
+  EXPECT_STREQ(r.steps_taken[8].stopped_at, "read domain->preserved_state");
+  EXPECT_EQ(r.steps_taken[9].thread, 1);
+  EXPECT_STREQ(r.steps_taken[9].stopped_at, "mutex_lock");
   EXPECT_EQ(vfio.ret, -EINVAL);
 }
 

@@ -59,6 +59,43 @@ TEST(Model, contract_lifecycle_preserves_and_releases_everything) {
   EXPECT_EQ(m.project(s), m.project(m.initial()));
 }
 
+Call release(int session) {
+  Call c = call(CallKind::luo_session_release);
+  c.session = session;
+  return c;
+}
+
+// A session's teardown: every file it holds, last preserved first, so the
+// devices go before the domain they were preserved against (no warning).
+TEST(Model, session_release_unpreserves_its_files_last_first) {
+  Topology t = default_topology();
+  t.sessions = {0, 1, 0, 0, 1};  // domain 0, dev0, dev1 in session 0
+  Model m(t);
+  State s = after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 0),
+                      call(CallKind::vfio_preserve, 0, 1), call(CallKind::iommufd_preserve, 1)});
+
+  CallOutcome r = only(m, s, release(0));
+
+  EXPECT_EQ(r.ret, 0);
+  Abstract a = m.project(r.next);
+  EXPECT_EQ(a.files_preserved, 1u << t.iommufd_file(1));
+  EXPECT_EQ(a.domain[0], ABSENT);
+  EXPECT_EQ(a.device[0], ABSENT);
+  EXPECT_EQ(a.device[1], ABSENT);
+  EXPECT_EQ(a.domain[1], 1);
+  EXPECT_EQ(warnings(a), 0);
+  EXPECT_EQ(only(m, r.next, release(0)).next, r.next);  // nothing left to release
+  EXPECT_EQ(m.project(only(m, r.next, release(1)).next), m.project(m.initial()));
+}
+
+// LUO's raw preserve lists the file in no session, so no teardown touches it.
+TEST(Model, session_release_leaves_files_preserved_outside_sessions) {
+  Model m(default_topology());
+  State s = after(m, {call(CallKind::luo_preserve_file, -1, -1, 0), call(CallKind::iommu_domain_preserve, 0)});
+
+  EXPECT_EQ(only(m, s, release(0)).next, s);
+}
+
 TEST(Model, rule1_domain_without_unpreserve_is_refused_with_one_warning) {
   Model m(default_topology(IOMMU_OPS_ALL, DOMAIN_OP_PRESERVE));
   State s = after(m, {call(CallKind::luo_preserve_file, -1, -1, 0)});
