@@ -18,7 +18,8 @@ Kind kind_of(impl::kho_page_kind k) {
                                                   : Kind::device;
 }
 
-// Every record of every array page becomes a slot, every driver page a page slot.
+}  // namespace
+
 Heap world_heap(z3::context& c, const impl::World& w) {
   Heap h(c);
   std::map<impl::phys_addr_t, int> rec_at, page_at;
@@ -68,6 +69,8 @@ Heap world_heap(z3::context& c, const impl::World& w) {
   h.core_pages_live = c.bool_val(core);
   return h;
 }
+
+namespace {
 
 bool holds(z3::context& c, const z3::expr& violated) {
   z3::solver s(c);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "heap.h"
 #include "runner.h"
 
 namespace luv::impl {
@@ -20,6 +21,10 @@ struct SnapshotFindings {
   bool orphan = false;     // no-leak: something preserved that nothing owns
   bool remaining = false;  // no-leak: everything was unpreserved, yet something remains
 };
+
+// Every record of every array page as a slot, every driver page as a page
+// slot, and the kernel objects' pointers into them.
+Heap world_heap(z3::context& c, const impl::World& w);
 
 // `everything_unpreserved`: what the Runner believes (no outstanding preserve, no file).
 SnapshotFindings snapshot_check(const impl::World& w, bool everything_unpreserved);
