@@ -150,7 +150,7 @@ struct Node {
   uint64_t world = 0;   // world_fingerprint()
   uint64_t world_mirror = 0;  // the same with threads 0 and 1 swapped (symmetry only)
   uint64_t observed = 0;  // what the last step read: components with their content before it
-  uint64_t intent = 0;  // intent_hash() of the calls returned so far
+  uint64_t intent = 0;  // intent_hash() of the Runner's callers_view
   std::array<int, impl::FAULT_SITE_COUNT> visits{};
   unsigned in_call = 0, runnable = 0;
   bool quiescent = false;
@@ -216,12 +216,6 @@ class Capture : public RunObserver {
   explorer::Components before_, after_;
 };
 
-bool is_fatal(PropertyId p) {
-  // An oops kills the thread (and may leave a lock held), a deadlock stops
-  // everything: nothing meaningful runs past them.
-  return p == PropertyId::no_null_op || p == PropertyId::no_use_after_free || p == PropertyId::lock_discipline;
-}
-
 // Progress shared by the searches running at once.
 struct Live {
   std::atomic<long long> states{0}, frontier{0};
@@ -231,7 +225,6 @@ struct Live {
 struct ChoiceResult {
   ExploreStats stats;
   std::vector<ExploreFinding> findings;
-  std::array<PropertySet, PROPERTY_COUNT> masked{};  // per property: switched off on the path that found it
 };
 
 class Engine {
@@ -256,7 +249,6 @@ class Engine {
     ChoiceResult out;
     out.stats = stats_;
     out.findings = std::move(findings_);
-    out.masked = masked_;
     return out;
   }
 
@@ -319,11 +311,13 @@ class Engine {
     return s;
   }
 
-  // Runs the node's prefix; fills its replay fields and its violations
-  // (going on past each non-fatal one with that property masked).
+  // Runs the node's prefix; fills its replay fields and its violations. The
+  // Runner goes on past a violation, so one run judges every property; a
+  // property violated on this path is masked in its children's runs (its
+  // finding is made), and an oops or a deadlock makes the node a leaf.
   void replay(Node& n) {
     Scenario s = scenario_of(n);
-    for (;;) {
+    {
       Capture cap(symmetric_);
       RunOptions ro;
       ro.properties = o_.properties & ~n.masked;
@@ -339,24 +333,13 @@ class Engine {
       RunResult r = run(s, ro);
       ++stats_.transitions;
       n.visits = r.fault_visits;
-      n.intent = intent_hash(r.calls);
-      if (r.verdict.violation) {
-        const Violation& v = *r.verdict.violation;
+      n.intent = intent_hash(r.callers_view);
+      for (const Violation& v : r.verdict.violations) {
         n.violations.emplace_back(v, n.masked);
-        bool deadlock = v.message.rfind("deadlock", 0) == 0;
-        if (is_fatal(v.property) || deadlock || n.retrieve_fault) {
-          n.leaf = true;
-          return;
-        }
-        // Violations after the threads (kexec, restore) leave the state readable.
-        if (cap.got) {
-          take(n, cap);
-          return;
-        }
         n.masked.set(static_cast<size_t>(v.property));
-        continue;
       }
-      if (!cap.got) {  // cannot happen: a run ends at the stop or after the threads
+      if (r.verdict.ended) note_ended(*r.verdict.ended, o_.properties & ~n.masked);
+      if (r.verdict.ended || !cap.got) {  // !cap.got: an oops or deadlock ended the run before the stop
         n.leaf = true;
         return;
       }
@@ -364,6 +347,12 @@ class Engine {
       if (n.retrieve_fault) n.leaf = true;
       return;
     }
+  }
+
+  void note_ended(const Violation& end, const PropertySet& unjudged) {
+    (void)end;
+    ++stats_.paths_ended;
+    stats_.unjudged |= unjudged;
   }
 
   void take(Node& n, const Capture& cap) {
@@ -434,28 +423,9 @@ class Engine {
   // The Runner's per-run memory of what callers preserved (track_intent in
   // runner.cpp): each device and domain a caller believes preserved, and
   // against which domain each device was last preserved.
-  static uint64_t intent_hash(const std::vector<CallRecord>& calls) {
-    std::set<int> devices, domains;
-    std::map<int, int> against;
-    for (const CallRecord& c : calls) {
-      bool device = call_takes_device(c.call.kind);
-      bool domain = !device && call_takes_domain(c.call.kind);
-      if (!device && !domain) continue;
-      int id = device ? c.call.device : c.call.domain;
-      std::set<int>& set = device ? devices : domains;
-      if (call_is_preserve(c.call.kind)) {
-        if (c.ret == 0) {
-          set.insert(id);
-          if (device) against[id] = c.call.domain;
-        }
-      } else {
-        set.erase(id);
-      }
-    }
+  static uint64_t intent_hash(const std::vector<int>& callers_view) {
     explorer::Hasher h;
-    for (int d : devices) h.add(1000 + static_cast<uint64_t>(d));
-    for (int d : domains) h.add(2000 + static_cast<uint64_t>(d));
-    for (auto [d, dom] : against) h.add(3000 + static_cast<uint64_t>(d * 64 + dom));
+    for (int x : callers_view) h.add(static_cast<uint64_t>(static_cast<int64_t>(x)));
     return h.h;
   }
 
@@ -579,10 +549,10 @@ class Engine {
     f.property = v.property;
     f.counterexample = counterexample_of(n);
     f.violation = v;
+    f.checked = o_.properties & ~masked;
     f.calls = n.calls_used;
     f.steps = static_cast<int>(n.schedule.size());
     findings_.push_back(std::move(f));
-    masked_[p] = masked;
     if (o_.first_violation_only) {
       cut_ = true;
       stats_.complete = false;
@@ -602,7 +572,6 @@ class Engine {
   ExploreStats stats_;
   std::vector<ExploreFinding> findings_;
   std::array<bool, PROPERTY_COUNT> found_{};
-  std::array<PropertySet, PROPERTY_COUNT> masked_{};
   uint64_t seq_ = 0;
   bool cut_ = false;
   std::chrono::steady_clock::time_point start_;
@@ -633,7 +602,6 @@ ExploreResult merge(const ExploreOptions& o, std::vector<ChoiceResult>& choices,
   s.topologies = static_cast<int>(choices.size());
   // Per property: the finding and the choice it came from.
   std::array<std::pair<const ExploreFinding*, size_t>, PROPERTY_COUNT> best{};
-  std::array<PropertySet, PROPERTY_COUNT> masked{};
   // Earlier: shorter (BFS), then from an earlier choice, then found earlier in it.
   auto before = [&](const ExploreFinding& a, size_t ca, const ExploreFinding& b, size_t cb) {
     auto rank = [&](const ExploreFinding& f, size_t c) {
@@ -650,13 +618,12 @@ ExploreResult merge(const ExploreOptions& o, std::vector<ChoiceResult>& choices,
     s.frontier_max = std::max(s.frontier_max, x.frontier_max);
     s.collision_odds += x.collision_odds;
     s.complete &= x.complete;
+    s.paths_ended += x.paths_ended;
+    s.unjudged |= x.unjudged;
     s.topology++;
     for (const ExploreFinding& f : c.findings) {
       size_t p = static_cast<size_t>(f.property);
-      if (best[p].first == nullptr || before(f, i, *best[p].first, best[p].second)) {
-        best[p] = {&f, i};
-        masked[p] = c.masked[p];
-      }
+      if (best[p].first == nullptr || before(f, i, *best[p].first, best[p].second)) best[p] = {&f, i};
     }
   }
   s.seconds = seconds;
@@ -689,17 +656,16 @@ ExploreResult merge(const ExploreOptions& o, std::vector<ChoiceResult>& choices,
       po.violation = x.violation;
       po.how = "explore" + std::string(o.bfs ? " --bfs" : "") + ": " + std::to_string(x.calls) + " call(s), " +
                std::to_string(x.steps) + " step(s)";
-      std::string names;
-      for (int q = 0; q < PROPERTY_COUNT; ++q)
-        if (masked[static_cast<size_t>(p)].test(static_cast<size_t>(q)))
-          names += std::string(names.empty() ? "" : ",") + property_name(static_cast<PropertyId>(q));
-      if (!names.empty()) po.how += "; seen past an earlier violation (replay with " + names + " off)";
+      std::string names = property_list(o.properties & ~x.checked);
+      if (!names.empty()) po.how += "; seen past an earlier violation of " + names;
     } else if (!s.complete) {
       po.status = Status::unknown;
       po.how = "search cut at " + std::to_string(s.states) + " states (" + bound + ")";
     } else {
       po.status = Status::holds;
       po.how = "exhaustive within " + bound + ": " + std::to_string(s.states) + " states";
+      if (s.unjudged.test(static_cast<size_t>(p)))
+        po.how += "; not judged past the oops or deadlock that ended " + std::to_string(s.paths_ended) + " path(s)";
     }
     out.report.outcomes.push_back(std::move(po));
   }

@@ -30,6 +30,10 @@ struct ExploreStats {
   long long frontier_max = 0;
   long long peak_rss_bytes = 0;
   double seconds = 0;
+  // Paths an oops or a deadlock ended (nothing runs past them), and the
+  // properties left unjudged past such an end on at least one of them.
+  long long paths_ended = 0;
+  PropertySet unjudged;
   bool complete = true;           // false when states_max cut the search
   int topology = 0, topologies = 0;  // op-set choices finished, of
   // Odds that two distinct visited states share a 64-bit fingerprint: the
@@ -71,7 +75,10 @@ struct ExploreOptions {
 
 struct ExploreFinding {
   PropertyId property = PropertyId::no_leak;
-  Scenario counterexample;  // replays to `violation` with run()
+  Scenario counterexample;  // replays to `violation` with run() and `checked`
+  // The properties to replay it with: those not violated earlier on its path,
+  // so that this one is the first violation replaying shows.
+  PropertySet checked = all_properties();
   Violation violation;
   int calls = 0;
   int steps = 0;  // the steps of the counterexample's schedule

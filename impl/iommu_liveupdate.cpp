@@ -286,6 +286,11 @@ task<void> iommu_domain_unpreserve(World& w, iommu_domain* domain) {
   kptr<iommu_flb_obj> flb_obj;
   int ret;
 
+  // Rule 1 at the other end: without the op there is nothing to undo with,
+  // and a silent return would hide the driver's gap (SPEC: missing-unpreserve-warns).
+  if (w.rules.refuse_missing_unpreserve && WARN_ON_ONCE(w, !domain->ops->unpreserve))
+    co_return;
+
   ret = co_await liveupdate_flb_get_outgoing(w, &w.iommu_flb, &flb_obj);
   if (ret)
     co_return;

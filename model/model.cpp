@@ -22,6 +22,7 @@ WarnFunction warn_function_of(WarnSite site) {
     case WarnSite::domain_lacks_unpreserve: return WarnFunction::iommu_domain_preserve;
     case WarnSite::iommu_lacks_unpreserve: return WarnFunction::iommu_preserve_device;
     case WarnSite::domain_not_preserved:
+    case WarnSite::domain_unpreserve_op_missing:
     case WarnSite::domain_in_use: return WarnFunction::iommu_domain_unpreserve;
     case WarnSite::unpreserve_ops_missing:
     case WarnSite::device_not_preserved:
@@ -323,9 +324,11 @@ void domain_preserve(const Model& m, const State& s, int d, const FaultHit* faul
   out.push_back({0, n, false});
 }
 
-void domain_unpreserve(const State& s, int d, std::vector<OpOutcome>& out) {
+void domain_unpreserve(const Model& m, const State& s, int d, std::vector<OpOutcome>& out) {
   State n = s;
-  if (!s.flb()) {
+  if (!(m.topology().domains[d].ops & DOMAIN_OP_UNPRESERVE)) {
+    warn(n, WarnSite::domain_unpreserve_op_missing);  // rule 1 at the other end: nothing to call
+  } else if (!s.flb()) {
     // Nothing can be preserved without the FLB; the call has nothing to act on.
   } else if (!s.domain_preserved(d)) {
     warn(n, WarnSite::domain_not_preserved);  // rule 3: missing preserve
@@ -401,7 +404,7 @@ void session_object_unpreserve(const Model& m, const State& s, int session, std:
   int i = last_listed(t, s, session);
   if (i < 0) return refuse(out, s, {SESSION_EMPTY});
   int f = s.listed[i], dev = t.file_device(f);
-  if (dev < 0) return domain_unpreserve(s, t.file_domain(f), out);
+  if (dev < 0) return domain_unpreserve(m, s, t.file_domain(f), out);
   device_unpreserve(m, s, s.listed_domain[i], dev, out);
 }
 
@@ -432,7 +435,7 @@ void apply(const Model& m, const State& s, const Op& op, const FaultHit* fault, 
     case OpKind::file_preserve: return file_preserve(s, op, fault, out);
     case OpKind::file_unpreserve: return file_unpreserve(s, op.file, overlapped, out);
     case OpKind::domain_preserve: return domain_preserve(m, s, op.domain, fault, out);
-    case OpKind::domain_unpreserve: return domain_unpreserve(s, op.domain, out);
+    case OpKind::domain_unpreserve: return domain_unpreserve(m, s, op.domain, out);
     case OpKind::device_preserve: return device_preserve(m, s, op.domain, op.device, fault, out);
     case OpKind::device_unpreserve: return device_unpreserve(m, s, op.domain, op.device, out);
     case OpKind::session_object_unpreserve: return session_object_unpreserve(m, s, op.session, out);

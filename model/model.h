@@ -48,8 +48,9 @@ enum class WarnSite : std::uint8_t {
   device_not_preserved,      // iommu_unpreserve_device, rule 3
   device_other_domain,       // iommu_unpreserve_device, rule 3: preserved against another domain
   teardown_live,             // the FLB's last file went while state was preserved (rule 5)
+  domain_unpreserve_op_missing,  // iommu_domain_unpreserve, rule 1 at the other end: no op to call
 };
-inline constexpr int WARN_SITE_COUNT = 8;
+inline constexpr int WARN_SITE_COUNT = 9;
 
 // The kernel function each warning is reported from; what the abstraction
 // can see of a warning in the implementation.

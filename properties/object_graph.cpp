@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -135,8 +136,10 @@ struct builder {
       object_state(v, domain.driver_page, EdgeKind::driver_page);
     }
     for (const impl::device& dev : w.devices) {
-      Vertex v = add(GraphVertex{VertexKind::device, "dev" + std::to_string(dev.id), 0,
-                                 kho_page_kind::driver_private, RecordKind::none, dev.id});
+      GraphVertex gv{VertexKind::device, "dev" + std::to_string(dev.id), 0,
+                     kho_page_kind::driver_private, RecordKind::none, dev.id};
+      gv.iommu = dev.iommu->iommu_dev->id;
+      Vertex v = add(gv);
       object_state(v, dev.iommu->device_ser, EdgeKind::preserved);
       object_state(v, dev.driver_page, EdgeKind::driver_page);
     }
@@ -186,6 +189,36 @@ struct cycle_finder : boost::default_dfs_visitor {
 
 }  // namespace
 
+// refcount-balanced, per IOMMU: outgoing_preserved_state is non-NULL
+// (wherever it points: a freed page, a deleted record, nowhere) exactly when
+// a live device record sits behind the IOMMU, as a device's device_ser or as
+// a record whose iommu_phys leads to the IOMMU's HW record.
+static void check_outgoing_state(const ObjectGraph& g, Vertex iommu, std::vector<std::string>& out) {
+  const GraphVertex& k = g[iommu];
+  std::optional<Vertex> state;
+  for (auto [e, end] = boost::out_edges(iommu, g); e != end; ++e)
+    if (g[*e].kind == EdgeKind::preserved) state = boost::target(*e, g);
+  std::set<Vertex> behind;
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
+    if (g[*v].kind != VertexKind::device || g[*v].iommu != k.id) continue;
+    for (auto [e, eend] = boost::out_edges(*v, g); e != eend; ++e)
+      if (g[*e].kind == EdgeKind::preserved && is_live_record(g[boost::target(*e, g)])) behind.insert(boost::target(*e, g));
+  }
+  if (state)
+    for (auto [e, end] = boost::in_edges(*state, g); e != end; ++e)
+      if (g[*e].kind == EdgeKind::iommu_phys && is_live_record(g[boost::source(*e, g)])) behind.insert(boost::source(*e, g));
+  if (state && behind.empty()) {
+    const GraphVertex& to = g[*state];
+    std::string where = to.freed ? " (its page is freed)" : to.deleted ? " (flagged deleted)"
+                        : to.kind != VertexKind::record ? " (not a record)" : "";
+    out.push_back(k.label + ": outgoing_preserved_state set -> " + to.label + where +
+                  " but no live device record behind it");
+  } else if (!state && !behind.empty()) {
+    out.push_back(k.label + ": outgoing_preserved_state NULL but " + g[*behind.begin()].label +
+                  " behind it is live");
+  }
+}
+
 GraphFindings check_object_graph(const ObjectGraph& g) {
   GraphFindings f;
 
@@ -215,16 +248,8 @@ GraphFindings check_object_graph(const ObjectGraph& g) {
       f.refcount.push_back(r.label + ": " + (held ? "still its IOMMU's outgoing_preserved_state with no device"
                                                    : "has devices but is not its IOMMU's outgoing_preserved_state"));
   }
-  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
-    const GraphVertex& k = g[*v];
-    if (k.kind != VertexKind::iommu) continue;
-    for (auto [e, eend] = boost::out_edges(*v, g); e != eend; ++e) {
-      if (g[*e].kind != EdgeKind::preserved) continue;
-      const GraphVertex& r = g[boost::target(*e, g)];
-      if (is_live_record(r) && owners(boost::target(*e, g), EdgeKind::iommu_phys, true) == 0)
-        f.refcount.push_back(k.label + ": outgoing_preserved_state set with no live device record on it");
-    }
-  }
+  for (auto [v, end] = boost::vertices(g); v != end; ++v)
+    if (g[*v].kind == VertexKind::iommu) check_outgoing_state(g, *v, f.refcount);
 
   // no-dangling: every pointer of a live record or a kernel object leads to
   // a live record of the right kind.

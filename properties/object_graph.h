@@ -27,6 +27,7 @@ struct GraphVertex {
   impl::kho_page_kind page_kind = impl::kho_page_kind::driver_private;
   RecordKind record_kind = RecordKind::none;
   int id = -1;                  // kernel objects: their index
+  int iommu = -1;               // devices: the IOMMU they sit behind
   bool freed = false;           // page or FLB object freed (a record: its page freed)
   bool deleted = false;         // record flagged deleted
   impl::u32 ref_count = 0;      // records

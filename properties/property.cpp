@@ -43,6 +43,13 @@ bool property_parse(const std::string& name, PropertyId& out) {
   return false;
 }
 
+std::string property_list(const PropertySet& set) {
+  std::string out;
+  for (int i = 0; i < PROPERTY_COUNT; ++i)
+    if (set.test(static_cast<size_t>(i))) out += std::string(out.empty() ? "" : ",") + kProperties[i].name;
+  return out;
+}
+
 const char* status_name(Status s) {
   switch (s) {
     case Status::holds: return "holds";

@@ -28,5 +28,6 @@ using PropertySet = std::bitset<PROPERTY_COUNT>;
 inline PropertySet all_properties() { return PropertySet().set(); }
 inline bool has(const PropertySet& set, PropertyId id) { return set.test(static_cast<size_t>(id)); }
 inline PropertySet only(PropertyId id) { return PropertySet().set(static_cast<size_t>(id)); }
+std::string property_list(const PropertySet& set);  // "no-leak,no-dangling", in id order
 
 }  // namespace luv

@@ -126,6 +126,7 @@ struct thread_run {
   std::optional<impl::task<int>> current;
   int first_step = 0;
   bool alone = true;  // no other thread has stepped since this call started
+  int warn_conditions_before = 0;  // its kthread's WARN conditions when this call started
   std::vector<fact> facts_before;
 
   bool in_call() const { return current.has_value(); }
@@ -154,21 +155,21 @@ class runner {
     result_.stopped = !done_;
     if (result_.stopped) {
       if (o_.observer) o_.observer->on_stop(*w_);
-    } else if (!result_.verdict.violation && s_.kexec) {
+    } else if (!ended_ && s_.kexec) {
       after_threads();
     }
     result_.steps = step_;
+    result_.callers_view = callers_view_key();
     result_.fault_visits = w_->fault_visits;
     result_.faults_fired = static_cast<int>(w_->faults_fired.size());
     result_.warnings = static_cast<int>(w_->warnings.size());
-    if (result_.verdict.violation) {
-      const Violation& v = *result_.verdict.violation;
+    for (const Violation& v : result_.verdict.violations)
       trace("VIOLATION " + std::string(property_name(v.property)) + " at step " + std::to_string(v.step) +
             (v.thread >= 0 ? ", T" + std::to_string(v.thread) : "") +
             (v.call >= 0 ? " call " + std::to_string(v.call) : "") + ": " + v.message);
-    } else {
-      trace("ok: no property violated");
-    }
+    if (result_.verdict.ok()) trace("ok: no property violated");
+    PropertySet unjudged = result_.verdict.unjudged_after_end(o_.properties);
+    if (unjudged.any()) trace("not judged past step " + std::to_string(result_.verdict.ended->step) + ": " + property_list(unjudged));
     result_.trace = std::move(trace_);
     return std::move(result_);
   }
@@ -199,10 +200,23 @@ class runner {
           std::to_string(s_.faults.size()) + " fault(s) planned");
   }
 
+  // Records the first violation of p; the run goes on (each property is
+  // judged on its own, docs/SPEC.md).
   void fail(PropertyId p, int thread, int call, std::string message) {
-    if (result_.verdict.violation || !enabled(p)) return;
-    result_.verdict.violation = Violation{p, step_, thread, call, std::move(message), describe_world(*w_)};
-    done_ = true;
+    if (!enabled(p) || violated(p)) return;
+    violated_.set(static_cast<size_t>(p));
+    Violation v{p, step_, thread, call, std::move(message), describe_world(*w_)};
+    if (!result_.verdict.violation) result_.verdict.violation = v;
+    result_.verdict.violations.push_back(std::move(v));
+  }
+  bool violated(PropertyId p) const { return violated_.test(static_cast<size_t>(p)); }
+
+  // An oops or a deadlock: nothing meaningful runs past it, so the run ends
+  // here and the properties not yet violated are judged only up to here.
+  void end_run(PropertyId p, int thread, int call, std::string message) {
+    result_.verdict.ended = Violation{p, step_, thread, call, message, {}};
+    fail(p, thread, call, std::move(message));
+    done_ = ended_ = true;
   }
 
   bool all_finished() const {
@@ -242,8 +256,7 @@ class runner {
         if (threads_[t].in_call() && w_->threads[t].blocked_on)
           who += " T" + std::to_string(t) + " waits for " + w_->threads[t].blocked_on->name + " held by T" +
                  std::to_string(w_->threads[t].blocked_on->owner) + ";";
-      fail(PropertyId::lock_discipline, -1, -1, "deadlock:" + who);
-      done_ = true;
+      end_run(PropertyId::lock_discipline, -1, -1, "deadlock:" + who);
       return;
     }
     if (step_ >= o_.steps_max) throw std::runtime_error("run exceeds " + std::to_string(o_.steps_max) + " steps");
@@ -286,6 +299,7 @@ class runner {
     tr.current.emplace(impl::invoke(*w_, call));
     tr.first_step = step_;
     tr.alone = true;
+    tr.warn_conditions_before = w_->threads[t].warn_conditions;
     if (enabled(PropertyId::error_path_deleted)) tr.facts_before = abstract_facts(*w_);
     w_->threads[t].resume_at = tr.current->start_handle();
     w_->call_allocations[t].clear();
@@ -308,8 +322,7 @@ class runner {
       ret = tr.current->result();
     } catch (const impl::Oops& oops) {
       trace_step(t, "  BUG: " + oops.message);
-      fail(property_of(oops.kind), t, index, describe_call(call) + ": " + oops.message);
-      done_ = true;
+      end_run(property_of(oops.kind), t, index, describe_call(call) + ": " + oops.message);
       return;
     }
     bool is_void = impl::call_returns_void(call.kind);
@@ -323,8 +336,11 @@ class runner {
 
     CallRecord record{t, index, call, ret, is_void, tr.first_step, step_};
     if (ret < 0 && !is_void) check_error_path(tr, record);
+    // A WARN condition met during the call (printed or, once printed, not).
+    bool warned_in_call = w_->threads[t].warn_conditions > tr.warn_conditions_before;
     check_missing_unpreserve(record);
-    track_intent(record);
+    track_intent(record, warned_in_call);
+    note_racing_opposite(t, call);
     if (o_.observer) {
       if (auto msg = o_.observer->on_call_end(*w_, record)) fail(PropertyId::model_refinement, t, index, *msg);
     }
@@ -361,19 +377,24 @@ class runner {
     if (!enabled(PropertyId::missing_unpreserve_warns)) return;
     const Call& c = r.call;
     std::string who;  // built only when it is needed
-    bool lacks = false, holds_state = false, pci = true;
+    bool lacks = false, holds_state = false, pci = true, reached = true;
     if (call_takes_device(c.kind)) {
       const impl::device& dev = w_->devices[c.device];
       const impl::iommu_device& iommu = *dev.iommu->iommu_dev;
       lacks = iommu_lacks_twin(s_.topology.iommus[iommu.id].ops);
       holds_state = dev.iommu->device_ser || dev.driver_page;
       pci = dev.is_pci;
+      // The core's unpreserve returns before it looks at the driver for a
+      // non-PCI device or an unclaimed group, and VFIO before the core for a
+      // file it does not hold: those returns say nothing of the driver.
+      reached = pci && impl::iommu_group_dma_owner_claimed(dev.iommu_group) && !(call_is_contract(c.kind) && r.ret == -ENOENT);
       if (lacks) who = "dev" + std::to_string(dev.id) + " behind iommu" + std::to_string(iommu.id);
     } else if (call_takes_domain(c.kind)) {
       const impl::iommu_domain& domain = w_->domains[c.domain];
       lacks = domain_lacks_twin(s_.topology.domains[domain.id].ops);
       holds_state = domain.preserved_state || domain.driver_page;
       if (lacks) who = "domain" + std::to_string(domain.id);
+      reached = !(call_is_contract(c.kind) && r.ret == -ENOENT);
     }
     if (!lacks) return;
     bool warned = !w_->warnings.empty();
@@ -388,24 +409,71 @@ class runner {
     else if (!call_is_preserve(c.kind) && holds_state)
       fail(PropertyId::missing_unpreserve_warns, r.thread, r.index,
            name + " returned but " + who + " (driver lacks an unpreserve op) still holds preserved state" + how);
+    else if (!call_is_preserve(c.kind) && reached && !warned)  // the other end: a silent return
+      fail(PropertyId::missing_unpreserve_warns, r.thread, r.index,
+           name + " returned on " + who + ", whose driver lacks an unpreserve op, without a warning");
   }
 
-  // What the callers believe is preserved: successful preserves not yet unpreserved.
-  void track_intent(const CallRecord& r) {
+  // Two views of the callers, from the calls' results. `outstanding`: what
+  // they preserved and have not asked to unpreserve (no-leak: once nothing
+  // is, nothing may be left). `kept`: what they may expect in the next kernel
+  // (restore-matches). An unpreserve that warned was refused, the way a
+  // kernel refuses a call whose result nobody checks (the core's unpreserves
+  // return void), so the object stays kept; a contract unpreserve of a file
+  // its caller does not hold (-ENOENT) did nothing.
+  void track_intent(const CallRecord& r, bool warned_in_call) {
+    update_views(r, warned_in_call);
+    // Once no file is preserved, LUO has torn the FLB down and hands over
+    // nothing of what was kept before (rule 5), this call's included.
+    if (std::none_of(w_->file_preserved.begin(), w_->file_preserved.end(), [](bool b) { return b; }))
+      devices_kept_.clear(), domains_kept_.clear();
+  }
+
+  void update_views(const CallRecord& r, bool warned_in_call) {
     const Call& c = r.call;
     bool device = call_takes_device(c.kind);
-    bool domain_call = !device && call_takes_domain(c.kind);
-    if (!device && !domain_call) return;  // LUO file calls: w.file_preserved says
+    if (!device && !call_takes_domain(c.kind)) return;  // LUO file calls: w.file_preserved says
     int id = device ? c.device : c.domain;
-    std::set<int>& set = device ? devices_outstanding_ : domains_outstanding_;
+    std::set<int>& outstanding = device ? devices_outstanding_ : domains_outstanding_;
+    std::map<int, int>& kept = device ? devices_kept_ : domains_kept_;
     if (call_is_preserve(c.kind)) {
-      if (r.ret == 0) {
-        set.insert(id);
-        if (device) preserved_against_[id] = c.domain;
-      }
-    } else {
-      set.erase(id);
+      if (r.ret != 0) return;
+      outstanding.insert(id);
+      kept[id] = device ? c.domain : -1;
+    } else if (!(call_is_contract(c.kind) && r.ret == -ENOENT)) {
+      outstanding.erase(id);
+      if (!warned_in_call) kept.erase(id);
     }
+  }
+
+  // A preserve and an unpreserve of the same object that overlap in time
+  // may take effect in either order, so the callers cannot know which one
+  // won: restore-matches leaves that object out (docs/SPEC.md).
+  void note_racing_opposite(int t, const Call& c) {
+    auto object = [](const Call& x) {
+      return call_takes_device(x.kind) ? 1000 + x.device : call_takes_domain(x.kind) ? x.domain : -1;
+    };
+    if (object(c) < 0) return;
+    for (int u = 0; u < static_cast<int>(threads_.size()); ++u) {
+      if (u == t || !threads_[u].in_call()) continue;
+      const Call& other = (*threads_[u].calls)[threads_[u].next];
+      if (object(other) == object(c) && call_is_preserve(other.kind) != call_is_preserve(c.kind))
+        (call_takes_device(c.kind) ? racing_devices_ : racing_domains_).insert(call_takes_device(c.kind) ? c.device : c.domain);
+    }
+  }
+
+  std::vector<int> callers_view_key() const {
+    std::vector<int> key;
+    auto add = [&](const auto& ids) {
+      for (const auto& id : ids) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(id)>, int>) key.push_back(id);
+        else key.push_back(id.first), key.push_back(id.second);
+      }
+      key.push_back(-2);  // end of a group
+    };
+    add(devices_outstanding_), add(domains_outstanding_), add(devices_kept_), add(domains_kept_);
+    add(racing_devices_), add(racing_domains_);
+    return key;
   }
 
   bool everything_unpreserved() const {
@@ -416,7 +484,9 @@ class runner {
   void check_quiescent(int t, int call) {
     bool want_graph = enabled(PropertyId::refcount_balanced) || enabled(PropertyId::no_dangling) ||
                       enabled(PropertyId::no_leak);
-    if (want_graph && !result_.verdict.violation) {
+    want_graph = want_graph && !(violated(PropertyId::refcount_balanced) && violated(PropertyId::no_dangling) &&
+                                 violated(PropertyId::no_leak));
+    if (want_graph) {
       GraphFindings f = check_object_graph(build_object_graph(*w_));
       if (!f.refcount.empty()) fail(PropertyId::refcount_balanced, t, call, f.refcount.front());
       int preserved_files = static_cast<int>(std::count(w_->file_preserved.begin(), w_->file_preserved.end(), true));
@@ -436,53 +506,28 @@ class runner {
     if (o_.observer) {
       if (auto msg = o_.observer->on_threads_done(*w_)) fail(PropertyId::model_refinement, -1, -1, *msg);
     }
-    if (result_.verdict.violation) return;
-    std::vector<impl::restored_device> want_devices;
-    std::vector<int> want_domains, want_iommus;
-    for (const impl::device& d : w_->devices) {
-      if (!d.iommu->device_ser) continue;
-      auto against = preserved_against_.find(d.id);
-      want_devices.push_back({d.id, against == preserved_against_.end() ? -1 : against->second, d.iommu->iommu_dev->id});
-    }
-    for (const impl::iommu_domain& d : w_->domains)
-      if (d.preserved_state) want_domains.push_back(d.id);
-    for (const impl::iommu_device& i : w_->iommus)
-      if (i.outgoing_preserved_state) want_iommus.push_back(i.id);
-
+    impl::next_kernel_result want = callers_view();
     impl::kexec(*w_);
     result_.kexec_done = true;
     trace_step(-1, "kexec");
-    impl::next_kernel_result r = impl::next_kernel_restore(*w_);
-    for (const std::string& line : log_) trace_step(-1, "  " + line);
-    log_.clear();
+    impl::next_kernel_result r;
+    try {
+      r = impl::next_kernel_restore(*w_);
+    } catch (const impl::Oops& oops) {  // an oops in the next kernel is a verdict too
+      flush_log(-1);
+      trace_step(-1, "  BUG: " + oops.message);
+      end_run(property_of(oops.kind), -1, -1, "next kernel: " + oops.message);
+      return;
+    }
+    flush_log(-1);
     trace_step(-1, "next kernel: " + describe_restore(r));
+    check_splats(-1, -1);  // KASAN in the next kernel: a read past a page it walked
 
     if (r.retrieve_err == 0) {
-      auto sorted = [](auto v) {
-        std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(a)>, impl::restored_device>)
-            return std::tie(a.device, a.domain, a.iommu) < std::tie(b.device, b.domain, b.iommu);
-          else
-            return a < b;
-        });
-        return v;
-      };
-      std::string why;
-      if (sorted(r.devices) != sorted(want_devices)) why = "devices differ";
-      else if (sorted(r.domains) != sorted(want_domains)) why = "domains differ";
-      else if (sorted(r.iommus) != sorted(want_iommus)) why = "IOMMUs differ";
-      // A consistent hand-over restores whole; a record the next kernel must
-      // refuse (e.g. a deleted one it walked) is a mismatch even when the
-      // drivers' checks kept the restored set right.
-      else if (!r.errors.empty()) why = "the next kernel refused records it was handed";
-      if (!why.empty()) {
-        impl::next_kernel_result want;
-        want.devices = want_devices;
-        want.domains = want_domains;
-        want.iommus = want_iommus;
+      std::string why = restore_mismatch(want, r);
+      if (!why.empty())
         fail(PropertyId::restore_matches, -1, -1,
-             why + ": preserved at kexec " + describe_restore(want) + "; restored " + describe_restore(r));
-      }
+             why + ": the callers kept " + describe_restore(want) + "; restored " + describe_restore(r));
     }
     for (const impl::kho_page& p : w_->kho.pages)
       if (p.preserved)
@@ -490,6 +535,51 @@ class runner {
              std::string("after the next kernel finished, page ") + hex(p.phys) + " (" +
                  impl::kho_page_kind_name(p.kind) + ") is still preserved");
     result_.restore = std::move(r);
+  }
+
+  // restore-matches compares with the callers' view, not the kernel's
+  // pointers: what they kept (track_intent), handed over by LUO only while
+  // some file is preserved (docs/SPEC.md).
+  impl::next_kernel_result callers_view() const {
+    impl::next_kernel_result want;
+    if (std::none_of(w_->file_preserved.begin(), w_->file_preserved.end(), [](bool b) { return b; })) return want;
+    for (const auto& [d, domain] : devices_kept_) {
+      int iommu = s_.topology.devices[d].iommu;
+      want.devices.push_back({d, domain, iommu});
+      want.iommus.push_back(iommu);
+      want.domains.push_back(domain);  // a kept device brings its domain
+    }
+    for (const auto& [d, unused] : domains_kept_) want.domains.push_back(d);
+    for (auto* v : {&want.iommus, &want.domains}) {
+      std::sort(v->begin(), v->end());
+      v->erase(std::unique(v->begin(), v->end()), v->end());
+    }
+    return want;
+  }
+
+  // Why the restore differs from the callers' view (empty: it matches),
+  // leaving out the objects whose preserve and unpreserve raced.
+  std::string restore_mismatch(impl::next_kernel_result want, impl::next_kernel_result got) const {
+    std::set<int> racing_iommus;
+    for (int d : racing_devices_) racing_iommus.insert(s_.topology.devices[d].iommu);
+    for (auto* r : {&want, &got}) {
+      std::erase_if(r->devices, [&](const impl::restored_device& d) { return racing_devices_.count(d.device) > 0; });
+      std::erase_if(r->domains, [&](int d) { return racing_domains_.count(d) > 0; });
+      std::erase_if(r->iommus, [&](int i) { return racing_iommus.count(i) > 0; });
+      std::sort(r->devices.begin(), r->devices.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.device, a.domain, a.iommu) < std::tie(b.device, b.domain, b.iommu);
+      });
+      std::sort(r->domains.begin(), r->domains.end());
+      std::sort(r->iommus.begin(), r->iommus.end());
+    }
+    if (got.devices != want.devices) return "devices differ";
+    if (got.domains != want.domains) return "domains differ";
+    if (got.iommus != want.iommus) return "IOMMUs differ";
+    // A consistent hand-over restores whole; a record the next kernel must
+    // refuse (e.g. a deleted one it walked) is a mismatch even when the
+    // drivers' checks kept the restored set right.
+    if (!got.errors.empty()) return "the next kernel refused records it was handed";
+    return {};
   }
 
   static std::string describe_restore(const impl::next_kernel_result& r) {
@@ -515,11 +605,27 @@ class runner {
   int step_ = 0;
   int last_ = -1;
   bool done_ = false;
+  bool ended_ = false;  // by an oops or a deadlock
+  PropertySet violated_;
   std::set<int> devices_outstanding_, domains_outstanding_;
-  std::map<int, int> preserved_against_;
+  std::map<int, int> devices_kept_, domains_kept_;  // kept object -> a device's domain (-1 for a domain)
+  std::set<int> racing_devices_, racing_domains_;
 };
 
 }  // namespace
+
+const Violation* Verdict::first_of(PropertyId p) const {
+  for (const Violation& v : violations)
+    if (v.property == p) return &v;
+  return nullptr;
+}
+
+PropertySet Verdict::unjudged_after_end(const PropertySet& checked) const {
+  if (!ended) return {};
+  PropertySet out = checked;
+  for (const Violation& v : violations) out.reset(static_cast<size_t>(v.property));
+  return out;
+}
 
 std::string describe_call(const Call& c) {
   std::string out = call_kind_name(c.kind);

@@ -30,9 +30,20 @@ struct Violation {
   std::string snapshot;  // the kernel state at that point, as text
 };
 
+// Each property is judged on its own: a run goes on past a violation (the
+// state stays readable), so `violations` holds the first violation of every
+// property the run saw, in the order seen, and `violation` is the first of
+// them. Only an oops (the thread dies, maybe holding a lock) or a deadlock
+// ends a run early: `ended` says so, and every property not yet violated was
+// judged only up to that step (docs/SPEC.md, "Each property on its own").
 struct Verdict {
   std::optional<Violation> violation;
+  std::vector<Violation> violations;
+  std::optional<Violation> ended;  // the oops or deadlock that ended the run
   bool ok() const { return !violation.has_value(); }
+  const Violation* first_of(PropertyId p) const;
+  // Checked properties not violated before `ended` (empty when the run ran to its end).
+  PropertySet unjudged_after_end(const PropertySet& checked) const;
 };
 
 // One completed call, for the history (model-refinement, reports).
@@ -109,6 +120,10 @@ struct RunResult {
   int warnings = 0;
   bool kexec_done = false;
   bool stopped = false;  // ended at RunOptions::steps_stop
+  // What the callers believe (preserved, kept, racing), as numbers in a fixed
+  // order: two runs with equal Worlds judge the rest of a run alike only if
+  // these are equal too (the explorer keys its states on it).
+  std::vector<int> callers_view;
   impl::next_kernel_result restore;
 };
 

@@ -44,8 +44,7 @@ TEST(Explore, every_counterexample_replays_to_its_property) {
     ASSERT_FALSE(r.findings.empty()) << variant;
     for (const ExploreFinding& f : r.findings) {
       RunOptions ro;
-      for (const PropertyOutcome& o : r.report.outcomes)
-        if (o.property == f.property && o.how.find("off)") != std::string::npos) ro.properties = only(f.property);
+      ro.properties = f.checked;
       RunResult rr = run(f.counterexample, ro);
       ASSERT_TRUE(rr.verdict.violation) << variant << " " << property_name(f.property);
       EXPECT_EQ(rr.verdict.violation->property, f.property) << variant;

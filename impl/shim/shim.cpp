@@ -117,13 +117,22 @@ void record_warning(World& w, const std::source_location& site, const char* form
 }
 }  // namespace
 
+// A met condition is the kernel refusing something, whether or not it prints:
+// the Runner reads a call's refusals off it (properties/runner.cpp).
+static void note_warn_condition(World& w) {
+  if (w.current >= 0 && w.current < static_cast<int>(w.threads.size())) w.threads[w.current].warn_conditions++;
+}
+
 bool WARN_ON(World& w, bool condition, std::source_location site) {
-  if (condition) record_warning(w, site, "WARN_ON");
-  return condition;
+  if (!condition) return false;
+  note_warn_condition(w);
+  record_warning(w, site, "WARN_ON");
+  return true;
 }
 
 bool WARN_ON_ONCE(World& w, bool condition, std::source_location site) {
   if (!condition) return false;
+  note_warn_condition(w);
   note_read(&w.warn_once_sites, read_kind::warn_once);
   std::string key = std::string(site.file_name()) + ":" + std::to_string(site.line()) + ":" +
                     std::to_string(site.column());

@@ -20,6 +20,7 @@ struct kthread {
   std::coroutine_handle<> resume_at;  // innermost suspended frame
   const char* point = nullptr;        // interleaving point it stopped at
   mutex* blocked_on = nullptr;        // set while waiting in mutex_lock
+  int warn_conditions = 0;            // WARN conditions met, printed or not (WARN_ON_ONCE)
 };
 
 template <typename T>
