@@ -223,7 +223,11 @@ TEST_P(Sessions, reference_teardown_refines_the_model) {
                {call(CallKind::vfio_preserve, 0, 1), release(1)}};
   s.schedule = {0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 1, 1, 0, 0, 1};
 
-  RunResult r = run_checked(s);  // with model-refinement: the model's teardown loop
+  // model-refinement alone: the model's teardown loop against the kernel's.
+  // (restore-matches reads the callers' intent, which knows no teardown yet.)
+  RunOptions o;
+  o.properties = only(PropertyId::model_refinement);
+  RunResult r = run_checked(s, o);
 
   EXPECT_TRUE(r.verdict.ok()) << r.verdict.violation->message;
   EXPECT_EQ(call_of(r, 0, 4).ret, 0);
