@@ -11,6 +11,13 @@ Prediction predict(const Scenario& sc) {
   if (rules == nullptr) throw std::invalid_argument("variant: unknown variant '" + sc.variant + "'");
   std::string invalid = validate(sc);
   if (!invalid.empty()) throw std::invalid_argument(invalid);
+  for (const auto& thread : sc.threads)
+    for (const Call& c : thread)
+      if (c.kind == CallKind::luo_session_release) {
+        // prove covers a teardown as its files' unpreserves, one call at a time.
+        p.unsupported = "luo_session_release: the encoding makes a session's teardown as its files' unpreserves";
+        return p;
+      }
   if (sc.threads.size() > 1 && !sc.schedule.empty()) {
     p.unsupported = "an interleaving schedule: the encoding runs each call atomically";
     return p;
