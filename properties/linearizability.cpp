@@ -179,11 +179,15 @@ class searcher {
   };
 
   // Bytes of a configuration: the model state (files, domains, the
-  // topology's devices, warnings, teardown) and 6 per thread.
+  // topology's devices, warnings, teardown, the sessions' lists of files)
+  // and 6 per thread. Every field of model::State must be in it: two
+  // configurations the key cannot tell apart are searched once.
+  static_assert(sizeof(model::State) == 92, "a new model::State field must go into write_key() and key_width()");
   static size_t key_width(const model::Model& m, const std::vector<HistoryCall>& calls) {
     int threads = 0;
     for (const HistoryCall& c : calls) threads = std::max(threads, c.thread + 1);
-    return 9 + m.topology().devices.size() + 6 * static_cast<size_t>(threads);
+    return 9 + m.topology().devices.size() + 2 * static_cast<size_t>(m.topology().files()) +
+           6 * static_cast<size_t>(threads);
   }
 
   // Real time: a call may be linearized only after every call that returned
@@ -217,6 +221,8 @@ class searcher {
     put(s.device_domain.data(), m_.topology().devices.size());
     put(&s.warned, 2);
     *k++ = s.teardown_pending ? 1 : 0;
+    put(s.listed.data(), static_cast<size_t>(m_.topology().files()));
+    put(s.listed_domain.data(), static_cast<size_t>(m_.topology().files()));
     for (const thread_pos& p : pos_) {
       put(&p.done, 2);
       *k++ = p.progress.pc;

@@ -91,6 +91,9 @@ TEST(Linearizability, no_model_op_reads_the_warnings) {
   for (int f = 0; f < 5; ++f)
     for (model::OpKind k : {model::OpKind::file_check, model::OpKind::file_preserve, model::OpKind::file_unpreserve})
       ops.push_back(model::Op{k, f, -1, -1});
+  for (int session = 0; session < 5; ++session)
+    for (model::OpKind k : {model::OpKind::session_object_unpreserve, model::OpKind::session_file_unpreserve})
+      ops.push_back(model::Op{k, -1, -1, -1, session});
   for (int d = 0; d < 2; ++d) {
     ops.push_back(model::Op{model::OpKind::domain_preserve, -1, d, -1});
     ops.push_back(model::Op{model::OpKind::domain_unpreserve, -1, d, -1});
