@@ -52,6 +52,7 @@ Call random_call(std::mt19937& rng, const luv::Topology& t) {
   if (luv::call_takes_file(c.kind)) c.file = static_cast<int>(rng() % t.files());
   if (luv::call_takes_domain(c.kind)) c.domain = static_cast<int>(rng() % t.domains.size());
   if (luv::call_takes_device(c.kind)) c.device = static_cast<int>(rng() % t.devices.size());
+  if (luv::call_takes_session(c.kind)) c.session = static_cast<int>(rng() % static_cast<unsigned>(t.session_count()));
   return c;
 }
 
