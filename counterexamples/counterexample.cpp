@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "linux/errno.h"
+
 namespace luv {
 
 using nlohmann::json;
@@ -25,22 +27,45 @@ int int_field(const json& obj, const std::string& path, const char* key, int min
   return static_cast<int>(n);
 }
 
+// One result per call of each thread: an errno name, "0" or "void".
+std::vector<std::vector<std::string>> returns_from_json(const json& j, const Scenario& s, const std::string& path) {
+  if (!j.is_array() || j.size() != s.threads.size()) bad(path, "expected one array of results per thread");
+  std::vector<std::vector<std::string>> out;
+  for (size_t t = 0; t < j.size(); ++t) {
+    std::string at = path + "[" + std::to_string(t) + "]";
+    if (!j[t].is_array() || j[t].size() > s.threads[t].size()) bad(at, "expected at most one result per call");
+    out.emplace_back();
+    for (size_t i = 0; i < j[t].size(); ++i) {
+      int err = 0;
+      std::string text = j[t][i].is_string() ? j[t][i].get<std::string>() : "";
+      if (text != "void" && !impl::errno_parse(text, err))
+        bad(at + "[" + std::to_string(i) + "]", "expected \"void\", \"0\" or an errno name such as \"-EBUSY\"");
+      out.back().push_back(text);
+    }
+  }
+  return out;
+}
+
 ExpectedVerdict expected_from_json(const json& j, const Scenario& s) {
   const std::string path = "expected";
   if (!j.is_object()) bad(path, "expected an object");
   for (auto it = j.begin(); it != j.end(); ++it) {
-    static const char* known[] = {"verdict", "property", "step", "thread", "call", "message"};
+    static const char* known[] = {"verdict", "property", "step", "thread", "call", "message", "steps", "returns"};
     bool ok = false;
     for (const char* k : known) ok |= it.key() == k;
-    if (!ok) bad(path + "." + it.key(), "unknown field (expected verdict, property, step, thread, call, message)");
+    if (!ok)
+      bad(path + "." + it.key(), "unknown field (expected verdict, property, step, thread, call, message, steps, returns)");
   }
   auto verdict = j.find("verdict");
   if (verdict == j.end()) bad(path + ".verdict", "missing");
   if (!verdict->is_string()) bad(path + ".verdict", "expected \"ok\" or \"violation\"");
   ExpectedVerdict e;
+  if (j.contains("steps")) e.steps = int_field(j, path, "steps", 0, 1000000);
+  if (auto r = j.find("returns"); r != j.end()) e.returns = returns_from_json(*r, s, path + ".returns");
   std::string v = verdict->get<std::string>();
   if (v == "ok") {
-    if (j.size() != 1) bad(path, "an ok verdict has no other field");
+    if (j.size() != 1 + j.count("steps") + j.count("returns"))
+      bad(path, "an ok verdict has no other field than steps and returns");
     return e;
   }
   if (v != "violation") bad(path + ".verdict", "unknown verdict '" + v + "' (expected ok or violation)");
@@ -117,6 +142,20 @@ std::string verdict_mismatch(const ExpectedVerdict& expected, const Verdict& act
   return std::string(property_name(expected.property)) + " replayed with a different " + what;
 }
 
+std::string path_mismatch(const ExpectedVerdict& expected, const RunResult& actual) {
+  if (expected.steps && *expected.steps != actual.steps)
+    return "the run took " + std::to_string(actual.steps) + " steps, not " + std::to_string(*expected.steps);
+  for (const CallRecord& r : actual.calls) {
+    if (r.thread >= static_cast<int>(expected.returns.size()) ||
+        r.index >= static_cast<int>(expected.returns[r.thread].size()))
+      continue;
+    std::string got = r.returned_void ? "void" : impl::errno_name(r.ret);
+    const std::string& want = expected.returns[r.thread][r.index];
+    if (got != want) return "T" + std::to_string(r.thread) + " call " + std::to_string(r.index) + " returned " + got + ", not " + want;
+  }
+  return "";
+}
+
 Counterexample counterexample_from_json(const json& j) {
   if (!j.is_object()) bad("(top level)", "expected a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
@@ -181,6 +220,8 @@ ordered_json counterexample_to_json(const Counterexample& c) {
     e["call"] = c.expected.call;
     if (c.expected.message) e["message"] = *c.expected.message;
   }
+  if (c.expected.steps) e["steps"] = *c.expected.steps;
+  if (!c.expected.returns.empty()) e["returns"] = c.expected.returns;
   j["expected"] = e;
   return j;
 }

@@ -23,6 +23,11 @@ struct ExpectedVerdict {
   int thread = -1;
   int call = -1;
   std::optional<std::string> message;  // compared when present
+  // Optional, asserted when present: the run's steps, and each call's
+  // result per thread ("0", "-EOPNOTSUPP", "void"), so that a file expecting
+  // ok (or a refusal) notices a changed path too.
+  std::optional<int> steps;
+  std::vector<std::vector<std::string>> returns;
   bool operator==(const ExpectedVerdict&) const = default;
 };
 
@@ -41,6 +46,8 @@ struct Counterexample {
 ExpectedVerdict expected_from(const Verdict& v);
 // "" when `actual` is what `expected` says, else one line saying what differs.
 std::string verdict_mismatch(const ExpectedVerdict& expected, const Verdict& actual);
+// The optional steps and returns of `expected` against a run (empty: they match).
+std::string path_mismatch(const ExpectedVerdict& expected, const RunResult& actual);
 // "ok" or "no-leak at step 11, T0 call 1: message"
 std::string describe_expected(const ExpectedVerdict& e);
 

@@ -99,6 +99,7 @@ ReplayReport replay(const Counterexample& c, const std::vector<Judge>& judges, b
   options.properties = c.checked;
   report.result = runner ? runner(c.scenario, options) : run(c.scenario, options);
   report.mismatch = verdict_mismatch(c.expected, report.result.verdict);
+  if (report.mismatch.empty()) report.mismatch = path_mismatch(c.expected, report.result);
   report.judges.push_back("runner");
   std::vector<std::string> names;
   std::vector<JudgeOpinion> opinions;

@@ -1,5 +1,7 @@
 #include "explore.h"
 
+#include "callers.h"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -15,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "callers.h"
 #include "fingerprint.h"
 #include "variant.h"
 #include "world.h"
@@ -33,25 +36,7 @@ long long peak_rss_bytes() {
 
 int default_jobs() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
 
-std::vector<Call> call_alphabet(CallerMode mode, const Topology& t) {
-  std::vector<Call> out;
-  int files = t.files(), domains = static_cast<int>(t.domains.size()), devices = static_cast<int>(t.devices.size());
-  for (int k = 0; k < CALL_KIND_COUNT; ++k) {
-    CallKind kind = static_cast<CallKind>(k);
-    if (mode == CallerMode::contract && !call_is_contract(kind)) continue;
-    Call c;
-    c.kind = kind;
-    if (call_takes_file(kind)) {
-      for (int f = 0; f < files; ++f) c.file = f, out.push_back(c);
-    } else if (call_takes_device(kind)) {
-      for (int d = 0; d < domains; ++d)
-        for (int v = 0; v < devices; ++v) c.domain = d, c.device = v, out.push_back(c);
-    } else if (call_takes_domain(kind)) {
-      for (int d = 0; d < domains; ++d) c.domain = d, out.push_back(c);
-    }
-  }
-  return out;
-}
+std::vector<Call> call_alphabet(CallerMode mode, const Topology& t) { return impl::calls_of_mode(mode, t); }
 
 std::string validate(const ExploreOptions& o) {
   if (impl::find_variant(o.variant) == nullptr) return "--variant: unknown variant '" + o.variant + "'";

@@ -69,7 +69,9 @@ enum : std::uint64_t {
   c_kho_alloc = 10ull << 56,
   c_slab_alloc = 11ull << 56,
   c_warn_once = 12ull << 56,
+  c_session = 13ull << 56,  // index i: session i's list of files (its mutex is c_mutex | 128 + i)
 };
+constexpr std::uint64_t c_session_mutex = 128;  // below it: the FLB objects' mutexes
 
 template <typename T>
 bool inside(const void* at, const T& object) {
@@ -115,6 +117,13 @@ void world_components(const impl::World& w, Components& out) {
   add(c_kho_alloc, {w.kho.pages.size()});
   add(c_slab_alloc, {w.flb_cache.objects.size()});
   add(c_warn_once, {warn_once_hash(w)});
+  for (size_t i = 0; i < w.sessions.size(); ++i) {
+    const impl::luo_session& session = w.sessions[i];
+    out.emplace_back(c_mutex | (c_session_mutex + i), mutex_state(session.lock));
+    Hasher h;
+    for (const auto& e : session.files) h.add(std::uint64_t(e.file) << 32 | std::uint32_t(e.domain));
+    out.emplace_back(c_session | i, h.h);
+  }
   std::sort(out.begin(), out.end());
 }
 
@@ -136,6 +145,8 @@ std::uint64_t component_of(const impl::World& w, const impl::read_event& e) {
       if (e.at == &w.iommu_flb.lock) return c_mutex;
       for (size_t i = 0; i < w.flb_cache.objects.size(); ++i)
         if (e.at == &w.flb_cache.objects[i].lock) return c_mutex | (i + 1);
+      for (size_t i = 0; i < w.sessions.size(); ++i)
+        if (e.at == &w.sessions[i].lock) return c_mutex | (c_session_mutex + i);
       return 0;
     case read_kind::pointer:
     case read_kind::object:
@@ -151,6 +162,8 @@ std::uint64_t component_of(const impl::World& w, const impl::read_event& e) {
   }
   for (size_t f = 0; f < w.file_preserved.size(); ++f)
     if (inside(e.at, w.file_preserved[f])) return c_luo | (16 + f);
+  for (size_t i = 0; i < w.sessions.size(); ++i)
+    if (e.at == &w.sessions[i].files) return c_session | i;
   for (size_t i = 0; i < w.flb_cache.objects.size(); ++i) {
     const impl::iommu_flb_obj& o = w.flb_cache.objects[i];
     if (e.kind == read_kind::object && e.at == &o) return c_flb_live | i;

@@ -39,6 +39,7 @@ task<int> luo_session_release(World& w, int session_id) {
   note_read(&session->files, read_kind::variable);
   while (!session->files.empty()) {
     luo_session::entry last = session->files.back();
+    w.call_released[w.current].push_back(last);
     co_await file_handler_unpreserve(w, last.file, last.domain);
     co_await liveupdate_unpreserve_file(w, last.file);
     // Unpreserving the file took it off the list; make sure, so the loop ends.

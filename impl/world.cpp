@@ -41,6 +41,7 @@ World::World(const Scenario& scenario, const variant_rules& variant)
   sessions.resize(static_cast<size_t>(t.session_count()));
   threads.resize(scenario.threads.size());
   call_allocations.resize(scenario.threads.size());
+  call_released.resize(scenario.threads.size());
 }
 
 }  // namespace luv::impl

@@ -66,6 +66,9 @@ struct World {
   // release cannot oops). The Runner reports each as its property.
   std::vector<Oops> splats;
   std::vector<std::vector<phys_addr_t>> call_allocations;  // records each thread's call allocated
+  // The session entries each thread's call tore down (luo_session_release),
+  // so that the Runner reads the teardown as the per-file unpreserves it made.
+  std::vector<std::vector<luo_session::entry>> call_released;
 
   bool after_kexec = false;
   // Set while the Runner destroys threads stopped mid-call: scope exits then

@@ -29,10 +29,9 @@ struct GenOptions {
   int calls_per_thread_max = 4;
   int faults_max = 2;           // over every fault site, flb_retrieve included
   int schedule_max = 24;        // schedule entries; past the end the running thread goes on
-  // luo_session_release calls (one in ten contract calls). Off until the
-  // Runner's caller intent (track_intent) and the solver judge know the call:
-  // impl::release_as_unpreserves() says what it unpreserves (docs/LUO.md).
-  bool session_release = false;
+  // luo_session_release calls (one in ten contract calls); the Runner reads
+  // them as impl::release_as_unpreserves() says (docs/LUO.md).
+  bool session_release = true;
 };
 
 rc::Gen<Scenario> scenario_gen(const GenOptions& o);

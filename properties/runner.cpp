@@ -303,6 +303,7 @@ class runner {
     if (enabled(PropertyId::error_path_deleted)) tr.facts_before = abstract_facts(*w_);
     w_->threads[t].resume_at = tr.current->start_handle();
     w_->call_allocations[t].clear();
+    w_->call_released[t].clear();
     if (o_.trace) trace_step(t, describe_call(call));
     if (o_.observer) o_.observer->on_call_start(*w_, t, call);
   }
@@ -338,8 +339,11 @@ class runner {
     if (ret < 0 && !is_void) check_error_path(tr, record);
     // A WARN condition met during the call (printed or, once printed, not).
     bool warned_in_call = w_->threads[t].warn_conditions > tr.warn_conditions_before;
-    check_missing_unpreserve(record);
-    track_intent(record, warned_in_call);
+    for (const CallRecord& object_call : per_object_calls(record)) {
+      check_missing_unpreserve(object_call);
+      update_views(object_call, warned_in_call);
+    }
+    forget_kept_after_teardown();
     note_racing_opposite(t, call);
     if (o_.observer) {
       if (auto msg = o_.observer->on_call_end(*w_, record)) fail(PropertyId::model_refinement, t, index, *msg);
@@ -421,12 +425,28 @@ class runner {
   // kernel refuses a call whose result nobody checks (the core's unpreserves
   // return void), so the object stays kept; a contract unpreserve of a file
   // its caller does not hold (-ENOENT) did nothing.
-  void track_intent(const CallRecord& r, bool warned_in_call) {
-    update_views(r, warned_in_call);
-    // Once no file is preserved, LUO has torn the FLB down and hands over
-    // nothing of what was kept before (rule 5), this call's included.
+  // Once no file is preserved, LUO has torn the FLB down and hands over
+  // nothing of what was kept before (rule 5), the last call's included.
+  void forget_kept_after_teardown() {
     if (std::none_of(w_->file_preserved.begin(), w_->file_preserved.end(), [](bool b) { return b; }))
       devices_kept_.clear(), domains_kept_.clear();
+  }
+
+  // The call as the unpreserves and preserves of single objects it made: a
+  // session's teardown is the per-file unpreserve of each file it tore down
+  // (World::call_released, in its order); any other call is itself.
+  std::vector<CallRecord> per_object_calls(const CallRecord& r) const {
+    if (r.call.kind != CallKind::luo_session_release) return {r};
+    std::vector<CallRecord> out;
+    for (const impl::luo_session::entry& e : w_->call_released[r.thread]) {
+      int dev = s_.topology.file_device(e.file);
+      CallRecord one = r;
+      one.call = dev < 0 ? Call{CallKind::iommufd_unpreserve, -1, s_.topology.file_domain(e.file), -1}
+                         : Call{CallKind::vfio_unpreserve, -1, e.domain, dev};
+      one.ret = 0;
+      out.push_back(one);
+    }
+    return out;
   }
 
   void update_views(const CallRecord& r, bool warned_in_call) {
@@ -538,7 +558,7 @@ class runner {
   }
 
   // restore-matches compares with the callers' view, not the kernel's
-  // pointers: what they kept (track_intent), handed over by LUO only while
+  // pointers: what they kept (update_views), handed over by LUO only while
   // some file is preserved (docs/SPEC.md).
   impl::next_kernel_result callers_view() const {
     impl::next_kernel_result want;
@@ -636,6 +656,8 @@ std::string describe_call(const Call& c) {
     out += "domain" + std::to_string(c.domain) + ", dev" + std::to_string(c.device);
   } else if (call_takes_domain(c.kind)) {
     out += sep + "domain" + std::to_string(c.domain);
+  } else if (call_takes_session(c.kind)) {
+    out += sep + "session" + std::to_string(c.session);
   }
   return out + ")";
 }
