@@ -29,6 +29,7 @@ namespace {
 struct judged {
   std::optional<Violation> violation;
   int calls = 0;
+  std::string undecided;  // the linearizability check stopped at its bound (a limit, not a violation)
 };
 
 class engine {
@@ -51,6 +52,7 @@ class engine {
       rc::Shrinkable<Scenario> s = (*gen_)(random.split(), rc::kNominalSize);
       judged j = judge(s.value(), remaining);
       result_.tests = i + 1;
+      if (!j.undecided.empty() && undecided_++ == 0) first_undecided_ = "scenario " + std::to_string(i) + ": " + j.undecided;
       if (!j.violation) {
         ++i;
         if (o_.progress && (i % 50 == 0 || i == o_.tests)) report_progress(i, false);
@@ -82,6 +84,10 @@ class engine {
                   " of seed " + std::to_string(o_.seed) + ")";
         out.counterexample = found->counterexample;
         out.violation = found->violation;
+      } else if (id == PropertyId::model_refinement && undecided_ > 0) {
+        out.status = Status::unknown;
+        out.how = std::to_string(undecided_) + " of " + std::to_string(result_.tests) +
+                  " random scenarios undecided by the linearizability check (" + first_undecided_ + ")";
       } else if (cut_) {
         out.status = Status::unknown;
         out.how = "cut by the budget after " + std::to_string(result_.tests) + " of " + std::to_string(o_.tests) +
@@ -106,7 +112,8 @@ class engine {
     RunResult r = run(s, options);
     result_.runs++;
     result_.calls += static_cast<long long>(r.calls.size());
-    return judged{r.verdict.violation, static_cast<int>(r.calls.size())};
+    return judged{r.verdict.violation, static_cast<int>(r.calls.size()),
+                  options.observer ? observer_.undecided() : std::string()};
   }
 
   CheckFinding shrink(rc::Shrinkable<Scenario> cur, Violation v, const PropertySet& checked) {
@@ -206,6 +213,8 @@ class engine {
   GenOptions go_;
   std::optional<rc::Gen<Scenario>> gen_;
   RefinementObserver observer_;
+  int undecided_ = 0;             // scenarios whose history the linearizability check left undecided
+  std::string first_undecided_;
   CheckResult result_;
   bool cut_ = false;  // the deadline stopped the pass before `tests`
 };
