@@ -36,7 +36,11 @@ LUV_COMMAND(replay, "replay", "Replay counterexample files; exit 0 only when eac
       if (o->bless) {
         RunOptions options;
         options.properties = c.checked;
-        c.expected = expected_from(linked_run(c.scenario, options).verdict);
+        bool path_asserted = c.expected.steps || !c.expected.returns.empty();
+        RunResult r = linked_run(c.scenario, options);
+        c.expected = expected_from(r.verdict);
+        if (path_asserted) c.expected = with_path(c.expected, r);
+        if (path_asserted) c.expected.returns.resize(c.scenario.threads.size());
         if (!write_counterexample_file(path, c)) throw BadInput{path + ": cannot write"};
         std::printf("blessed %s: %s\n", path.c_str(), describe_expected(c.expected).c_str());
         continue;

@@ -38,7 +38,7 @@ std::vector<std::vector<std::string>> returns_from_json(const json& j, const Sce
     for (size_t i = 0; i < j[t].size(); ++i) {
       int err = 0;
       std::string text = j[t][i].is_string() ? j[t][i].get<std::string>() : "";
-      if (text != "void" && !impl::errno_parse(text, err))
+      if (text != "void" && text != "0" && !impl::errno_parse(text, err))
         bad(at + "[" + std::to_string(i) + "]", "expected \"void\", \"0\" or an errno name such as \"-EBUSY\"");
       out.back().push_back(text);
     }
@@ -126,6 +126,8 @@ std::string describe_expected(const ExpectedVerdict& e) {
 std::string verdict_mismatch(const ExpectedVerdict& expected, const Verdict& actual) {
   ExpectedVerdict got = expected_from(actual);
   if (!expected.message) got.message.reset();
+  got.steps = expected.steps;  // the path is path_mismatch's
+  got.returns = expected.returns;
   if (got == expected) return "";
   if (expected.ok != got.ok || expected.property != got.property)
     return "expected " + describe_expected(expected) + "; replayed " + describe_expected(expected_from(actual));
@@ -154,6 +156,18 @@ std::string path_mismatch(const ExpectedVerdict& expected, const RunResult& actu
     if (got != want) return "T" + std::to_string(r.thread) + " call " + std::to_string(r.index) + " returned " + got + ", not " + want;
   }
   return "";
+}
+
+ExpectedVerdict with_path(ExpectedVerdict e, const RunResult& r) {
+  e.steps = r.steps;
+  e.returns.clear();
+  for (const CallRecord& c : r.calls) {
+    if (static_cast<int>(e.returns.size()) <= c.thread) e.returns.resize(static_cast<size_t>(c.thread) + 1);
+    std::vector<std::string>& mine = e.returns[static_cast<size_t>(c.thread)];
+    if (static_cast<int>(mine.size()) <= c.index) mine.resize(static_cast<size_t>(c.index) + 1);
+    mine[static_cast<size_t>(c.index)] = c.returned_void ? "void" : impl::errno_name(c.ret);
+  }
+  return e;
 }
 
 Counterexample counterexample_from_json(const json& j) {
@@ -201,8 +215,8 @@ ordered_json counterexample_to_json(const Counterexample& c) {
       continue;
     }
     // The order a reader builds the picture in: page size, IOMMUs, domains, devices.
-    for (const char* part : {"objects_per_page", "iommus", "domains", "devices"})
-      j[key][part] = ordered_json::parse(body[key][part].dump());
+    for (const char* part : {"objects_per_page", "iommus", "domains", "devices", "sessions"})
+      if (body[key].contains(part)) j[key][part] = ordered_json::parse(body[key][part].dump());
   }
   if (c.checked != all_properties()) {
     j["checked"] = ordered_json::array();

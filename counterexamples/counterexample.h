@@ -48,6 +48,9 @@ ExpectedVerdict expected_from(const Verdict& v);
 std::string verdict_mismatch(const ExpectedVerdict& expected, const Verdict& actual);
 // The optional steps and returns of `expected` against a run (empty: they match).
 std::string path_mismatch(const ExpectedVerdict& expected, const RunResult& actual);
+// `e` with the run's steps and per-call results filled in (what `luv replay
+// --bless` writes for a file that asserts them).
+ExpectedVerdict with_path(ExpectedVerdict e, const RunResult& r);
 // "ok" or "no-leak at step 11, T0 call 1: message"
 std::string describe_expected(const ExpectedVerdict& e);
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "judges.h"
 
@@ -53,6 +54,35 @@ TEST(CorpusShape, reference_files_expect_ok_and_each_violation_is_small) {
     EXPECT_LE(c.scenario.calls_total(), 6) << f << ": shrink it";
     EXPECT_LE(c.scenario.threads.size(), 2u) << f;
   }
+}
+
+// What the reference's corpus must guard (issue 16): every fault site fires
+// in some file, every errno of a refusal and a warning are expected somewhere,
+// a HW record is shared, and each reference file asserts its path (steps and
+// results), so that a changed error path, count or lock shows in a replay.
+TEST(CorpusShape, reference_files_cover_every_fault_site_and_refusal) {
+  std::set<impl::fault_site> sites;
+  std::set<std::string> results;
+  bool shared_hw = false;
+  for (const std::string& f : corpus_files()) {
+    Counterexample c = read_counterexample_file(std::string(LUV_CORPUS_DIR) + "/" + f);
+    if (c.scenario.variant != "reference") continue;
+    EXPECT_TRUE(c.expected.steps.has_value()) << f << ": assert the steps";
+    EXPECT_FALSE(c.expected.returns.empty()) << f << ": assert the results";
+    for (const Fault& x : c.scenario.faults) sites.insert(x.site);
+    for (const auto& thread : c.expected.returns) results.insert(thread.begin(), thread.end());
+    RunResult r = run(c.scenario);
+    EXPECT_EQ(r.faults_fired, static_cast<int>(c.scenario.faults.size())) << f << ": a planned fault did not fire";
+    int behind_iommu1 = 0;
+    for (const auto& t : c.scenario.threads)
+      for (const Call& call : t)
+        behind_iommu1 += call.kind == CallKind::vfio_preserve && c.scenario.topology.devices[call.device].iommu == 1;
+    shared_hw |= behind_iommu1 >= 2 && r.verdict.ok();
+  }
+  EXPECT_EQ(static_cast<int>(sites.size()), impl::FAULT_SITE_COUNT) << "a fault site no reference file fires";
+  for (const char* want : {"-EOPNOTSUPP", "-EBUSY", "-ENOMEM", "-EIO", "void"})
+    EXPECT_TRUE(results.count(want)) << "no reference file expects " << want;
+  EXPECT_TRUE(shared_hw) << "no reference file shares a HW record";
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, Corpus, ::testing::ValuesIn(corpus_files()),
