@@ -61,7 +61,7 @@ void run_explorer_stages(MutantVerdict& v) {
                  " thread(s), " + std::to_string(st.calls) + " calls, " + std::to_string(st.faults) + " fault(s))";
       v.property = f.property;
       v.calls = f.calls;
-      v.steps = f.steps;
+      v.steps = f.violation.step + 1;
       v.counterexample = f.counterexample;
       return;
     }
@@ -93,7 +93,7 @@ void run_check_stage(MutantVerdict& v, const MutantCheckBudget& budget) {
     v.calls = f.counterexample.calls_total();
     RunOptions replay;
     replay.properties = f.checked;
-    v.steps = run_checked(f.counterexample, replay).steps;
+    v.steps = f.violation.step + 1;
     return;
   }
 }

@@ -23,7 +23,7 @@ struct MutantVerdict {
   bool killed = false;
   std::string engine;   // "explore --bfs (adversarial, ...)" or "check (contract, 5000 tests, seed 1)"
   PropertyId property = PropertyId::no_leak;
-  int calls = 0, steps = 0;
+  int calls = 0, steps = 0;  // steps: up to and including the one where the violation shows
   Scenario counterexample;
   // The properties the counterexample is judged with, and whether the
   // model-refinement observer runs beside it (run_checked): the explorer's
