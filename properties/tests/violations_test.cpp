@@ -160,7 +160,7 @@ Scenario unlocked_domain_read() {
   return scenario(CallerMode::contract,
                   {{domain_call(CallKind::iommufd_preserve, 0), domain_call(CallKind::iommufd_unpreserve, 0)},
                    {device_call(CallKind::vfio_preserve, 0, 0)}},
-                  {0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0});
+                  {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0});
 }
 
 TEST(Violations, no_dangling_on_v2_unlocked_domain_read) {
@@ -218,20 +218,20 @@ TEST(Violations, no_use_after_free_on_v2_warn_flb_race) {
   expect_first_violation(flb_freed_under_a_call(), "v2-warn", PropertyId::no_use_after_free);
 }
 
-// Found by `luv explore --variant v2 --mode contract` at the default bound:
-// T0 holds flb_obj->lock (a guard) across domain->ops->unpreserve while T1's
-// unpreserve drops the last file and frees the FLB object. The guard's
-// release then touches the freed object: a use after free (KASAN), not a
-// lockdep splat, though it is found where nothing can oops.
-TEST(Violations, no_use_after_free_on_v2_guard_released_after_free) {
-  Scenario s = scenario(CallerMode::contract,
-                        {{domain_call(CallKind::iommufd_preserve, 0), domain_call(CallKind::iommufd_unpreserve, 0)},
-                         {domain_call(CallKind::iommufd_unpreserve, 0), domain_call(CallKind::iommufd_preserve, 0)}},
-                        {0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0}, default_topology(0, 0));
+// T0 holds flb_obj->lock at the domain's unpreserve op; T1 drops the last
+// file, and v2 (no FLB reference) frees the FLB object and its pages; T0
+// then flags the domain record in the freed page deleted. Adversarial: LUO's
+// session mutex keeps contract callers of one file apart (docs/LUO.md).
+TEST(Violations, no_use_after_free_on_v2_record_written_after_the_flb_is_freed) {
+  Scenario s = scenario(CallerMode::adversarial,
+                        {{file_call(CallKind::luo_preserve_file, 0), domain_call(CallKind::iommu_domain_preserve, 0),
+                          domain_call(CallKind::iommu_domain_unpreserve, 0)},
+                         {file_call(CallKind::luo_unpreserve_file, 0)}},
+                        {0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1});
   expect_first_violation(s, "v2", PropertyId::no_use_after_free);
   RunResult r = run_on(s, "v2");
-  EXPECT_EQ(r.verdict.violation->step, 17);
-  EXPECT_NE(r.verdict.violation->message.find("guard releases flb_obj->lock of a freed object"), std::string::npos)
+  EXPECT_EQ(r.verdict.violation->step, 11);
+  EXPECT_NE(r.verdict.violation->message.find("use after free of serialized record"), std::string::npos)
       << r.verdict.violation->message;
 }
 
