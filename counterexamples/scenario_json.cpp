@@ -9,7 +9,21 @@ using nlohmann::json;
 
 namespace {
 
-[[noreturn]] void bad(const std::string& field, const std::string& what) { throw FormatError{field + ": " + what}; }
+// A field name comes from the file: its control characters are escaped so
+// that the error stays one line.
+[[noreturn]] void bad(const std::string& field, const std::string& what) {
+  std::string printable;
+  for (char ch : field) {
+    if (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f) {
+      printable += ch;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(ch));
+      printable += hex;
+    }
+  }
+  throw FormatError{printable + ": " + what};
+}
 
 const json* member(const json& obj, const std::string& path, const char* key, bool required) {
   if (!obj.is_object()) bad(path, "expected an object");

@@ -32,12 +32,12 @@ TEST(ThreeWayReplay, faithful_judges_agree_on_the_whole_corpus_sample) {
 
 TEST(ThreeWayReplay, a_wrong_model_step_is_named_with_its_step) {
   Counterexample c = read_counterexample_file(corpus("v2.no-dangling.json"));
-  // T0 call 0 (iommufd_preserve) returns 0 at step 4; the broken model says -EINVAL.
+  // T0 call 0 (iommufd_preserve) returns 0 at step 5; the broken model says -EINVAL.
   ReplayReport r = replay(c, {echo_judge("model", 0), echo_judge("solver")}, false);
   ASSERT_TRUE(r.disagreement.has_value());
   EXPECT_EQ(r.disagreement->judges, std::vector<std::string>{"model"});
-  EXPECT_EQ(r.disagreement->step, 4);
-  EXPECT_NE(r.disagreement->message.find("model disagrees at step 4"), std::string::npos) << r.disagreement->message;
+  EXPECT_EQ(r.disagreement->step, 5);
+  EXPECT_NE(r.disagreement->message.find("model disagrees at step 5"), std::string::npos) << r.disagreement->message;
   EXPECT_NE(r.disagreement->message.find("runner 0, model -EINVAL, solver 0"), std::string::npos)
       << r.disagreement->message;
   EXPECT_TRUE(r.mismatch.empty()) << "the Runner still gives the expected verdict";

@@ -38,15 +38,15 @@ TEST(LuvReplay, prints_the_trace_and_the_story) {
   Outcome o = luv("replay " + corpus("v2.no-dangling.json"));
   EXPECT_EQ(o.exit_code, 0) << o.out;
   EXPECT_NE(o.out.find("Check-then-act race"), std::string::npos);
-  EXPECT_NE(o.out.find("[  8] T1 iommufd_unpreserve(domain0)"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("[ 10] T1 iommufd_unpreserve(domain0)"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("PASS"), std::string::npos);
 }
 
 TEST(LuvReplay, altered_expected_step_makes_it_exit_1) {
-  std::string text = replace(read(corpus("v2.no-dangling.json")), "\"step\": 16", "\"step\": 15");
+  std::string text = replace(read(corpus("v2.no-dangling.json")), "\"step\": 19", "\"step\": 18");
   Outcome o = luv("replay -q " + write_file("altered_step.json", text));
   EXPECT_EQ(o.exit_code, 1) << o.out;
-  EXPECT_NE(o.out.find("step 15 -> 16"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("step 18 -> 19"), std::string::npos) << o.out;
 }
 
 TEST(LuvReplay, altered_expected_property_makes_it_exit_1) {
@@ -106,7 +106,7 @@ TEST(LuvReplay, missing_file_is_bad_input) {
 }
 
 TEST(LuvReplay, bless_rewrites_the_expected_verdict) {
-  std::string text = replace(read(corpus("v2.no-dangling.json")), "\"step\": 16", "\"step\": 15");
+  std::string text = replace(read(corpus("v2.no-dangling.json")), "\"step\": 19", "\"step\": 18");
   std::string path = write_file("bless.json", text);
   ASSERT_EQ(luv("replay -q " + path).exit_code, 1);
   ASSERT_EQ(luv("replay --bless " + path).exit_code, 0);
@@ -120,7 +120,7 @@ namespace {
 
 TEST(LuvGraph, the_seeds_leak_marks_the_hw_record_and_driver_pages) {
   std::string seed = std::string(LUV_CORPUS_DIR) + "/../pictures/seed-v2.scenario.json";
-  Outcome o = luv("graph " + seed + " --step 13 --format dot");
+  Outcome o = luv("graph " + seed + " --step 16 --format dot");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   std::regex leaked_hw("HW record 0x[0-9a-f]+\\\\nref_count=1\\\\n\\[leaked\\]");
   EXPECT_TRUE(std::regex_search(o.out, leaked_hw)) << o.out;
@@ -141,10 +141,10 @@ TEST(LuvTrace, lanes_show_both_threads_and_mark_the_violating_step) {
   Outcome o = luv("trace " + corpus("v2.no-dangling.json") + " --format txt");
   EXPECT_EQ(o.exit_code, 1) << "a violation";
   EXPECT_NE(o.out.find("| T1"), std::string::npos) << o.out;
-  EXPECT_NE(o.out.find("  16!"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("  19!"), std::string::npos) << o.out;
   Outcome svg = luv("trace " + corpus("v2.no-dangling.json") + " --format svg");
   EXPECT_EQ(svg.out.rfind("<svg", 0), 0u);
-  EXPECT_NE(svg.out.find("VIOLATION no-dangling at step 16"), std::string::npos);
+  EXPECT_NE(svg.out.find("VIOLATION no-dangling at step 19"), std::string::npos);
 }
 
 TEST(LuvVerify, unknown_variant_is_bad_input) {
