@@ -55,8 +55,17 @@ void expect_findings_replay(const CheckResult& r) {
   }
 }
 
-const std::set<std::string> kV2Violations = {"missing-unpreserve-warns", "no-leak", "no-dangling", "no-null-op",
-                                             "no-use-after-free", "restore-matches", "model-refinement"};
+// Per property, each judged on its own (docs/SPEC.md). Contract mode has no
+// use after free: a contract caller's own file keeps the FLB alive, and LUO's
+// session mutex keeps another caller of that file out (docs/LUO.md).
+const std::set<std::string> kV2ContractViolations = {"missing-unpreserve-warns", "no-leak", "no-dangling",
+                                                     "no-null-op", "refcount-balanced", "restore-matches",
+                                                     "model-refinement"};
+std::set<std::string> v2_violations(CallerMode mode) {
+  std::set<std::string> out = kV2ContractViolations;
+  if (mode == CallerMode::adversarial) out.insert("no-use-after-free");
+  return out;
+}
 
 TEST(Check, reference_holds_in_contract_mode) {
   CheckResult r = run_engine("reference", CallerMode::contract, 5000);
@@ -69,18 +78,18 @@ TEST(Check, reference_holds_in_adversarial_mode) {
   EXPECT_TRUE(violated(r).empty()) << r.findings.front().violation.message;
 }
 
-TEST(Check, v2_violates_seven_properties_in_both_modes) {
+TEST(Check, v2_violates_seven_properties_in_contract_mode_eight_in_adversarial) {
   for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
     CheckResult r = run_engine("v2", mode);
-    EXPECT_EQ(violated(r), kV2Violations) << caller_mode_name(mode);
+    EXPECT_EQ(violated(r), v2_violations(mode)) << caller_mode_name(mode);
     expect_findings_replay(r);
   }
 }
 
-TEST(Check, v2_warn_violates_the_same_seven_properties) {
+TEST(Check, v2_warn_violates_the_same_properties) {
   for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
     CheckResult r = run_engine("v2-warn", mode);
-    EXPECT_EQ(violated(r), kV2Violations) << caller_mode_name(mode);
+    EXPECT_EQ(violated(r), v2_violations(mode)) << caller_mode_name(mode);
     expect_findings_replay(r);
   }
 }
@@ -93,14 +102,17 @@ TEST(Check, v2_counterexamples_shrink_to_what_a_reviewer_writes) {
   EXPECT_EQ(null_op.counterexample.threads[0][0].kind, CallKind::iommu_domain_preserve);
   // One call: a driver lacking an unpreserve op is accepted without a warning.
   EXPECT_EQ(finding(r, PropertyId::missing_unpreserve_warns).counterexample.calls_total(), 1);
-  // A race needs two threads and a schedule, and nothing else.
+  // A race needs two threads and a schedule, and nothing else; LUO's session
+  // mutex keeps iommufd's calls on one file apart, so it takes raw LUO calls.
   const CheckFinding& uaf = finding(r, PropertyId::no_use_after_free);
   EXPECT_EQ(uaf.counterexample.threads.size(), 2u);
-  EXPECT_LE(uaf.counterexample.calls_total(), 2);
+  EXPECT_LE(uaf.counterexample.calls_total(), 4);
   EXPECT_FALSE(uaf.counterexample.schedule.empty());
+  // The stale outgoing_preserved_state: preserve a domain and a device, drop the file.
+  EXPECT_LE(finding(r, PropertyId::refcount_balanced).counterexample.calls_total(), 4);
   for (const CheckFinding& f : r.findings) {
     const Scenario& s = f.counterexample;
-    EXPECT_LE(s.calls_total(), 3) << property_name(f.property);
+    EXPECT_LE(s.calls_total(), 4) << property_name(f.property);
     EXPECT_LE(s.threads.size(), 2u) << property_name(f.property);
     EXPECT_TRUE(s.faults.empty()) << property_name(f.property);
     EXPECT_EQ(s.topology.iommus.size(), 1u) << property_name(f.property);
