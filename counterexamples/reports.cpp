@@ -108,8 +108,10 @@ std::string matrix_text(const VerifyReport& r) {
     }
   }
   o << "\nlegend: VIOLATED a counterexample confirmed by the Runner; holds: none found within the engine's bound;\n"
-       "PROVED: holds for every reachable state (Z3); -: not checked by that engine; ! differs from what is\n"
-       "expected (fails verify); ? a known violation this engine did not reach within its bound (does not fail)\n";
+       "PROVED: holds in every reachable state of the Z3 call-level encoding, whose inductive invariant also held\n"
+       "on every implementation state the explorer reached (docs/SPEC.md); each property is judged on its own;\n"
+       "-: not checked by that engine; ! differs from what is expected (fails verify); ? a known violation this\n"
+       "engine did not reach within its bound (does not fail)\n";
   return o.str();
 }
 

@@ -210,6 +210,8 @@ struct Live {
 struct ChoiceResult {
   ExploreStats stats;
   std::vector<ExploreFinding> findings;
+  std::string divergence;
+  std::optional<Scenario> divergence_scenario;
 };
 
 class Engine {
@@ -234,6 +236,8 @@ class Engine {
     ChoiceResult out;
     out.stats = stats_;
     out.findings = std::move(findings_);
+    out.divergence = std::move(divergence_);
+    out.divergence_scenario = std::move(divergence_scenario_);
     return out;
   }
 
@@ -315,8 +319,13 @@ class Engine {
         ro.reads_step = static_cast<int>(n.schedule.size()) - 1;
         ro.reads = &cap.reads;
       }
+      ro.invariant = o_.invariant;
       RunResult r = run(s, ro);
       ++stats_.transitions;
+      if (r.divergence && divergence_.empty()) {
+        divergence_ = *r.divergence;
+        divergence_scenario_ = counterexample_of(n);
+      }
       n.visits = r.fault_visits;
       n.intent = intent_hash(r.callers_view);
       for (const Violation& v : r.verdict.violations) {
@@ -556,6 +565,8 @@ class Engine {
   VisitedSet visited_;
   ExploreStats stats_;
   std::vector<ExploreFinding> findings_;
+  std::string divergence_;
+  std::optional<Scenario> divergence_scenario_;
   std::array<bool, PROPERTY_COUNT> found_{};
   uint64_t seq_ = 0;
   bool cut_ = false;
@@ -603,6 +614,10 @@ ExploreResult merge(const ExploreOptions& o, std::vector<ChoiceResult>& choices,
     s.frontier_max = std::max(s.frontier_max, x.frontier_max);
     s.collision_odds += x.collision_odds;
     s.complete &= x.complete;
+    if (out.divergence.empty() && !c.divergence.empty()) {
+      out.divergence = c.divergence;
+      out.divergence_scenario = c.divergence_scenario;
+    }
     s.paths_ended += x.paths_ended;
     s.unjudged |= x.unjudged;
     s.topology++;

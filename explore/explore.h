@@ -9,6 +9,7 @@
 #pragma once
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,9 @@ struct ExploreOptions {
   std::function<void(const ExploreStats&)> progress;  // about once a second, from the calling thread
   // A hard limit (luv verify's budget): past it the search stops as at states_max.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Held at every quiescent state reached (RunOptions::invariant); called
+  // from the `jobs` threads, so it must be safe to call at once.
+  std::function<std::string(const impl::World&)> invariant;
 };
 
 struct ExploreFinding {
@@ -88,6 +92,9 @@ struct ExploreResult {
   EngineReport report;
   ExploreStats stats;
   std::vector<ExploreFinding> findings;  // shortest first (BFS), else by op-set choice, then in the order found
+  // The first state outside ExploreOptions::invariant (in op-set choice order), and its prefix.
+  std::string divergence;
+  std::optional<Scenario> divergence_scenario;
 };
 
 // Empty when the options can run, else one line naming the option at fault.

@@ -30,6 +30,7 @@ struct judged {
   std::optional<Violation> violation;
   int calls = 0;
   std::string undecided;  // the linearizability check stopped at its bound (a limit, not a violation)
+  std::string divergence;  // a state outside CheckOptions::invariant
 };
 
 class engine {
@@ -44,13 +45,18 @@ class engine {
     auto t0 = std::chrono::steady_clock::now();
     PropertySet remaining = o_.properties;
     rc::Random random(o_.seed);
-    for (int i = 0; i < o_.tests && remaining.any();) {
+    // With no property left, the Scenarios still run for the invariant.
+    for (int i = 0; i < o_.tests && (remaining.any() || o_.invariant);) {
       if (past_deadline()) {
         cut_ = true;
         break;
       }
       rc::Shrinkable<Scenario> s = (*gen_)(random.split(), rc::kNominalSize);
       judged j = judge(s.value(), remaining);
+      if (!j.divergence.empty() && result_.divergence.empty()) {
+        result_.divergence = j.divergence;
+        result_.divergence_scenario = s.value();
+      }
       result_.tests = i + 1;
       if (!j.undecided.empty() && undecided_++ == 0) first_undecided_ = "scenario " + std::to_string(i) + ": " + j.undecided;
       if (!j.violation) {
@@ -108,12 +114,13 @@ class engine {
   judged judge(const Scenario& s, const PropertySet& properties) {
     RunOptions options;
     options.properties = properties;
+    options.invariant = o_.invariant;
     if (has(properties, PropertyId::model_refinement)) options.observer = &observer_;
     RunResult r = run(s, options);
     result_.runs++;
     result_.calls += static_cast<long long>(r.calls.size());
     return judged{r.verdict.violation, static_cast<int>(r.calls.size()),
-                  options.observer ? observer_.undecided() : std::string()};
+                  options.observer ? observer_.undecided() : std::string(), r.divergence.value_or("")};
   }
 
   CheckFinding shrink(rc::Shrinkable<Scenario> cur, Violation v, const PropertySet& checked) {

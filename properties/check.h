@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ struct CheckOptions {
   // not yet violated are then `unknown`, "cut by the budget". A shrink it cuts
   // keeps the smallest counterexample so far.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Held against every quiescent state the Scenarios reach (RunOptions::invariant).
+  std::function<std::string(const impl::World&)> invariant;
 };
 
 struct CheckFinding {
@@ -64,6 +67,9 @@ struct CheckResult {
   int tests = 0;          // generated Scenarios run
   long long runs = 0;     // Runner runs in all, shrinking included
   long long calls = 0;    // calls checked in all
+  // The first Scenario whose states left CheckOptions::invariant, and why.
+  std::optional<Scenario> divergence_scenario;
+  std::string divergence;
 };
 
 // Bad options (unknown variant, tests < 1) throw std::invalid_argument with a

@@ -502,6 +502,10 @@ class runner {
   }
 
   void check_quiescent(int t, int call) {
+    if (o_.invariant && !result_.divergence) {
+      std::string why = o_.invariant(*w_);
+      if (!why.empty()) result_.divergence = "after step " + std::to_string(step_) + ": " + why;
+    }
     bool want_graph = enabled(PropertyId::refcount_balanced) || enabled(PropertyId::no_dangling) ||
                       enabled(PropertyId::no_leak);
     want_graph = want_graph && !(violated(PropertyId::refcount_balanced) && violated(PropertyId::no_dangling) &&

@@ -6,6 +6,7 @@
 // this one function, so a violation means the same thing whoever found it.
 #pragma once
 #include <array>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -107,6 +108,10 @@ struct RunOptions {
   // `reads` (impl/shim/step_reads.h).
   int reads_step = -1;
   std::vector<impl::read_event>* reads = nullptr;
+  // At every quiescent point: "" or why the World lies outside a proof's
+  // inductive invariant (solver::InvariantCheck; docs/SPEC.md, "What PROVED
+  // covers"). Not a property: RunResult::divergence.
+  std::function<std::string(const impl::World&)> invariant;
 };
 
 struct RunResult {
@@ -120,6 +125,7 @@ struct RunResult {
   int warnings = 0;
   bool kexec_done = false;
   bool stopped = false;  // ended at RunOptions::steps_stop
+  std::optional<std::string> divergence;  // the first RunOptions::invariant finding, with its step
   // What the callers believe (preserved, kept, racing), as numbers in a fixed
   // order: two runs with equal Worlds judge the rest of a run alike only if
   // these are equal too (the explorer keys its states on it).
