@@ -16,20 +16,8 @@ namespace {
 constexpr const char* kFields[] = {"format", "description", "found_by", "variant",  "mode",    "topology",
                                    "faults", "threads",     "schedule", "kexec",    "expected", "checked"};
 
-// A field name comes from the file: its control characters are escaped so
-// that the error stays one line.
 [[noreturn]] void bad(const std::string& field, const std::string& what) {
-  std::string printable;
-  for (char ch : field) {
-    if (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f) {
-      printable += ch;
-    } else {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(ch));
-      printable += hex;
-    }
-  }
-  throw FormatError{printable + ": " + what};
+  throw FormatError{printable_field(field) + ": " + what};
 }
 
 int int_field(const json& obj, const std::string& path, const char* key, int min, int max) {

@@ -9,20 +9,8 @@ using nlohmann::json;
 
 namespace {
 
-// A field name comes from the file: its control characters are escaped so
-// that the error stays one line.
 [[noreturn]] void bad(const std::string& field, const std::string& what) {
-  std::string printable;
-  for (char ch : field) {
-    if (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f) {
-      printable += ch;
-    } else {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(ch));
-      printable += hex;
-    }
-  }
-  throw FormatError{printable + ": " + what};
+  throw FormatError{printable_field(field) + ": " + what};
 }
 
 const json* member(const json& obj, const std::string& path, const char* key, bool required) {
@@ -272,6 +260,20 @@ json parse_json_text(const std::string& text) {
     size_t cut = what.find("] ");
     throw FormatError{"not valid JSON: " + (cut == std::string::npos ? what : what.substr(cut + 2))};
   }
+}
+
+std::string printable_field(const std::string& field) {
+  std::string out;
+  for (char ch : field) {
+    if (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f) {
+      out += ch;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(ch));
+      out += hex;
+    }
+  }
+  return out;
 }
 
 }  // namespace luv

@@ -24,4 +24,8 @@ nlohmann::json scenario_to_json(const Scenario& s);
 // Text to JSON, with a parse error turned into a FormatError naming the line.
 nlohmann::json parse_json_text(const std::string& text);
 
+// A field name read from a file, its control characters escaped (\xNN), so
+// that an error naming it stays one line.
+std::string printable_field(const std::string& field);
+
 }  // namespace luv
