@@ -31,6 +31,7 @@ struct judged {
   int calls = 0;
   std::string undecided;  // the linearizability check stopped at its bound (a limit, not a violation)
   std::string divergence;  // a state outside CheckOptions::invariant
+  PropertySet unjudged;    // checked but not judged past the oops or deadlock that ended the run
 };
 
 class engine {
@@ -58,6 +59,7 @@ class engine {
         result_.divergence_scenario = s.value();
       }
       result_.tests = i + 1;
+      if (j.unjudged.any()) ++runs_ended_, unjudged_ |= j.unjudged;
       if (!j.undecided.empty() && undecided_++ == 0) first_undecided_ = "scenario " + std::to_string(i) + ": " + j.undecided;
       if (!j.violation) {
         ++i;
@@ -101,6 +103,8 @@ class engine {
       } else {
         out.status = Status::holds;
         out.how = std::to_string(result_.tests) + " random scenarios, seed " + std::to_string(o_.seed);
+        if (unjudged_.test(static_cast<size_t>(p)))
+          out.how += "; not judged past the oops or deadlock that ended " + std::to_string(runs_ended_) + " of them";
       }
       result_.report.outcomes.push_back(std::move(out));
     }
@@ -120,7 +124,8 @@ class engine {
     result_.runs++;
     result_.calls += static_cast<long long>(r.calls.size());
     return judged{r.verdict.violation, static_cast<int>(r.calls.size()),
-                  options.observer ? observer_.undecided() : std::string(), r.divergence.value_or("")};
+                  options.observer ? observer_.undecided() : std::string(), r.divergence.value_or(""),
+                  r.verdict.unjudged_after_end(properties)};
   }
 
   CheckFinding shrink(rc::Shrinkable<Scenario> cur, Violation v, const PropertySet& checked) {
@@ -221,6 +226,8 @@ class engine {
   std::optional<rc::Gen<Scenario>> gen_;
   RefinementObserver observer_;
   int undecided_ = 0;             // scenarios whose history the linearizability check left undecided
+  int runs_ended_ = 0;            // scenarios an oops or a deadlock ended
+  PropertySet unjudged_;          // properties those left unjudged past their end
   std::string first_undecided_;
   CheckResult result_;
   bool cut_ = false;  // the deadline stopped the pass before `tests`
