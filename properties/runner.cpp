@@ -425,10 +425,14 @@ class runner {
   // kernel refuses a call whose result nobody checks (the core's unpreserves
   // return void), so the object stays kept; a contract unpreserve of a file
   // its caller does not hold (-ENOENT) did nothing.
+  bool no_file_preserved() const {
+    return std::none_of(w_->file_preserved.begin(), w_->file_preserved.end(), [](bool b) { return b; });
+  }
+
   // Once no file is preserved, LUO has torn the FLB down and hands over
   // nothing of what was kept before (rule 5), the last call's included.
   void forget_kept_after_teardown() {
-    if (std::none_of(w_->file_preserved.begin(), w_->file_preserved.end(), [](bool b) { return b; }))
+    if (no_file_preserved())
       devices_kept_.clear(), domains_kept_.clear();
   }
 
@@ -498,7 +502,7 @@ class runner {
 
   bool everything_unpreserved() const {
     return devices_outstanding_.empty() && domains_outstanding_.empty() &&
-           std::none_of(w_->file_preserved.begin(), w_->file_preserved.end(), [](bool b) { return b; });
+           no_file_preserved();
   }
 
   void check_quiescent(int t, int call) {
@@ -566,14 +570,14 @@ class runner {
   // some file is preserved (docs/SPEC.md).
   impl::next_kernel_result callers_view() const {
     impl::next_kernel_result want;
-    if (std::none_of(w_->file_preserved.begin(), w_->file_preserved.end(), [](bool b) { return b; })) return want;
+    if (no_file_preserved()) return want;
     for (const auto& [d, domain] : devices_kept_) {
       int iommu = s_.topology.devices[d].iommu;
       want.devices.push_back({d, domain, iommu});
       want.iommus.push_back(iommu);
       want.domains.push_back(domain);  // a kept device brings its domain
     }
-    for (const auto& [d, unused] : domains_kept_) want.domains.push_back(d);
+    for (const auto& kept : domains_kept_) want.domains.push_back(kept.first);
     for (auto* v : {&want.iommus, &want.domains}) {
       std::sort(v->begin(), v->end());
       v->erase(std::unique(v->begin(), v->end()), v->end());
