@@ -86,8 +86,28 @@ std::string out_of_range(const std::string& field, int value, const char* what, 
 }
 }  // namespace
 
+namespace {
+// "threads: 33 is more than the limit of 16", or "" within it.
+std::string over_limit(const std::string& field, size_t n, int limit) {
+  if (n <= static_cast<size_t>(limit)) return "";
+  return field + ": " + std::to_string(n) + " is more than the limit of " + std::to_string(limit);
+}
+}  // namespace
+
 std::string validate(const Scenario& s) {
   const Topology& t = s.topology;
+  for (const std::string& why :
+       {over_limit("topology.iommus", t.iommus.size(), SCENARIO_IOMMUS_MAX),
+        over_limit("topology.domains", t.domains.size(), SCENARIO_DOMAINS_MAX),
+        over_limit("topology.devices", t.devices.size(), SCENARIO_DEVICES_MAX),
+        over_limit("faults", s.faults.size(), SCENARIO_FAULTS_MAX), over_limit("threads", s.threads.size(), SCENARIO_THREADS_MAX),
+        over_limit("schedule", s.schedule.size(), SCENARIO_SCHEDULE_MAX)})
+    if (!why.empty()) return why;
+  for (size_t ti = 0; ti < s.threads.size(); ++ti)
+    if (std::string why = over_limit("threads[" + std::to_string(ti) + "]", s.threads[ti].size(),
+                                     SCENARIO_CALLS_PER_THREAD_MAX);
+        !why.empty())
+      return why;
   if (t.objects_per_page < 1 || t.objects_per_page > impl::KHO_OBJS_PER_PAGE_MAX)
     return "topology.objects_per_page: " + std::to_string(t.objects_per_page) + " is outside 1.." +
            std::to_string(impl::KHO_OBJS_PER_PAGE_MAX);

@@ -135,6 +135,17 @@ struct Scenario {
   int calls_total() const;
 };
 
+// The limits of a Scenario (counterexamples/FORMAT.md), checked by
+// validate(): the Runner keeps a thread mask in 32 bits and a run's steps
+// under RunOptions::steps_max, and nothing luv generates comes near them.
+inline constexpr int SCENARIO_THREADS_MAX = 16;
+inline constexpr int SCENARIO_CALLS_PER_THREAD_MAX = 64;
+inline constexpr int SCENARIO_IOMMUS_MAX = 16;
+inline constexpr int SCENARIO_DOMAINS_MAX = 16;
+inline constexpr int SCENARIO_DEVICES_MAX = 32;
+inline constexpr int SCENARIO_FAULTS_MAX = 16;
+inline constexpr int SCENARIO_SCHEDULE_MAX = 4096;
+
 // Empty when the Scenario can run; else one line naming the field at fault,
 // e.g. "threads[1][0].device: 7 is not a device (topology has 3)".
 std::string validate(const Scenario& s);

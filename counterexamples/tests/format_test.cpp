@@ -64,3 +64,41 @@ TEST(CounterexampleFormat, writer_puts_one_thread_per_line) {
 
 }  // namespace
 }  // namespace luv
+
+namespace luv {
+namespace {
+
+// FORMAT.md's limits: before them, 33 threads crashed the Runner (a 32-bit
+// thread mask) and 50,000 calls aborted it (its step limit); now each is a
+// one-line error naming the field, the value and the limit.
+std::string limit_error(const std::string& threads_json) {
+  std::string text = R"({"format":1,"variant":"v2","mode":"adversarial",
+    "topology":{"iommus":[{}],"domains":[{}],"devices":[{"iommu":0}]},"threads":)" +
+                     threads_json + R"(,"description":"x","expected":{"verdict":"ok"}})";
+  try {
+    read_counterexample_text(text, "limits.json");
+  } catch (const FormatError& e) {
+    return e.message;
+  }
+  return "";
+}
+
+std::string repeated(const std::string& item, int n) {
+  std::string out = "[";
+  for (int i = 0; i < n; ++i) out += (i ? "," : "") + item;
+  return out + "]";
+}
+
+TEST(CounterexampleFormat, limits_are_checked_when_a_file_is_read) {
+  std::string call = R"({"call":"luo_preserve_file","file":0})";
+  EXPECT_NE(limit_error(repeated("[" + call + "]", SCENARIO_THREADS_MAX + 17))
+                .find("threads: 33 is more than the limit of 16"),
+            std::string::npos);
+  EXPECT_NE(limit_error("[" + repeated(call, SCENARIO_CALLS_PER_THREAD_MAX + 1) + "]")
+                .find("threads[0]: 65 is more than the limit of 64"),
+            std::string::npos);
+  EXPECT_EQ(limit_error(repeated("[" + call + "]", SCENARIO_THREADS_MAX)), "");  // at the limit: fine
+}
+
+}  // namespace
+}  // namespace luv
