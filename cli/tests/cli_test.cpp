@@ -64,6 +64,15 @@ TEST(LuvRun, same_scenario_prints_byte_identical_output) {
   EXPECT_EQ(a.out, b.out);
 }
 
+// One file, one verdict: `luv run` judges a counterexample file with its
+// `checked`, as replay does (it ignored it and printed model-refinement).
+TEST(LuvRun, a_counterexample_file_is_judged_with_its_checked_properties) {
+  Outcome o = luv(std::string("run -q ") + LUV_CORPUS_DIR + "/v2.no-leak.json");
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(o.out.rfind("VIOLATION no-leak at step 9", 0), 0u) << o.out;
+  EXPECT_EQ(o.out.find("model-refinement"), std::string::npos) << o.out;
+}
+
 TEST(LuvRun, reads_stdin) {
   std::string path = write_file("stdin.json", scenario("reference", kRaceThreads, "[]"));
   Outcome o = luv("run - < " + path);
