@@ -147,6 +147,14 @@ TEST(LuvTrace, lanes_show_both_threads_and_mark_the_violating_step) {
   EXPECT_NE(svg.out.find("VIOLATION no-dangling at step 19"), std::string::npos);
 }
 
+// With --variant, a variant is judged against its own corpus files (it was
+// judged against "holds everything", so `--variant v2` could never pass).
+TEST(LuvVerify, a_variant_filter_keeps_the_corpus_expectations) {
+  Outcome o = luv("verify --variant v2 --budget 8 --quiet");
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  EXPECT_NE(o.out.find("* VIOLATED "), std::string::npos) << o.out;
+}
+
 TEST(LuvVerify, unknown_variant_is_bad_input) {
   Outcome o = luv("verify --variant v3");
   EXPECT_EQ(o.exit_code, 2);
