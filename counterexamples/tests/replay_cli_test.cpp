@@ -150,7 +150,7 @@ TEST(LuvTrace, lanes_show_both_threads_and_mark_the_violating_step) {
 // With --variant, a variant is judged against its own corpus files (it was
 // judged against "holds everything", so `--variant v2` could never pass).
 TEST(LuvVerify, a_variant_filter_keeps_the_corpus_expectations) {
-  Outcome o = luv("verify --variant v2 --budget 8 --quiet");
+  Outcome o = luv("verify --variant v2 --budget 8 --quiet --corpus " + std::string(LUV_CORPUS_DIR));
   EXPECT_EQ(o.exit_code, 0) << o.out;
   EXPECT_NE(o.out.find("* VIOLATED "), std::string::npos) << o.out;
 }

@@ -196,7 +196,7 @@ TEST(VerifyReports, sarif_validators_both_reject_a_result_without_message) {
 }
 
 // A real report: `luv verify` on v2 within a small budget writes SARIF with
-// the corpus's violations (exit 1: with --variant, v2 must hold everything).
+// the corpus's violations (exit 0: v2 is judged against its corpus files).
 TEST(VerifyReports, sarif_of_a_real_luv_verify_run_validates) {
   REQUIRE_SARIF_TOOLS();
   std::string path = (std::filesystem::temp_directory_path() /
@@ -204,7 +204,7 @@ TEST(VerifyReports, sarif_of_a_real_luv_verify_run_validates) {
                          .string();
   std::string cmd = std::string(LUV_BINARY) + " verify --variant v2 --budget 3 -q --sarif " + path +
                     " --corpus " + LUV_CORPUS_DIR + " >/dev/null 2>&1";
-  EXPECT_EQ(luv_test::run_shell(cmd).exit_code, 1) << cmd;
+  EXPECT_EQ(luv_test::run_shell(cmd).exit_code, 0) << cmd;
   nlohmann::ordered_json log = nlohmann::ordered_json::parse(std::ifstream(path));
   std::filesystem::remove(path);
   ASSERT_GE(log["runs"][0]["results"].size(), 6u) << "v2's corpus violations, at least";
