@@ -41,12 +41,15 @@ LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find co
   };
   auto o = std::make_shared<options>();
   cmd->add_option("--variant", o->p.variant, "reference, v2, v2-warn, ...")->required();
-  cmd->add_option("--depth", o->p.depth, "bounded search: paths of 1..K calls")->default_val(5);
+  cmd->add_option("--depth", o->p.depth, "bounded search: paths of 1..K calls")->default_val(5)->check(CLI::Range(1, 64));
   cmd->add_option("--mode", o->mode, "adversarial (every entry point) or contract (iommufd/VFIO orders)")
       ->default_val("adversarial");
-  cmd->add_option("--iommus", o->iommus, "topology: IOMMUs (default: SPEC.md's default bound)");
-  cmd->add_option("--domains", o->domains, "topology: domains");
-  cmd->add_option("--devices", o->devices, "topology: devices, spread evenly over the IOMMUs");
+  // Ranges are refused at parse time (a 0 was taken as "the default" before).
+  cmd->add_option("--iommus", o->iommus, "topology: IOMMUs (default: SPEC.md's default bound)")
+      ->check(CLI::Range(1, SCENARIO_IOMMUS_MAX));
+  cmd->add_option("--domains", o->domains, "topology: domains")->check(CLI::Range(1, SCENARIO_DOMAINS_MAX));
+  cmd->add_option("--devices", o->devices, "topology: devices, spread evenly over the IOMMUs")
+      ->check(CLI::Range(1, SCENARIO_DEVICES_MAX));
   cmd->add_option("--device-iommus", o->device_iommus, "topology: each device's IOMMU, e.g. 0,1,1");
   cmd->add_option("--objects-per-page", o->objects_per_page, "objects per KHO array page")->default_val(2);
   cmd->add_option("--ops", o->ops,
@@ -58,7 +61,8 @@ LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find co
   cmd->add_flag("--no-minimise", o->no_minimise, "report the whole inductive strengthening, not the part needed");
   cmd->add_flag("--spacer", o->p.spacer, "also prove each property with Spacer (constrained Horn clauses)");
   cmd->add_option("--spacer-timeout", o->p.spacer_timeout_ms, "Spacer's budget per property, in ms")
-      ->default_val(60000);
+      ->default_val(60000)
+      ->check(CLI::Range(0, 3600000));
   cmd->add_flag("-v,--verbose", o->p.verbose, "progress lines on stderr");
   cmd->add_flag("--cross-check", o->p.cross_check,
                 "confirm counterexamples with the Z3 snapshot checks beside the C++ ones at every call");

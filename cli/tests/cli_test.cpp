@@ -79,6 +79,17 @@ TEST(LuvRun, reads_stdin) {
   EXPECT_EQ(o.exit_code, 0) << o.out;
 }
 
+// Out-of-range prove options are refused before any solving (--iommus 0 was
+// taken as the default bound, negative timeouts accepted).
+TEST(LuvProve, out_of_range_options_are_bad_input) {
+  for (const char* bad : {"--iommus 0", "--domains -1", "--devices 99", "--spacer-timeout -5", "--depth 0"}) {
+    Outcome o = luv(std::string("prove --variant reference ") + bad);
+    EXPECT_EQ(o.exit_code, 2) << bad << ": " << o.out;
+    EXPECT_EQ(lines(o.out), 1) << o.out;
+    EXPECT_NE(o.out.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos) << o.out;
+  }
+}
+
 // Bad input: one line naming what was wrong, exit 2.
 struct BadCase {
   const char* name;
