@@ -1,7 +1,5 @@
 #include "explore.h"
 
-#include "callers.h"
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -306,45 +304,41 @@ class Engine {
   // finding is made), and an oops or a deadlock makes the node a leaf.
   void replay(Node& n) {
     Scenario s = scenario_of(n);
-    {
-      Capture cap(symmetric_);
-      RunOptions ro;
-      ro.properties = o_.properties & ~n.masked;
-      ro.observer = &cap;
-      ro.steps_stop = n.retrieve_fault ? -1 : static_cast<int>(n.schedule.size());
-      // The parent's replay checked every step but the last (a retrieve-fault
-      // sibling: every thread step).
-      ro.checks_from = static_cast<int>(n.schedule.size()) - (n.retrieve_fault ? 0 : 1);
-      if (o_.read_frames && !n.retrieve_fault) {
-        ro.reads_step = static_cast<int>(n.schedule.size()) - 1;
-        ro.reads = &cap.reads;
-      }
-      ro.invariant = o_.invariant;
-      RunResult r = run(s, ro);
-      ++stats_.transitions;
-      if (r.divergence && divergence_.empty()) {
-        divergence_ = *r.divergence;
-        divergence_scenario_ = counterexample_of(n);
-      }
-      n.visits = r.fault_visits;
-      n.intent = intent_hash(r.callers_view);
-      for (const Violation& v : r.verdict.violations) {
-        n.violations.emplace_back(v, n.masked);
-        n.masked.set(static_cast<size_t>(v.property));
-      }
-      if (r.verdict.ended) note_ended(*r.verdict.ended, o_.properties & ~n.masked);
-      if (r.verdict.ended || !cap.got) {  // !cap.got: an oops or deadlock ended the run before the stop
-        n.leaf = true;
-        return;
-      }
-      take(n, cap);
-      if (n.retrieve_fault) n.leaf = true;
+    Capture cap(symmetric_);
+    RunOptions ro;
+    ro.properties = o_.properties & ~n.masked;
+    ro.observer = &cap;
+    ro.steps_stop = n.retrieve_fault ? -1 : static_cast<int>(n.schedule.size());
+    // The parent's replay checked every step but the last (a retrieve-fault
+    // sibling: every thread step).
+    ro.checks_from = static_cast<int>(n.schedule.size()) - (n.retrieve_fault ? 0 : 1);
+    if (o_.read_frames && !n.retrieve_fault) {
+      ro.reads_step = static_cast<int>(n.schedule.size()) - 1;
+      ro.reads = &cap.reads;
+    }
+    ro.invariant = o_.invariant;
+    RunResult r = run(s, ro);
+    ++stats_.transitions;
+    if (r.divergence && divergence_.empty()) {
+      divergence_ = *r.divergence;
+      divergence_scenario_ = counterexample_of(n);
+    }
+    n.visits = r.fault_visits;
+    n.intent = intent_hash(r.callers_view);
+    for (const Violation& v : r.verdict.violations) {
+      n.violations.emplace_back(v, n.masked);
+      n.masked.set(static_cast<size_t>(v.property));
+    }
+    if (r.verdict.ended) note_ended(o_.properties & ~n.masked);
+    if (r.verdict.ended || !cap.got) {  // !cap.got: an oops or deadlock ended the run before the stop
+      n.leaf = true;
       return;
     }
+    take(n, cap);
+    if (n.retrieve_fault) n.leaf = true;
   }
 
-  void note_ended(const Violation& end, const PropertySet& unjudged) {
-    (void)end;
+  void note_ended(const PropertySet& unjudged) {
     ++stats_.paths_ended;
     stats_.unjudged |= unjudged;
   }

@@ -339,10 +339,10 @@ class runner {
     if (ret < 0 && !is_void) check_error_path(tr, record);
     // A WARN condition met during the call (printed or, once printed, not).
     bool warned_in_call = w_->threads[t].warn_conditions > tr.warn_conditions_before;
-    for (const CallRecord& object_call : per_object_calls(record)) {
+    for_each_object_call(record, [&](const CallRecord& object_call) {
       check_missing_unpreserve(object_call);
       update_views(object_call, warned_in_call);
-    }
+    });
     forget_kept_after_teardown();
     note_racing_opposite(t, call);
     if (o_.observer) {
@@ -439,19 +439,19 @@ class runner {
   // The call as the unpreserves and preserves of single objects it made: a
   // session's teardown is the per-file unpreserve of each file it tore down
   // (World::call_released, in its order); any other call is itself.
-  std::vector<CallRecord> per_object_calls(const CallRecord& r) const {
-    if (r.call.kind != CallKind::luo_session_release) return {r};
-    std::vector<CallRecord> out;
+  template <typename F>
+  void for_each_object_call(const CallRecord& r, F&& f) const {
+    if (r.call.kind != CallKind::luo_session_release) return f(r);
     for (const impl::luo_session::entry& e : w_->call_released[r.thread]) {
       int dev = s_.topology.file_device(e.file);
       CallRecord one = r;
       one.call = dev < 0 ? Call{CallKind::iommufd_unpreserve, -1, s_.topology.file_domain(e.file), -1}
                          : Call{CallKind::vfio_unpreserve, -1, e.domain, dev};
       one.ret = 0;
-      out.push_back(one);
+      f(one);
     }
-    return out;
   }
+
 
   void update_views(const CallRecord& r, bool warned_in_call) {
     const Call& c = r.call;
