@@ -2,11 +2,11 @@
 // writing the drawing to standard output or to --output.
 #pragma once
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 #include "command.h"
 #include "counterexample.h"
+#include "output_file.h"
 
 namespace luv::cli {
 
@@ -25,8 +25,7 @@ inline void write_drawing(const std::string& output, const std::string& text) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return;
   }
-  std::ofstream out(output, std::ios::binary);
-  if (!(out << text)) throw BadInput{output + ": cannot write"};
+  if (!write_whole_file(output, text)) throw BadInput{output + ": cannot write"};
 }
 
 }  // namespace luv::cli

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "linux/errno.h"
+#include "output_file.h"
 
 namespace luv {
 
@@ -300,10 +301,7 @@ Counterexample read_scenario_file(const std::string& path) {
 }
 
 bool write_counterexample_file(const std::string& path, const Counterexample& c) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return false;
-  out << counterexample_to_text(c);
-  return static_cast<bool>(out);
+  return write_whole_file(path, counterexample_to_text(c));
 }
 
 }  // namespace luv
