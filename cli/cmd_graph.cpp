@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "command.h"
-#include "drawing_io.h"
+#include "judged_file.h"
 #include "render.h"
 
 namespace luv::cli {
@@ -44,7 +44,7 @@ LUV_COMMAND(graph, "graph", "Draw the object graph of a Scenario's run at a step
   cmd->add_option("--format", o->format, "dot or svg")->check(CLI::IsMember({"dot", "svg"}));
   cmd->add_option("-o,--output", o->output, "Write here instead of standard output");
   return [o] {
-    Counterexample c = read_drawn_file(o->path);
+    Counterexample c = read_judged_file(o->path);
     if (o->step < -1) throw BadInput{"--step: must be 0 or more"};
     std::string text;
     try {
@@ -54,7 +54,11 @@ LUV_COMMAND(graph, "graph", "Draw the object graph of a Scenario's run at a step
     }
     if (o->format == "svg") text = dot_to_svg(text);
     write_drawing(o->output, text);
-    return EXIT_OK;
+    // The drawing shows the state whatever it breaks; the exit code is the
+    // file's verdict, as run and trace give it.
+    Verdict v = judged_run(c, false).verdict;
+    if (v.violation) std::fprintf(stderr, "VIOLATION %s\n", describe_expected(expected_from(v)).c_str());
+    return exit_of(v);
   };
 }
 

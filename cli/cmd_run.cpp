@@ -3,10 +3,7 @@
 #include <memory>
 
 #include "command.h"
-#include "counterexample.h"
-#include "judges.h"
-#include "runner.h"
-#include "scenario_json.h"
+#include "judged_file.h"
 
 namespace luv::cli {
 
@@ -19,20 +16,8 @@ LUV_COMMAND(run, "run", "Run one Scenario (JSON file, - for stdin) and print its
   cmd->add_option("FILE", o->path, "Scenario or counterexample file")->required();
   cmd->add_flag("-q,--quiet", o->quiet, "Print only the verdict line");
   return [o] {
-    std::string name = o->path == "-" ? std::string("<stdin>") : o->path;
-    Counterexample c;  // a counterexample file is judged with its `checked`, as replay judges it
-    try {
-      std::string text = read_input(o->path);
-      nlohmann::json j = parse_json_text(text);
-      if (j.is_object() && j.contains("expected")) c = read_counterexample_text(text, name);
-      else c.scenario = scenario_from_json(j);
-    } catch (const FormatError& e) {
-      throw BadInput{e.message.rfind(name, 0) == 0 ? e.message : name + ": " + e.message};
-    }
-    RunOptions options;
-    options.trace = true;
-    options.properties = c.checked;
-    RunResult r = linked_run(c.scenario, options);  // with the model, so model-refinement is judged too
+    Counterexample c = read_judged_file(o->path);
+    RunResult r = judged_run(c, true);
     if (o->quiet) {
       for (const std::string& line : r.trace)  // the verdict lines: every violation, or ok
         if (line.rfind("VIOLATION", 0) == 0 || line.rfind("ok:", 0) == 0 || line.rfind("not judged", 0) == 0)
@@ -41,7 +26,7 @@ LUV_COMMAND(run, "run", "Run one Scenario (JSON file, - for stdin) and print its
       for (const std::string& line : r.trace) std::puts(line.c_str());
       if (r.verdict.violation) std::printf("state at the violation:\n%s", r.verdict.violation->snapshot.c_str());
     }
-    return r.verdict.ok() ? EXIT_OK : EXIT_VIOLATION;
+    return exit_of(r.verdict);
   };
 }
 

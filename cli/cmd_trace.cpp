@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "command.h"
-#include "drawing_io.h"
+#include "judged_file.h"
 #include "render.h"
 
 namespace luv::cli {
@@ -20,13 +20,13 @@ LUV_COMMAND(trace, "trace", "Draw a Scenario's run as swim lanes, one per thread
   cmd->add_option("--format", o->format, "svg or txt")->check(CLI::IsMember({"svg", "txt"}));
   cmd->add_option("-o,--output", o->output, "Write here instead of standard output");
   return [o] {
-    Counterexample c = read_drawn_file(o->path);
+    Counterexample c = read_judged_file(o->path);
     std::string title = o->path + ": " + c.scenario.variant + ", " + caller_mode_name(c.scenario.mode) + " mode";
     if (!c.description.empty()) title += " - " + c.description;
-    Lanes lanes = lanes_of(c.scenario, c.checked, title);
+    Lanes lanes = lanes_of(c.scenario, c.checked, title, linked_run);
     std::string text = o->format == "svg" ? lanes_svg(lanes) : lanes_txt(lanes);
     write_drawing(o->output, text);
-    return lanes.violation ? EXIT_VIOLATION : EXIT_OK;
+    return lanes.violation ? EXIT_VIOLATION : EXIT_OK;  // as judged_run() would say
   };
 }
 

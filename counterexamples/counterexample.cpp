@@ -14,36 +14,29 @@ using nlohmann::ordered_json;
 
 namespace {
 
-constexpr const char* kFields[] = {"format", "description", "found_by", "variant",  "mode",    "topology",
-                                   "faults", "threads",     "schedule", "kexec",    "expected", "checked"};
-
-[[noreturn]] void bad(const std::string& field, const std::string& what) {
-  throw FormatError{printable_field(field) + ": " + what};
-}
-
 int int_field(const json& obj, const std::string& path, const char* key, int min, int max) {
   auto it = obj.find(key);
   std::string field = path + "." + key;
-  if (it == obj.end()) bad(field, "missing");
-  if (!it->is_number_integer()) bad(field, "expected an integer");
+  if (it == obj.end()) format_error(field, "missing");
+  if (!it->is_number_integer()) format_error(field, "expected an integer");
   long long n = it->get<long long>();
-  if (n < min || n > max) bad(field, std::to_string(n) + " is out of range (" + std::to_string(min) + ".." + std::to_string(max) + ")");
+  if (n < min || n > max) format_error(field, std::to_string(n) + " is out of range (" + std::to_string(min) + ".." + std::to_string(max) + ")");
   return static_cast<int>(n);
 }
 
 // One result per call of each thread: an errno name, "0" or "void".
 std::vector<std::vector<std::string>> returns_from_json(const json& j, const Scenario& s, const std::string& path) {
-  if (!j.is_array() || j.size() != s.threads.size()) bad(path, "expected one array of results per thread");
+  if (!j.is_array() || j.size() != s.threads.size()) format_error(path, "expected one array of results per thread");
   std::vector<std::vector<std::string>> out;
   for (size_t t = 0; t < j.size(); ++t) {
     std::string at = path + "[" + std::to_string(t) + "]";
-    if (!j[t].is_array() || j[t].size() > s.threads[t].size()) bad(at, "expected at most one result per call");
+    if (!j[t].is_array() || j[t].size() > s.threads[t].size()) format_error(at, "expected at most one result per call");
     out.emplace_back();
     for (size_t i = 0; i < j[t].size(); ++i) {
       int err = 0;
       std::string text = j[t][i].is_string() ? j[t][i].get<std::string>() : "";
       if (text != "void" && text != "0" && !impl::errno_parse(text, err))
-        bad(at + "[" + std::to_string(i) + "]", "expected \"void\", \"0\" or an errno name such as \"-EBUSY\"");
+        format_error(at + "[" + std::to_string(i) + "]", "expected \"void\", \"0\" or an errno name such as \"-EBUSY\"");
       out.back().push_back(text);
     }
   }
@@ -52,40 +45,33 @@ std::vector<std::vector<std::string>> returns_from_json(const json& j, const Sce
 
 ExpectedVerdict expected_from_json(const json& j, const Scenario& s) {
   const std::string path = "expected";
-  if (!j.is_object()) bad(path, "expected an object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    static const char* known[] = {"verdict", "property", "step", "thread", "call", "message", "steps", "returns"};
-    bool ok = false;
-    for (const char* k : known) ok |= it.key() == k;
-    if (!ok)
-      bad(path + "." + it.key(), "unknown field (expected verdict, property, step, thread, call, message, steps, returns)");
-  }
+  only_fields(j, path, {"verdict", "property", "step", "thread", "call", "message", "steps", "returns"});
   auto verdict = j.find("verdict");
-  if (verdict == j.end()) bad(path + ".verdict", "missing");
-  if (!verdict->is_string()) bad(path + ".verdict", "expected \"ok\" or \"violation\"");
+  if (verdict == j.end()) format_error(path + ".verdict", "missing");
+  if (!verdict->is_string()) format_error(path + ".verdict", "expected \"ok\" or \"violation\"");
   ExpectedVerdict e;
   if (j.contains("steps")) e.steps = int_field(j, path, "steps", 0, 1000000);
   if (auto r = j.find("returns"); r != j.end()) e.returns = returns_from_json(*r, s, path + ".returns");
   std::string v = verdict->get<std::string>();
   if (v == "ok") {
     if (j.size() != 1 + j.count("steps") + j.count("returns"))
-      bad(path, "an ok verdict has no other field than steps and returns");
+      format_error(path, "an ok verdict has no other field than steps and returns");
     return e;
   }
-  if (v != "violation") bad(path + ".verdict", "unknown verdict '" + v + "' (expected ok or violation)");
+  if (v != "violation") format_error(path + ".verdict", "unknown verdict '" + v + "' (expected ok or violation)");
   e.ok = false;
   auto prop = j.find("property");
-  if (prop == j.end()) bad(path + ".property", "missing");
-  if (!prop->is_string()) bad(path + ".property", "expected a property id");
+  if (prop == j.end()) format_error(path + ".property", "missing");
+  if (!prop->is_string()) format_error(path + ".property", "expected a property id");
   if (!property_parse(prop->get<std::string>(), e.property))
-    bad(path + ".property", "unknown property '" + prop->get<std::string>() + "'");
+    format_error(path + ".property", "unknown property '" + prop->get<std::string>() + "'");
   e.step = int_field(j, path, "step", 0, 1000000);
   int threads = static_cast<int>(s.threads.size());
   e.thread = int_field(j, path, "thread", -1, threads - 1);
   int calls = e.thread >= 0 ? static_cast<int>(s.threads[e.thread].size()) : 0;
   e.call = int_field(j, path, "call", -1, calls - 1);
   if (auto m = j.find("message"); m != j.end()) {
-    if (!m->is_string()) bad(path + ".message", "expected a string");
+    if (!m->is_string()) format_error(path + ".message", "expected a string");
     e.message = m->get<std::string>();
   }
   return e;
@@ -94,13 +80,13 @@ ExpectedVerdict expected_from_json(const json& j, const Scenario& s) {
 std::string one_line_string(const json& j, const char* key, bool required) {
   auto it = j.find(key);
   if (it == j.end()) {
-    if (required) bad(key, "missing (one line: the state, the steps, what went wrong)");
+    if (required) format_error(key, "missing (one line: the state, the steps, what went wrong)");
     return "";
   }
-  if (!it->is_string()) bad(key, "expected a string");
+  if (!it->is_string()) format_error(key, "expected a string");
   std::string s = it->get<std::string>();
-  if (required && s.empty()) bad(key, "empty");
-  if (s.find('\n') != std::string::npos) bad(key, "must be one line");
+  if (required && s.empty()) format_error(key, "empty");
+  if (s.find('\n') != std::string::npos) format_error(key, "must be one line");
   return s;
 }
 
@@ -174,38 +160,54 @@ ExpectedVerdict with_path(ExpectedVerdict e, const RunResult& r) {
   return e;
 }
 
-Counterexample counterexample_from_json(const json& j) {
-  if (!j.is_object()) bad("(top level)", "expected a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    bool known = false;
-    for (const char* k : kFields) known |= it.key() == k;
-    if (!known) bad(it.key(), "unknown field");
+namespace {
+
+PropertySet checked_from_json(const json& j) {
+  PropertySet checked = all_properties();
+  auto it = j.find("checked");
+  if (it == j.end()) return checked;
+  if (!it->is_array()) format_error("checked", "expected an array of property ids");
+  checked.reset();
+  for (size_t i = 0; i < it->size(); ++i) {
+    std::string field = "checked[" + std::to_string(i) + "]";
+    PropertyId p;
+    if (!(*it)[i].is_string()) format_error(field, "expected a property id");
+    if (!property_parse((*it)[i].get<std::string>(), p))
+      format_error(field, "unknown property '" + (*it)[i].get<std::string>() + "'");
+    checked.set(static_cast<size_t>(p));
   }
-  auto format = j.find("format");
-  if (format == j.end()) bad("format", "missing (this is format " + std::to_string(SCENARIO_FORMAT_VERSION) + ")");
+  return checked;
+}
+
+// A counterexample, or (with !require_expected) a plain Scenario that may
+// carry a description and the properties to judge it with; either way a
+// top-level key outside the format is an error, so `shedule` is caught.
+Counterexample file_from_json(const json& j, bool require_expected) {
+  if (!j.is_object()) format_error("(top level)", "expected a JSON object");
+  only_fields(j, "", {"format", "description", "found_by", "variant", "mode", "topology", "faults", "threads",
+                      "schedule", "kexec", "expected", "checked"});
+  bool has_expected = j.contains("expected");
+  if (require_expected || has_expected) {
+    if (!j.contains("format")) format_error("format", "missing (this is format " + std::to_string(SCENARIO_FORMAT_VERSION) + ")");
+  }
   Counterexample c;
   c.scenario = scenario_from_json(j);
-  c.description = one_line_string(j, "description", true);
+  c.description = one_line_string(j, "description", require_expected || has_expected);
   c.found_by = one_line_string(j, "found_by", false);
-  if (auto checked = j.find("checked"); checked != j.end()) {
-    if (!checked->is_array()) bad("checked", "expected an array of property ids");
-    c.checked.reset();
-    for (size_t i = 0; i < checked->size(); ++i) {
-      std::string field = "checked[" + std::to_string(i) + "]";
-      PropertyId p;
-      if (!(*checked)[i].is_string()) bad(field, "expected a property id");
-      if (!property_parse((*checked)[i].get<std::string>(), p))
-        bad(field, "unknown property '" + (*checked)[i].get<std::string>() + "'");
-      c.checked.set(static_cast<size_t>(p));
-    }
+  c.checked = checked_from_json(j);
+  if (!has_expected) {
+    if (require_expected) format_error("expected", "missing (a counterexample says what replaying it must give)");
+    return c;
   }
-  auto expected = j.find("expected");
-  if (expected == j.end()) bad("expected", "missing (a counterexample says what replaying it must give)");
-  c.expected = expected_from_json(*expected, c.scenario);
+  c.expected = expected_from_json(j["expected"], c.scenario);
   if (!c.expected.ok && !has(c.checked, c.expected.property))
-    bad("expected.property", std::string(property_name(c.expected.property)) + " is not in checked");
+    format_error("expected.property", std::string(property_name(c.expected.property)) + " is not in checked");
   return c;
 }
+
+}  // namespace
+
+Counterexample counterexample_from_json(const json& j) { return file_from_json(j, true); }
 
 ordered_json counterexample_to_json(const Counterexample& c) {
   json body = scenario_to_json(c.scenario);
@@ -268,6 +270,23 @@ std::string counterexample_to_text(const Counterexample& c) {
   return out + "}\n";
 }
 
+std::string read_text_file(const std::string& path) {
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (f == nullptr) throw FormatError{path + ": cannot open"};
+  std::string text;
+  char chunk[1 << 16];
+  size_t n = 0;
+  // Read at most one byte past the limit, so /dev/zero or a FIFO that never
+  // ends is refused rather than read without end.
+  while (text.size() <= SCENARIO_FILE_BYTES_MAX && (n = std::fread(chunk, 1, sizeof chunk, f)) > 0) text.append(chunk, n);
+  bool failed = std::ferror(f) != 0;
+  if (f != stdin) std::fclose(f);
+  if (failed) throw FormatError{path + ": cannot read"};
+  if (text.size() > SCENARIO_FILE_BYTES_MAX)
+    throw FormatError{path + ": larger than the limit of " + std::to_string(SCENARIO_FILE_BYTES_MAX) + " bytes"};
+  return text;
+}
+
 Counterexample read_counterexample_text(const std::string& text, const std::string& name) {
   try {
     return counterexample_from_json(parse_json_text(text));
@@ -277,26 +296,16 @@ Counterexample read_counterexample_text(const std::string& text, const std::stri
 }
 
 Counterexample read_counterexample_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FormatError{path + ": cannot open"};
-  std::ostringstream text;
-  text << in.rdbuf();
-  return read_counterexample_text(text.str(), path);
+  return read_counterexample_text(read_text_file(path), path);
 }
 
 Counterexample read_scenario_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw FormatError{path + ": cannot open"};
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text = read_text_file(path);
+  std::string name = path == "-" ? "<stdin>" : path;
   try {
-    json j = parse_json_text(text.str());
-    if (j.is_object() && j.contains("expected")) return counterexample_from_json(j);
-    Counterexample c;
-    c.scenario = scenario_from_json(j);
-    return c;
+    return file_from_json(parse_json_text(text), false);
   } catch (const FormatError& e) {
-    throw FormatError{path + ": " + e.message};
+    throw FormatError{name + ": " + e.message};
   }
 }
 

@@ -61,13 +61,17 @@ nlohmann::ordered_json counterexample_to_json(const Counterexample& c);
 // so a diff of two corpus files reads like a diff of their stories.
 std::string counterexample_to_text(const Counterexample& c);
 
+// A file's text ("-": standard input), refused past SCENARIO_FILE_BYTES_MAX
+// without reading further; throws FormatError naming the path.
+std::string read_text_file(const std::string& path);
 // Reads a file; throws FormatError whose message starts with the path:
 // "corpus/x.json: expected.property: unknown property 'no-leek'".
 Counterexample read_counterexample_file(const std::string& path);
 // Parses text already read; `name` prefixes errors.
 Counterexample read_counterexample_text(const std::string& text, const std::string& name);
-// A counterexample file, or a plain Scenario file (then `description` is
-// empty and `expected` is left ok); for commands that only draw or run.
+// A counterexample file, or a plain Scenario file (then `expected` is left
+// ok; `description` and `checked` are read when present); for commands that
+// run or draw. "-" reads standard input.
 Counterexample read_scenario_file(const std::string& path);
 // Writes atomically enough for a corpus (whole file at once); false on failure.
 bool write_counterexample_file(const std::string& path, const Counterexample& c);

@@ -210,7 +210,7 @@ std::string xml(const std::string& s) {
 
 }  // namespace
 
-Lanes lanes_of(const Scenario& s, const PropertySet& properties, const std::string& title) {
+Lanes lanes_of(const Scenario& s, const PropertySet& properties, const std::string& title, const RunFunction& judge) {
   lock_watch watch;
   RunOptions o;
   o.trace = true;
@@ -220,7 +220,11 @@ Lanes lanes_of(const Scenario& s, const PropertySet& properties, const std::stri
   Lanes l;
   l.title = title;
   l.threads = static_cast<int>(s.threads.size());
-  l.violation = r.verdict.violation;
+  // The judge's own observer (the model's) would displace the lock watch, so
+  // it runs apart; runs are deterministic, so both take the same steps.
+  RunOptions judged;
+  judged.properties = properties;
+  l.violation = judge ? judge(s, judged).verdict.violation : r.verdict.violation;
   for (const std::string& line : r.trace) {
     int step = 0, thread = -1, used = 0;
     if (std::sscanf(line.c_str(), "[%d] T%d %n", &step, &thread, &used) == 2 && used > 0) {

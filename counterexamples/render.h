@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "replay.h"
 #include "runner.h"
 #include "scenario.h"
 
@@ -43,8 +44,11 @@ struct Lanes {
   std::vector<std::vector<std::pair<int, int>>> holds;  // per thread: [from, to] step ranges holding any lock
 };
 
-// Runs the Scenario with `properties` (trace on) and lays out its steps.
-Lanes lanes_of(const Scenario& s, const PropertySet& properties, const std::string& title);
+// Runs the Scenario with `properties` (trace on) and lays out its steps; the
+// violation marked is `judge`'s (luv trace passes the Runner as replay runs
+// it, with the model), or the plain run's when `judge` is null.
+Lanes lanes_of(const Scenario& s, const PropertySet& properties, const std::string& title,
+               const RunFunction& judge = nullptr);
 std::string lanes_svg(const Lanes& l);
 std::string lanes_txt(const Lanes& l);
 

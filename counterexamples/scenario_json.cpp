@@ -1,5 +1,10 @@
 #include "scenario_json.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <vector>
+
 #include "linux/errno.h"
 #include "variant.h"
 
@@ -9,15 +14,11 @@ using nlohmann::json;
 
 namespace {
 
-[[noreturn]] void bad(const std::string& field, const std::string& what) {
-  throw FormatError{printable_field(field) + ": " + what};
-}
-
 const json* member(const json& obj, const std::string& path, const char* key, bool required) {
-  if (!obj.is_object()) bad(path, "expected an object");
+  if (!obj.is_object()) format_error(path, "expected an object");
   auto it = obj.find(key);
   if (it == obj.end()) {
-    if (required) bad(path.empty() ? key : path + "." + key, "missing");
+    if (required) format_error(path.empty() ? key : path + "." + key, "missing");
     return nullptr;
   }
   return &*it;
@@ -28,33 +29,40 @@ std::string join(const std::string& path, const char* key) { return path.empty()
 int get_int(const json& obj, const std::string& path, const char* key, std::optional<int> fallback) {
   const json* v = member(obj, path, key, !fallback.has_value());
   if (v == nullptr) return *fallback;
-  if (!v->is_number_integer()) bad(join(path, key), "expected an integer");
+  if (!v->is_number_integer()) format_error(join(path, key), "expected an integer");
   long long n = v->get<long long>();
-  if (n < -1000000 || n > 1000000) bad(join(path, key), "integer out of range");
+  if (n < -1000000 || n > 1000000) format_error(join(path, key), "integer out of range");
   return static_cast<int>(n);
 }
 
 bool get_bool(const json& obj, const std::string& path, const char* key, bool fallback) {
   const json* v = member(obj, path, key, false);
   if (v == nullptr) return fallback;
-  if (!v->is_boolean()) bad(join(path, key), "expected true or false");
+  if (!v->is_boolean()) format_error(join(path, key), "expected true or false");
   return v->get<bool>();
 }
 
 std::string get_string(const json& obj, const std::string& path, const char* key, std::optional<std::string> fallback) {
   const json* v = member(obj, path, key, !fallback.has_value());
   if (v == nullptr) return *fallback;
-  if (!v->is_string()) bad(join(path, key), "expected a string");
+  if (!v->is_string()) format_error(join(path, key), "expected a string");
   return v->get<std::string>();
 }
 
 const json& get_array(const json& obj, const std::string& path, const char* key) {
   const json* v = member(obj, path, key, true);
-  if (!v->is_array()) bad(join(path, key), "expected an array");
+  if (!v->is_array()) format_error(join(path, key), "expected an array");
   return *v;
 }
 
 std::string at(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
+
+template <typename Names>
+std::string listed(const Names& names) {
+  std::string out;
+  for (const char* n : names) out += std::string(out.empty() ? "" : ", ") + n;
+  return out;
+}
 
 struct op_name {
   const char* name;
@@ -68,14 +76,15 @@ constexpr op_name kDomainOps[] = {{"preserve", DOMAIN_OP_PRESERVE}, {"unpreserve
 
 template <size_t N>
 impl::u8 ops_from_json(const json& obj, const std::string& path, const op_name (&table)[N], impl::u8 all) {
+  only_fields(obj, path, {"ops"});
   const json* v = member(obj, path, "ops", false);
   if (v == nullptr) return all;
-  if (!v->is_array()) bad(join(path, "ops"), "expected an array of op names");
+  if (!v->is_array()) format_error(join(path, "ops"), "expected an array of op names");
   impl::u8 mask = 0;
   for (size_t i = 0; i < v->size(); ++i) {
     const json& name = (*v)[i];
     std::string field = at(join(path, "ops"), i);
-    if (!name.is_string()) bad(field, "expected an op name");
+    if (!name.is_string()) format_error(field, "expected an op name");
     bool known = false;
     for (const op_name& op : table) {
       if (name.get<std::string>() == op.name) {
@@ -86,7 +95,7 @@ impl::u8 ops_from_json(const json& obj, const std::string& path, const op_name (
     if (!known) {
       std::string expected;
       for (const op_name& op : table) expected += std::string(expected.empty() ? "" : ", ") + op.name;
-      bad(field, "unknown op '" + name.get<std::string>() + "' (expected one of " + expected + ")");
+      format_error(field, "unknown op '" + name.get<std::string>() + "' (expected one of " + expected + ")");
     }
   }
   return mask;
@@ -102,7 +111,7 @@ json ops_to_json(impl::u8 mask, const op_name (&table)[N]) {
 
 Topology topology_from_json(const json& j) {
   const std::string path = "topology";
-  if (!j.is_object()) bad(path, "expected an object");
+  only_fields(j, path, {"objects_per_page", "iommus", "domains", "devices", "sessions"});
   Topology t;
   t.objects_per_page = get_int(j, path, "objects_per_page", 2);
   const json& iommus = get_array(j, path, "iommus");
@@ -114,6 +123,7 @@ Topology topology_from_json(const json& j) {
   const json& devices = get_array(j, path, "devices");
   for (size_t i = 0; i < devices.size(); ++i) {
     std::string p = at(path + ".devices", i);
+    only_fields(devices[i], p, {"iommu", "pci", "dma_owner"});
     DeviceSpec d;
     d.iommu = get_int(devices[i], p, "iommu", std::nullopt);
     d.pci = get_bool(devices[i], p, "pci", true);
@@ -122,11 +132,11 @@ Topology topology_from_json(const json& j) {
   }
   // Optional: the LUO session of each file; absent means each file in its own.
   if (const json* sessions = member(j, path, "sessions", false)) {
-    if (!sessions->is_array()) bad(path + ".sessions", "expected an array of session numbers, one per file");
+    if (!sessions->is_array()) format_error(path + ".sessions", "expected an array of session numbers, one per file");
     for (size_t f = 0; f < sessions->size(); ++f) {
-      if (!(*sessions)[f].is_number_integer()) bad(at(path + ".sessions", f), "expected a session number");
+      if (!(*sessions)[f].is_number_integer()) format_error(at(path + ".sessions", f), "expected a session number");
       long long n = (*sessions)[f].get<long long>();
-      if (n < 0 || n > 1000000) bad(at(path + ".sessions", f), "session number out of range");
+      if (n < 0 || n > 1000000) format_error(at(path + ".sessions", f), "session number out of range");
       t.sessions.push_back(static_cast<int>(n));
     }
   }
@@ -136,7 +146,15 @@ Topology topology_from_json(const json& j) {
 Call call_from_json(const json& j, const std::string& path) {
   Call c;
   std::string name = get_string(j, path, "call", std::nullopt);
-  if (!call_kind_parse(name, c.kind)) bad(path + ".call", "unknown call '" + name + "'");
+  if (!call_kind_parse(name, c.kind)) format_error(path + ".call", "unknown call '" + name + "'");
+  std::vector<const char*> takes = {"call"};
+  if (call_takes_file(c.kind)) takes.push_back("file");
+  if (call_takes_domain(c.kind)) takes.push_back("domain");
+  if (call_takes_device(c.kind)) takes.push_back("device");
+  if (call_takes_session(c.kind)) takes.push_back("session");
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (std::find(takes.begin(), takes.end(), it.key()) == takes.end())
+      format_error(join(path, it.key().c_str()), "not an argument of " + name + " (it takes " + listed(takes) + ")");
   if (call_takes_file(c.kind)) c.file = get_int(j, path, "file", std::nullopt);
   if (call_takes_domain(c.kind)) c.domain = get_int(j, path, "domain", std::nullopt);
   if (call_takes_device(c.kind)) c.device = get_int(j, path, "device", std::nullopt);
@@ -147,35 +165,36 @@ Call call_from_json(const json& j, const std::string& path) {
 }  // namespace
 
 Scenario scenario_from_json(const json& j) {
-  if (!j.is_object()) bad("(top level)", "expected a JSON object");
+  if (!j.is_object()) format_error("(top level)", "expected a JSON object");
   int format = get_int(j, "", "format", SCENARIO_FORMAT_VERSION);
   if (format != SCENARIO_FORMAT_VERSION)
-    bad("format", "version " + std::to_string(format) + " is not supported (expected " +
+    format_error("format", "version " + std::to_string(format) + " is not supported (expected " +
                       std::to_string(SCENARIO_FORMAT_VERSION) + ")");
   Scenario s;
   s.variant = get_string(j, "", "variant", std::nullopt);
   if (impl::find_variant(s.variant) == nullptr) {
     std::string known;
     for (const auto& v : impl::shipped_variants()) known += std::string(known.empty() ? "" : ", ") + v.name;
-    bad("variant", "unknown variant '" + s.variant + "' (expected one of " + known + ")");
+    format_error("variant", "unknown variant '" + s.variant + "' (expected one of " + known + ")");
   }
   std::string mode = get_string(j, "", "mode", std::nullopt);
   if (mode == "contract") s.mode = CallerMode::contract;
   else if (mode == "adversarial") s.mode = CallerMode::adversarial;
-  else bad("mode", "unknown mode '" + mode + "' (expected contract or adversarial)");
+  else format_error("mode", "unknown mode '" + mode + "' (expected contract or adversarial)");
 
   s.topology = topology_from_json(*member(j, "", "topology", true));
 
   if (const json* faults = member(j, "", "faults", false)) {
-    if (!faults->is_array()) bad("faults", "expected an array");
+    if (!faults->is_array()) format_error("faults", "expected an array");
     for (size_t i = 0; i < faults->size(); ++i) {
       std::string p = at("faults", i);
+      only_fields((*faults)[i], p, {"site", "nth", "errno"});
       Fault f;
       std::string site = get_string((*faults)[i], p, "site", std::nullopt);
-      if (!impl::fault_site_parse(site, f.site)) bad(p + ".site", "unknown fault site '" + site + "'");
+      if (!impl::fault_site_parse(site, f.site)) format_error(p + ".site", "unknown fault site '" + site + "'");
       f.nth = get_int((*faults)[i], p, "nth", 1);
       std::string err = get_string((*faults)[i], p, "errno", std::string());
-      if (!err.empty() && !impl::errno_parse(err, f.err)) bad(p + ".errno", "unknown errno '" + err + "'");
+      if (!err.empty() && !impl::errno_parse(err, f.err)) format_error(p + ".errno", "unknown errno '" + err + "'");
       s.faults.push_back(f);
     }
   }
@@ -183,19 +202,19 @@ Scenario scenario_from_json(const json& j) {
   const json& threads = get_array(j, "", "threads");
   for (size_t t = 0; t < threads.size(); ++t) {
     std::string p = at("threads", t);
-    if (!threads[t].is_array()) bad(p, "expected an array of calls");
+    if (!threads[t].is_array()) format_error(p, "expected an array of calls");
     std::vector<Call> calls;
     for (size_t c = 0; c < threads[t].size(); ++c) calls.push_back(call_from_json(threads[t][c], at(p, c)));
     s.threads.push_back(std::move(calls));
   }
 
   if (const json* schedule = member(j, "", "schedule", false)) {
-    if (!schedule->is_array()) bad("schedule", "expected an array of thread numbers");
+    if (!schedule->is_array()) format_error("schedule", "expected an array of thread numbers");
     for (size_t i = 0; i < schedule->size(); ++i) {
-      if (!(*schedule)[i].is_number_integer()) bad(at("schedule", i), "expected a thread number");
+      if (!(*schedule)[i].is_number_integer()) format_error(at("schedule", i), "expected a thread number");
       long long th = (*schedule)[i].get<long long>();
       if (th < 0 || th >= static_cast<long long>(s.threads.size()))
-        bad(at("schedule", i), std::to_string(th) + " is not a thread (scenario has " +
+        format_error(at("schedule", i), std::to_string(th) + " is not a thread (scenario has " +
                                    std::to_string(s.threads.size()) + ")");
       s.schedule.push_back(static_cast<int>(th));
     }
@@ -251,9 +270,48 @@ json scenario_to_json(const Scenario& s) {
   return j;
 }
 
+namespace {
+// Where the parser is, as a field path, and the keys of each open object:
+// enough to name a key given twice ("topology.iommus[1].ops").
+class duplicate_keys {
+ public:
+  bool operator()(int, json::parse_event_t event, json& parsed) {
+    using E = json::parse_event_t;
+    if (event == E::key) {
+      frame& f = open_.back();
+      f.key = parsed.get<std::string>();
+      if (!f.keys.insert(f.key).second) format_error(path(), "given twice");
+      return true;
+    }
+    if (event == E::object_start || event == E::array_start || event == E::value) next_element();
+    if (event == E::object_start || event == E::array_start) open_.push_back(frame{event == E::object_start, {}, {}, -1});
+    if (event == E::object_end || event == E::array_end) open_.pop_back();
+    return true;
+  }
+
+ private:
+  struct frame {
+    bool object;
+    std::set<std::string> keys;
+    std::string key;
+    long index;
+  };
+  void next_element() {
+    if (!open_.empty() && !open_.back().object) ++open_.back().index;
+  }
+  std::string path() const {
+    std::string out;
+    for (const frame& f : open_)
+      out += f.object ? (out.empty() ? "" : ".") + f.key : "[" + std::to_string(f.index) + "]";
+    return out;
+  }
+  std::vector<frame> open_;
+};
+}  // namespace
+
 json parse_json_text(const std::string& text) {
   try {
-    return json::parse(text);
+    return json::parse(text, json::parser_callback_t(duplicate_keys()));
   } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
     std::string what = e.what();
     // "[json.exception.parse_error.101] parse error at line 3, column 5: ..." -> drop the prefix
@@ -262,18 +320,31 @@ json parse_json_text(const std::string& text) {
   }
 }
 
-std::string printable_field(const std::string& field) {
-  std::string out;
-  for (char ch : field) {
+FormatError::FormatError(const std::string& text) {
+  for (char ch : text) {
+    if (message.size() >= FORMAT_ERROR_MAX) {
+      message += "...";
+      break;
+    }
     if (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f) {
-      out += ch;
+      message += ch;
     } else {
       char hex[8];
       std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(ch));
-      out += hex;
+      message += hex;
     }
   }
-  return out;
+}
+
+void format_error(const std::string& field, const std::string& what) { throw FormatError{field + ": " + what}; }
+
+void only_fields(const json& obj, const std::string& path, std::initializer_list<const char*> allowed) {
+  if (!obj.is_object()) format_error(path, "expected an object");
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    bool known = false;
+    for (const char* k : allowed) known |= it.key() == k;
+    if (!known) format_error(path.empty() ? it.key() : path + "." + it.key(), "unknown field (expected " + listed(allowed) + ")");
+  }
 }
 
 }  // namespace luv

@@ -1,6 +1,7 @@
 // A Scenario as JSON: the body of every counterexample file (FORMAT.md) and
 // what `luv run` reads.
 #pragma once
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -11,21 +12,35 @@
 namespace luv {
 
 inline constexpr int SCENARIO_FORMAT_VERSION = 1;
+// The largest file a reader takes (FORMAT.md "Limits"): ample for the
+// largest Scenario the limits of scenario.h allow.
+inline constexpr size_t SCENARIO_FILE_BYTES_MAX = size_t{16} << 20;
 
 // Thrown with a one-line message naming the field and what was expected,
-// e.g. "threads[0][1].call: unknown call 'vfio_preserv'".
+// e.g. "threads[0][1].call: unknown call 'vfio_preserv'". The message is made
+// printable on one line whatever the file held: control characters escaped
+// (\xNN) and anything past FORMAT_ERROR_MAX characters cut, so a NUL, a
+// newline or a megabyte-long number in a file cannot garble the error.
+inline constexpr size_t FORMAT_ERROR_MAX = 300;
 struct FormatError {
+  explicit FormatError(const std::string& text);
   std::string message;
 };
+
+// Throws FormatError "FIELD: WHAT" (FIELD is a path such as
+// "topology.iommus[1].ops").
+[[noreturn]] void format_error(const std::string& field, const std::string& what);
+
+// Refuses any member of `obj` not in `allowed`: a misspelt key ("opps" for
+// "ops") is an error naming it, never silently ignored.
+void only_fields(const nlohmann::json& obj, const std::string& path, std::initializer_list<const char*> allowed);
 
 Scenario scenario_from_json(const nlohmann::json& j);  // throws FormatError
 nlohmann::json scenario_to_json(const Scenario& s);
 
-// Text to JSON, with a parse error turned into a FormatError naming the line.
+// Text to JSON, with a parse error turned into a FormatError naming the line,
+// and a key given twice in one object refused (JSON leaves it undefined; a
+// reader that kept the last would hide the first).
 nlohmann::json parse_json_text(const std::string& text);
-
-// A field name read from a file, its control characters escaped (\xNN), so
-// that an error naming it stays one line.
-std::string printable_field(const std::string& field);
 
 }  // namespace luv

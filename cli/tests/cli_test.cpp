@@ -173,4 +173,39 @@ TEST(LuvVerify, a_small_budget_cuts_engines_and_their_cells_say_unknown) {
   EXPECT_GT(cut, 0) << o.out;
 }
 
+// One file, one verdict: run, trace and graph judge a file as replay does
+// (the model attached, the file's `checked`), so they exit alike and name
+// the same property. Before, trace ran without the model (v2.model-refinement
+// traced as no-leak) and graph always exited 0.
+TEST(OneVerdict, run_trace_and_graph_judge_every_corpus_file_as_replay_does) {
+  for (const char* name : {"v2.model-refinement.json", "v2.no-leak.json", "v2-warn.restore-matches.json",
+                           "reference.ok-session-release.json"}) {
+    std::string path = std::string(LUV_CORPUS_DIR) + "/" + name;
+    std::string expected = nlohmann::json::parse(luv_test::read_file(path))["expected"].value("property", "ok");
+    int code = expected == "ok" ? 0 : 1;
+    Outcome run = luv("run -q " + path);
+    Outcome trace = luv("trace " + path);
+    Outcome graph = luv("graph " + path);
+    EXPECT_EQ(run.exit_code, code) << name << run.out;
+    EXPECT_EQ(trace.exit_code, code) << name;
+    EXPECT_EQ(graph.exit_code, code) << name;
+    if (code == 0) continue;
+    std::string named = "VIOLATION " + expected;
+    EXPECT_EQ(run.out.find(named), 0u) << name << run.out;
+    EXPECT_NE(trace.out.find(expected), std::string::npos) << name;
+    EXPECT_NE(graph.out.find(named), std::string::npos) << name;
+    EXPECT_EQ(luv("replay -q " + path).exit_code, 0) << name;
+  }
+}
+
+TEST(OneVerdict, a_plain_scenario_read_from_stdin_is_judged_too) {
+  std::string path = write_file("plain_ok.json", scenario("reference", kRaceThreads, kRaceSchedule));
+  Outcome o = luv_test::run_shell(std::string(LUV_BINARY) + " run -q - < " + path + " 2>&1");
+  EXPECT_EQ(o.exit_code, 0) << o.out;
+  Outcome typo = luv_test::run_shell("sed 's/\"schedule\"/\"shedule\"/' " + path + " | " + LUV_BINARY + " run - 2>&1");
+  EXPECT_EQ(typo.exit_code, 2) << typo.out;
+  EXPECT_EQ(typo.out, "luv: <stdin>: shedule: unknown field (expected format, description, found_by, variant, mode, "
+                      "topology, faults, threads, schedule, kexec, expected, checked)\n");
+}
+
 }  // namespace
