@@ -40,6 +40,9 @@ std::string read_cleanly(const std::string& text) {
     if (e.message.rfind("fuzz.json: ", 0) != 0) return "error does not name the file: " + e.message;
     if (e.message.find('\n') != std::string::npos) return "error is not one line: " + e.message;
     if (e.message.size() <= std::string("fuzz.json: ").size()) return "empty error";
+    for (char ch : e.message)
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) return "error has a control character: " + e.message;
+    if (e.message.size() > FORMAT_ERROR_MAX + 3) return "error is longer than FORMAT_ERROR_MAX";
     return "";
   } catch (const std::exception& e) {
     return std::string("threw ") + typeid(e).name() + ": " + e.what();
@@ -100,6 +103,85 @@ TEST(ReaderFuzz, mutated_corpus_files_give_a_clean_error_or_a_valid_scenario) {
   // Both outcomes occur, or the mutations are not exercising the reader.
   EXPECT_GT(accepted, 300);
   EXPECT_GT(refused, 5000);
+}
+
+// Every object of a JSON value, by pointer, for picking one at random.
+void objects_of(nlohmann::json& j, std::vector<nlohmann::json*>& out) {
+  if (j.is_object()) out.push_back(&j);
+  if (j.is_structured())
+    for (auto& child : j) objects_of(child, out);
+}
+
+// A corpus file with one structural typo the reader must refuse: a key
+// misspelt, an unknown key added, or a key given twice, in a random object
+// at any depth.
+std::string with_typo(const std::string& text, std::mt19937& rng) {
+  nlohmann::json j = nlohmann::json::parse(text);
+  std::vector<nlohmann::json*> objects;
+  objects_of(j, objects);
+  nlohmann::json& obj = *objects[rng() % objects.size()];
+  std::string key = obj.empty() ? "ops" : std::next(obj.begin(), static_cast<long>(rng() % obj.size())).key();
+  switch (rng() % 3) {
+    case 0: {  // misspelt: one letter doubled
+      nlohmann::json value = obj.empty() ? nlohmann::json::array() : obj[key];
+      obj.erase(key);
+      obj[key.substr(0, 1) + key] = value;
+      return j.dump();
+    }
+    case 1:
+      obj["x" + key] = 0;
+      return j.dump();
+    default: {  // given twice: the text of the object with the key written again
+      if (obj.empty()) obj[key] = nlohmann::json::array();
+      nlohmann::json value = obj[key];
+      nlohmann::json marker = "@@twice@@";  // where the object goes in the text
+      obj.swap(marker);
+      std::string out = j.dump();
+      std::string body = "{\"" + key + "\":" + value.dump() + ",\"" + key + "\":" + value.dump() + "}";
+      out.replace(out.find("\"@@twice@@\""), 11, body);
+      return out;
+    }
+  }
+}
+
+TEST(ReaderFuzz, a_typo_at_any_depth_is_refused_never_ignored) {
+  std::vector<std::string> texts = corpus_texts();
+  std::mt19937 rng(1717);
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = with_typo(texts[rng() % texts.size()], rng);
+    try {
+      read_counterexample_text(text, "fuzz.json");
+      FAIL() << "case " << i << ": a typo was accepted:\n" << text;
+    } catch (const FormatError& e) {
+      ASSERT_EQ(read_cleanly(text), "") << "case " << i;
+    }
+  }
+}
+
+TEST(ReaderFuzz, files_past_the_limits_are_refused_with_the_field) {
+  nlohmann::json j = nlohmann::json::parse(corpus_texts().front());
+  nlohmann::json call = j["threads"][0][0];
+  nlohmann::json wide = j, long_thread = j;
+  wide["threads"] = nlohmann::json::array();
+  for (int t = 0; t < 33; ++t) wide["threads"].push_back(nlohmann::json::array({call}));
+  wide["schedule"] = nlohmann::json::array();
+  long_thread["threads"] = nlohmann::json::array({nlohmann::json::array()});
+  for (int c = 0; c < 50000; ++c) long_thread["threads"][0].push_back(call);
+  long_thread["schedule"] = nlohmann::json::array();
+  for (const auto& [big, count] : {std::pair{wide, "33"}, std::pair{long_thread, "50000"}}) {
+    nlohmann::json file = big;
+    file["expected"] = {{"verdict", "ok"}};
+    std::string text = file.dump();
+    try {
+      read_counterexample_text(text, "fuzz.json");
+      FAIL() << "a file past the limits was accepted";
+    } catch (const FormatError& e) {
+      EXPECT_EQ(e.message.find("fuzz.json: threads"), 0u) << e.message;  // the field, the value, the limit
+      EXPECT_NE(e.message.find(count), std::string::npos) << e.message;
+      EXPECT_NE(e.message.find("limit"), std::string::npos) << e.message;
+      EXPECT_EQ(read_cleanly(text), "");
+    }
+  }
 }
 
 }  // namespace
