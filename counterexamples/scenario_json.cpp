@@ -320,21 +320,22 @@ json parse_json_text(const std::string& text) {
   }
 }
 
-FormatError::FormatError(const std::string& text) {
+std::string printable_line(const std::string& text, size_t max) {
+  std::string out;
   for (char ch : text) {
-    if (message.size() >= FORMAT_ERROR_MAX) {
-      message += "...";
-      break;
-    }
+    if (out.size() >= max) return out + "...";
     if (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f) {
-      message += ch;
+      out += ch;
     } else {
       char hex[8];
       std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(ch));
-      message += hex;
+      out += hex;
     }
   }
+  return out;
 }
+
+FormatError::FormatError(const std::string& text) : message(printable_line(text)) {}
 
 void format_error(const std::string& field, const std::string& what) { throw FormatError{field + ": " + what}; }
 

@@ -12,16 +12,19 @@
 namespace luv {
 
 inline constexpr int SCENARIO_FORMAT_VERSION = 1;
-// The largest file a reader takes (FORMAT.md "Limits"): ample for the
+// The largest file a reader takes (FORMAT.md, "Reading and errors"): ample for the
 // largest Scenario the limits of scenario.h allow.
 inline constexpr size_t SCENARIO_FILE_BYTES_MAX = size_t{16} << 20;
 
-// Thrown with a one-line message naming the field and what was expected,
-// e.g. "threads[0][1].call: unknown call 'vfio_preserv'". The message is made
-// printable on one line whatever the file held: control characters escaped
-// (\xNN) and anything past FORMAT_ERROR_MAX characters cut, so a NUL, a
-// newline or a megabyte-long number in a file cannot garble the error.
+// `text` as one printable line, whatever a file or an option held: control
+// characters escaped (\xNN), anything past `max` characters cut ("..."), so
+// a NUL, a newline or a megabyte-long number cannot garble an error.
 inline constexpr size_t FORMAT_ERROR_MAX = 300;
+std::string printable_line(const std::string& text, size_t max = FORMAT_ERROR_MAX);
+
+// Thrown with a one-line message naming the field and what was expected,
+// e.g. "threads[0][1].call: unknown call 'vfio_preserv'"; the message is
+// made a printable_line().
 struct FormatError {
   explicit FormatError(const std::string& text);
   std::string message;
