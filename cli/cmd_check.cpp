@@ -1,12 +1,14 @@
 // `luv check`: the RapidCheck engine (properties/check.h) from the command line.
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 
 #include "check.h"
 #include "command.h"
+#include "interrupt.h"
 
 namespace luv::cli {
 
@@ -18,13 +20,18 @@ LUV_COMMAND(check, "check", "Random Scenarios (RapidCheck) for one variant and c
     std::uint64_t seed = 1;
     std::string save;
     std::string json;
+    double budget = 0;
     GenOptions bounds;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("--variant", o->variant, "reference, v2 or v2-warn")->capture_default_str();
   cmd->add_option("--mode", o->mode, "contract or adversarial")->capture_default_str();
   cmd->add_option("--tests", o->tests, "generated Scenarios to run")->capture_default_str();
-  cmd->add_option("--seed", o->seed, "random seed; the same seed gives the same run")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "random seed; the same seed gives the same run")
+      ->check(integer_range(0, UINT64_MAX))
+      ->capture_default_str();
+  cmd->add_option("--budget", o->budget, "time budget in seconds: what it leaves untested is unknown (0: none)")
+      ->check(CLI::Range(0.0, 86400.0));
   cmd->add_option("--save", o->save, "write each shrunk counterexample into this directory");
   cmd->add_option("--json", o->json, "write the report as JSON to this file");
   cmd->add_option("--threads-max", o->bounds.threads_max, "threads per Scenario, at most")
@@ -44,11 +51,11 @@ LUV_COMMAND(check, "check", "Random Scenarios (RapidCheck) for one variant and c
     if (o->mode == "contract") c.mode = CallerMode::contract;
     else if (o->mode == "adversarial") c.mode = CallerMode::adversarial;
     else throw BadInput{"--mode: unknown mode '" + o->mode + "' (expected contract or adversarial)"};
-    std::ofstream json_out;
-    if (!o->json.empty()) {  // before the run, so a bad path costs nothing
-      json_out.open(o->json, std::ios::binary | std::ios::trunc);
-      if (!json_out) throw BadInput{"--json: " + o->json + ": cannot write"};
-    }
+    if (o->budget > 0)
+      c.deadline = std::chrono::steady_clock::now() +
+                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(o->budget));
+    check_report_paths({{"--json", o->json}});  // before the run, so a bad path costs nothing
+    set_phase("check " + c.variant + " (" + o->mode + " mode)");
     bool tty = isatty(fileno(stderr));
     c.progress = [tty](const CheckProgress& p) {
       if (!tty) return;
@@ -63,6 +70,7 @@ LUV_COMMAND(check, "check", "Random Scenarios (RapidCheck) for one variant and c
       throw BadInput{e.what()};
     }
     if (tty) std::fprintf(stderr, "\r%60s\r", "");
+    throw_if_interrupted();
 
     std::printf("luv check: variant %s, %s mode, seed %llu: %d scenarios (%lld runs, %lld calls checked) in %.1f s\n",
                 c.variant.c_str(), o->mode.c_str(), static_cast<unsigned long long>(c.seed), r.tests, r.runs, r.calls,
@@ -87,10 +95,8 @@ LUV_COMMAND(check, "check", "Random Scenarios (RapidCheck) for one variant and c
         }
       }
     }
-    if (json_out.is_open()) {
-      json_out << report_json(r).dump(2) << "\n";
-      if (!json_out) throw BadInput{"--json: " + o->json + ": cannot write"};
-    }
+    if (!o->json.empty() && !write_report(o->json, report_json(r).dump(2) + "\n"))
+      throw BadInput{"--json: " + o->json + ": cannot write"};
     return violated ? EXIT_VIOLATION : EXIT_OK;
   };
 }

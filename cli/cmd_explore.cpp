@@ -1,12 +1,16 @@
 // `luv explore`: every Scenario within a bound; per property, holds
 // (exhaustively) or violated with a counterexample file.
-#include <cstdio>
-#include <fstream>
-#include <memory>
 #include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
 
 #include "command.h"
 #include "explore.h"
+#include "interrupt.h"
+#include "output_file.h"
 #include "scenario_json.h"
 
 namespace luv::cli {
@@ -37,7 +41,15 @@ void print_table(const ExploreStats& s) {
               s.bytes_per_visited(), s.collision_odds);
   std::printf("%-22s %s\n", "peak memory", mib(s.peak_rss_bytes).c_str());
   std::printf("%-22s %.2f s\n", "time", s.seconds);
-  std::printf("%-22s %s\n", "complete", s.complete ? "yes (exhaustive within the bound)" : "no (cut by --states-max)");
+  std::string cut = std::string("no (cut by ") + cut_by_name(s.cut_by) + ")";
+  std::printf("%-22s %s\n", "complete", s.complete ? "yes (exhaustive within the bound)" : cut.c_str());
+}
+
+// Three quarters of the machine's memory: past it a search stops cleanly,
+// unknown, before the kernel's OOM killer ends it with nothing.
+long long default_memory_max_mb() {
+  long long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? pages / 1024 * page / 1024 * 3 / 4 : 0;
 }
 
 }  // namespace
@@ -50,6 +62,8 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
     int objects_per_page = 2;
     bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, quiet = false;
     std::string json_out, cx_dir;
+    double budget = 0;
+    long long memory_max_mb = 0;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("--variant", o->x.variant, "reference, v2, v2-warn, or reference+mutant:NAME")->required();
@@ -66,7 +80,15 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
   cmd->add_flag("--world-frames", o->world_frames,
                 "key a paused thread on the whole World at each resume, not on what it read (coarser)");
   cmd->add_flag("--no-symmetry", o->no_symmetry, "keep a state and its mirror (two threads swapped) apart");
-  cmd->add_option("--states-max", o->x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")->default_val(0);
+  cmd->add_option("--states-max", o->x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")
+      ->default_val(0)
+      ->check(integer_range(0, INT64_MAX));
+  cmd->add_option("--budget", o->budget, "time budget in seconds: a search it cuts is unknown (0: none)")
+      ->check(CLI::Range(0.0, 86400.0));
+  cmd->add_option("--memory-max", o->memory_max_mb,
+                  "stop when the process's resident memory passes this many MiB: unknown, not a crash (0: no limit)")
+      ->default_val(default_memory_max_mb())
+      ->check(integer_range(0, INT64_MAX / (1024 * 1024)));
   cmd->add_option("--jobs", o->x.jobs, "op-set choices searched at once (default: the machine's cores); the result does not depend on it")
       ->default_val(default_jobs())
       ->check(CLI::Range(1, 256));
@@ -85,8 +107,21 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
     x.hashing = !o->no_hashing;
     x.read_frames = !o->world_frames;
     x.symmetry = !o->no_symmetry;
+    x.memory_max_bytes = o->memory_max_mb * 1024 * 1024;
+    if (o->budget > 0)
+      x.deadline = std::chrono::steady_clock::now() +
+                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(o->budget));
     std::string bad = validate(x);
     if (!bad.empty()) throw BadInput{bad};
+    std::string dir = o->cx_dir;
+    if (dir.empty() && !o->json_out.empty()) {
+      size_t slash = o->json_out.rfind('/');
+      dir = slash == std::string::npos ? "." : o->json_out.substr(0, slash);
+    }
+    // Every path, before the search.
+    check_report_paths({{"--json", o->json_out}});
+    if (!o->cx_dir.empty()) check_output_dir("--counterexamples", o->cx_dir);
+    set_phase("explore " + x.variant + " (" + o->mode + " mode)");
     bool tty = isatty(fileno(stderr));
     if (!o->quiet)
       x.progress = [tty](const ExploreStats& s) {
@@ -96,12 +131,8 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
       };
     ExploreResult r = explore(x);
     if (!o->quiet && tty) std::fprintf(stderr, "\n");
+    throw_if_interrupted();
 
-    std::string dir = o->cx_dir;
-    if (dir.empty() && !o->json_out.empty()) {
-      size_t slash = o->json_out.rfind('/');
-      dir = slash == std::string::npos ? "." : o->json_out.substr(0, slash);
-    }
     nlohmann::json report;
     report["engine"] = "explore";
     report["variant"] = x.variant;
@@ -115,6 +146,7 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
                        {"bytes_per_visited", s.bytes_per_visited()}, {"collision_odds", s.collision_odds},
                        {"peak_rss_bytes", s.peak_rss_bytes}, {"seconds", s.seconds},
                        {"states_per_second", s.states_per_second()}, {"complete", s.complete}};
+    if (!s.complete) report["stats"]["cut_by"] = cut_by_name(s.cut_by);
     report["outcomes"] = nlohmann::json::array();
     bool violated = false;
     std::printf("%-26s %-10s %s\n", "property", "status", "how");
@@ -128,9 +160,8 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
           where = dir + "/explore-" + x.variant + "-" + r.report.mode + "-" + property_name(po.property) + ".json";
           for (char& c : where)
             if (c == ':' || c == '+') c = '_';
-          std::ofstream out(where);
-          if (!out) throw BadInput{where + ": cannot write"};
-          out << scenario_to_json(*po.counterexample).dump(1) << "\n";
+          if (!write_whole_file(where, scenario_to_json(*po.counterexample).dump(1) + "\n"))
+            throw BadInput{where + ": cannot write"};
           oj["counterexample"] = where;
         }
       }
@@ -140,11 +171,8 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
     }
     std::printf("\n");
     print_table(s);
-    if (!o->json_out.empty()) {
-      std::ofstream out(o->json_out);
-      if (!out) throw BadInput{o->json_out + ": cannot write"};
-      out << report.dump(2) << "\n";
-    }
+    if (!o->json_out.empty() && !write_report(o->json_out, report.dump(2) + "\n"))
+      throw BadInput{o->json_out + ": cannot write"};
     return violated ? EXIT_VIOLATION : EXIT_OK;
   };
 }

@@ -1,11 +1,12 @@
 // `luv mutants`: each one-line mutant of the reference, and what kills it.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 
 #include "command.h"
+#include "interrupt.h"
 #include "mutants.h"
 #include "scenario_json.h"
 
@@ -23,17 +24,21 @@ LUV_COMMAND(mutants, "mutants", "Run the engines on every named mutant of the re
   cmd->add_option("--check-tests", o->budget.tests, "check stage: generated Scenarios per caller mode")
       ->check(CLI::Range(1, 1000000))->capture_default_str();
   cmd->add_option("--seed", o->budget.seed, "check stage: random seed; the same seed gives the same kills")
+      ->check(integer_range(0, UINT64_MAX))
       ->capture_default_str();
   return [o] {
     std::vector<std::string> names = mutant_catalogue();
     for (const std::string& n : o->only)
       if (std::find(names.begin(), names.end(), n) == names.end()) throw BadInput{"--only: unknown mutant '" + n + "'"};
     if (!o->only.empty()) names = o->only;
+    check_report_paths({{"--json", o->json_out}});
     nlohmann::json table = nlohmann::json::array();
     int survived = 0;
     auto start = std::chrono::steady_clock::now();
     for (const std::string& n : names) {
+      set_phase("mutants " + n);
       MutantVerdict v = run_mutant(n, o->budget);
+      throw_if_interrupted();  // an interrupted engine kills nothing: not "survived"
       nlohmann::json row = {{"mutant", n}, {"killed", v.killed}, {"states", v.states}, {"seconds", v.seconds}};
       if (v.runs > 0) row["runs"] = v.runs;
       if (v.killed) {
@@ -60,11 +65,8 @@ LUV_COMMAND(mutants, "mutants", "Run the engines on every named mutant of the re
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("%zu mutants, %zu killed, %d survived in %.1f s\n", names.size(), names.size() - survived, survived,
                 seconds);
-    if (!o->json_out.empty()) {
-      std::ofstream out(o->json_out);
-      if (!out) throw BadInput{o->json_out + ": cannot write"};
-      out << table.dump(1) << "\n";
-    }
+    if (!o->json_out.empty() && !write_report(o->json_out, table.dump(1) + "\n"))
+      throw BadInput{o->json_out + ": cannot write"};
     return survived == 0 ? EXIT_OK : EXIT_VIOLATION;
   };
 }

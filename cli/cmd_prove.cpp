@@ -1,11 +1,14 @@
 // `luv prove`: the Z3 engine. Per property: proved (method, time), violated
-// (depth, counterexample file confirmed by the Runner) or unknown (why).
-// Exit 0 when every property is proved, 1 otherwise, 2 on bad input.
+// (depth, confirmed by the Runner; a counterexample file when asked for) or
+// unknown (why). Exit 0 when every property is proved, 1 otherwise, 2 on
+// bad input, 130 interrupted.
+#include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 
 #include "command.h"
+#include "interrupt.h"
+#include "output_file.h"
 #include "prove.h"
 #include "runner.h"
 #include "scenario_json.h"
@@ -27,6 +30,18 @@ std::string file_name(const std::string& variant, PropertyId p) {
   return "prove-" + v + "-" + property_name(p) + ".json";
 }
 
+// Defaults that finish on this machine in a few minutes (bench/RESULTS.md,
+// "Interrupts and budgets"): depth 5 took over 20 minutes on the reference.
+constexpr int kDefaultDepth = 3;
+constexpr double kDefaultBudget = 600;
+
+std::string budget_text(double budget) {
+  if (budget <= 0) return "no budget";
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "budget %.0f s (--budget; what it cuts is unknown)", budget);
+  return buf;
+}
+
 }  // namespace
 
 LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find counterexamples the Runner confirms") {
@@ -38,10 +53,16 @@ LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find co
     std::vector<std::string> properties;
     bool no_minimise = false;
     std::string json_out, cx_dir;
+    double budget = kDefaultBudget;
   };
   auto o = std::make_shared<options>();
   cmd->add_option("--variant", o->p.variant, "reference, v2, v2-warn, ...")->required();
-  cmd->add_option("--depth", o->p.depth, "bounded search: paths of 1..K calls")->default_val(5)->check(CLI::Range(1, 64));
+  cmd->add_option("--depth", o->p.depth, "bounded search: paths of 1..K calls")
+      ->default_val(kDefaultDepth)
+      ->check(CLI::Range(1, 20));
+  cmd->add_option("--budget", o->budget, "time budget in seconds; what it leaves undecided is unknown (0: none)")
+      ->default_val(kDefaultBudget)
+      ->check(CLI::Range(0.0, 86400.0));
   cmd->add_option("--mode", o->mode, "adversarial (every entry point) or contract (iommufd/VFIO orders)")
       ->default_val("adversarial");
   // Ranges are refused at parse time (a 0 was taken as "the default" before).
@@ -62,12 +83,13 @@ LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find co
   cmd->add_flag("--spacer", o->p.spacer, "also prove each property with Spacer (constrained Horn clauses)");
   cmd->add_option("--spacer-timeout", o->p.spacer_timeout_ms, "Spacer's budget per property, in ms")
       ->default_val(60000)
-      ->check(CLI::Range(0, 3600000));
+      ->check(integer_range(0, 3600000));
   cmd->add_flag("-v,--verbose", o->p.verbose, "progress lines on stderr");
   cmd->add_flag("--cross-check", o->p.cross_check,
                 "confirm counterexamples with the Z3 snapshot checks beside the C++ ones at every call");
   cmd->add_option("--json", o->json_out, "write the report here (counterexamples beside it)");
-  cmd->add_option("--counterexamples", o->cx_dir, "folder for counterexample files (default: beside --json, or .)");
+  cmd->add_option("--counterexamples,--save", o->cx_dir,
+                  "write counterexample files into this folder (default: beside --json; without either, none)");
   return [o] {
     solver::ProveOptions p = o->p;
     p.keep_context = true;  // the process exits right after; deleting Z3's context takes seconds
@@ -112,24 +134,32 @@ LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find co
       }
     }
 
+    // Every output path, before solving.
+    std::string dir = o->cx_dir;
+    if (dir.empty() && !o->json_out.empty()) {
+      size_t slash = o->json_out.rfind('/');
+      dir = slash == std::string::npos ? "." : o->json_out.substr(0, slash);
+    }
+    check_report_paths({{"--json", o->json_out}});
+    if (!o->cx_dir.empty()) check_output_dir("--counterexamples", o->cx_dir);
+    if (o->budget > 0)
+      p.deadline = std::chrono::steady_clock::now() +
+                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(o->budget));
+
+    // What it will do, before it does it (a proof can take minutes).
+    std::printf("luv prove: variant %s, %s calls, %zu IOMMUs, %zu domains, %zu devices, %d objects/page, ops %s, "
+                "depth %d, %s\n",
+                p.variant.c_str(), caller_mode_name(p.mode), t.iommus.size(), t.domains.size(), t.devices.size(),
+                t.objects_per_page, o->ops.c_str(), p.depth, budget_text(o->budget).c_str());
+    std::fflush(stdout);
+    set_phase("prove " + p.variant);
     solver::ProveResult r;
     try {
       r = solver::prove(p);
     } catch (const std::invalid_argument& e) {
       throw BadInput{e.what()};
     }
-
-    std::string dir = o->cx_dir;
-    if (dir.empty() && !o->json_out.empty()) {
-      size_t slash = o->json_out.rfind('/');
-      dir = slash == std::string::npos ? "." : o->json_out.substr(0, slash);
-    }
-    if (dir.empty()) dir = ".";
-
-    std::printf("luv prove: variant %s, %s calls, %zu IOMMUs, %zu domains, %zu devices, %d objects/page, ops %s, "
-                "depth %d\n",
-                p.variant.c_str(), caller_mode_name(p.mode), t.iommus.size(), t.domains.size(), t.devices.size(),
-                t.objects_per_page, o->ops.c_str(), p.depth);
+    throw_if_interrupted();
     std::printf("%-26s %-9s %-9s %s\n", "property", "status", "time", "how");
     nlohmann::ordered_json props = nlohmann::ordered_json::array();
     bool all_proved = true, violated = false;
@@ -148,7 +178,7 @@ LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find co
         j["method"] = d.method;
         j["lemmas"] = d.lemmas;
       } else if (d.status == Status::violated) {
-        std::string path = dir + "/" + file_name(p.variant, d.property);
+        std::string path = dir.empty() ? "" : dir + "/" + file_name(p.variant, d.property);
         nlohmann::json file = scenario_to_json(*d.counterexample);
         // What a replay with every property on reports: the first violation
         // at that call (another property may come first in the Runner's order).
@@ -163,11 +193,15 @@ LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find co
                             {"call", v.call},
                             {"message", v.message}};
         file["found_by"] = "prove";
-        std::ofstream out(path);
-        if (!(out << file.dump(2) << "\n")) throw BadInput{path + ": cannot write"};
-        how = std::to_string(d.depth) + " call(s), confirmed by the Runner: " + path;
+        how = std::to_string(d.depth) + " call(s), confirmed by the Runner";
         j["depth"] = d.depth;
-        j["counterexample"] = path;
+        if (!path.empty()) {
+          if (!write_whole_file(path, file.dump(2) + "\n")) throw BadInput{path + ": cannot write"};
+          how += ": " + path;
+          j["counterexample"] = path;
+        } else {
+          j["scenario"] = file;  // nowhere to save it: the report carries it
+        }
         j["violation"] = d.violation->message;
         violated = true;
       } else {
@@ -208,8 +242,8 @@ LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find co
       j["inductive_lemmas"] = r.inductive_lemmas;
       j["cross_check_disagreements"] = r.cross_check_disagreements;
       j["seconds"] = r.report.seconds;
-      std::ofstream out(o->json_out);
-      if (!(out << j.dump(2) << "\n")) throw BadInput{o->json_out + ": cannot write"};
+      j["budget"] = o->budget;
+      if (!write_report(o->json_out, j.dump(2) + "\n")) throw BadInput{o->json_out + ": cannot write"};
     }
     return all_proved && !violated && r.cross_check_disagreements.empty() ? EXIT_OK : EXIT_VIOLATION;
   };

@@ -1,7 +1,8 @@
 // Each `luv` subcommand lives in its own file (cmd_*.cpp) and registers
 // itself with LUV_COMMAND, so adding a command touches no other file.
 // Exit codes, for every command: 0 all good, 1 a property is violated (or a
-// verdict differs from what was expected), 2 bad input.
+// verdict differs from what was expected), 2 bad input, 130 interrupted
+// (SIGINT or SIGTERM; no report written: interrupt.h).
 #pragma once
 #include <functional>
 #include <string>
@@ -30,6 +31,19 @@ bool register_command(const char* name, const char* help, Setup setup);
   static luv::cli::Action setup_##ident(CLI::App* cmd); \
   [[maybe_unused]] static const bool registered_##ident = luv::cli::register_command(name, help, setup_##ident); \
   static luv::cli::Action setup_##ident(CLI::App* cmd)
+
+// Checks, before any work, that each report path can be written (BadInput
+// "--json: PATH: why" otherwise), and names it to the interrupt handling,
+// which removes it if the run is interrupted. Empty paths are skipped.
+void check_report_paths(const std::vector<std::pair<const char*, std::string>>& option_paths);
+
+// A folder files will be written into (counterexamples): BadInput
+// "--save: DIR: why" unless it is an existing, writable directory.
+void check_output_dir(const char* option, const std::string& dir);
+
+// A CLI11 check that an integer option lies in lo..hi, so that a negative
+// value is refused rather than wrapped ("-1 is outside 0..1000"; exit 2).
+CLI::Validator integer_range(long long lo, unsigned long long hi);
 
 // Reads a whole file ("-" for standard input); BadInput when it cannot.
 std::string read_input(const std::string& path);

@@ -1,13 +1,20 @@
 // luv: verification of the Linux IOMMU live-update lifecycle.
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <vector>
 
 #include "command.h"
+#include "interrupt.h"
+#include "output_file.h"
+#include "stop.h"
 
 namespace luv::cli {
 
@@ -26,6 +33,39 @@ std::vector<entry>& commands() {
 bool register_command(const char* name, const char* help, Setup setup) {
   commands().push_back({name, help, std::move(setup)});
   return true;
+}
+
+void check_report_paths(const std::vector<std::pair<const char*, std::string>>& option_paths) {
+  for (const auto& [option, path] : option_paths) {
+    if (path.empty()) continue;
+    std::string why = cannot_write_reason(path);
+    if (!why.empty()) throw BadInput{std::string(option) + ": " + path + ": cannot write (" + why + ")"};
+  }
+  for (const auto& [option, path] : option_paths)
+    if (!path.empty()) will_write(path);
+}
+
+void check_output_dir(const char* option, const std::string& dir) {
+  std::error_code ec;
+  std::string why = !std::filesystem::is_directory(dir, ec) ? "no such directory"
+                    : ::access(dir.c_str(), W_OK) != 0     ? "not writable"
+                                                           : "";
+  if (!why.empty()) throw BadInput{std::string(option) + ": " + dir + ": cannot write there (" + why + ")"};
+}
+
+CLI::Validator integer_range(long long lo, unsigned long long hi) {
+  std::string range = std::to_string(lo) + ".." + std::to_string(hi);
+  auto check = [lo, hi, range](std::string& text) -> std::string {
+    const char* first = text.c_str();
+    char* end = nullptr;
+    errno = 0;
+    bool negative = text.find('-') != std::string::npos;
+    bool inside = negative ? std::strtoll(first, &end, 0) >= lo : std::strtoull(first, &end, 0) <= hi;
+    if (end == first || *end != '\0') return "'" + text + "' is not an integer (" + range + ")";
+    if (errno == ERANGE || !inside) return text + " is outside " + range;
+    return "";
+  };
+  return CLI::Validator(check, "INT in " + range);
 }
 
 std::string read_input(const std::string& path) {
@@ -78,10 +118,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "luv: %s\n", e.what());
     return EXIT_BAD_INPUT;
   }
+  // Before the command starts any thread (interrupt.h).
+  install_interrupt_handling();
   try {
-    for (auto& [cmd, action] : actions)
-      if (cmd->parsed()) return action();
+    for (auto& [cmd, action] : actions) {
+      if (!cmd->parsed()) continue;
+      set_phase(cmd->get_name());
+      int code = action();
+      // A command that ended without seeing the stop still reports it.
+      if (luv::stop_requested()) exit_interrupted();
+      return code;
+    }
     return EXIT_BAD_INPUT;
+  } catch (const Interrupted&) {
+    exit_interrupted();
   } catch (const BadInput& e) {
     std::fprintf(stderr, "luv: %s\n", e.message.c_str());
     return EXIT_BAD_INPUT;

@@ -13,10 +13,15 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
+
+#include <unistd.h>
 
 #include "callers.h"
 #include "fingerprint.h"
+#include "stop.h"
 #include "variant.h"
 #include "world.h"
 
@@ -30,6 +35,25 @@ long long peak_rss_bytes() {
   while (std::getline(in, line))
     if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
   return 0;
+}
+
+long long rss_bytes() {
+  long long pages = 0, resident = 0;
+  std::ifstream in("/proc/self/statm");
+  if (!(in >> pages >> resident)) return 0;
+  return resident * ::sysconf(_SC_PAGESIZE);
+}
+
+const char* cut_by_name(CutBy c) {
+  switch (c) {
+    case CutBy::none: return "nothing";
+    case CutBy::first_violation: return "the first violation";
+    case CutBy::states: return "the state limit";
+    case CutBy::budget: return "the budget";
+    case CutBy::memory: return "the memory limit";
+    case CutBy::interrupted: return "an interrupt";
+  }
+  return "?";
 }
 
 int default_jobs() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
@@ -202,6 +226,7 @@ class Capture : public RunObserver {
 // Progress shared by the searches running at once.
 struct Live {
   std::atomic<long long> states{0}, frontier{0};
+  std::atomic<bool> over_memory{false};  // the calling thread watches memory_max_bytes
 };
 
 // One op-set choice's search and what it found.
@@ -383,11 +408,22 @@ class Engine {
     }
     ++stats_.states;
     ++live_.states;
-    if ((states_max_ > 0 && stats_.states >= states_max_) || std::chrono::steady_clock::now() >= o_.deadline) {
-      cut_ = true;
-      stats_.complete = false;
-    }
+    if (CutBy why = limit_reached(); why != CutBy::none) cut(why);
     expand(n);
+  }
+
+  CutBy limit_reached() const {
+    if (stop_requested()) return CutBy::interrupted;
+    if (live_.over_memory.load(std::memory_order_relaxed)) return CutBy::memory;
+    if (states_max_ > 0 && stats_.states >= states_max_) return CutBy::states;
+    if (std::chrono::steady_clock::now() >= o_.deadline) return CutBy::budget;
+    return CutBy::none;
+  }
+
+  void cut(CutBy why) {
+    cut_ = true;
+    stats_.complete = false;
+    stats_.cut_by = std::max(stats_.cut_by, why);
   }
 
   // The visited-set key; `mirror`: of the state with threads 0 and 1 swapped.
@@ -541,10 +577,7 @@ class Engine {
     f.calls = n.calls_used;
     f.steps = static_cast<int>(n.schedule.size());
     findings_.push_back(std::move(f));
-    if (o_.first_violation_only) {
-      cut_ = true;
-      stats_.complete = false;
-    }
+    if (o_.first_violation_only) cut(CutBy::first_violation);
   }
 
   const ExploreOptions& o_;
@@ -608,6 +641,7 @@ ExploreResult merge(const ExploreOptions& o, std::vector<ChoiceResult>& choices,
     s.frontier_max = std::max(s.frontier_max, x.frontier_max);
     s.collision_odds += x.collision_odds;
     s.complete &= x.complete;
+    s.cut_by = std::max(s.cut_by, x.cut_by);
     if (out.divergence.empty() && !c.divergence.empty()) {
       out.divergence = c.divergence;
       out.divergence_scenario = c.divergence_scenario;
@@ -654,7 +688,8 @@ ExploreResult merge(const ExploreOptions& o, std::vector<ChoiceResult>& choices,
       if (!names.empty()) po.how += "; seen past an earlier violation of " + names;
     } else if (!s.complete) {
       po.status = Status::unknown;
-      po.how = "search cut at " + std::to_string(s.states) + " states (" + bound + ")";
+      po.how = s.cut_by == CutBy::interrupted ? "interrupted" : std::string("cut by ") + cut_by_name(s.cut_by);
+      po.how += " at " + std::to_string(s.states) + " states (" + bound + ")";
     } else {
       po.status = Status::holds;
       po.how = "exhaustive within " + bound + ": " + std::to_string(s.states) + " states";
@@ -688,30 +723,41 @@ ExploreResult explore(const ExploreOptions& o) {
   };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ops_present(a) > ops_present(b); });
   std::atomic<size_t> next{0};
-  std::atomic<int> done{0};
+  int done = 0;  // guarded by done_mutex
+  std::mutex done_mutex;
+  std::condition_variable done_cv;
   auto start = std::chrono::steady_clock::now();
   auto worker = [&] {
     for (size_t k; (k = next++) < n;) {
       size_t i = order[k];
       Engine e(o, topologies[i], share, live);
       results[i] = e.go();
+      std::lock_guard<std::mutex> hold(done_mutex);
       ++done;
+      done_cv.notify_all();
     }
   };
   std::vector<std::thread> pool;
   int jobs = std::clamp(o.jobs, 1, static_cast<int>(n));
   for (int j = 0; j < jobs; ++j) pool.emplace_back(worker);
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  // The calling thread reports progress while the searches run.
+  // The calling thread watches memory and reports progress while the searches run.
   auto last = start;
-  while (o.progress && done.load() < static_cast<int>(n)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (std::chrono::steady_clock::now() - last < std::chrono::seconds(1)) continue;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> hold(done_mutex);
+      if (done_cv.wait_for(hold, std::chrono::milliseconds(100), [&] { return done == static_cast<int>(n); })) break;
+    }
+    if (o.memory_max_bytes > 0 && rss_bytes() > o.memory_max_bytes) live.over_memory = true;
+    if (!o.progress || std::chrono::steady_clock::now() - last < std::chrono::seconds(1)) continue;
     last = std::chrono::steady_clock::now();
     ExploreStats p;
     p.states = live.states.load();
     p.frontier = live.frontier.load();
-    p.topology = done.load();
+    {
+      std::lock_guard<std::mutex> hold(done_mutex);
+      p.topology = done;
+    }
     p.topologies = static_cast<int>(n);
     p.seconds = elapsed();
     p.peak_rss_bytes = peak_rss_bytes();

@@ -20,6 +20,12 @@
 
 namespace luv {
 
+// What stopped a search short of the whole bound; the later, the stronger
+// (a merged search reports the strongest of its op-set choices').
+enum class CutBy : unsigned char { none, first_violation, states, budget, memory, interrupted };
+// "the state limit", "the budget", "interrupted", ...
+const char* cut_by_name(CutBy c);
+
 struct ExploreStats {
   long long states = 0;           // execution prefixes reached and expanded
   long long transitions = 0;      // Runner replays (one per prefix, plus re-runs past a violation)
@@ -35,7 +41,8 @@ struct ExploreStats {
   // properties left unjudged past such an end on at least one of them.
   long long paths_ended = 0;
   PropertySet unjudged;
-  bool complete = true;           // false when states_max cut the search
+  bool complete = true;           // false when a limit cut the search (cut_by says which)
+  CutBy cut_by = CutBy::none;
   int topology = 0, topologies = 0;  // op-set choices finished, of
   // Odds that two distinct visited states share a 64-bit fingerprint: the
   // sum over the op-set choices (each has its own visited set) of n^2/2^65.
@@ -70,8 +77,12 @@ struct ExploreOptions {
   int jobs = 1;  // op-set choices searched at once (each its own search; results merged in choice order)
   bool first_violation_only = false;  // stop at the first violation (mutant killing)
   std::function<void(const ExploreStats&)> progress;  // about once a second, from the calling thread
-  // A hard limit (luv verify's budget): past it the search stops as at states_max.
+  // A hard limit (luv verify's and luv explore's budget): past it the search
+  // stops as at states_max. A stop request (stop.h) stops it the same way.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // 0: no limit. Else the search stops, as at states_max, once the process's
+  // resident memory passes it (a BFS frontier grows without end otherwise).
+  long long memory_max_bytes = 0;
   // Held at every quiescent state reached (RunOptions::invariant); called
   // from the `jobs` threads, so it must be safe to call at once.
   std::function<std::string(const impl::World&)> invariant;
@@ -112,5 +123,7 @@ int default_jobs();
 
 // Peak resident memory of this process, from /proc (0 when unknown).
 long long peak_rss_bytes();
+// Resident memory of this process now, from /proc (0 when unknown).
+long long rss_bytes();
 
 }  // namespace luv

@@ -8,6 +8,7 @@
 #include "refinement.h"
 #include "counterexample.h"
 #include "scenario_json.h"
+#include "stop.h"
 #include "variant.h"
 
 namespace luv {
@@ -50,6 +51,7 @@ class engine {
     for (int i = 0; i < o_.tests && (remaining.any() || o_.invariant);) {
       if (past_deadline()) {
         cut_ = true;
+        cut_reason_ = stop_reason();
         break;
       }
       rc::Shrinkable<Scenario> s = (*gen_)(random.split(), rc::kNominalSize);
@@ -98,7 +100,7 @@ class engine {
                   " random scenarios undecided by the linearizability check (" + first_undecided_ + ")";
       } else if (cut_) {
         out.status = Status::unknown;
-        out.how = "cut by the budget after " + std::to_string(result_.tests) + " of " + std::to_string(o_.tests) +
+        out.how = std::string(cut_reason_) + " after " + std::to_string(result_.tests) + " of " + std::to_string(o_.tests) +
                   " random scenarios, seed " + std::to_string(o_.seed);
       } else {
         out.status = Status::holds;
@@ -113,7 +115,8 @@ class engine {
   }
 
  private:
-  bool past_deadline() const { return std::chrono::steady_clock::now() >= o_.deadline; }
+  // An interrupt stops the pass as the deadline does (stop.h).
+  bool past_deadline() const { return must_stop(o_.deadline); }
 
   judged judge(const Scenario& s, const PropertySet& properties) {
     RunOptions options;
@@ -231,6 +234,7 @@ class engine {
   std::string first_undecided_;
   CheckResult result_;
   bool cut_ = false;  // the deadline stopped the pass before `tests`
+  const char* cut_reason_ = "";  // "cut by the budget" or "interrupted"
 };
 
 }  // namespace

@@ -43,9 +43,10 @@ struct CheckOptions {
   PropertySet properties = all_properties();
   int shrink_runs_max = 20000;    // Runner runs spent shrinking one counterexample, at most
   std::function<void(const CheckProgress&)> progress;  // called every few tests, and while shrinking
-  // A hard limit (luv verify's budget): no Scenario is run past it; properties
-  // not yet violated are then `unknown`, "cut by the budget". A shrink it cuts
-  // keeps the smallest counterexample so far.
+  // A hard limit (luv verify's and luv check's budget): no Scenario is run
+  // past it; properties not yet violated are then `unknown`, "cut by the
+  // budget". A shrink it cuts keeps the smallest counterexample so far. A
+  // stop request (stop.h) cuts the same way, "interrupted".
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   // Held against every quiescent state the Scenarios reach (RunOptions::invariant).
   std::function<std::string(const impl::World&)> invariant;

@@ -57,6 +57,9 @@ bool is_true(z3::context& c, const z3::expr& e) {
   z3::expr v = e.simplify();
   if (v.is_true() || v.is_false()) return v.is_true();
   z3::solver s(c);
+  z3::params p(c);
+  p.set("ctrl_c", false);  // Z3 would take SIGINT for itself (cli/interrupt.cpp)
+  s.set(p);
   s.add(!e);
   return s.check() == z3::unsat;
 }

@@ -2,16 +2,20 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "describe.h"
 #include "runner.h"
 #include "snapshot.h"
+#include "stop.h"
 
 namespace luv::solver {
 
@@ -142,11 +146,41 @@ struct Lemmas {
   }
 };
 
+// Interrupts the context's work at the deadline, whatever it is doing: a
+// query has its timeout, but building a deep step's terms has none.
+class DeadlineAlarm {
+ public:
+  DeadlineAlarm(clock_type::time_point deadline, z3::context& c) {
+    if (deadline == clock_type::time_point::max()) return;
+    thread_ = std::thread([this, deadline, &c] {
+      std::unique_lock<std::mutex> hold(mutex_);
+      if (!wake_.wait_until(hold, deadline, [this] { return done_; })) c.interrupt();
+    });
+  }
+  ~DeadlineAlarm() {
+    if (!thread_.joinable()) return;
+    {
+      std::lock_guard<std::mutex> hold(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  DeadlineAlarm(const DeadlineAlarm&) = delete;
+  DeadlineAlarm& operator=(const DeadlineAlarm&) = delete;
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
 class prover {
  public:
   prover(const ProveOptions& o, const impl::variant_rules& rules)
       : o_(o), r_(rules), l_(o.topology), calls_(all_calls(l_, o.mode)), s_(State::fresh(c_, l_, "S_")),
-        t_(State::fresh(c_, l_, "T_")), one_(make_step(c_, l_, r_, calls_, s_, t_, "x_")) {}
+        t_(State::fresh(c_, l_, "T_")) {}
 
   ProveResult go() {
     auto t0 = clock_type::now();
@@ -157,8 +191,17 @@ class prover {
       d.property = CHECKED[k];
       details_.push_back(d);
     }
-    bounded_search();
-    if (!cut_) induction_all();
+    // An interrupt may cancel Z3 outside a check() (building a step's
+    // terms): what was decided before it stands, the rest is unknown.
+    try {
+      DeadlineAlarm alarm(o_.deadline, c_);
+      bounded_search();
+      if (!cut_) induction_all();
+    } catch (const z3::exception&) {
+      if (!stop_requested() && ms_left() > 0) throw;
+      cut("while building the encoding");
+      unsettle_proofs();
+    }
     // What the deadline left undecided says so (never "holds").
     for (PropertyDetail& d : details_)
       if (cut_ && d.status == Status::unknown && d.encoding_bug.empty() && d.why.empty()) d.why = cut_why();
@@ -201,7 +244,8 @@ class prover {
  private:
   // Every solver call goes through here: none starts past the deadline, and
   // each gets the time left as Z3's timeout (at most 10 minutes), so an
-  // answer the deadline cuts short is z3::unknown and sets cut_.
+  // answer the deadline cuts short is z3::unknown and sets cut_. A stop
+  // request interrupts a running one (stop_hook_) the same way.
   z3::check_result check(z3::solver& s, const char* where) {
     if (cut_) return z3::unknown;
     long long left = ms_left();
@@ -211,6 +255,7 @@ class prover {
     }
     z3::params p(c_);
     p.set("timeout", static_cast<unsigned>(std::min(left, 600000LL)));
+    p.set("ctrl_c", false);  // Z3 would take SIGINT for itself (cli/interrupt.cpp)
     s.set(p);
     z3::check_result res = z3::unknown;
     try {
@@ -222,7 +267,15 @@ class prover {
     return res;
   }
 
+  // Built on first use: a run the budget ends in the bounded search never
+  // pays for it.
+  const SymStep& one() {
+    if (!one_) one_.emplace(make_step(c_, l_, r_, calls_, s_, t_, "x_"));
+    return *one_;
+  }
+
   long long ms_left() const {
+    if (stop_requested()) return 0;
     if (o_.deadline == clock_type::time_point::max()) return 600000;
     return std::chrono::duration_cast<std::chrono::milliseconds>(o_.deadline - clock_type::now()).count();
   }
@@ -236,11 +289,12 @@ class prover {
     if (cut_) return;
     cut_ = true;
     cut_where_ = where;
-    LOG("cut by the budget %s\n", where);
+    cut_reason_ = stop_reason();
+    LOG("%s %s\n", cut_reason_, where);
   }
 
   std::string cut_why() const {
-    return "cut by the budget " + cut_where_ + "; no counterexample within " + std::to_string(searched_depth_) +
+    return cut_reason_ + (" " + cut_where_) + "; no counterexample within " + std::to_string(searched_depth_) +
            " call(s)";
   }
 
@@ -389,7 +443,7 @@ class prover {
       s.add(cur.at(l_, r_, s_));
       auto tq = clock_type::now();
       for (size_t ci = 0; ci < calls_.size() && !changed; ++ci) {
-        const StepResult& r = one_.results[ci];
+        const StepResult& r = one().results[ci];
         s.push();
         s.add(over_exact_ ? r.exact : r.clean);
         s.add(!cur.at(l_, r_, r.post));
@@ -420,7 +474,7 @@ class prover {
     z3::check_result res = z3::unsat;
     for (size_t ci = 0; ci < calls_.size() && res == z3::unsat; ++ci) {
       s.push();
-      s.add(one_.results[ci].bad[k]);
+      s.add(one().results[ci].bad[k]);
       res = check(s, "in the induction step");
       if (res == z3::sat) {
         if (m) *m = s.get_model();
@@ -515,7 +569,7 @@ class prover {
     bool ok = true;
     for (size_t ci = 0; ci < calls_.size() && ok; ++ci) {
       s.push();
-      s.add(!one_.results[ci].clean);
+      s.add(!one().results[ci].clean);
       ok = check(s, "proving every reachable state clean") == z3::unsat;
       s.pop();
     }
@@ -535,7 +589,11 @@ class prover {
     std::vector<PropertyDetail*> proved;
     for (PropertyDetail& d : details_)
       if (d.status == Status::proved) proved.push_back(&d);
-    if (proved.empty() || cut_) return;
+    if (proved.empty()) return;
+    if (cut_) {
+      unsettle_proofs();
+      return;
+    }
     if (!houdini_set_) houdini_set_ = houdini(all_lemma_ids());
     z3::solver s(c_);
     if (houdini_set_) s.add(houdini_set_->at(l_, r_, s_));
@@ -543,7 +601,7 @@ class prover {
     std::string why;
     for (size_t ci = 0; ci < calls_.size() && why.empty(); ++ci) {
       s.push();
-      s.add(!one_.results[ci].exact);
+      s.add(!one().results[ci].exact);
       z3::check_result res = check(s, "checking that the proofs' paths are all followed");
       if (res != z3::unsat)
         why = res == z3::unknown && cut_
@@ -560,6 +618,18 @@ class prover {
       d->status = Status::unknown;
       d->why = why;
     }
+  }
+
+  // A cut before gate_on_followed_paths() decided: proofs over the steps the
+  // encoding follows stand only once it has, so they are unknown. (Proofs
+  // over clean steps, when all_clean_, need no gate.)
+  void unsettle_proofs() {
+    if (all_clean_) return;
+    for (PropertyDetail& d : details_)
+      if (d.status == Status::proved) {
+        d.status = Status::unknown;
+        d.why = cut_why() + " (before it was shown that the proof's paths are all the encoding's)";
+      }
   }
 
   void plain_induction(size_t i, std::vector<Cti>& ctis) {
@@ -630,8 +700,8 @@ class prover {
   std::string describe_cti(const z3::model& m, int ci) {
     std::string out = "counterexample to induction (the property, holding before the call, alone is not inductive):\n  before: " +
                       describe_state(m, l_, s_) + "\n  call:   " + describe_call(calls_[ci]) + " returning " +
-                      std::to_string(m.eval(one_.results[ci].ret, true).get_numeral_int()) + "\n  after:  " +
-                      describe_state(m, l_, one_.results[ci].post) + "\n";
+                      std::to_string(m.eval(one().results[ci].ret, true).get_numeral_int()) + "\n  after:  " +
+                      describe_state(m, l_, one().results[ci].post) + "\n";
     return out;
   }
 
@@ -670,7 +740,7 @@ class prover {
   std::vector<Call> calls_;
   z3::context c_;
   State s_, t_;
-  SymStep one_;
+  std::optional<SymStep> one_;  // one symbolic step from s_ to t_: built when induction needs it
   std::vector<PropertyDetail> details_;
   std::optional<Lemmas> houdini_set_;  // empty: Houdini was cut
   bool over_exact_ = false;            // Houdini's transitions: exact steps (else clean ones)
@@ -678,10 +748,14 @@ class prover {
   std::optional<std::string> lost_;    // the shortest path the encoding cannot follow past, described
   bool cut_ = false;                   // the deadline passed: no more solver calls
   std::string cut_where_;
+  const char* cut_reason_ = "";        // "cut by the budget" or "interrupted"
   int searched_depth_ = 0;             // bounded search: depths searched for every property
   double houdini_seconds_ = 0;
   std::vector<std::string> cross_bugs_;
   std::map<std::vector<int>, std::vector<int>> houdini_cache_;  // candidate set -> its inductive subset
+  // Interrupts the running query on a stop request; declared after c_, so
+  // that it is gone before the context is.
+  StopHook stop_hook_{[this] { c_.interrupt(); }};
 };
 
 void collect_consts(const expr& e, std::set<unsigned>& seen, std::vector<expr>& out) {
@@ -701,7 +775,7 @@ void prover::spacer(PropertyDetail& d) {
   z3::params p(c_);
   p.set("engine", "spacer");
   if (ms_left() <= 0) {
-    d.spacer = "spacer: not run (cut by the budget)";
+    d.spacer = std::string("spacer: not run (") + stop_reason() + ")";
     return;
   }
   p.set("timeout", static_cast<unsigned>(std::min<long long>(o_.spacer_timeout_ms, ms_left())));
@@ -727,8 +801,8 @@ void prover::spacer(PropertyDetail& d) {
     return vars.empty() ? body : z3::forall(vars, body);
   };
   expr init_rule = close(z3::implies(initial(l_, s_, o_.ops), reach(sv)));
-  expr step_rule = close(z3::implies(reach(sv) && one_.trans && one_.exact, reach(tv)));
-  expr bad_rule = close(z3::implies(reach(sv) && one_.trans && one_.bad[k], err()));
+  expr step_rule = close(z3::implies(reach(sv) && one().trans && one().exact, reach(tv)));
+  expr bad_rule = close(z3::implies(reach(sv) && one().trans && one().bad[k], err()));
   fp.add_rule(init_rule, c_.str_symbol("init"));
   fp.add_rule(step_rule, c_.str_symbol("step"));
   fp.add_rule(bad_rule, c_.str_symbol("bad"));
@@ -739,8 +813,9 @@ void prover::spacer(PropertyDetail& d) {
   } catch (const z3::exception& e) {
     // Z3 4.8.12 reports a spent budget as an exception ("canceled").
     std::string msg = e.msg();
-    d.spacer = msg == "canceled" ? "spacer: unknown (budget of " + std::to_string(o_.spacer_timeout_ms) + " ms spent)"
-                                 : "spacer: error " + msg;
+    d.spacer = stop_requested()   ? "spacer: interrupted"
+               : msg == "canceled" ? "spacer: unknown (budget of " + std::to_string(o_.spacer_timeout_ms) + " ms spent)"
+                                   : "spacer: error " + msg;
     return;
   }
   char buf[64];
