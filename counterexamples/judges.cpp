@@ -1,6 +1,7 @@
 #include "judges.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #if LUV_HAVE_MODEL
@@ -37,8 +38,10 @@ struct CallSpan {
 
 class span_observer : public RunObserver {
  public:
-  std::vector<CallSpan> spans;
+  std::vector<CallSpan> spans;  // in the order the calls started
   void on_call_start(const impl::World&, int thread, const Call&) override {
+    if (open_.size() <= static_cast<size_t>(thread)) open_.resize(static_cast<size_t>(thread) + 1, -1);
+    open_[thread] = static_cast<int>(spans.size());
     spans.push_back({thread, next_index_[thread]++, step_, -1, {}});
   }
   void on_step(const impl::World& w, int thread) override {
@@ -47,21 +50,53 @@ class span_observer : public RunObserver {
     ++step_;
   }
   std::optional<std::string> on_call_end(const impl::World&, const CallRecord& r) override {
-    for (CallSpan& s : spans)
-      if (s.thread == r.thread && s.index == r.index) s.last = r.last_step;
+    if (CallSpan* s = open(r.thread)) s->last = r.last_step;
+    open_[r.thread] = -1;
     return std::nullopt;
   }
 
  private:
+  // The thread's call in progress, if any (each thread runs one call at a time).
   CallSpan* open(int thread) {
-    for (auto it = spans.rbegin(); it != spans.rend(); ++it)
-      if (it->thread == thread && it->last < 0) return &*it;
-    return nullptr;
+    if (thread < 0 || static_cast<size_t>(thread) >= open_.size() || open_[thread] < 0) return nullptr;
+    return &spans[static_cast<size_t>(open_[thread])];
   }
   std::map<int, int> next_index_;
+  std::vector<int> open_;  // per thread: index in spans of its open call, -1 none
   size_t seen_ = 0;
   int step_ = 0;
 };
+
+// Which spans overlap another in time (a span still running when the run
+// ended lasts for ever), in O(n log n): spans are in start order, so those
+// starting no later than a span's end are a prefix; it overlaps one of them
+// (other than itself) when the latest end in that prefix, leaving itself
+// out, is no earlier than its start.
+std::vector<bool> overlapping(const std::vector<CallSpan>& spans) {
+  auto end_of = [](const CallSpan& s) { return s.last < 0 ? std::numeric_limits<int>::max() : s.last; };
+  size_t n = spans.size();
+  std::vector<int> best(n), second(n);  // per prefix [0, i]: the latest end, and the latest but for best's span
+  std::vector<size_t> best_at(n);
+  for (size_t i = 0; i < n; ++i) {
+    int e = end_of(spans[i]);
+    int b = i ? best[i - 1] : std::numeric_limits<int>::min(), s2 = i ? second[i - 1] : std::numeric_limits<int>::min();
+    size_t at = i ? best_at[i - 1] : 0;
+    if (e >= b) s2 = b, b = e, at = i;
+    else s2 = std::max(s2, e);
+    best[i] = b, second[i] = s2, best_at[i] = at;
+  }
+  std::vector<bool> out(n, false);
+  for (size_t i = 0; i < n; ++i) {
+    // The prefix of spans starting at or before this one's end.
+    size_t k = static_cast<size_t>(std::upper_bound(spans.begin(), spans.end(), end_of(spans[i]),
+                                                    [](int v, const CallSpan& s) { return v < s.first; }) -
+                                   spans.begin());
+    if (k == 0) continue;
+    int latest = best_at[k - 1] == i ? second[k - 1] : best[k - 1];
+    out[i] = latest >= spans[i].first;
+  }
+  return out;
+}
 #endif
 
 }  // namespace
@@ -88,28 +123,27 @@ Judge model_judge([[maybe_unused]] int wrong_call) {
                  model::Model m(s.topology);
                  model::State state = m.initial();
                  int judged = 0;
-                 std::vector<CallSpan> done;
-                 for (const CallSpan& c : spans.spans)
-                   if (c.last >= 0) done.push_back(c);
-                 std::sort(done.begin(), done.end(), [](const CallSpan& a, const CallSpan& b) { return a.last < b.last; });
-                 for (const CallSpan& c : done) {
+                 std::vector<bool> overlaps = overlapping(spans.spans);
+                 std::vector<size_t> done;  // indices of calls that returned, in the order they did
+                 for (size_t i = 0; i < spans.spans.size(); ++i)
+                   if (spans.spans[i].last >= 0) done.push_back(i);
+                 std::stable_sort(done.begin(), done.end(),
+                                  [&](size_t a, size_t b) { return spans.spans[a].last < spans.spans[b].last; });
+                 std::map<std::pair<int, int>, int> runner_ret;  // (thread, index) -> what the Runner's call returned
+                 for (const CallRecord& rec : r.calls) runner_ret[{rec.thread, rec.index}] = rec.ret;
+                 for (size_t i : done) {
+                   const CallSpan& c = spans.spans[i];
                    // Overlapping calls are linearizability's business (model-refinement).
-                   bool overlaps = false;
-                   for (const CallSpan& other : spans.spans)
-                     if (&other != &c && !(other.thread == c.thread && other.index == c.index) &&
-                         other.first <= c.last && (other.last < 0 || other.last >= c.first))
-                       overlaps = true;
-                   if (overlaps || c.faults.size() > 1) break;
+                   if (overlaps[i] || c.faults.size() > 1) break;
                    const Call& call = s.threads[c.thread][c.index];
                    std::vector<model::CallOutcome> outs =
                        model::run_call(m, state, call, c.faults.empty() ? nullptr : &c.faults.front());
                    if (outs.empty()) break;
                    // The model may allow several outcomes: it agrees when the Runner's is one of them.
                    const model::CallOutcome* pick = &outs.front();
-                   for (const CallRecord& rec : r.calls)
-                     if (rec.thread == c.thread && rec.index == c.index)
-                       for (const model::CallOutcome& out : outs)
-                         if (out.ret == rec.ret) pick = &out;
+                   if (auto it = runner_ret.find({c.thread, c.index}); it != runner_ret.end())
+                     for (const model::CallOutcome& out : outs)
+                       if (out.ret == it->second) pick = &out;
                    int ret = pick->ret;
                    state = pick->next;
                    o.calls.push_back({c.thread, c.index, ret});

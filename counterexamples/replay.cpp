@@ -62,14 +62,20 @@ std::string verdict_value(const ExpectedVerdict& v, bool place) {
 
 std::optional<Disagreement> compare_judges(const RunResult& runner, const std::vector<std::string>& names,
                                            const std::vector<JudgeOpinion>& opinions) {
+  // Each judge's predictions by call, in its order: looked up per call, not
+  // searched, so the comparison grows with the calls, not with their square.
+  std::vector<std::map<std::pair<int, int>, std::vector<int>>> predicted(opinions.size());
+  for (size_t j = 0; j < opinions.size(); ++j)
+    if (opinions[j].applies)
+      for (const PredictedCall& p : opinions[j].calls) predicted[j][{p.thread, p.index}].push_back(p.ret);
   // Calls, in the order the Runner completed them: the earliest difference wins.
   for (const CallRecord& r : runner.calls) {
     if (r.returned_void) continue;
     std::vector<Vote> votes{{"runner", impl::errno_name(r.ret)}};
     for (size_t j = 0; j < opinions.size(); ++j) {
-      if (!opinions[j].applies) continue;
-      for (const PredictedCall& p : opinions[j].calls)
-        if (p.thread == r.thread && p.index == r.index) votes.push_back({names[j], impl::errno_name(p.ret)});
+      auto it = predicted[j].find({r.thread, r.index});
+      if (it == predicted[j].end()) continue;
+      for (int ret : it->second) votes.push_back({names[j], impl::errno_name(ret)});
     }
     auto d = judge_votes(votes, r.last_step,
                          "the result of T" + std::to_string(r.thread) + " call " + std::to_string(r.index) + " " +

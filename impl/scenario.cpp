@@ -108,6 +108,10 @@ std::string validate(const Scenario& s) {
                                      SCENARIO_CALLS_PER_THREAD_MAX);
         !why.empty())
       return why;
+  // Summed as size_t: no thread is past the limit here, so the sum cannot wrap.
+  size_t calls = 0;
+  for (const auto& thread : s.threads) calls += thread.size();
+  if (std::string why = over_limit("threads (calls in all)", calls, SCENARIO_CALLS_MAX); !why.empty()) return why;
   if (t.objects_per_page < 1 || t.objects_per_page > impl::KHO_OBJS_PER_PAGE_MAX)
     return "topology.objects_per_page: " + std::to_string(t.objects_per_page) + " is outside 1.." +
            std::to_string(impl::KHO_OBJS_PER_PAGE_MAX);

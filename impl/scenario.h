@@ -136,15 +136,23 @@ struct Scenario {
 };
 
 // The limits of a Scenario (counterexamples/FORMAT.md), checked by
-// validate(): the Runner keeps a thread mask in 32 bits and a run's steps
-// under RunOptions::steps_max, and nothing luv generates comes near them.
+// validate() when a file is read. What each one holds up:
+// - threads: the Runner keeps the runnable threads in a bit mask
+//   (runner.h's thread_mask, static_assert'ed against this);
+// - calls: 10,000 in all, in any split across threads (one thread may hold
+//   them all); the Runner's step bound grows with them (steps_bound);
+// - schedule: 20 entries per call at the call limit, more than the steps a
+//   run of that many calls takes;
+// - topology: sizes the model and the encoding represent (model.h), so that
+//   every judge can judge a file at the limit.
 inline constexpr int SCENARIO_THREADS_MAX = 16;
-inline constexpr int SCENARIO_CALLS_PER_THREAD_MAX = 64;
+inline constexpr int SCENARIO_CALLS_MAX = 10000;
+inline constexpr int SCENARIO_CALLS_PER_THREAD_MAX = SCENARIO_CALLS_MAX;
 inline constexpr int SCENARIO_IOMMUS_MAX = 16;
 inline constexpr int SCENARIO_DOMAINS_MAX = 16;
 inline constexpr int SCENARIO_DEVICES_MAX = 32;
 inline constexpr int SCENARIO_FAULTS_MAX = 16;
-inline constexpr int SCENARIO_SCHEDULE_MAX = 4096;
+inline constexpr int SCENARIO_SCHEDULE_MAX = 20 * SCENARIO_CALLS_MAX;
 
 // Empty when the Scenario can run; else one line naming the field at fault,
 // e.g. "threads[1][0].device: 7 is not a device (topology has 3)".

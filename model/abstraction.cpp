@@ -28,6 +28,13 @@ std::int8_t clamp_count(impl::u32 n) { return static_cast<std::int8_t>(n > 127 ?
 }  // namespace
 
 Abstract abstraction(const impl::World& w) {
+  std::vector<const impl::kho_page*> unfreed;
+  for (const impl::kho_page& p : w.kho.pages)
+    if (!p.freed) unfreed.push_back(&p);
+  return abstraction(w, unfreed);
+}
+
+Abstract abstraction(const impl::World& w, const std::vector<const impl::kho_page*>& unfreed_pages) {
   Abstract a;
   a.iommus = static_cast<int>(w.iommus.size());
   a.domains = static_cast<int>(w.domains.size());
@@ -71,7 +78,8 @@ Abstract abstraction(const impl::World& w) {
     a.device[v] = against;
   }
 
-  for (const impl::kho_page& p : w.kho.pages) {
+  for (const impl::kho_page* page : unfreed_pages) {
+    const impl::kho_page& p = *page;
     if (p.freed || !p.preserved) continue;
     switch (p.kind) {
       case kho_page_kind::driver_private: a.driver_pages++; continue;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string_view>
 
@@ -172,6 +173,7 @@ class searcher {
   }
 
  private:
+  static_assert(SCENARIO_CALLS_PER_THREAD_MAX <= 0xffff, "thread_pos::done and need_ count a thread's calls in 16 bits");
   struct thread_pos {
     std::uint16_t done = 0;  // calls of this thread completed in the order
     Progress progress;
@@ -192,16 +194,50 @@ class searcher {
 
   // Real time: a call may be linearized only after every call that returned
   // before it started. Each thread's calls are sequential, so those of
-  // thread u are a prefix of its list: need_[c][u] is that prefix's length.
+  // thread u are a prefix of its list: need_[c][u] is that prefix's length,
+  // found by binary search on the thread's return steps (which grow along
+  // its list). A call overlaps another when some call starting no later
+  // than its return returns no earlier than its start. O(n log n) in the
+  // calls, for segments of thousands of calls.
   void real_time_order() {
     need_.assign(calls_.size(), std::vector<std::uint16_t>(by_thread_.size(), 0));
-    overlapped_.assign(calls_.size(), false);
+    std::vector<std::vector<int>> returns(by_thread_.size());
+    for (size_t u = 0; u < by_thread_.size(); ++u)
+      for (int ci : by_thread_[u]) returns[u].push_back(calls_[ci].last_step);
     for (size_t a = 0; a < calls_.size(); ++a)
-      for (size_t b = 0; b < calls_.size(); ++b) {
-        if (calls_[b].last_step < calls_[a].first_step) need_[a][calls_[b].thread]++;
-        if (a != b && calls_[b].first_step <= calls_[a].last_step && calls_[a].first_step <= calls_[b].last_step)
-          overlapped_[a] = true;
-      }
+      for (size_t u = 0; u < by_thread_.size(); ++u)
+        need_[a][u] = static_cast<std::uint16_t>(
+            std::lower_bound(returns[u].begin(), returns[u].end(), calls_[a].first_step) - returns[u].begin());
+    overlapped_ = overlapping_calls();
+  }
+
+  std::vector<bool> overlapping_calls() const {
+    size_t n = calls_.size();
+    std::vector<size_t> by_start(n);
+    for (size_t i = 0; i < n; ++i) by_start[i] = i;
+    std::sort(by_start.begin(), by_start.end(),
+              [&](size_t a, size_t b) { return calls_[a].first_step < calls_[b].first_step; });
+    // Over by_start[0..i]: the latest return, where it is, and the latest but for that call.
+    std::vector<int> latest(n), second(n);
+    std::vector<size_t> latest_at(n);
+    for (size_t i = 0; i < n; ++i) {
+      int e = calls_[by_start[i]].last_step;
+      int l = i ? latest[i - 1] : std::numeric_limits<int>::min(), s2 = i ? second[i - 1] : std::numeric_limits<int>::min();
+      size_t at = i ? latest_at[i - 1] : by_start[i];
+      if (e >= l) s2 = l, l = e, at = by_start[i];
+      else s2 = std::max(s2, e);
+      latest[i] = l, second[i] = s2, latest_at[i] = at;
+    }
+    std::vector<bool> out(n, false);
+    for (size_t a = 0; a < n; ++a) {
+      size_t k = static_cast<size_t>(
+          std::upper_bound(by_start.begin(), by_start.end(), calls_[a].last_step,
+                           [&](int v, size_t b) { return v < calls_[b].first_step; }) - by_start.begin());
+      if (k == 0) continue;
+      int other = latest_at[k - 1] == a ? second[k - 1] : latest[k - 1];
+      out[a] = other >= calls_[a].first_step;
+    }
+    return out;
   }
 
   bool may_start(int ci) const {
@@ -231,14 +267,15 @@ class searcher {
     }
   }
 
-  // Calls f(next) for every move from configuration (pos_, s): the deferred
-  // teardown, and the next operation of each thread with every outcome the
-  // model allows that fits the history. pos_ and order_ are the moved-to
-  // configuration's during f, and restored after.
+  // Calls f(next, call) for every move from configuration (pos_, s): the
+  // deferred teardown, and the next operation of each thread with every
+  // outcome the model allows that fits the history; `call` is the call the
+  // move completes, -1 for none. pos_ is the moved-to configuration's during
+  // f, and restored after.
   template <typename F>
   void successors(const State& s, F&& f) {
     // The call holding the FLB returns here and the deferred teardown runs.
-    if (s.teardown_pending && !s.flb()) f(model::teardown(s));
+    if (s.teardown_pending && !s.flb()) f(model::teardown(s), -1);
     for (size_t t = 0; t < by_thread_.size(); ++t)
       if (pos_[t].done < by_thread_[t].size()) step(s, t, f);
   }
@@ -263,13 +300,23 @@ class searcher {
       if (returned) {
         if (ret != c.ret || np.fault_used != !c.faults.empty()) continue;
         np = thread_pos{static_cast<std::uint16_t>(p.done + 1), Progress{}, false};
-        order_.push_back(ci);
       }
       pos_[t] = np;
-      f(o.next);
+      f(o.next, returned ? ci : -1);
       pos_[t] = p;
-      if (returned) order_.pop_back();
     }
+  }
+
+  // A move: the configuration it leads to and the call it completes (-1 none).
+  struct move {
+    std::vector<thread_pos> pos;
+    State next;
+    int completed;
+  };
+  std::vector<move> moves(const State& s) {
+    std::vector<move> out;
+    successors(s, [&](const State& next, int completed) { out.push_back(move{pos_, next, completed}); });
+    return out;
   }
 
   bool all_done() const {
@@ -288,25 +335,70 @@ class searcher {
   // the search exhaustive yet small: the end states of a segment differ
   // only in which of several sites of one function warned, and proving one
   // unreachable costs no more than finding another.
-  std::uint32_t decide(const State& s) {
-    if (cut_) return 0;
-    write_key(s);
+  //
+  // The search runs on an explicit stack, not the call stack: a segment of
+  // thousands of overlapping calls is as many configurations deep.
+  struct frame {
+    size_t index;  // in the memo
+    State bare;
+    std::vector<thread_pos> pos;
+    std::vector<move> moves;
+    size_t next = 0;  // the move being followed
+    std::vector<std::uint32_t> ends;
+  };
+
+  // The configuration (pos_, bare): its set of ends in *known when the memo
+  // has it; else pushed on the stack to be expanded (true). cut_ when the
+  // memo is full.
+  bool enter(std::vector<frame>& stack, const State& bare, std::uint32_t* known) {
+    write_key(bare);
     auto [index, fresh] = seen_.insert(key_.data());
-    if (!fresh) return ends_[index];
+    if (!fresh) {
+      *known = ends_[index];
+      return false;
+    }
     if (static_cast<long long>(seen_.size()) >= options_.configurations_max) {
       cut_ = true;
-      return 0;
+      return false;
     }
     ends_.push_back(0);
-    std::vector<std::uint32_t> ends;
-    successors(s, [&](const State& next) {
-      State bare = next;
-      bare.warned = 0;
-      for (std::uint32_t e : sets_[decide(bare)]) ends.push_back(e | next.warned);
-    });
-    if (all_done() && !s.teardown_pending && fits_target_but_warnings(s)) ends.push_back(end_bare_index(s) << 16);
-    std::uint32_t id = intern(std::move(ends));
-    ends_[index] = id;
+    stack.push_back(frame{index, bare, pos_, moves(bare), 0, {}});
+    return true;
+  }
+
+  // The ends reached through the top frame's current move, then the next move.
+  void take(std::vector<frame>& stack, std::uint32_t set) {
+    frame& f = stack.back();
+    for (std::uint32_t e : sets_[set]) f.ends.push_back(e | f.moves[f.next].next.warned);
+    f.next++;
+  }
+
+  // From the segment's start (every thread at its first call) in state s,
+  // without warnings.
+  std::uint32_t decide(const State& s) {
+    pos_.assign(pos_.size(), thread_pos{});
+    std::vector<frame> stack;
+    std::uint32_t id = 0;
+    if (!enter(stack, s, &id)) return cut_ ? 0 : id;
+    while (!stack.empty()) {
+      if (cut_) return 0;
+      frame& f = stack.back();
+      if (f.next < f.moves.size()) {
+        pos_ = f.moves[f.next].pos;
+        State bare = f.moves[f.next].next;
+        bare.warned = 0;
+        if (enter(stack, bare, &id) || cut_) continue;
+        take(stack, id);
+        continue;
+      }
+      pos_ = f.pos;
+      if (all_done() && !f.bare.teardown_pending && fits_target_but_warnings(f.bare))
+        f.ends.push_back(end_bare_index(f.bare) << 16);
+      id = intern(std::move(f.ends));
+      ends_[f.index] = id;
+      stack.pop_back();
+      if (!stack.empty()) take(stack, id);
+    }
     return id;
   }
 
@@ -333,21 +425,55 @@ class searcher {
     return it->second;
   }
 
-  // The plain search, warnings and all, stopping at the first end state:
-  // the order and state diff the message shows when no order fits.
-  void explain(const State& s) {
-    if (!mismatch_.empty()) return;
+  // The plain search, warnings and all, stopping at the first end state
+  // that fits the results but not the target: the order and state diff the
+  // message shows when no order fits. On an explicit stack, as decide().
+  struct explain_frame {
+    State s;
+    std::vector<thread_pos> pos;
+    int completed;  // the call the move here completed, -1 none
+    std::vector<move> moves;
+    size_t next = 0;
+  };
+
+  bool explain_enter(std::vector<explain_frame>& stack, const State& s, int completed) {
     write_key(s);
-    if (!seen_.insert(key_.data()).second) return;
-    if (static_cast<long long>(seen_.size()) >= options_.configurations_max) return;
-    successors(s, [&](const State& next) { explain(next); });
-    if (!all_done() || s.teardown_pending) return;
-    model::Abstract got = m_.project(s);
-    if (got == target_ || !mismatch_.empty()) return;
-    mismatch_ = model::abstract_diff(got, target_);
-    for (int ci : order_)
-      mismatch_order_ += (mismatch_order_.empty() ? "" : ", ") + std::string("T") + std::to_string(calls_[ci].thread) +
-                         " call " + std::to_string(calls_[ci].index);
+    if (!seen_.insert(key_.data()).second) return false;
+    if (static_cast<long long>(seen_.size()) >= options_.configurations_max) return false;
+    stack.push_back(explain_frame{s, pos_, completed, moves(s), 0});
+    return true;
+  }
+
+  void explain(const State& start) {
+    if (!mismatch_.empty()) return;
+    pos_.assign(pos_.size(), thread_pos{});
+    std::vector<explain_frame> stack;
+    explain_enter(stack, start, -1);
+    while (!stack.empty()) {
+      explain_frame& f = stack.back();
+      if (f.next < f.moves.size()) {
+        const move& m = f.moves[f.next++];
+        pos_ = m.pos;
+        State next = m.next;
+        explain_enter(stack, next, m.completed);
+        continue;
+      }
+      pos_ = f.pos;
+      if (all_done() && !f.s.teardown_pending) {
+        model::Abstract got = m_.project(f.s);
+        if (got != target_) {
+          mismatch_ = model::abstract_diff(got, target_);
+          for (const explain_frame& on_path : stack) {
+            if (on_path.completed < 0) continue;
+            const HistoryCall& c = calls_[on_path.completed];
+            mismatch_order_ += (mismatch_order_.empty() ? "" : ", ") + std::string("T") + std::to_string(c.thread) +
+                               " call " + std::to_string(c.index);
+          }
+          return;
+        }
+      }
+      stack.pop_back();
+    }
   }
 
   std::string failure_message() const {
@@ -367,7 +493,6 @@ class searcher {
   std::vector<std::vector<std::uint16_t>> need_;
   std::vector<bool> overlapped_;  // the call overlaps another in real time
   std::vector<thread_pos> pos_;   // the configuration being expanded
-  std::vector<int> order_;        // calls completed on the way to it, for messages
   std::vector<std::uint8_t> key_;
   key_set seen_;
   std::vector<std::uint32_t> ends_;  // by configuration index: its set of warnings to an end

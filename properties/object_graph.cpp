@@ -40,10 +40,21 @@ const char* record_kind_name(RecordKind kind) {
   return "record";
 }
 
+// The page at a physical address, or null (impl::kho_page_at's arithmetic,
+// for a World that is only read).
+const kho_page* page_at(const impl::World& w, phys_addr_t phys) {
+  phys_addr_t index = phys >> impl::PAGE_SHIFT;
+  return index == 0 || index > w.kho.pages.size() ? nullptr : &w.kho.pages[index - 1];
+}
+
 struct builder {
+  builder(const impl::World& world, bool judged) : w(world), judged_only(judged) {}
   const impl::World& w;
+  bool judged_only;  // build_judged_graph: a freed page enters when an edge leads to it
   ObjectGraph g;
   std::map<phys_addr_t, Vertex> by_phys;  // pages and records
+  std::vector<const kho_page*> added;     // pages in the graph, in the order added
+  size_t linked = 0;                      // added[0, linked) have their edges
   Vertex nowhere = 0;
 
   Vertex add(GraphVertex v) { return boost::add_vertex(std::move(v), g); }
@@ -52,58 +63,68 @@ struct builder {
   // Where a physical address leads: a page, a record, or nowhere.
   Vertex target(phys_addr_t phys) {
     auto it = by_phys.find(phys);
+    if (it != by_phys.end()) return it->second;
+    const kho_page* p = judged_only ? page_at(w, phys) : nullptr;
+    if (p == nullptr || by_phys.count(p->phys)) return nowhere;
+    add_page(*p);
+    it = by_phys.find(phys);
     return it == by_phys.end() ? nowhere : it->second;
   }
 
-  void pages() {
-    for (const kho_page& p : w.kho.pages) {
-      GraphVertex v;
-      v.kind = VertexKind::page;
-      v.phys = p.phys;
-      v.page_kind = p.kind;
-      v.freed = p.freed;
-      v.label = "page " + hex(p.phys) + " (" + impl::kho_page_kind_name(p.kind) + ")";
-      Vertex pv = add(v);
-      by_phys[p.phys] = pv;
-      RecordKind rk = record_kind_of(p.kind);
-      if (rk == RecordKind::none) continue;
-      for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
-        const impl::iommu_obj_ser& o = p.objects[i];
-        GraphVertex r;
-        r.kind = VertexKind::record;
-        r.record_kind = rk;
-        r.phys = o.phys;
-        r.freed = p.freed;
-        r.deleted = o.hdr.deleted;
-        r.ref_count = o.hdr.ref_count;
-        r.token = o.token;
-        r.label = std::string(record_kind_name(rk)) + " " + hex(o.phys);
-        Vertex rv = add(r);
-        by_phys[o.phys] = rv;
-        edge(pv, rv, EdgeKind::contains);
-      }
+  // A page and its records, with the edges between them.
+  void add_page(const kho_page& p) {
+    GraphVertex v;
+    v.kind = VertexKind::page;
+    v.phys = p.phys;
+    v.page_kind = p.kind;
+    v.freed = p.freed;
+    v.label = "page " + hex(p.phys) + " (" + impl::kho_page_kind_name(p.kind) + ")";
+    Vertex pv = add(v);
+    by_phys[p.phys] = pv;
+    added.push_back(&p);
+    RecordKind rk = record_kind_of(p.kind);
+    if (rk == RecordKind::none) return;
+    for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
+      const impl::iommu_obj_ser& o = p.objects[i];
+      GraphVertex r;
+      r.kind = VertexKind::record;
+      r.record_kind = rk;
+      r.phys = o.phys;
+      r.freed = p.freed;
+      r.deleted = o.hdr.deleted;
+      r.ref_count = o.hdr.ref_count;
+      r.token = o.token;
+      r.label = std::string(record_kind_name(rk)) + " " + hex(o.phys);
+      Vertex rv = add(r);
+      by_phys[o.phys] = rv;
+      edge(pv, rv, EdgeKind::contains);
     }
   }
 
-  void page_links() {
-    for (const kho_page& p : w.kho.pages) {
-      Vertex pv = by_phys.at(p.phys);
-      if (p.kind == kho_page_kind::ser_root) {
-        for (phys_addr_t head : {p.root.iommu_array, p.root.domain_array, p.root.device_array})
-          if (head) edge(pv, target(head), EdgeKind::array_head);
-      }
-      if (p.hdr.next) edge(pv, target(p.hdr.next), EdgeKind::next_page);
-      if (record_kind_of(p.kind) == RecordKind::none) continue;
-      for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
-        const impl::iommu_obj_ser& o = p.objects[i];
-        Vertex rv = by_phys.at(o.phys);
-        if (record_kind_of(p.kind) == RecordKind::device) {
-          edge(rv, target(o.domain_iommu_ser.domain_phys), EdgeKind::domain_phys);
-          edge(rv, target(o.domain_iommu_ser.iommu_phys), EdgeKind::iommu_phys);
-        }
-        if (o.driver_phys) edge(rv, target(o.driver_phys), EdgeKind::driver_phys);
-      }
+  // The edges out of a page and its records: array heads, the next page,
+  // the records' links.
+  void link_page(const kho_page& p) {
+    Vertex pv = by_phys.at(p.phys);
+    if (p.kind == kho_page_kind::ser_root) {
+      for (phys_addr_t head : {p.root.iommu_array, p.root.domain_array, p.root.device_array})
+        if (head) edge(pv, target(head), EdgeKind::array_head);
     }
+    if (p.hdr.next) edge(pv, target(p.hdr.next), EdgeKind::next_page);
+    if (record_kind_of(p.kind) == RecordKind::none) return;
+    for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
+      const impl::iommu_obj_ser& o = p.objects[i];
+      Vertex rv = by_phys.at(o.phys);
+      if (record_kind_of(p.kind) == RecordKind::device) {
+        edge(rv, target(o.domain_iommu_ser.domain_phys), EdgeKind::domain_phys);
+        edge(rv, target(o.domain_iommu_ser.iommu_phys), EdgeKind::iommu_phys);
+      }
+      if (o.driver_phys) edge(rv, target(o.driver_phys), EdgeKind::driver_phys);
+    }
+  }
+
+  // Links every page added so far, and those the links add in turn.
+  void link_added() {
+    for (; linked < added.size(); ++linked) link_page(*added[linked]);
   }
 
   template <typename T>
@@ -112,17 +133,18 @@ struct builder {
     edge(v, target(state.get()->phys), kind);
   }
 
+  void flb_object(const impl::iommu_flb_obj& obj) {
+    GraphVertex v;
+    v.kind = VertexKind::flb;
+    v.freed = obj.freed;
+    v.label = "iommu_flb_obj";
+    Vertex fv = add(v);
+    if (obj.freed) return;  // a freed object's fields mean nothing
+    for (const auto* p : {&obj.ser, &obj.curr_iommu_array, &obj.curr_domain_array, &obj.curr_device_array})
+      if (*p) edge(fv, target(p->get()->phys), EdgeKind::holds);
+  }
+
   void kernel_objects() {
-    for (const impl::iommu_flb_obj& obj : w.flb_cache.objects) {
-      GraphVertex v;
-      v.kind = VertexKind::flb;
-      v.freed = obj.freed;
-      v.label = "iommu_flb_obj";
-      Vertex fv = add(v);
-      if (obj.freed) continue;  // a freed object's fields mean nothing
-      for (const auto* p : {&obj.ser, &obj.curr_iommu_array, &obj.curr_domain_array, &obj.curr_device_array})
-        if (*p) edge(fv, target(p->get()->phys), EdgeKind::holds);
-    }
     for (const impl::iommu_device& iommu : w.iommus) {
       Vertex v = add(GraphVertex{VertexKind::iommu, "iommu" + std::to_string(iommu.id), 0,
                                  kho_page_kind::driver_private, RecordKind::none, iommu.id});
@@ -164,12 +186,36 @@ const char* edge_kind_name(EdgeKind kind) {
 }
 
 ObjectGraph build_object_graph(const impl::World& w) {
-  builder b{w, {}, {}, 0};
+  builder b(w, false);
   b.nowhere = b.add(GraphVertex{VertexKind::nowhere, "nowhere (no page or record at that address)"});
-  b.pages();
-  b.page_links();
+  for (const kho_page& p : w.kho.pages) b.add_page(p);
+  b.link_added();
+  for (const impl::iommu_flb_obj& obj : w.flb_cache.objects) b.flb_object(obj);
   b.kernel_objects();
   return std::move(b.g);
+}
+
+// The same steps over the unfreed part: each vertex gets its out-edges in
+// the same order as in the whole graph (a page's records first, then its
+// links), so the checks' walks and their first findings are the same.
+ObjectGraph build_judged_graph(const impl::World& w, const Unfreed& unfreed) {
+  builder b(w, true);
+  b.nowhere = b.add(GraphVertex{VertexKind::nowhere, "nowhere (no page or record at that address)"});
+  for (const kho_page* p : unfreed.pages()) b.add_page(*p);
+  b.link_added();
+  for (const impl::iommu_flb_obj* obj : unfreed.flb_objects()) b.flb_object(*obj);
+  b.kernel_objects();
+  b.link_added();
+  return std::move(b.g);
+}
+
+void Unfreed::update(const impl::World& w) {
+  std::erase_if(pages_, [](const kho_page* p) { return p->freed; });
+  for (; pages_seen_ < w.kho.pages.size(); ++pages_seen_)
+    if (!w.kho.pages[pages_seen_].freed) pages_.push_back(&w.kho.pages[pages_seen_]);
+  std::erase_if(flb_objects_, [](const impl::iommu_flb_obj* o) { return o->freed; });
+  for (; flb_objects_seen_ < w.flb_cache.objects.size(); ++flb_objects_seen_)
+    if (!w.flb_cache.objects[flb_objects_seen_].freed) flb_objects_.push_back(&w.flb_cache.objects[flb_objects_seen_]);
 }
 
 bool is_live_record(const GraphVertex& v) { return v.kind == VertexKind::record && !v.deleted && !v.freed; }
@@ -193,15 +239,16 @@ struct cycle_finder : boost::default_dfs_visitor {
 // (wherever it points: a freed page, a deleted record, nowhere) exactly when
 // a live device record sits behind the IOMMU, as a device's device_ser or as
 // a record whose iommu_phys leads to the IOMMU's HW record.
-static void check_outgoing_state(const ObjectGraph& g, Vertex iommu, std::vector<std::string>& out) {
+// `devices`: the device vertices behind this IOMMU.
+static void check_outgoing_state(const ObjectGraph& g, Vertex iommu, const std::vector<Vertex>& devices,
+                                 std::vector<std::string>& out) {
   const GraphVertex& k = g[iommu];
   std::optional<Vertex> state;
   for (auto [e, end] = boost::out_edges(iommu, g); e != end; ++e)
     if (g[*e].kind == EdgeKind::preserved) state = boost::target(*e, g);
   std::set<Vertex> behind;
-  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
-    if (g[*v].kind != VertexKind::device || g[*v].iommu != k.id) continue;
-    for (auto [e, eend] = boost::out_edges(*v, g); e != eend; ++e)
+  for (Vertex v : devices) {
+    for (auto [e, eend] = boost::out_edges(v, g); e != eend; ++e)
       if (g[*e].kind == EdgeKind::preserved && is_live_record(g[boost::target(*e, g)])) behind.insert(boost::target(*e, g));
   }
   if (state)
@@ -248,8 +295,13 @@ GraphFindings check_object_graph(const ObjectGraph& g) {
       f.refcount.push_back(r.label + ": " + (held ? "still its IOMMU's outgoing_preserved_state with no device"
                                                    : "has devices but is not its IOMMU's outgoing_preserved_state"));
   }
+  // Devices grouped by IOMMU once: a scan of every vertex per IOMMU would
+  // grow with the product of the topology's sizes.
+  std::map<int, std::vector<Vertex>> devices_behind;
   for (auto [v, end] = boost::vertices(g); v != end; ++v)
-    if (g[*v].kind == VertexKind::iommu) check_outgoing_state(g, *v, f.refcount);
+    if (g[*v].kind == VertexKind::device) devices_behind[g[*v].iommu].push_back(*v);
+  for (auto [v, end] = boost::vertices(g); v != end; ++v)
+    if (g[*v].kind == VertexKind::iommu) check_outgoing_state(g, *v, devices_behind[g[*v].id], f.refcount);
 
   // no-dangling: every pointer of a live record or a kernel object leads to
   // a live record of the right kind.

@@ -13,6 +13,7 @@
 
 namespace luv::impl {
 struct World;
+struct iommu_flb_obj;
 }
 
 namespace luv {
@@ -56,7 +57,35 @@ using Vertex = ObjectGraph::vertex_descriptor;
 
 const char* edge_kind_name(EdgeKind kind);
 
+// Every page, record and object the World ever had, freed ones included
+// (what `luv graph` draws).
 ObjectGraph build_object_graph(const impl::World& w);
+
+// The pages and FLB objects of a World not yet freed, kept up to date at a
+// cost that grows with what was allocated or freed since the last update,
+// not with the run's history: the World keeps every page and FLB object it
+// ever allocated, in allocation order, and a freed one stays in place,
+// poisoned, never reused, never unfreed. Checks made at every quiescent point
+// read these instead of walking the whole history each time.
+class Unfreed {
+ public:
+  void update(const impl::World& w);
+  const std::vector<const impl::kho_page*>& pages() const { return pages_; }  // in allocation order
+  const std::vector<const impl::iommu_flb_obj*>& flb_objects() const { return flb_objects_; }
+
+ private:
+  size_t pages_seen_ = 0, flb_objects_seen_ = 0;
+  std::vector<const impl::kho_page*> pages_;
+  std::vector<const impl::iommu_flb_obj*> flb_objects_;
+};
+
+// The part of build_object_graph(w) that check_object_graph() can read: the
+// unfreed pages and FLB objects, the kernel objects, and the freed pages that
+// some edge of those leads to (with their own edges, followed on). The
+// findings are those of the whole graph, in the same order: a freed page or
+// FLB object that nothing left points at is never a finding's subject and
+// lies on no path the checks follow. `unfreed` must be up to date for w.
+ObjectGraph build_judged_graph(const impl::World& w, const Unfreed& unfreed);
 
 // A live record: in use, not flagged deleted, its page not freed.
 bool is_live_record(const GraphVertex& v);

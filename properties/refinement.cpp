@@ -17,6 +17,7 @@ void RefinementObserver::on_start(const impl::World& w) {
   segments_ = 0;
   nodes_ = 0;
   undecided_.clear();
+  unfreed_ = Unfreed();
 }
 
 void RefinementObserver::on_call_start(const impl::World& w, int thread, const Call& call) {
@@ -46,7 +47,8 @@ std::optional<std::string> RefinementObserver::on_call_end(const impl::World& w,
     return std::nullopt;
   }
 
-  model::Abstract target = model::abstraction(w);
+  unfreed_.update(w);
+  model::Abstract target = model::abstraction(w, unfreed_.pages());
   if (kept_ != nullptr) kept_->push_back(Segment{states_, segment_, target});
   Linearization lin = linearize(*model_, states_, segment_, target, options_);
   segments_++;

@@ -26,6 +26,7 @@
 
 #include "linearizability.h"
 #include "model.h"
+#include "object_graph.h"
 #include "runner.h"
 
 namespace luv {
@@ -66,6 +67,7 @@ class RefinementObserver : public RunObserver {
   std::string undecided_;
   LinearizeOptions options_;
   std::vector<Segment>* kept_ = nullptr;
+  Unfreed unfreed_;  // the World's unfreed pages, for the abstraction at each quiescent point
 };
 
 }  // namespace luv

@@ -51,7 +51,8 @@ struct fact {
 };
 enum : impl::u8 { iommu_outgoing, iommu_driver_page, domain_preserved, domain_driver_page, dev_device_ser, dev_driver_page };
 
-std::vector<fact> abstract_facts(const World& w) {
+// `pages`: the World's unfreed pages (Unfreed), the only ones with facts.
+std::vector<fact> abstract_facts(const World& w, const std::vector<const impl::kho_page*>& pages) {
   std::vector<fact> facts;
   for (size_t f = 0; f < w.file_preserved.size(); ++f)
     if (w.file_preserved[f]) facts.push_back({fact::file, 0, static_cast<int>(f), 0, 0});
@@ -72,8 +73,8 @@ std::vector<fact> abstract_facts(const World& w) {
     state(dev_device_ser, d.id, d.iommu->device_ser);
     state(dev_driver_page, d.id, d.driver_page);
   }
-  for (const impl::kho_page& p : w.kho.pages) {
-    if (p.freed) continue;
+  for (const impl::kho_page* page : pages) {
+    const impl::kho_page& p = *page;
     if (p.kind == impl::kho_page_kind::driver_private) facts.push_back({fact::driver_page, 0, 0, p.phys, 0});
     for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
       const impl::iommu_obj_ser& o = p.objects[i];
@@ -231,7 +232,7 @@ class runner {
     return m == nullptr || m->owner < 0 || m->poisoned;
   }
 
-  int choose(unsigned mask) const {
+  int choose(thread_mask mask) const {
     if (step_ < static_cast<int>(s_.schedule.size()) && (mask >> s_.schedule[step_] & 1u)) return s_.schedule[step_];
     if (last_ >= 0 && (mask >> last_ & 1u)) return last_;
     for (int t = 0; t < static_cast<int>(threads_.size()); ++t)
@@ -240,10 +241,10 @@ class runner {
   }
 
   void step() {
-    unsigned mask = 0;
+    thread_mask mask = 0;
     bool all_finished = true;
     for (int t = 0; t < static_cast<int>(threads_.size()); ++t) {
-      if (runnable(t)) mask |= 1u << t;
+      if (runnable(t)) mask |= thread_mask{1} << t;
       all_finished &= threads_[t].finished();
     }
     if (all_finished) {
@@ -259,7 +260,9 @@ class runner {
       end_run(PropertyId::lock_discipline, -1, -1, "deadlock:" + who);
       return;
     }
-    if (step_ >= o_.steps_max) throw std::runtime_error("run exceeds " + std::to_string(o_.steps_max) + " steps");
+    if (step_ >= steps_bound_)
+      throw std::logic_error("luv bug: the run reached " + std::to_string(steps_bound_) +
+                             " steps, more than its calls can take (steps_bound)");
 
     int t = choose(mask);
     last_ = t;
@@ -300,7 +303,7 @@ class runner {
     tr.first_step = step_;
     tr.alone = true;
     tr.warn_conditions_before = w_->threads[t].warn_conditions;
-    if (enabled(PropertyId::error_path_deleted)) tr.facts_before = abstract_facts(*w_);
+    if (enabled(PropertyId::error_path_deleted)) tr.facts_before = abstract_facts(*w_, unfreed().pages());
     w_->threads[t].resume_at = tr.current->start_handle();
     w_->call_allocations[t].clear();
     w_->call_released[t].clear();
@@ -331,9 +334,9 @@ class runner {
     check_splats(t, index);
     if (w_->iommu_flb.lock.owner == t)
       fail(PropertyId::lock_discipline, t, index, describe_call(call) + " returns holding " + w_->iommu_flb.lock.name);
-    for (const impl::iommu_flb_obj& obj : w_->flb_cache.objects)
-      if (!obj.freed && obj.lock.owner == t)
-        fail(PropertyId::lock_discipline, t, index, describe_call(call) + " returns holding " + obj.lock.name);
+    for (const impl::iommu_flb_obj* obj : unfreed().flb_objects())
+      if (obj->lock.owner == t)
+        fail(PropertyId::lock_discipline, t, index, describe_call(call) + " returns holding " + obj->lock.name);
 
     CallRecord record{t, index, call, ret, is_void, tr.first_step, step_};
     if (ret < 0 && !is_void) check_error_path(tr, record);
@@ -372,7 +375,7 @@ class runner {
       }
     }
     if (!tr.alone) return;  // another thread's steps may have changed the state meanwhile
-    std::string diff = facts_diff(tr.facts_before, abstract_facts(*w_));
+    std::string diff = facts_diff(tr.facts_before, abstract_facts(*w_, unfreed().pages()));
     if (!diff.empty()) fail(PropertyId::error_path_deleted, r.thread, r.index, what() + " but changed the state: " + diff);
   }
 
@@ -500,6 +503,12 @@ class runner {
     return key;
   }
 
+  // The World's unfreed pages and FLB objects, brought up to date.
+  const Unfreed& unfreed() {
+    unfreed_.update(*w_);
+    return unfreed_;
+  }
+
   bool everything_unpreserved() const {
     return devices_outstanding_.empty() && domains_outstanding_.empty() &&
            no_file_preserved();
@@ -515,7 +524,7 @@ class runner {
     want_graph = want_graph && !(violated(PropertyId::refcount_balanced) && violated(PropertyId::no_dangling) &&
                                  violated(PropertyId::no_leak));
     if (want_graph) {
-      GraphFindings f = check_object_graph(build_object_graph(*w_));
+      GraphFindings f = check_object_graph(build_judged_graph(*w_, unfreed()));
       if (!f.refcount.empty()) fail(PropertyId::refcount_balanced, t, call, f.refcount.front());
       int preserved_files = static_cast<int>(std::count(w_->file_preserved.begin(), w_->file_preserved.end(), true));
       if (w_->iommu_flb.count != preserved_files)
@@ -625,6 +634,7 @@ class runner {
 
   const Scenario& s_;
   const RunOptions& o_;
+  const long long steps_bound_ = steps_bound(s_);
   std::unique_ptr<World> w_;
   std::vector<thread_run> threads_;
   std::vector<std::string> log_;
@@ -638,6 +648,7 @@ class runner {
   std::set<int> devices_outstanding_, domains_outstanding_;
   std::map<int, int> devices_kept_, domains_kept_;  // kept object -> a device's domain (-1 for a domain)
   std::set<int> racing_devices_, racing_domains_;
+  Unfreed unfreed_;
 };
 
 }  // namespace
@@ -708,6 +719,23 @@ std::string describe_world(const World& w) {
     out += "\n";
   }
   return out;
+}
+
+// Every step resumes one thread at one interleaving point (a mutex lock,
+// a read outside a lock, a driver op) or at its call's start, and no point
+// is passed twice without moving on: a blocked thread is not runnable. The
+// deepest call passes 9 points and takes 10 steps (vfio_preserve whose
+// preserve_device op fails: the session and LUO locks, the read of
+// preserved_state, the FLB get and its object's lock, the IOMMU's preserve
+// op, preserve_device, the IOMMU's unpreserve, LUO's unpreserve of the
+// file); counted as 16. A session's teardown adds at most 6 per file it
+// walks (the handler's unpreserve, 4 points, and LUO's unpreserve of the
+// file), counted as 8; each file it walks was listed by one successful
+// preserve and leaves the list, so over a run the teardowns walk at most
+// one file per call. Hence 24 steps per call, with margin.
+long long steps_bound(const Scenario& s) {
+  constexpr long long call_steps = 16, teardown_steps_per_listed_file = 8;
+  return static_cast<long long>(s.calls_total()) * (call_steps + teardown_steps_per_listed_file) + 1;
 }
 
 RunResult run(const Scenario& s, const RunOptions& options) {

@@ -58,10 +58,16 @@ struct CallRecord {
   int last_step = 0;
 };
 
+// The runnable threads of a step, bit t for thread t: as wide as the
+// threads a valid Scenario may have (a shift past the width is undefined).
+using thread_mask = unsigned;
+static_assert(SCENARIO_THREADS_MAX <= static_cast<int>(sizeof(thread_mask) * 8),
+              "thread_mask must hold a bit per thread a Scenario may have");
+
 // One step of the schedule, for the explorer.
 struct StepRecord {
   int thread = 0;
-  unsigned runnable_mask = 0;  // threads that could have run this step
+  thread_mask runnable_mask = 0;  // threads that could have run this step
   const char* stopped_at = nullptr;  // the point the thread stopped at, null when its call returned
 };
 
@@ -96,7 +102,10 @@ struct RunOptions {
   bool trace = false;               // fill RunResult::trace with a kernel-log style trace
   bool record_steps = false;        // fill RunResult::steps
   RunObserver* observer = nullptr;
-  int steps_max = 100000;           // a run longer than this is reported as a bug of the Scenario
+  // Unused: the Runner bounds a run by steps_bound(s), derived from the
+  // Scenario, and a valid Scenario never reaches it. Kept so that callers
+  // that still set it build; it will go.
+  int steps_max = 0;
   // Explorers: stop before this step (when >= 0) unless every thread has
   // finished, skip kexec and the end of the run, call observer->on_stop.
   // A stateless explorer replays a prefix.
@@ -136,6 +145,11 @@ struct RunResult {
 // The Scenario must be valid (validate(s) empty) and name a known variant;
 // run() throws std::invalid_argument otherwise.
 RunResult run(const Scenario& s, const RunOptions& options = {});
+
+// The most steps a run of `s` can take, from its calls (steps_bound's
+// comment in runner.cpp counts them). A run that reaches it is a bug of
+// luv (a loop in impl/ or in the scheduler): run() throws std::logic_error.
+long long steps_bound(const Scenario& s);
 
 // The kernel state as text: objects, FLB, pages and records.
 std::string describe_world(const impl::World& w);

@@ -95,9 +95,15 @@ TEST(CounterexampleFormat, limits_are_checked_when_a_file_is_read) {
                 .find("threads: 33 is more than the limit of 16"),
             std::string::npos);
   EXPECT_NE(limit_error("[" + repeated(call, SCENARIO_CALLS_PER_THREAD_MAX + 1) + "]")
-                .find("threads[0]: 65 is more than the limit of 64"),
+                .find("threads[0]: 10001 is more than the limit of 10000"),
+            std::string::npos);
+  // Within each thread's limit, over the limit of all threads together.
+  std::string half = repeated(call, SCENARIO_CALLS_MAX / 2);
+  EXPECT_NE(limit_error("[" + half + "," + half + ",[" + call + "]]")
+                .find("threads (calls in all): 10001 is more than the limit of 10000"),
             std::string::npos);
   EXPECT_EQ(limit_error(repeated("[" + call + "]", SCENARIO_THREADS_MAX)), "");  // at the limit: fine
+  EXPECT_EQ(limit_error("[" + half + "," + half + "]"), "");
 }
 
 }  // namespace
