@@ -19,7 +19,7 @@
 // Usage: bench_replay [runs=5] [cap_seconds=60] [series...]
 //        bench_replay --file FILE (one replay in this process, for a profiler)
 //        bench_replay --write SERIES=SIZE FILE (the file that size replays)
-//   series: calls, calls-2threads, iommus, objects (default: all); NAME=SIZE
+//   series: calls, calls-2threads, calls-flb-kept, iommus, objects (default: all); NAME=SIZE
 //   measures that one size only (e.g. calls=1000, for a profiler)
 // A size whose first run takes longer than cap_seconds is run once, and the
 // series stops after it.
@@ -68,6 +68,16 @@ std::vector<Call> repeat(const std::vector<Call>& cycle, int n) {
 luv::Scenario calls_one_thread(int n) {
   luv::Scenario s;
   s.threads = {repeat(lifecycle(0, {0, 1, 2}), n)};
+  return s;
+}
+
+// One thread: domain 1's file preserved first and kept for the whole run,
+// then the lifecycle on domain 0 repeated: the FLB lives throughout, so its
+// record arrays grow with every preserve (slots are never reused).
+luv::Scenario calls_flb_kept(int n) {
+  luv::Scenario s;
+  s.threads = {{iommufd(CallKind::iommufd_preserve, 1)}};
+  for (const Call& c : repeat(lifecycle(0, {0, 1, 2}), n - 1)) s.threads[0].push_back(c);
   return s;
 }
 
@@ -253,6 +263,7 @@ void run_series(const series& se, int runs, double cap) {
 const std::vector<series> all = {
     {"calls", "calls", {10, 100, 1000, 10000}, calls_one_thread},
     {"calls-2threads", "calls", {10, 100, 1000, 10000}, calls_two_threads},
+    {"calls-flb-kept", "calls", {10, 100, 1000, 10000}, calls_flb_kept},
     {"iommus", "k (k IOMMUs, k domains, 2k devices, capped at the limits; 4 calls)", {1, 2, 4, 8, 16}, four_calls},
     {"objects", "k (as above; the lifecycle over every device)", {1, 2, 4, 8, 16}, every_device},
 };
