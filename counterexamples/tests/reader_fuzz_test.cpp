@@ -32,9 +32,7 @@ std::string read_cleanly(const std::string& text) {
     Counterexample c = read_counterexample_text(text, "fuzz.json");
     if (!validate(c.scenario).empty()) return "accepted an invalid Scenario: " + validate(c.scenario);
     if (c.description.find('\n') != std::string::npos) return "accepted a two-line description";
-    RunOptions o;
-    o.steps_max = 10000;
-    run(c.scenario, o);  // must not throw on a Scenario the reader accepted
+    run(c.scenario, RunOptions{});  // must not throw on a Scenario the reader accepted
     return "";
   } catch (const FormatError& e) {
     if (e.message.rfind("fuzz.json: ", 0) != 0) return "error does not name the file: " + e.message;
