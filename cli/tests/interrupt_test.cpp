@@ -160,7 +160,9 @@ TEST(Budget, explore_bfs_stops_cleanly_at_its_memory_limit) {
   nlohmann::json r = json_of(json);
   EXPECT_EQ(r["stats"]["cut_by"], "the memory limit");
   for (const auto& x : r["outcomes"])
-    if (x["status"] != "-") EXPECT_EQ(x["status"], "unknown") << x.dump();
+    if (x["status"] != "-") {
+      EXPECT_EQ(x["status"], "unknown") << x.dump();
+    }
 }
 
 TEST(Budget, check_cut_by_its_budget_is_unknown) {
@@ -203,8 +205,8 @@ TEST(Outputs, prove_without_json_or_save_writes_nothing_into_the_working_directo
 }
 
 TEST(Outputs, a_report_path_that_cannot_be_written_is_refused_before_any_work) {
-  for (const std::string& cmd : {"verify --budget 60", "prove --variant reference", "check", "explore --variant reference",
-                                 "mutants"}) {
+  for (const char* cmd : {"verify --budget 60", "prove --variant reference", "check", "explore --variant reference",
+                          "mutants"}) {
     auto t0 = clock_type::now();
     luv_test::Outcome o = luv_test::run_shell(binary() + " " + cmd + " --json /nonexistent-dir/r.json 2>&1");
     double took = std::chrono::duration<double>(clock_type::now() - t0).count();
