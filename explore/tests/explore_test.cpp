@@ -6,6 +6,7 @@
 
 #include "explore.h"
 #include "scenario_json.h"
+#include "stop.h"
 
 namespace luv {
 namespace {
@@ -242,6 +243,36 @@ TEST(Explore, mutant_variants_round_trip_through_the_file_format) {
   s.variant = "reference+mutant:skip_refcount_put";
   s.threads = {{Call{CallKind::iommufd_preserve, -1, 0, -1}}};
   EXPECT_EQ(scenario_from_json(scenario_to_json(s)).variant, s.variant);
+}
+
+// An interrupt (a stop request, stop.h) cuts the search as its deadline
+// does: unknown, "interrupted", never holds.
+TEST(Explore, a_stop_request_cuts_the_search_and_says_interrupted) {
+  request_stop();
+  ExploreOptions o;
+  o.variant = "reference";
+  ExploreResult r = explore(o);
+  clear_stop();
+  EXPECT_FALSE(r.stats.complete);
+  EXPECT_EQ(r.stats.cut_by, CutBy::interrupted);
+  for (const PropertyOutcome& po : r.report.outcomes) {
+    if (po.status == Status::not_checked) continue;
+    EXPECT_EQ(po.status, Status::unknown) << property_name(po.property);
+    EXPECT_EQ(po.how.rfind("interrupted at", 0), 0u) << po.how;
+  }
+}
+
+// The memory limit stops the search cleanly (1 byte: passed at the first look).
+TEST(Explore, a_memory_limit_cuts_a_bfs_search_cleanly) {
+  ExploreOptions o;
+  o.variant = "reference";
+  o.bfs = true;
+  o.calls = 6;
+  o.memory_max_bytes = 1;
+  ExploreResult r = explore(o);
+  EXPECT_EQ(r.stats.cut_by, CutBy::memory);
+  for (const PropertyOutcome& po : r.report.outcomes)
+    if (po.status != Status::not_checked) EXPECT_EQ(po.status, Status::unknown) << po.how;
 }
 
 }  // namespace

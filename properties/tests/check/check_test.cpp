@@ -12,6 +12,7 @@
 #include "check.h"
 #include "counterexample.h"
 #include "scenario_json.h"
+#include "stop.h"
 
 namespace luv {
 namespace {
@@ -209,6 +210,20 @@ TEST(Check, bad_options_name_the_option) {
   o.variant = "reference";
   o.tests = 0;
   EXPECT_THROW(check(o), std::invalid_argument);
+}
+
+// An interrupt (a stop request, stop.h) cuts the pass as the deadline does.
+TEST(Check, a_stop_request_cuts_the_pass_and_says_interrupted) {
+  request_stop();
+  CheckOptions o;
+  o.tests = 100;
+  CheckResult r = check(o);
+  clear_stop();
+  EXPECT_EQ(r.tests, 0);
+  for (const PropertyOutcome& po : r.report.outcomes) {
+    EXPECT_EQ(po.status, Status::unknown) << po.how;
+    EXPECT_EQ(po.how.rfind("interrupted after 0 of 100", 0), 0u) << po.how;
+  }
 }
 
 }  // namespace
