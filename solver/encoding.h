@@ -122,8 +122,14 @@ struct StepResult {
 };
 
 // One call from `pre`. `visits_before` counts each site's visits so far.
+// `fold_values`: every term of `pre`, the visits and the oracle's answers is
+// a value (predict's concrete run); the step then folds values as it builds
+// its terms, and a pointer selects its slot instead of naming every slot, so
+// a step costs about its state's size, not objects x slots. The terms mean
+// the same either way; the prover, whose terms are symbolic, leaves it unset.
 StepResult step(const Layout& l, const impl::variant_rules& rules, const State& pre, const Call& call,
-                FaultOracle& oracle, const std::array<z3::expr, impl::FAULT_SITE_COUNT>& visits_before);
+                FaultOracle& oracle, const std::array<z3::expr, impl::FAULT_SITE_COUNT>& visits_before,
+                bool fold_values = false);
 
 // Property CHECKED[k] as a state predicate, for the plain induction's
 // hypothesis: refcount-balanced, no-dangling and no-leak's orphans hold in s

@@ -40,14 +40,30 @@ struct Heap {
   z3::expr count;                // FLB file count
   z3::expr flb;                  // FLB object allocated
   z3::expr core_pages_live;      // some root/array page is preserved
+  // Every term of the heap is a value (predict's concrete run): the
+  // formulas below are computed on the values as they are built, so that a
+  // pointer selects its slot instead of naming every slot in a term. Unset
+  // (the prover, the snapshot check), they build exactly the terms they
+  // always built.
+  bool fold = false;
 
   explicit Heap(z3::context& c) : count(c), flb(c), core_pages_live(c) {}
 
-  z3::expr live(int s) const { return recs[s].alloc && !recs[s].deleted && !recs[s].freed; }
-  z3::expr page_live(int p) const { return pages[p].alloc && !pages[p].freed; }
+  z3::expr live(int s) const;
+  z3::expr page_live(int p) const;
   // The slot a pointer names is live and of the kind wanted.
   z3::expr points_live(const z3::expr& link, Kind kind) const;
 };
+
+// Term builders that fold values when `fold` is set: with both operands
+// values they return the value, otherwise exactly z3's term.
+bool is_value(const z3::expr& x);
+z3::expr fold_and(bool fold, const z3::expr& a, const z3::expr& b);
+z3::expr fold_or(bool fold, const z3::expr& a, const z3::expr& b);
+z3::expr fold_not(bool fold, const z3::expr& a);
+z3::expr fold_eq(bool fold, const z3::expr& a, int v);  // a == v
+// The value of a term built of values (Z3's rewriter for what it cannot read).
+z3::expr fold_value(const z3::expr& x);
 
 // Each is true when the property is violated in the heap.
 z3::expr refcount_violated(const Heap& h);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "heap.h"
+
 namespace luv::solver {
 
 namespace {
@@ -17,8 +19,6 @@ z3::context& thread_context() {
   thread_local z3::context* c = new z3::context;
   return *c;
 }
-
-bool is_value(const z3::expr& x) { return x.is_numeral() || x.is_true() || x.is_false(); }
 
 // Simplifies every term in one call of Z3's rewriter, as the arguments of
 // one application of a fresh function: the terms of a step share most of
@@ -40,6 +40,40 @@ void require_values(const std::vector<z3::expr*>& terms) {
 }
 
 }  // namespace
+
+std::vector<z3::expr*> step_terms(StepResult& r) {
+  std::vector<z3::expr*> terms{&r.ret, &r.other_oops, &r.exact};
+  for (z3::expr& b : r.bad) terms.push_back(&b);
+  for (z3::expr& v : r.visits_after) terms.push_back(&v);
+  for (auto* part : {&r.post.file, &r.post.set, &r.post.deleted, &r.post.freed, &r.post.rc, &r.post.page,
+                     &r.post.dev_dom, &r.post.hw_stale, &r.post.intent, &r.post.fill})
+    for (z3::expr& x : *part) terms.push_back(&x);
+  for (z3::expr* x : {&r.post.count, &r.post.flb, &r.post.warned, &r.post.stray}) terms.push_back(x);
+  return terms;
+}
+
+std::pair<State, z3::model> initial_values(z3::context& c, const Layout& l) {
+  z3::solver s(c);
+  // Concrete values from the start (the solver's model of the initial
+  // state), so that Z3's simplifier folds each step to constants.
+  State init = State::fresh(c, l, "p0_");
+  s.add(initial(l, init, OpsMode::fixed));
+  if (s.check() != z3::sat) throw std::logic_error("predict: no initial state");
+  z3::model m0 = s.get_model();
+  State lit(c);
+  auto val = [&](const std::vector<z3::expr>& xs) {
+    std::vector<z3::expr> out;
+    for (const z3::expr& x : xs) out.push_back(m0.eval(x, true));
+    return out;
+  };
+  lit.file = val(init.file), lit.set = val(init.set), lit.rc = val(init.rc), lit.page = val(init.page);
+  lit.deleted = val(init.deleted), lit.freed = val(init.freed), lit.hw_stale = val(init.hw_stale);
+  lit.dev_dom = val(init.dev_dom), lit.intent = val(init.intent), lit.fill = val(init.fill);
+  lit.stray = m0.eval(init.stray, true);
+  lit.iommu_ops = val(init.iommu_ops), lit.domain_ops = val(init.domain_ops);
+  lit.count = m0.eval(init.count, true), lit.flb = m0.eval(init.flb, true), lit.warned = m0.eval(init.warned, true);
+  return {lit, m0};
+}
 
 Prediction predict(const Scenario& sc) {
   Prediction p;
@@ -66,25 +100,7 @@ Prediction predict(const Scenario& sc) {
 
   z3::context& c = thread_context();
   Layout l(sc.topology);
-  z3::solver s(c);
-  // Concrete values from the start (the solver's model of the initial
-  // state), so that Z3's simplifier folds each step to constants.
-  State init = State::fresh(c, l, "p0_");
-  s.add(initial(l, init, OpsMode::fixed));
-  if (s.check() != z3::sat) throw std::logic_error("predict: no initial state");
-  z3::model m0 = s.get_model();
-  State lit(c);
-  auto val = [&](const std::vector<z3::expr>& xs) {
-    std::vector<z3::expr> out;
-    for (const z3::expr& x : xs) out.push_back(m0.eval(x, true));
-    return out;
-  };
-  lit.file = val(init.file), lit.set = val(init.set), lit.rc = val(init.rc), lit.page = val(init.page);
-  lit.deleted = val(init.deleted), lit.freed = val(init.freed), lit.hw_stale = val(init.hw_stale);
-  lit.dev_dom = val(init.dev_dom), lit.intent = val(init.intent), lit.fill = val(init.fill);
-  lit.stray = m0.eval(init.stray, true);
-  lit.iommu_ops = val(init.iommu_ops), lit.domain_ops = val(init.domain_ops);
-  lit.count = m0.eval(init.count, true), lit.flb = m0.eval(init.flb, true), lit.warned = m0.eval(init.warned, true);
+  auto [lit, m0] = initial_values(c, l);
   // Each step runs on the previous step's post-state, folded to constants:
   // the encoding evaluated on one concrete run (a concrete start and the
   // planned faults leave no symbol free), so the values are read off the
@@ -95,14 +111,8 @@ Prediction predict(const Scenario& sc) {
   std::array<z3::expr, impl::FAULT_SITE_COUNT> visits{c, c, c, c, c, c, c, c, c};
   for (auto& v : visits) v = c.int_val(0);
   for (size_t k = 0; k < p.calls.size(); ++k) {
-    StepResult r = step(l, *rules, state, p.calls[k], oracle, visits);
-    std::vector<z3::expr*> terms{&r.ret, &r.other_oops, &r.exact};
-    for (z3::expr& b : r.bad) terms.push_back(&b);
-    for (z3::expr& v : r.visits_after) terms.push_back(&v);
-    for (auto* part : {&r.post.file, &r.post.set, &r.post.deleted, &r.post.freed, &r.post.rc, &r.post.page,
-                       &r.post.dev_dom, &r.post.hw_stale, &r.post.intent, &r.post.fill})
-      for (z3::expr& x : *part) terms.push_back(&x);
-    for (z3::expr* x : {&r.post.count, &r.post.flb, &r.post.warned, &r.post.stray}) terms.push_back(x);
+    StepResult r = step(l, *rules, state, p.calls[k], oracle, visits, true);
+    std::vector<z3::expr*> terms = step_terms(r);
     fold(c, terms);
     require_values(terms);
     state = r.post;

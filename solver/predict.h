@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "describe.h"
+#include "encoding.h"
 #include "scenario.h"
 
 namespace luv::solver {
@@ -36,5 +37,13 @@ struct Prediction {
 
 // Throws std::invalid_argument on an invalid Scenario or unknown variant.
 Prediction predict(const Scenario& s);
+
+// The initial state of a topology with every term a value (the start of
+// predict's run, which folds each step to values), and the model read.
+std::pair<State, z3::model> initial_values(z3::context& c, const Layout& l);
+
+// Every term of a step that predict reads (the return, the verdicts, the
+// visit counts, the post-state but the driver ops), in a fixed order.
+std::vector<z3::expr*> step_terms(StepResult& r);
 
 }  // namespace luv::solver
