@@ -11,6 +11,7 @@
 #include "prove.h"
 #include "runner.h"
 #include "scenario_json.h"
+#include "stop.h"
 
 namespace luv::solver {
 namespace {
@@ -177,6 +178,22 @@ TEST(SolverProve, bad_options_are_one_line_errors) {
   o.depth = 2;
   o.topology.devices[0].iommu = 9;
   EXPECT_THROW(prove(o), std::invalid_argument);
+}
+
+// An interrupt (a stop request, stop.h) cuts as the deadline does: nothing
+// is claimed, and each undecided property says it was interrupted.
+TEST(SolverProve, a_stop_request_leaves_every_property_unknown_interrupted) {
+  request_stop();
+  ProveOptions o;
+  o.variant = "reference";
+  o.depth = 2;
+  ProveResult r = prove(o);
+  clear_stop();
+  ASSERT_EQ(r.details.size(), static_cast<size_t>(CHECKED_COUNT));
+  for (const PropertyDetail& d : r.details) {
+    EXPECT_EQ(d.status, Status::unknown) << property_name(d.property);
+    EXPECT_EQ(d.why.rfind("interrupted", 0), 0u) << d.why;
+  }
 }
 
 }  // namespace
