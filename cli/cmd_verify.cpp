@@ -160,12 +160,29 @@ void merge(MatrixCell& cell, const PropertyOutcome& o, const std::string& mode) 
   else take = strength(o.status) < strength(cell.status);
   if (take) {
     cell.status = o.status;
-    cell.counterexample = o.counterexample;
+    cell.counterexample.reset();
+    if (o.counterexample) cell.counterexample.emplace().scenario = *o.counterexample;  // finding_file() completes it
     cell.violation = o.violation;
   }
 }
 
 void phase(const std::string& what) { set_phase("verify " + what); }
+
+// An engine's finding of `p` as a counterexample file: judged on `p` alone,
+// its `expected` from the Runner as replay runs it, so the saved file and
+// the report's copy replay to the finding.
+Counterexample finding_file(const Scenario& s, PropertyId p, const std::string& engine, const Violation& found) {
+  Counterexample cx;
+  cx.scenario = s;
+  cx.found_by = engine;
+  cx.checked = only(p);
+  RunOptions ro;
+  ro.properties = cx.checked;
+  cx.expected = expected_from(linked_run(cx.scenario, ro).verdict);
+  cx.description = printable_line("luv verify (" + engine + ") found " + property_name(p) + " in " + s.variant + ": " +
+                                  (cx.expected.message ? *cx.expected.message : found.message), 100000);
+  return cx;
+}
 
 }  // namespace
 
@@ -276,9 +293,9 @@ LUV_COMMAND(verify, "verify",
             out.property = r.result.verdict.violation->property;
             out.status = Status::violated;
             out.how = name + (r.passed() ? "" : " (replays differently)");
-            out.counterexample = cx.scenario;
             out.violation = r.result.verdict.violation;
             merge(cell("replay", out.property), out, "");
+            cell("replay", out.property).counterexample = cx;  // the corpus file itself
             // A replay that does not give the expected verdict fails verify.
             if (!r.mismatch.empty()) cell("replay", out.property).judgement = CellJudgement::mismatch;
           } else {
@@ -396,24 +413,14 @@ LUV_COMMAND(verify, "verify",
         for (auto& [p, c] : cells[e]) {
           if (c.judgement != CellJudgement::mismatch) c.judgement = judge_cell(c.expected_violated, c.status);
           if (c.violation && c.counterexample) {
-            SourceLocation l = violation_location(*c.counterexample, *c.violation);
+            if (e != "replay") c.counterexample = finding_file(c.counterexample->scenario, p, e, *c.violation);
+            SourceLocation l = violation_location(c.counterexample->scenario, *c.violation);
             c.location_file = l.file;
             c.location_line = l.line;
           }
           if (!o->save.empty() && e != "replay" && c.status == Status::violated && c.counterexample && c.violation) {
-            Counterexample cx;
-            cx.scenario = *c.counterexample;
-            cx.found_by = e;
-            cx.checked = only(p);
-            RunOptions ro;
-            ro.properties = cx.checked;
-            cx.expected = expected_from(linked_run(cx.scenario, ro).verdict);
-            cx.description = "luv verify (" + e + ") found " + property_name(p) + " in " + v + ": " +
-                             (cx.expected.message ? *cx.expected.message : c.violation->message);
-            for (char& ch : cx.description)
-              if (ch == '\n') ch = ' ';
             std::string path = o->save + "/" + v + "." + property_name(p) + "." + e + ".json";
-            if (write_counterexample_file(path, cx)) report.notes.push_back("saved " + path);
+            if (write_counterexample_file(path, *c.counterexample)) report.notes.push_back("saved " + path);
           }
           report.cells.push_back(c);
         }

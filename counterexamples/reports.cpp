@@ -136,7 +136,7 @@ ordered_json report_json(const VerifyReport& r) {
                          {"message", c.violation->message}};
       if (!c.location_file.empty()) cj["location"] = {{"file", c.location_file}, {"line", c.location_line}};
     }
-    if (c.counterexample) cj["counterexample"] = ordered_json::parse(scenario_to_json(*c.counterexample).dump());
+    if (c.counterexample) cj["counterexample"] = counterexample_to_json(*c.counterexample);
     j["cells"].push_back(cj);
   }
   j["notes"] = r.notes;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "counterexample.h"
 #include "outcome.h"
 
 namespace luv {
@@ -28,7 +29,9 @@ struct MatrixCell {
   std::string how;
   bool expected_violated = false;
   CellJudgement judgement = CellJudgement::match;
-  std::optional<Scenario> counterexample;
+  // The file that replays `violation` (FORMAT.md): with `checked` and
+  // `expected`, so the JSON report's copy replays as the saved file does.
+  std::optional<Counterexample> counterexample;
   std::optional<Violation> violation;
   std::string location_file;  // impl/ file and line of the violating step (SARIF)
   int location_line = 0;

@@ -6,6 +6,8 @@
 #include <regex>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "luv_process.h"
 
 namespace {
@@ -149,10 +151,26 @@ TEST(LuvTrace, lanes_show_both_threads_and_mark_the_violating_step) {
 
 // With --variant, a variant is judged against its own corpus files (it was
 // judged against "holds everything", so `--variant v2` could never pass).
+// Every counterexample its JSON report embeds is a whole file (with
+// `checked` and `expected`) that replays to its cell's finding.
 TEST(LuvVerify, a_variant_filter_keeps_the_corpus_expectations) {
-  Outcome o = luv("verify --variant v2 --budget 8 --quiet --corpus " + std::string(LUV_CORPUS_DIR));
+  std::string json = write_file("verify_v2.json", "");
+  Outcome o = luv("verify --variant v2 --budget 8 --quiet --json " + json + " --corpus " + std::string(LUV_CORPUS_DIR));
   EXPECT_EQ(o.exit_code, 0) << o.out;
   EXPECT_NE(o.out.find("* VIOLATED "), std::string::npos) << o.out;
+  int embedded = 0;
+  nlohmann::json report = nlohmann::json::parse(read(json));
+  for (const nlohmann::json& cell : report["cells"]) {
+    if (!cell.contains("counterexample")) continue;
+    ++embedded;
+    EXPECT_TRUE(cell["counterexample"].contains("expected")) << cell.dump();
+    std::string file = write_file("embedded.json", cell["counterexample"].dump());
+    Outcome r = luv("replay -q " + file);
+    EXPECT_EQ(r.exit_code, 0) << cell["engine"] << " " << cell["property"] << ": " << r.out;
+    EXPECT_NE(r.out.find("PASS"), std::string::npos);
+    EXPECT_EQ(nlohmann::json::parse(read(file))["expected"]["property"], cell["property"]);
+  }
+  EXPECT_GT(embedded, 8);
 }
 
 TEST(LuvVerify, unknown_variant_is_bad_input) {

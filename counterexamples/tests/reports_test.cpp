@@ -48,7 +48,7 @@ VerifyReport sample_report() {
       if (c.variant != cx.scenario.variant || c.engine != "replay" || c.property != cx.expected.property) continue;
       c.status = Status::violated;
       c.expected_violated = true;
-      c.counterexample = cx.scenario;
+      c.counterexample = cx;
       c.violation = run_result.verdict.violation;
       SourceLocation l = violation_location(cx.scenario, *c.violation);
       c.location_file = l.file, c.location_line = l.line;
