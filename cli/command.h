@@ -45,9 +45,6 @@ void check_output_dir(const char* option, const std::string& dir);
 // value is refused rather than wrapped ("-1 is outside 0..1000"; exit 2).
 CLI::Validator integer_range(long long lo, unsigned long long hi);
 
-// Reads a whole file ("-" for standard input); BadInput when it cannot.
-std::string read_input(const std::string& path);
-
 // "1,0,3": numbers in 0..max; BadInput naming the option and the item
 // otherwise ("--iommu-ops: '16' is not an op set (0..15)" with what = "an op set").
 std::vector<int> parse_number_list(const std::string& text, const char* option, int max, const char* what);

@@ -6,14 +6,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <sstream>
 #include <vector>
 
 #include "command.h"
 #include "interrupt.h"
 #include "output_file.h"
+#include "scenario_json.h"
 #include "stop.h"
 
 namespace luv::cli {
@@ -68,18 +67,6 @@ CLI::Validator integer_range(long long lo, unsigned long long hi) {
   return CLI::Validator(check, "INT in " + range);
 }
 
-std::string read_input(const std::string& path) {
-  std::ostringstream text;
-  if (path == "-") {
-    text << std::cin.rdbuf();
-    return text.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw BadInput{path + ": cannot open"};
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::vector<int> parse_number_list(const std::string& text, const char* option, int max, const char* what) {
   std::vector<int> out;
   std::stringstream in(text);
@@ -115,7 +102,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "luv: %s\n", e.what());
+    std::fprintf(stderr, "luv: %s\n", luv::printable_line(e.what()).c_str());
     return EXIT_BAD_INPUT;
   }
   // Before the command starts any thread (interrupt.h).
@@ -133,7 +120,7 @@ int main(int argc, char** argv) {
   } catch (const Interrupted&) {
     exit_interrupted();
   } catch (const BadInput& e) {
-    std::fprintf(stderr, "luv: %s\n", e.message.c_str());
+    std::fprintf(stderr, "luv: %s\n", luv::printable_line(e.message).c_str());
     return EXIT_BAD_INPUT;
   }
 }

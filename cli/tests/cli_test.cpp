@@ -208,4 +208,11 @@ TEST(OneVerdict, a_plain_scenario_read_from_stdin_is_judged_too) {
                       "topology, faults, threads, schedule, kexec, expected, checked)\n");
 }
 
+// An option's value is echoed on one printable line, whatever it holds.
+TEST(BadOptions, an_echoed_value_stays_one_printable_line) {
+  Outcome o = luv_test::run_shell(std::string(LUV_BINARY) + " verify --variant \"$(printf 'v\\n\\001x')\" 2>&1");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(o.out, "luv: --variant: unknown variant 'v\\x0a\\x01x'\n");
+}
+
 }  // namespace
