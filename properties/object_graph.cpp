@@ -1,5 +1,6 @@
 #include "object_graph.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -213,6 +214,10 @@ void Unfreed::update(const impl::World& w) {
   std::erase_if(pages_, [](const kho_page* p) { return p->freed; });
   for (; pages_seen_ < w.kho.pages.size(); ++pages_seen_)
     if (!w.kho.pages[pages_seen_].freed) pages_.push_back(&w.kho.pages[pages_seen_]);
+  update_flb_objects(w);
+}
+
+void Unfreed::update_flb_objects(const impl::World& w) {
   std::erase_if(flb_objects_, [](const impl::iommu_flb_obj* o) { return o->freed; });
   for (; flb_objects_seen_ < w.flb_cache.objects.size(); ++flb_objects_seen_)
     if (!w.flb_cache.objects[flb_objects_seen_].freed) flb_objects_.push_back(&w.flb_cache.objects[flb_objects_seen_]);
@@ -421,6 +426,234 @@ std::string object_graph_dot(const ObjectGraph& g, const std::string& title) {
   }
   out << "}\n";
   return out.str();
+}
+
+}  // namespace luv
+
+// ---- PageWatch ----------------------------------------------------------------
+
+namespace luv {
+
+namespace {
+
+using impl::phys_addr_t;
+
+bool is_core(kho_page_kind kind) { return kind != kho_page_kind::driver_private; }
+
+// The record at a physical address, or null (what build_judged_graph's
+// target() resolves to a record vertex: a slot below the page's count).
+const impl::iommu_obj_ser* record_at(const impl::World& w, phys_addr_t phys) {
+  const kho_page* p = page_at(w, phys);
+  if (p == nullptr || phys < p->phys + impl::KHO_SLOT_OFFSET) return nullptr;
+  phys_addr_t offset = phys - p->phys - impl::KHO_SLOT_OFFSET;
+  if (offset % impl::KHO_SLOT_SIZE != 0) return nullptr;
+  size_t i = offset / impl::KHO_SLOT_SIZE;
+  return i < p->hdr.nr_objects && i < p->objects.size() ? &p->objects[i] : nullptr;
+}
+
+// A link whose target cannot lead back into a page chain: nowhere (an
+// address on no page, or below the first), a driver page, or a slot of an
+// HW or domain array (whose records link only driver pages). `driver_only`:
+// driver_phys, which must not lead to another record (records could then
+// link each other in a ring). An address past the arena could become a
+// page later without the linking page being touched, so it is not plain.
+bool plain_link(const impl::World& w, phys_addr_t to, bool driver_only) {
+  phys_addr_t index = to >> impl::PAGE_SHIFT;
+  if (index == 0) return true;
+  if (index > w.kho.pages.size()) return false;
+  const kho_page& p = w.kho.pages[index - 1];
+  if (p.kind == kho_page_kind::driver_private) return true;
+  if (driver_only) return false;
+  return to != p.phys && (p.kind == kho_page_kind::iommu_array || p.kind == kho_page_kind::domain_array);
+}
+
+// A page with an edge the watch does not follow: a driver or root page with
+// a next page, or a record linking where a ring could close.
+bool has_odd_link(const impl::World& w, const kho_page& p) {
+  if (!impl::kho_page_is_array(p.kind)) return p.hdr.next != 0;
+  for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
+    const impl::iommu_obj_ser& o = p.objects[i];
+    if (p.kind == kho_page_kind::device_array &&
+        !(plain_link(w, o.domain_iommu_ser.domain_phys, false) && plain_link(w, o.domain_iommu_ser.iommu_phys, false)))
+      return true;
+    if (o.driver_phys && !plain_link(w, o.driver_phys, true)) return true;
+  }
+  return false;
+}
+
+std::array<phys_addr_t, 4> links_of(const kho_page& p) {
+  if (p.kind == kho_page_kind::ser_root) return {p.hdr.next, p.root.iommu_array, p.root.domain_array, p.root.device_array};
+  return {p.hdr.next, 0, 0, 0};
+}
+
+}  // namespace
+
+void PageWatch::touched(const std::vector<impl::read_event>& events) {
+  for (const impl::read_event& e : events) {
+    auto at = reinterpret_cast<std::uintptr_t>(e.at);
+    auto it = by_address_.upper_bound(at);
+    if (it == by_address_.begin()) continue;
+    --it;
+    if (at - it->first >= sizeof(kho_page) || is_dirty_[it->second]) continue;
+    is_dirty_[it->second] = true;
+    dirty_.push_back(it->second);
+  }
+}
+
+void PageWatch::set_preds(phys_addr_t phys, int delta, const impl::World& w) {
+  int& n = preds_[phys];
+  n += delta;
+  const kho_page* p = page_at(w, phys);
+  if (p == nullptr || p->phys != phys) return;
+  size_t index = (phys >> impl::PAGE_SHIFT) - 1;
+  if (index >= pages_.size() || !pages_[index].counted || !is_core(pages_[index].kind)) return;
+  if (n == 0) no_pred_.insert(phys);
+  else no_pred_.erase(phys);
+}
+
+// Takes page `index`'s last summary out of the totals.
+void PageWatch::forget(size_t index, const impl::World& w) {
+  page_summary& s = pages_[index];
+  const kho_page& p = w.kho.pages[index];
+  if (s.odd) --odd_;
+  if (s.counted) {
+    --unfreed_pages_;
+    for (size_t i = 0; i < p.objects.size(); ++i)
+      if (s.live_mask >> i & 1u) live_.erase(p.objects[i].phys);
+    live_driver_pages_.erase(p.phys);
+    no_pred_.erase(p.phys);
+    if (s.next) set_preds(s.next, -1, w);
+  }
+  s.counted = s.odd = false;
+  s.next = 0;
+  s.live_mask = 0;
+}
+
+// Adds page `index` as it is now, and looks for a cycle through any link
+// of it that changed.
+void PageWatch::summarise(size_t index, const impl::World& w) {
+  page_summary& s = pages_[index];
+  const kho_page& p = w.kho.pages[index];
+  s.kind = p.kind;
+  s.odd = has_odd_link(w, p);
+  if (s.odd) ++odd_;
+  std::array<phys_addr_t, 4> links = links_of(p);
+  for (size_t k = 0; k < links.size(); ++k)
+    if (links[k] != s.links[k] && links[k] && walk_finds_cycle(w, index, links[k])) cycle_ = true;
+  s.links = links;
+  if (p.freed) return;
+  s.counted = true;
+  ++unfreed_pages_;
+  for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i)
+    if (!p.objects[i].hdr.deleted) live_.insert(p.objects[i].phys), s.live_mask |= 1u << i;
+  if (!is_core(p.kind)) {
+    live_driver_pages_.insert(p.phys);
+    return;
+  }
+  if (preds_[p.phys] == 0) no_pred_.insert(p.phys);
+  s.next = p.hdr.next;
+  if (s.next) set_preds(s.next, +1, w);
+}
+
+// Whether following next pages from `start` comes back to page `from`, or
+// meets a root page (whose array heads the walk does not follow), or goes
+// on longer than there are pages.
+bool PageWatch::walk_finds_cycle(const impl::World& w, size_t from, phys_addr_t start) const {
+  phys_addr_t at = start;
+  for (size_t steps = 0; steps <= w.kho.pages.size(); ++steps) {
+    const kho_page* p = page_at(w, at);
+    if (p == nullptr || p->phys != at) return false;  // nowhere, or a record: the chain ends
+    if (p == &w.kho.pages[from] || p->kind == kho_page_kind::ser_root) return true;
+    at = p->hdr.next;
+  }
+  return true;
+}
+
+void PageWatch::update(const impl::World& w) {
+  for (size_t i = pages_.size(); i < w.kho.pages.size(); ++i) {
+    pages_.emplace_back();
+    is_dirty_.push_back(true);
+    dirty_.push_back(i);
+    by_address_[reinterpret_cast<std::uintptr_t>(&w.kho.pages[i])] = i;
+  }
+  std::sort(dirty_.begin(), dirty_.end());  // a fixed order: the summary does not depend on it, the walks' cost might
+  for (size_t i : dirty_) forget(i, w);
+  for (size_t i : dirty_) summarise(i, w), is_dirty_[i] = false;
+  dirty_.clear();
+}
+
+PossibleFindings PageWatch::possible(const impl::World& w, const std::vector<const impl::iommu_flb_obj*>& flb_objects) const {
+  PossibleFindings out{false, false, false, false};
+  auto kind_of = [&](phys_addr_t phys) { return page_at(w, phys)->kind; };
+  auto live_of_kind = [&](phys_addr_t phys, kho_page_kind kind) { return live_.count(phys) && kind_of(phys) == kind; };
+  std::set<phys_addr_t> owned_records, owned_pages;
+  std::map<int, phys_addr_t> iommu_state;  // IOMMU id -> its outgoing_preserved_state
+  auto object = [&](const auto& state, kho_page_kind kind, const impl::kptr<impl::kho_page>& page) {
+    if (state) {
+      phys_addr_t phys = state.get()->phys;
+      owned_records.insert(phys);
+      out.dangling |= !live_of_kind(phys, kind);
+      out.remaining = true;
+    }
+    if (page) {
+      const kho_page* p = page.get();
+      owned_pages.insert(p->phys);
+      out.dangling |= p->freed;
+      out.remaining = true;
+    }
+  };
+  for (const impl::iommu_device& i : w.iommus) {
+    object(i.outgoing_preserved_state, kho_page_kind::iommu_array, i.driver_page);
+    if (i.outgoing_preserved_state) {
+      iommu_state[i.id] = i.outgoing_preserved_state.get()->phys;
+      // A state that is no record: the graph's in-edges of where it leads decide.
+      out.refcount |= record_at(w, iommu_state[i.id]) == nullptr;
+    }
+  }
+  for (const impl::iommu_domain& d : w.domains) object(d.preserved_state, kho_page_kind::domain_array, d.driver_page);
+  for (const impl::device& d : w.devices) object(d.iommu->device_ser, kho_page_kind::device_array, d.driver_page);
+
+  // Live records: refcount-balanced's counts, no-dangling's links, no-leak's owners.
+  std::map<phys_addr_t, int> refs;  // live HW record -> live device records naming it
+  std::set<int> iommus_behind;      // IOMMUs with a live device record behind them
+  for (phys_addr_t phys : live_) {
+    out.orphans |= !owned_records.count(phys);
+    out.remaining = true;
+    if (kind_of(phys) != kho_page_kind::device_array) continue;
+    const impl::iommu_obj_ser& r = *record_at(w, phys);
+    out.dangling |= !live_of_kind(r.domain_iommu_ser.domain_phys, kho_page_kind::domain_array) ||
+                    !live_of_kind(r.domain_iommu_ser.iommu_phys, kho_page_kind::iommu_array);
+    ++refs[r.domain_iommu_ser.iommu_phys];
+    for (const auto& [id, state] : iommu_state)
+      if (state == r.domain_iommu_ser.iommu_phys) iommus_behind.insert(id);
+  }
+  for (const impl::device& d : w.devices)
+    if (d.iommu->device_ser && live_.count(d.iommu->device_ser.get()->phys)) iommus_behind.insert(d.iommu->iommu_dev->id);
+  for (phys_addr_t phys : live_) {
+    if (kind_of(phys) != kho_page_kind::iommu_array) continue;
+    int n = refs.count(phys) ? refs.at(phys) : 0;
+    bool held = owned_records.count(phys) > 0;  // any kernel object's preserved state, as the graph counts
+    out.refcount |= static_cast<int>(record_at(w, phys)->hdr.ref_count) != n || held != (n > 0);
+  }
+  for (const impl::iommu_device& i : w.iommus) out.refcount |= iommu_state.count(i.id) != iommus_behind.count(i.id);
+
+  out.dangling |= odd_ > 0 || cycle_;
+  for (phys_addr_t phys : live_driver_pages_) out.orphans |= !owned_pages.count(phys);
+  // Unreachable core pages: every unfreed one without an unfreed core
+  // predecessor must be where an FLB object's chains start.
+  std::set<phys_addr_t> starts;
+  bool flb_allocated = false;
+  for (const impl::iommu_flb_obj* obj : flb_objects) {
+    flb_allocated = true;
+    for (const auto* p : {&obj->ser, &obj->curr_iommu_array, &obj->curr_domain_array, &obj->curr_device_array})
+      if (*p) starts.insert(p->get()->phys);
+    if (obj->ser && obj->ser.get()->kind == kho_page_kind::ser_root)
+      for (phys_addr_t head : links_of(*obj->ser.get())) starts.insert(head);
+  }
+  out.orphans |= cycle_;
+  for (phys_addr_t phys : no_pred_) out.orphans |= !starts.count(phys);
+  out.remaining |= flb_allocated || unfreed_pages_ > 0;
+  return out;
 }
 
 }  // namespace luv

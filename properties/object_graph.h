@@ -3,6 +3,10 @@
 // addresses as edges. The reference properties (refcount-balanced,
 // no-dangling, no-leak) are read off this graph, and `luv graph` draws it.
 #pragma once
+#include <array>
+#include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -10,6 +14,7 @@
 
 #include "linux/kexec_handover.h"
 #include "linux/types.h"
+#include "step_reads.h"
 
 namespace luv::impl {
 struct World;
@@ -70,6 +75,7 @@ ObjectGraph build_object_graph(const impl::World& w);
 class Unfreed {
  public:
   void update(const impl::World& w);
+  void update_flb_objects(const impl::World& w);  // the FLB objects only: pages() may be stale
   const std::vector<const impl::kho_page*>& pages() const { return pages_; }  // in allocation order
   const std::vector<const impl::iommu_flb_obj*>& flb_objects() const { return flb_objects_; }
 
@@ -102,5 +108,65 @@ GraphFindings check_object_graph(const ObjectGraph& g);
 // The graph in Graphviz's dot language, with deleted, leaked and dangling
 // vertices and edges marked.
 std::string object_graph_dot(const ObjectGraph& g, const std::string& title);
+
+}  // namespace luv
+
+namespace luv {
+
+// Which kinds of finding check_object_graph(build_judged_graph(w, ...)) may
+// have: false only when it has none of that kind (remaining: none once
+// everything is unpreserved). True asks for the whole graph.
+struct PossibleFindings {
+  bool refcount = true, dangling = true, orphans = true, remaining = true;
+};
+
+// What the object-graph checks read of the World's pages, kept up to date
+// from the pages each step touched, so that a check at a quiescent point
+// costs what changed since the last one, not the run's history (a run that
+// keeps its FLB keeps every record it ever allocated). Sound because impl/
+// writes a page or a record only through a kptr it dereferences, and every
+// dereference is a read_event at the object (impl/shim/step_reads.h); a page
+// allocated is seen by the arena's growth. It decides only that a kind of
+// finding is impossible: the live records and driver pages, which any
+// finding but a cycle or an unreachable page must involve, are few; page
+// chains are summarised by each page's predecessors, and a cycle is looked
+// for from every link that changed. Anything it does not follow (a link to
+// a page a record should not name, a walk that meets a root page) makes it
+// say "possible", and the Runner builds the graph as before.
+class PageWatch {
+ public:
+  void touched(const std::vector<impl::read_event>& events);  // one step's
+  void update(const impl::World& w);
+  // update(w) first; `flb_objects`: the unfreed ones (Unfreed, up to date).
+  PossibleFindings possible(const impl::World& w, const std::vector<const impl::iommu_flb_obj*>& flb_objects) const;
+  // Records not flagged deleted on unfreed pages, and unfreed driver pages.
+  const std::set<impl::phys_addr_t>& live_records() const { return live_; }
+  const std::set<impl::phys_addr_t>& live_driver_pages() const { return live_driver_pages_; }
+
+ private:
+  struct page_summary {
+    bool counted = false;  // unfreed when summarised
+    bool odd = false;      // has a link the watch does not follow
+    impl::kho_page_kind kind = impl::kho_page_kind::driver_private;
+    impl::phys_addr_t next = 0;             // counted in preds_ (unfreed core pages only)
+    std::array<impl::phys_addr_t, 4> links{};  // next and a root's array heads, as last seen
+    unsigned live_mask = 0;
+  };
+  void forget(size_t index, const impl::World& w);
+  void summarise(size_t index, const impl::World& w);
+  bool walk_finds_cycle(const impl::World& w, size_t from, impl::phys_addr_t start) const;
+  void set_preds(impl::phys_addr_t phys, int delta, const impl::World& w);
+
+  std::vector<page_summary> pages_;
+  std::map<std::uintptr_t, size_t> by_address_;  // a page object's address -> its index
+  std::vector<size_t> dirty_;
+  std::vector<bool> is_dirty_;
+  std::set<impl::phys_addr_t> live_, live_driver_pages_;
+  size_t unfreed_pages_ = 0;
+  std::map<impl::phys_addr_t, int> preds_;  // core page -> unfreed core pages whose next names it
+  std::set<impl::phys_addr_t> no_pred_;     // unfreed core pages that no unfreed core page's next names
+  int odd_ = 0;
+  bool cycle_ = false;  // sticky: a walk met a cycle or a root page
+};
 
 }  // namespace luv

@@ -51,8 +51,8 @@ struct fact {
 };
 enum : impl::u8 { iommu_outgoing, iommu_driver_page, domain_preserved, domain_driver_page, dev_device_ser, dev_driver_page };
 
-// `pages`: the World's unfreed pages (Unfreed), the only ones with facts.
-std::vector<fact> abstract_facts(const World& w, const std::vector<const impl::kho_page*>& pages) {
+// The facts of files, the FLB and kernel objects.
+std::vector<fact> object_facts(const World& w) {
   std::vector<fact> facts;
   for (size_t f = 0; f < w.file_preserved.size(); ++f)
     if (w.file_preserved[f]) facts.push_back({fact::file, 0, static_cast<int>(f), 0, 0});
@@ -73,6 +73,12 @@ std::vector<fact> abstract_facts(const World& w, const std::vector<const impl::k
     state(dev_device_ser, d.id, d.iommu->device_ser);
     state(dev_driver_page, d.id, d.driver_page);
   }
+  return facts;
+}
+
+// `pages`: the World's unfreed pages (Unfreed), the only ones with facts.
+std::vector<fact> abstract_facts(const World& w, const std::vector<const impl::kho_page*>& pages) {
+  std::vector<fact> facts = object_facts(w);
   for (const impl::kho_page* page : pages) {
     const impl::kho_page& p = *page;
     if (p.kind == impl::kho_page_kind::driver_private) facts.push_back({fact::driver_page, 0, 0, p.phys, 0});
@@ -81,6 +87,21 @@ std::vector<fact> abstract_facts(const World& w, const std::vector<const impl::k
       if (!o.hdr.deleted)
         facts.push_back({fact::record, static_cast<impl::u8>(p.kind), 0, o.phys, o.hdr.ref_count});
     }
+  }
+  std::sort(facts.begin(), facts.end());
+  return facts;
+}
+
+// The same facts from a PageWatch brought up to date: its live records are
+// the records not flagged deleted on unfreed pages, its driver pages the
+// unfreed ones, so the sorted facts are equal.
+std::vector<fact> abstract_facts(World& w, const PageWatch& watch) {
+  std::vector<fact> facts = object_facts(w);
+  for (impl::phys_addr_t phys : watch.live_driver_pages()) facts.push_back({fact::driver_page, 0, 0, phys, 0});
+  for (impl::phys_addr_t phys : watch.live_records()) {
+    const impl::kho_page* page = impl::kho_page_at(w, phys);
+    const impl::iommu_obj_ser& o = page->objects[(phys - page->phys - impl::KHO_SLOT_OFFSET) / impl::KHO_SLOT_SIZE];
+    facts.push_back({fact::record, static_cast<impl::u8>(page->kind), 0, phys, o.hdr.ref_count});
   }
   std::sort(facts.begin(), facts.end());
   return facts;
@@ -141,6 +162,7 @@ class runner {
     threads_.resize(s.threads.size());
     for (size_t t = 0; t < s.threads.size(); ++t) threads_[t].calls = &s.threads[t];
     if (o.trace) w_->log = &log_;
+    if (s.calls_total() >= o.watch_from_calls) watch_.emplace();
   }
   ~runner() {
     // Threads stopped mid-call are destroyed before the World they point into.
@@ -274,13 +296,18 @@ class runner {
     if (!tr.in_call()) start_call(t);
     std::coroutine_handle<> h = w_->threads[t].resume_at;
     w_->threads[t].point = nullptr;
-    if (step_ == o_.reads_step && o_.reads) {
+    bool explorer_reads = step_ == o_.reads_step && o_.reads;
+    if (explorer_reads) {
       o_.reads->clear();
       if (o_.observer) o_.observer->on_reads_step(*w_);
       impl::step_reads = o_.reads;
+    } else if (watch_) {
+      step_events_.clear();
+      impl::step_reads = &step_events_;
     }
     h.resume();
     impl::step_reads = nullptr;
+    if (watch_) watch_->touched(explorer_reads ? *o_.reads : step_events_);
     flush_log(t);
     if (o_.observer) o_.observer->on_step(*w_, t);
 
@@ -303,7 +330,7 @@ class runner {
     tr.first_step = step_;
     tr.alone = true;
     tr.warn_conditions_before = w_->threads[t].warn_conditions;
-    if (enabled(PropertyId::error_path_deleted)) tr.facts_before = abstract_facts(*w_, unfreed().pages());
+    if (enabled(PropertyId::error_path_deleted)) tr.facts_before = facts_now();
     w_->threads[t].resume_at = tr.current->start_handle();
     w_->call_allocations[t].clear();
     w_->call_released[t].clear();
@@ -334,7 +361,8 @@ class runner {
     check_splats(t, index);
     if (w_->iommu_flb.lock.owner == t)
       fail(PropertyId::lock_discipline, t, index, describe_call(call) + " returns holding " + w_->iommu_flb.lock.name);
-    for (const impl::iommu_flb_obj* obj : unfreed().flb_objects())
+    unfreed_.update_flb_objects(*w_);
+    for (const impl::iommu_flb_obj* obj : unfreed_.flb_objects())
       if (obj->lock.owner == t)
         fail(PropertyId::lock_discipline, t, index, describe_call(call) + " returns holding " + obj->lock.name);
 
@@ -375,7 +403,7 @@ class runner {
       }
     }
     if (!tr.alone) return;  // another thread's steps may have changed the state meanwhile
-    std::string diff = facts_diff(tr.facts_before, abstract_facts(*w_, unfreed().pages()));
+    std::string diff = facts_diff(tr.facts_before, facts_now());
     if (!diff.empty()) fail(PropertyId::error_path_deleted, r.thread, r.index, what() + " but changed the state: " + diff);
   }
 
@@ -509,6 +537,26 @@ class runner {
     return unfreed_;
   }
 
+  // error-path-deleted's facts now: from the watch when there is one.
+  std::vector<fact> facts_now() {
+    if (!watch_) return abstract_facts(*w_, unfreed().pages());
+    watch_->update(*w_);
+    return abstract_facts(*w_, *watch_);
+  }
+
+  // Whether the object graph may hold a finding that a property still
+  // judged here would report. Without a watch, or when the watch cannot
+  // rule it out, the graph is built and checked whole, as before.
+  bool graph_may_report() {
+    if (!watch_) return true;
+    watch_->update(*w_);
+    unfreed_.update_flb_objects(*w_);
+    PossibleFindings p = watch_->possible(*w_, unfreed_.flb_objects());
+    auto judged = [&](PropertyId q) { return enabled(q) && !violated(q); };
+    return (judged(PropertyId::refcount_balanced) && p.refcount) || (judged(PropertyId::no_dangling) && p.dangling) ||
+           (judged(PropertyId::no_leak) && (p.orphans || (everything_unpreserved() && p.remaining)));
+  }
+
   bool everything_unpreserved() const {
     return devices_outstanding_.empty() && domains_outstanding_.empty() &&
            no_file_preserved();
@@ -524,7 +572,7 @@ class runner {
     want_graph = want_graph && !(violated(PropertyId::refcount_balanced) && violated(PropertyId::no_dangling) &&
                                  violated(PropertyId::no_leak));
     if (want_graph) {
-      GraphFindings f = check_object_graph(build_judged_graph(*w_, unfreed()));
+      GraphFindings f = graph_may_report() ? check_object_graph(build_judged_graph(*w_, unfreed())) : GraphFindings{};
       if (!f.refcount.empty()) fail(PropertyId::refcount_balanced, t, call, f.refcount.front());
       int preserved_files = static_cast<int>(std::count(w_->file_preserved.begin(), w_->file_preserved.end(), true));
       if (w_->iommu_flb.count != preserved_files)
@@ -649,6 +697,8 @@ class runner {
   std::map<int, int> devices_kept_, domains_kept_;  // kept object -> a device's domain (-1 for a domain)
   std::set<int> racing_devices_, racing_domains_;
   Unfreed unfreed_;
+  std::optional<PageWatch> watch_;  // RunOptions::watch_from_calls
+  std::vector<impl::read_event> step_events_;
 };
 
 }  // namespace

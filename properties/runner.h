@@ -117,6 +117,14 @@ struct RunOptions {
   // `reads` (impl/shim/step_reads.h).
   int reads_step = -1;
   std::vector<impl::read_event>* reads = nullptr;
+  // A Scenario of at least this many calls has its object-graph checks
+  // first asked of a summary kept from every step's touched pages
+  // (PageWatch, properties/object_graph.h), which builds the graph only when
+  // a finding is possible: a check then costs what changed, not the run's
+  // history. The verdict is the same either way; below, rebuilding the
+  // graph at each quiescent point is cheaper (and the explorer's short runs
+  // note no reads). 0: always; INT_MAX: never.
+  int watch_from_calls = 32;
   // At every quiescent point: "" or why the World lies outside a proof's
   // inductive invariant (solver::InvariantCheck; docs/SPEC.md, "What PROVED
   // covers"). Not a property: RunResult::divergence.
