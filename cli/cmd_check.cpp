@@ -51,9 +51,7 @@ LUV_COMMAND(check, "check", "Random Scenarios (RapidCheck) for one variant and c
     if (o->mode == "contract") c.mode = CallerMode::contract;
     else if (o->mode == "adversarial") c.mode = CallerMode::adversarial;
     else throw BadInput{"--mode: unknown mode '" + o->mode + "' (expected contract or adversarial)"};
-    if (o->budget > 0)
-      c.deadline = std::chrono::steady_clock::now() +
-                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(o->budget));
+    c.deadline = deadline_after(o->budget);
     check_report_paths({{"--json", o->json}});  // before the run, so a bad path costs nothing
     set_phase("check " + c.variant + " (" + o->mode + " mode)");
     bool tty = isatty(fileno(stderr));

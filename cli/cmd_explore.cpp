@@ -108,19 +108,10 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
     x.read_frames = !o->world_frames;
     x.symmetry = !o->no_symmetry;
     x.memory_max_bytes = o->memory_max_mb * 1024 * 1024;
-    if (o->budget > 0)
-      x.deadline = std::chrono::steady_clock::now() +
-                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(o->budget));
+    x.deadline = deadline_after(o->budget);
     std::string bad = validate(x);
     if (!bad.empty()) throw BadInput{bad};
-    std::string dir = o->cx_dir;
-    if (dir.empty() && !o->json_out.empty()) {
-      size_t slash = o->json_out.rfind('/');
-      dir = slash == std::string::npos ? "." : o->json_out.substr(0, slash);
-    }
-    // Every path, before the search.
-    check_report_paths({{"--json", o->json_out}});
-    if (!o->cx_dir.empty()) check_output_dir("--counterexamples", o->cx_dir);
+    std::string dir = counterexample_dir(o->cx_dir, o->json_out);  // every path, before the search
     set_phase("explore " + x.variant + " (" + o->mode + " mode)");
     bool tty = isatty(fileno(stderr));
     if (!o->quiet)

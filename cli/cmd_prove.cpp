@@ -134,17 +134,8 @@ LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find co
       }
     }
 
-    // Every output path, before solving.
-    std::string dir = o->cx_dir;
-    if (dir.empty() && !o->json_out.empty()) {
-      size_t slash = o->json_out.rfind('/');
-      dir = slash == std::string::npos ? "." : o->json_out.substr(0, slash);
-    }
-    check_report_paths({{"--json", o->json_out}});
-    if (!o->cx_dir.empty()) check_output_dir("--counterexamples", o->cx_dir);
-    if (o->budget > 0)
-      p.deadline = std::chrono::steady_clock::now() +
-                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(o->budget));
+    std::string dir = counterexample_dir(o->cx_dir, o->json_out);  // every output path, before solving
+    p.deadline = deadline_after(o->budget);
 
     // What it will do, before it does it (a proof can take minutes).
     std::printf("luv prove: variant %s, %s calls, %zu IOMMUs, %zu domains, %zu devices, %d objects/page, ops %s, "

@@ -4,6 +4,7 @@
 // verdict differs from what was expected), 2 bad input, 130 interrupted
 // (SIGINT or SIGTERM; no report written: interrupt.h).
 #pragma once
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
@@ -40,6 +41,14 @@ void check_report_paths(const std::vector<std::pair<const char*, std::string>>& 
 // A folder files will be written into (counterexamples): BadInput
 // "--save: DIR: why" unless it is an existing, writable directory.
 void check_output_dir(const char* option, const std::string& dir);
+
+// Where explore and prove write counterexample files: `cx_dir` (checked),
+// else the folder of `json_out`, else nowhere (""); `json_out` is checked
+// too, all before any work.
+std::string counterexample_dir(const std::string& cx_dir, const std::string& json_out);
+
+// `seconds` from now; no deadline (time_point::max) when seconds <= 0.
+std::chrono::steady_clock::time_point deadline_after(double seconds);
 
 // A CLI11 check that an integer option lies in lo..hi, so that a negative
 // value is refused rather than wrapped ("-1 is outside 0..1000"; exit 2).

@@ -52,6 +52,23 @@ void check_output_dir(const char* option, const std::string& dir) {
   if (!why.empty()) throw BadInput{std::string(option) + ": " + dir + ": cannot write there (" + why + ")"};
 }
 
+std::string counterexample_dir(const std::string& cx_dir, const std::string& json_out) {
+  check_report_paths({{"--json", json_out}});
+  if (!cx_dir.empty()) {
+    check_output_dir("--counterexamples", cx_dir);
+    return cx_dir;
+  }
+  if (json_out.empty()) return "";
+  size_t slash = json_out.rfind('/');
+  return slash == std::string::npos ? "." : json_out.substr(0, slash);
+}
+
+std::chrono::steady_clock::time_point deadline_after(double seconds) {
+  using clock = std::chrono::steady_clock;
+  if (seconds <= 0) return clock::time_point::max();
+  return clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
+}
+
 CLI::Validator integer_range(long long lo, unsigned long long hi) {
   std::string range = std::to_string(lo) + ".." + std::to_string(hi);
   auto check = [lo, hi, range](std::string& text) -> std::string {
