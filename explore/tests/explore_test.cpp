@@ -271,8 +271,11 @@ TEST(Explore, a_memory_limit_cuts_a_bfs_search_cleanly) {
   o.memory_max_bytes = 1;
   ExploreResult r = explore(o);
   EXPECT_EQ(r.stats.cut_by, CutBy::memory);
-  for (const PropertyOutcome& po : r.report.outcomes)
-    if (po.status != Status::not_checked) EXPECT_EQ(po.status, Status::unknown) << po.how;
+  for (const PropertyOutcome& po : r.report.outcomes) {
+    if (po.status != Status::not_checked) {
+      EXPECT_EQ(po.status, Status::unknown) << po.how;
+    }
+  }
 }
 
 }  // namespace
