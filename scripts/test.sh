@@ -11,7 +11,7 @@ ctest --test-dir build --output-on-failure -j"$(nproc)"
 # explore_test: it re-runs the same Runner thousands of times (8 min of CPU
 # under ASan in Debug) and runs in the normal build above.
 asan_targets=(luv impl_unit_tests properties_unit_tests model_unit_tests check_unit_tests
-              cli_test counterexample_format_test corpus_replay_test replay_cli_test)
+              cli_test counterexample_format_test corpus_replay_test replay_cli_test output_file_test)
 cmake -S . -B build-asan -DLUV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$(nproc)" --target "${asan_targets[@]}"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
