@@ -25,20 +25,10 @@
 #include "source_map.h"
 #include "stop.h"
 #include "variant.h"
-#if LUV_HAVE_LUV_CHECK
 #include "check.h"
-#endif
-#if LUV_HAVE_LUV_EXPLORER
 #include "explore.h"
-#endif
-#if LUV_HAVE_LUV_SOLVER
 #include "invariant.h"
 #include "prove.h"
-#endif
-
-#ifndef LUV_SOURCE_DIR
-#define LUV_SOURCE_DIR "."
-#endif
 
 namespace luv::cli {
 
@@ -222,15 +212,9 @@ LUV_COMMAND(verify, "verify",
     VerifyReport report;
     report.variants = variants;
     report.engines.push_back("replay");
-#if LUV_HAVE_LUV_CHECK
     report.engines.push_back("check");
-#endif
-#if LUV_HAVE_LUV_EXPLORER
     report.engines.push_back("explore");
-#endif
-#if LUV_HAVE_LUV_SOLVER
     report.engines.push_back("prove");
-#endif
     progress bar(!o->quiet);
     // Budget shares per variant: explore and prove take the most; check is cheap.
     double per_variant = o->budget / static_cast<double>(variants.size());
@@ -317,7 +301,6 @@ LUV_COMMAND(verify, "verify",
                                  "encoding too (cut by the budget)");
       }
 
-#if LUV_HAVE_LUV_CHECK
       // 2. check: random Scenarios, both caller modes, a tenth of the share.
       {
         auto t = clock_type::now();
@@ -344,9 +327,7 @@ LUV_COMMAND(verify, "verify",
         }
         for (auto& [p, c] : cells["check"]) c.seconds = since(t);
       }
-#endif
 
-#if LUV_HAVE_LUV_EXPLORER
       // 3. explore: SPEC.md's default bound, every schedule, cut by a state
       // budget and by a deadline at a third of what is left of the share.
       {
@@ -374,9 +355,7 @@ LUV_COMMAND(verify, "verify",
         }
         for (auto& [p, c] : cells["explore"]) c.seconds = since(t);
       }
-#endif
 
-#if LUV_HAVE_LUV_SOLVER
       // 4. prove: bounded search, then induction, for the six call-level properties.
       {
         auto t = clock_type::now();
@@ -407,7 +386,6 @@ LUV_COMMAND(verify, "verify",
         }
         for (auto& [p, c] : cells["prove"]) c.seconds = since(t);
       }
-#endif
 
       for (const std::string& e : report.engines) {
         for (auto& [p, c] : cells[e]) {

@@ -4,31 +4,15 @@
 #include <limits>
 #include <map>
 
-#if LUV_HAVE_MODEL
 #include "model.h"
 #include "world.h"
-#endif
-#if LUV_HAVE_CHECK
 #include "check.h"
-#endif
-#if LUV_HAVE_SOLVER
 #include "predict.h"
-#endif
 
 namespace luv {
 
 namespace {
 
-[[maybe_unused]] Judge unavailable(const std::string& name, const std::string& why) {
-  return Judge{name, [why](const Scenario&, const RunResult&, const PropertySet&) {
-                 JudgeOpinion o;
-                 o.applies = false;
-                 o.why_not = why;
-                 return o;
-               }};
-}
-
-#if LUV_HAVE_MODEL
 // Per call: when it started and ended (steps) and the faults fired inside it.
 struct CallSpan {
   int thread = 0, index = 0;
@@ -97,12 +81,10 @@ std::vector<bool> overlapping(const std::vector<CallSpan>& spans) {
   }
   return out;
 }
-#endif
 
 }  // namespace
 
 Judge model_judge([[maybe_unused]] int wrong_call) {
-#if LUV_HAVE_MODEL
   return Judge{"model", [wrong_call](const Scenario& s, const RunResult& r, const PropertySet&) {
                  JudgeOpinion o;
                  if (s.variant != "reference") {
@@ -156,13 +138,9 @@ Judge model_judge([[maybe_unused]] int wrong_call) {
                  }
                  return o;
                }};
-#else
-  return unavailable("model", "luv_model is not built");
-#endif
 }
 
 Judge solver_judge() {
-#if LUV_HAVE_SOLVER
   return Judge{"solver", [](const Scenario& s, const RunResult& r, const PropertySet& checked) {
                  JudgeOpinion o;
                  solver::Prediction p = solver::predict(s);
@@ -203,19 +181,12 @@ Judge solver_judge() {
                  }
                  return o;
                }};
-#else
-  return unavailable("solver", "luv_solver is not built");
-#endif
 }
 
 std::vector<Judge> linked_judges() { return {model_judge(), solver_judge()}; }
 
 RunResult linked_run(const Scenario& s, const RunOptions& options) {
-#if LUV_HAVE_CHECK
   return run_checked(s, options);
-#else
-  return run(s, options);
-#endif
 }
 
 }  // namespace luv

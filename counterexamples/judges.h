@@ -1,8 +1,7 @@
-// The judges beside the Runner, from the libraries this build has: the
-// abstract model (luv_model) and the Z3 encoding (luv_solver); and the
-// Runner as every engine runs it (with the model-refinement observer when
-// luv_check is built). A separate library (luv_judges), because the engines
-// themselves link luv_counterexamples.
+// The judges beside the Runner: the abstract model (luv_model) and the Z3
+// encoding (luv_solver); and the Runner as replay runs it, with the
+// model-refinement observer. A separate library (luv_judges), because the
+// engines themselves link luv_counterexamples.
 #pragma once
 #include <vector>
 
@@ -11,8 +10,8 @@
 namespace luv {
 
 std::vector<Judge> linked_judges();
-// The Runner as replay and verify run it: run_checked() where luv_check is
-// built (model-refinement needs the model's observer), else run().
+// The Runner as replay and verify run it: run_checked(), since
+// model-refinement needs the model's observer.
 RunResult linked_run(const Scenario& s, const RunOptions& options);
 
 // The model as a judge: the model's run_call() on the Runner's calls, in the

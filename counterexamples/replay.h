@@ -38,8 +38,8 @@ struct Judge {
   std::function<JudgeOpinion(const Scenario&, const RunResult&, const PropertySet&)> judge;
 };
 
-// How the Runner judge runs a Scenario: run(), or run_checked() (the
-// model-refinement observer attached) where the model is built (judges.h).
+// How the Runner judge runs a Scenario: run(), or linked_run() (the
+// model-refinement observer attached; judges.h).
 using RunFunction = std::function<RunResult(const Scenario&, const RunOptions&)>;
 
 struct Disagreement {

@@ -56,7 +56,7 @@ TEST(CorpusShape, reference_files_expect_ok_and_each_violation_is_small) {
   }
 }
 
-// What the reference's corpus must guard (issue 16): every fault site fires
+// What the reference's corpus must guard: every fault site fires
 // in some file, every errno of a refusal and a warning are expected somewhere,
 // a HW record is shared, and each reference file asserts its path (steps and
 // results), so that a changed error path, count or lock shows in a replay.

@@ -71,7 +71,7 @@ void expect_serialised(const RunResult& r) {
 
 class Sessions : public VariantTest {};
 
-// The race of issue 16: T1 unpreserves the iommufd file that T0 is still
+// The race: T1 unpreserves the iommufd file that T0 is still
 // preserving. The session mutex makes T1 wait, so it either finds nothing
 // to unpreserve (-ENOENT, T0's preserve then stands) or unpreserves what
 // T0 finished preserving.

@@ -1,4 +1,4 @@
-// Issue 16's findings, one test each: each property is judged on its own
+// Findings of a review of the verdicts, one test each: each property is judged on its own
 // (the Runner goes on past a violation; only an oops or a deadlock ends a
 // run), and the properties read as docs/SPEC.md writes them.
 #include <gtest/gtest.h>

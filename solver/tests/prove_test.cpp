@@ -88,7 +88,7 @@ TEST(SolverProve, v2_violations_are_confirmed_by_the_runner_and_predicted_by_the
   EXPECT_TRUE(violated.count(PropertyId::no_dangling));
 }
 
-// Issue 16: the last file's unpreserve frees the FLB and its pages while
+// The last file's unpreserve frees the FLB and its pages while
 // iommu0's outgoing_preserved_state still points into them and no live
 // device record is behind it. no-dangling breaks at the same call; each
 // property is judged on its own.

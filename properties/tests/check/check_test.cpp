@@ -1,6 +1,6 @@
 // The RapidCheck engine with fixed seeds: the reference holds in both caller
 // modes; v2 and v2-warn violate exactly the properties they really violate
-// (found by running the engine, see the closing note of issue 4), each with
+// (found by running the engine), each with
 // a small shrunk counterexample that replays; the mutants break the
 // properties v2 leaves standing; the generators reach every fault site.
 #include <gtest/gtest.h>

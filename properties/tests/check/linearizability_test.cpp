@@ -122,7 +122,7 @@ TEST(Linearizability, no_model_op_reads_the_warnings) {
   }
 }
 
-// ---- long histories (issue 16, section 4) -------------------------------------------
+// ---- long histories -------------------------------------------
 
 // 8 threads x 16 calls over the default topology's files, domains and
 // devices, built from a sequential run of the model: call j of thread t

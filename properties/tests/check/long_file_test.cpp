@@ -1,4 +1,4 @@
-// Long files (issue 17, section 4): a file at the limit of 10,000 calls is
+// Long files: a file at the limit of 10,000 calls is
 // read and replayed to its verdict by every judge; a file past a limit is
 // refused when it is read, naming the field. Not timed: bench/replay measures
 // how the cost grows.
