@@ -277,10 +277,6 @@ Counterexample counterexample_of(const CheckFinding& f) {
   return c;
 }
 
-nlohmann::json counterexample_json(const CheckFinding& f) {
-  return nlohmann::json::parse(counterexample_to_json(counterexample_of(f)).dump());
-}
-
 std::string save_counterexample(const std::string& dir, const CheckFinding& f) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);

@@ -83,12 +83,11 @@ EngineReport check_variant(const CheckOptions& o);
 // engine and replay should do to see model-refinement).
 RunResult run_checked(const Scenario& s, RunOptions options = {});
 
-// The counterexample file in the corpus format (counterexamples/FORMAT.md):
+// Writes the finding as a counterexample file (counterexamples/FORMAT.md:
 // the Scenario, a one-line `description`, `found_by` "check", `checked`
-// (the finding's property alone) and the `expected` verdict of replaying it
-// that way with the model (run_checked); `luv replay FILE` reproduces it.
-nlohmann::json counterexample_json(const CheckFinding& f);
-// Writes it as DIR/<variant>-<mode>-<property>.json and returns the path;
+// the finding's property alone, and the `expected` verdict of replaying it
+// that way with the model, so `luv replay FILE` reproduces it) as
+// DIR/<variant>-<mode>-<property>.json and returns the path;
 // throws std::runtime_error naming the path when it cannot.
 std::string save_counterexample(const std::string& dir, const CheckFinding& f);
 

@@ -387,47 +387,6 @@ GraphFindings check_object_graph(const ObjectGraph& g) {
   return f;
 }
 
-std::string object_graph_dot(const ObjectGraph& g, const std::string& title) {
-  GraphFindings f = check_object_graph(g);
-  (void)f;
-  std::ostringstream out;
-  out << "digraph luv {\n  label=\"" << title << "\";\n  labelloc=t;\n  node [fontname=\"monospace\" fontsize=10];\n"
-      << "  edge [fontname=\"monospace\" fontsize=9];\n";
-  auto in_count = [&](Vertex v, EdgeKind kind) {
-    int n = 0;
-    for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) n += g[*e].kind == kind;
-    return n;
-  };
-  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
-    const GraphVertex& x = g[*v];
-    bool used = boost::in_degree(*v, g) + boost::out_degree(*v, g) > 0;
-    if (x.kind == VertexKind::nowhere && !used) continue;
-    if (x.kind == VertexKind::page && x.freed && !used) continue;
-    std::string shape = x.kind == VertexKind::record ? "box" : x.kind == VertexKind::page ? "folder" : "ellipse";
-    std::string label = x.label;
-    std::string style = "solid", color = "black", fill = "white";
-    if (x.kind == VertexKind::record) label += "\\nref_count=" + std::to_string(x.ref_count);
-    if (x.deleted) { label += "\\n[deleted]"; style = "dashed"; color = "gray50"; }
-    if (x.freed) { label += "\\n[freed]"; style = "dotted"; color = "gray50"; }
-    bool orphan = (is_live_record(x) && in_count(*v, EdgeKind::preserved) == 0) ||
-                  (x.kind == VertexKind::page && !x.freed && x.page_kind == kho_page_kind::driver_private &&
-                   in_count(*v, EdgeKind::driver_page) == 0);
-    if (orphan) { label += "\\n[leaked]"; color = "red"; fill = "mistyrose"; style = "filled,bold"; }
-    if (x.kind == VertexKind::nowhere) { color = "red"; }
-    if (style == "solid") style = "filled";
-    out << "  v" << *v << " [shape=" << shape << " style=\"" << style << "\" color=" << color << " fillcolor=" << fill
-        << " label=\"" << label << "\"];\n";
-  }
-  for (auto [e, end] = boost::edges(g); e != end; ++e) {
-    const GraphVertex& to = g[boost::target(*e, g)];
-    bool dangling = (g[*e].kind != EdgeKind::contains) && (to.freed || to.deleted || to.kind == VertexKind::nowhere);
-    out << "  v" << boost::source(*e, g) << " -> v" << boost::target(*e, g) << " [label=\"" << edge_kind_name(g[*e].kind)
-        << "\"" << (dangling ? " color=red fontcolor=red penwidth=2" : "") << "];\n";
-  }
-  out << "}\n";
-  return out.str();
-}
-
 }  // namespace luv
 
 // ---- PageWatch ----------------------------------------------------------------

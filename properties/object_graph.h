@@ -105,10 +105,6 @@ struct GraphFindings {
 };
 GraphFindings check_object_graph(const ObjectGraph& g);
 
-// The graph in Graphviz's dot language, with deleted, leaked and dangling
-// vertices and edges marked.
-std::string object_graph_dot(const ObjectGraph& g, const std::string& title);
-
 }  // namespace luv
 
 namespace luv {
