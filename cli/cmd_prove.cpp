@@ -10,6 +10,7 @@
 #include "interrupt.h"
 #include "output_file.h"
 #include "prove.h"
+#include "variant.h"
 #include "runner.h"
 #include "scenario_json.h"
 
@@ -93,6 +94,7 @@ LUV_COMMAND(prove, "prove", "Prove the call-level properties with Z3, or find co
   return [o] {
     solver::ProveOptions p = o->p;
     p.keep_context = true;  // the process exits right after; deleting Z3's context takes seconds
+    if (std::string bad = impl::unknown_variant(p.variant); !bad.empty()) throw BadInput{"--variant: " + bad};
     if (o->mode == "adversarial") p.mode = CallerMode::adversarial;
     else if (o->mode == "contract") p.mode = CallerMode::contract;
     else throw BadInput{"--mode: '" + o->mode + "' is not contract or adversarial"};

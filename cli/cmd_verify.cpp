@@ -198,7 +198,7 @@ LUV_COMMAND(verify, "verify",
     std::vector<std::string> variants;
     for (const auto& v : impl::shipped_variants()) variants.push_back(v.name);
     if (!o->variant.empty()) {
-      if (impl::find_variant(o->variant) == nullptr) throw BadInput{"--variant: unknown variant '" + o->variant + "'"};
+      if (std::string bad = impl::unknown_variant(o->variant); !bad.empty()) throw BadInput{"--variant: " + bad};
       variants = {o->variant};
     }
     check_report_paths({{"--json", o->json}, {"--junit", o->junit}, {"--sarif", o->sarif}});

@@ -172,11 +172,7 @@ Scenario scenario_from_json(const json& j) {
                       std::to_string(SCENARIO_FORMAT_VERSION) + ")");
   Scenario s;
   s.variant = get_string(j, "", "variant", std::nullopt);
-  if (impl::find_variant(s.variant) == nullptr) {
-    std::string known;
-    for (const auto& v : impl::shipped_variants()) known += std::string(known.empty() ? "" : ", ") + v.name;
-    format_error("variant", "unknown variant '" + s.variant + "' (expected one of " + known + ")");
-  }
+  if (std::string bad = impl::unknown_variant(s.variant); !bad.empty()) format_error("variant", bad);
   std::string mode = get_string(j, "", "mode", std::nullopt);
   if (mode == "contract") s.mode = CallerMode::contract;
   else if (mode == "adversarial") s.mode = CallerMode::adversarial;

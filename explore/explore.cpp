@@ -61,7 +61,7 @@ int default_jobs() { return static_cast<int>(std::max(1u, std::thread::hardware_
 std::vector<Call> call_alphabet(CallerMode mode, const Topology& t) { return impl::calls_of_mode(mode, t); }
 
 std::string validate(const ExploreOptions& o) {
-  if (impl::find_variant(o.variant) == nullptr) return "--variant: unknown variant '" + o.variant + "'";
+  if (std::string bad = impl::unknown_variant(o.variant); !bad.empty()) return "--variant: " + bad;
   if (o.threads < 1 || o.threads > 8) return "--threads: " + std::to_string(o.threads) + " is outside 1..8";
   if (o.calls < 0 || o.calls > 16) return "--calls: " + std::to_string(o.calls) + " is outside 0..16";
   if (o.faults < 0 || o.faults > 4) return "--faults: " + std::to_string(o.faults) + " is outside 0..4";

@@ -69,6 +69,13 @@ bool mutant_parse(const std::string& name, mutant& out) {
   return false;
 }
 
+std::string unknown_variant(const std::string& name) {
+  if (find_variant(name) != nullptr) return "";
+  std::string known;
+  for (const variant_rules& v : shipped_variants()) known += std::string(known.empty() ? "" : ", ") + v.name;
+  return "unknown variant '" + name + "' (expected one of " + known + ", or BASE+mutant:NAME)";
+}
+
 const variant_rules* find_variant(const std::string& name) {
   for (const variant_rules& v : shipped_variants())
     if (name == v.name) return &v;

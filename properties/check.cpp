@@ -240,11 +240,7 @@ class engine {
 }  // namespace
 
 CheckResult check(const CheckOptions& o) {
-  if (impl::find_variant(o.variant) == nullptr) {
-    std::string known;
-    for (const auto& v : impl::shipped_variants()) known += std::string(known.empty() ? "" : ", ") + v.name;
-    throw std::invalid_argument("--variant: unknown variant '" + o.variant + "' (expected one of " + known + ")");
-  }
+  if (std::string bad = impl::unknown_variant(o.variant); !bad.empty()) throw std::invalid_argument("--variant: " + bad);
   if (o.tests < 1) throw std::invalid_argument("--tests: must be 1 or more, got " + std::to_string(o.tests));
   CheckOptions fixed = o;
   fixed.gen.variant = o.variant;

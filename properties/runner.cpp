@@ -790,7 +790,7 @@ long long steps_bound(const Scenario& s) {
 
 RunResult run(const Scenario& s, const RunOptions& options) {
   const impl::variant_rules* rules = impl::find_variant(s.variant);
-  if (rules == nullptr) throw std::invalid_argument("variant: unknown variant '" + s.variant + "'");
+  if (rules == nullptr) throw std::invalid_argument("variant: " + impl::unknown_variant(s.variant));
   std::string invalid = validate(s);
   if (!invalid.empty()) throw std::invalid_argument(invalid);
   runner r(s, options, *rules);

@@ -21,7 +21,7 @@ namespace {
 
 const impl::variant_rules& rules_of(const std::string& variant) {
   const impl::variant_rules* r = impl::find_variant(variant);
-  if (r == nullptr) throw std::invalid_argument("variant: unknown variant '" + variant + "'");
+  if (r == nullptr) throw std::invalid_argument("--variant: " + impl::unknown_variant(variant));
   return *r;
 }
 

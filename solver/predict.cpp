@@ -78,7 +78,7 @@ std::pair<State, z3::model> initial_values(z3::context& c, const Layout& l) {
 Prediction predict(const Scenario& sc) {
   Prediction p;
   const impl::variant_rules* rules = impl::find_variant(sc.variant);
-  if (rules == nullptr) throw std::invalid_argument("variant: unknown variant '" + sc.variant + "'");
+  if (rules == nullptr) throw std::invalid_argument("variant: " + impl::unknown_variant(sc.variant));
   std::string invalid = validate(sc);
   if (!invalid.empty()) throw std::invalid_argument(invalid);
   for (const auto& thread : sc.threads)

@@ -829,7 +829,7 @@ void prover::spacer(PropertyDetail& d) {
 
 ProveResult prove(const ProveOptions& options) {
   const impl::variant_rules* rules = impl::find_variant(options.variant);
-  if (rules == nullptr) throw std::invalid_argument("variant: unknown variant '" + options.variant + "'");
+  if (rules == nullptr) throw std::invalid_argument("--variant: " + impl::unknown_variant(options.variant));
   if (options.depth < 1 || options.depth > 20)
     throw std::invalid_argument("depth: " + std::to_string(options.depth) + " is outside 1..20");
   Scenario probe;
