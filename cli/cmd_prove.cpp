@@ -10,9 +10,9 @@
 #include "interrupt.h"
 #include "output_file.h"
 #include "prove.h"
-#include "variant.h"
 #include "runner.h"
 #include "scenario_json.h"
+#include "variant.h"
 
 namespace luv::cli {
 
