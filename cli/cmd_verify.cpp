@@ -162,16 +162,13 @@ void phase(const std::string& what) { set_phase("verify " + what); }
 // its `expected` from the Runner as replay runs it, so the saved file and
 // the report's copy replay to the finding.
 Counterexample finding_file(const Scenario& s, PropertyId p, const std::string& engine, const Violation& found) {
-  Counterexample cx;
-  cx.scenario = s;
-  cx.found_by = engine;
-  cx.checked = only(p);
   RunOptions ro;
-  ro.properties = cx.checked;
-  cx.expected = expected_from(linked_run(cx.scenario, ro).verdict);
-  cx.description = printable_line("luv verify (" + engine + ") found " + property_name(p) + " in " + s.variant + ": " +
-                                  (cx.expected.message ? *cx.expected.message : found.message), 100000);
-  return cx;
+  ro.properties = only(p);
+  Verdict replayed = linked_run(s, ro).verdict;
+  const std::string& message = replayed.violation ? replayed.violation->message : found.message;
+  return finding_counterexample(s, ro.properties, engine,
+                                "luv verify (" + engine + ") found " + property_name(p) + " in " + s.variant + ": " + message,
+                                replayed);
 }
 
 }  // namespace

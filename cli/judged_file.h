@@ -23,15 +23,13 @@ inline Counterexample read_judged_file(const std::string& path) {
   }
 }
 
-inline RunOptions judged_options(const Counterexample& c, bool trace) {
+// The file's run as replay judges it.
+inline RunResult judged_run(const Counterexample& c, bool trace) {
   RunOptions o;
   o.trace = trace;
   o.properties = c.checked;
-  return o;
+  return linked_run(c.scenario, o);
 }
-
-// The file's run as replay judges it.
-inline RunResult judged_run(const Counterexample& c, bool trace) { return linked_run(c.scenario, judged_options(c, trace)); }
 
 inline int exit_of(const Verdict& v) { return v.ok() ? EXIT_OK : EXIT_VIOLATION; }
 

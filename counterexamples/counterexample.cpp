@@ -104,6 +104,19 @@ ExpectedVerdict expected_from(const Verdict& v) {
   return e;
 }
 
+Counterexample finding_counterexample(const Scenario& s, const PropertySet& checked, const std::string& found_by,
+                                      const std::string& description, const Verdict& replayed) {
+  Counterexample c;
+  c.scenario = s;
+  c.checked = checked;
+  c.found_by = found_by;
+  c.description = description;
+  for (char& ch : c.description)
+    if (ch == '\n') ch = ' ';
+  c.expected = expected_from(replayed);
+  return c;
+}
+
 std::string describe_expected(const ExpectedVerdict& e) {
   if (e.ok) return "ok";
   std::string out = std::string(property_name(e.property)) + " at step " + std::to_string(e.step);

@@ -44,6 +44,11 @@ struct Counterexample {
 };
 
 ExpectedVerdict expected_from(const Verdict& v);
+// An engine's finding as a file: the Scenario, the properties it is judged
+// with, who found it, the story on one line (newlines become spaces) and
+// `expected` from `replayed`, the Runner's verdict on it with those properties.
+Counterexample finding_counterexample(const Scenario& s, const PropertySet& checked, const std::string& found_by,
+                                      const std::string& description, const Verdict& replayed);
 // "" when `actual` is what `expected` says, else one line saying what differs.
 std::string verdict_mismatch(const ExpectedVerdict& expected, const Verdict& actual);
 // The optional steps and returns of `expected` against a run (empty: they match).

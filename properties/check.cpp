@@ -261,16 +261,10 @@ Counterexample counterexample_of(const CheckFinding& f) {
   for (size_t t = 0; t < f.counterexample.threads.size(); ++t)
     for (const Call& c : f.counterexample.threads[t])
       calls += (calls.empty() ? "" : ", ") + std::string("T") + std::to_string(t) + " " + describe_call(c);
-  Counterexample c;
-  c.scenario = f.counterexample;
-  c.description = "luv check: " + calls + (f.counterexample.schedule.empty() ? "" : " (scheduled)") + ": " +
-                  f.violation.message;
-  for (char& ch : c.description)
-    if (ch == '\n') ch = ' ';
-  c.expected = expected_from(again.verdict);
-  c.found_by = "check";
-  c.checked = f.checked;
-  return c;
+  return finding_counterexample(f.counterexample, f.checked, "check",
+                                "luv check: " + calls + (f.counterexample.schedule.empty() ? "" : " (scheduled)") + ": " +
+                                    f.violation.message,
+                                again.verdict);
 }
 
 std::string save_counterexample(const std::string& dir, const CheckFinding& f) {
