@@ -39,8 +39,9 @@ task<int> luo_session_release(World& w, int session_id) {
   note_read(&session->files, read_kind::variable);
   while (!session->files.empty()) {
     luo_session::entry last = session->files.back();
-    w.call_released[w.current].push_back(last);
+    int warns_before = w.threads[w.current].warn_conditions;
     co_await file_handler_unpreserve(w, last.file, last.domain);
+    w.call_released[w.current].push_back({last, w.threads[w.current].warn_conditions > warns_before});
     co_await liveupdate_unpreserve_file(w, last.file);
     // Unpreserving the file took it off the list; make sure, so the loop ends.
     if (!session->files.empty() && session->files.back().file == last.file) session->files.pop_back();

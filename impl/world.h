@@ -67,8 +67,13 @@ struct World {
   std::vector<Oops> splats;
   std::vector<std::vector<phys_addr_t>> call_allocations;  // records each thread's call allocated
   // The session entries each thread's call tore down (luo_session_release),
-  // so that the Runner reads the teardown as the per-file unpreserves it made.
-  std::vector<std::vector<luo_session::entry>> call_released;
+  // so that the Runner reads the teardown as the per-file unpreserves it
+  // made, each with whether its own unpreserve met a WARN condition.
+  struct released_file {
+    luo_session::entry file;
+    bool warned = false;
+  };
+  std::vector<std::vector<released_file>> call_released;
 
   bool after_kexec = false;
   // Set while the Runner destroys threads stopped mid-call: scope exits then

@@ -370,9 +370,9 @@ class runner {
     if (ret < 0 && !is_void) check_error_path(tr, record);
     // A WARN condition met during the call (printed or, once printed, not).
     bool warned_in_call = w_->threads[t].warn_conditions > tr.warn_conditions_before;
-    for_each_object_call(record, [&](const CallRecord& object_call) {
+    for_each_object_call(record, warned_in_call, [&](const CallRecord& object_call, bool warned) {
       check_missing_unpreserve(object_call);
-      update_views(object_call, warned_in_call);
+      update_views(object_call, warned);
     });
     forget_kept_after_teardown();
     note_racing_opposite(t, call);
@@ -467,19 +467,21 @@ class runner {
       devices_kept_.clear(), domains_kept_.clear();
   }
 
-  // The call as the unpreserves and preserves of single objects it made: a
-  // session's teardown is the per-file unpreserve of each file it tore down
-  // (World::call_released, in its order); any other call is itself.
+  // The call as the unpreserves and preserves of single objects it made, each
+  // with whether it met a WARN condition: a session's teardown is the
+  // per-file unpreserve of each file it tore down (World::call_released, in
+  // its order, each warned or not on its own); any other call is itself.
   template <typename F>
-  void for_each_object_call(const CallRecord& r, F&& f) const {
-    if (r.call.kind != CallKind::luo_session_release) return f(r);
-    for (const impl::luo_session::entry& e : w_->call_released[r.thread]) {
+  void for_each_object_call(const CallRecord& r, bool warned_in_call, F&& f) const {
+    if (r.call.kind != CallKind::luo_session_release) return f(r, warned_in_call);
+    for (const impl::World::released_file& released : w_->call_released[r.thread]) {
+      const impl::luo_session::entry& e = released.file;
       int dev = s_.topology.file_device(e.file);
       CallRecord one = r;
       one.call = dev < 0 ? Call{CallKind::iommufd_unpreserve, -1, s_.topology.file_domain(e.file), -1}
                          : Call{CallKind::vfio_unpreserve, -1, e.domain, dev};
       one.ret = 0;
-      f(one);
+      f(one, released.warned);
     }
   }
 
