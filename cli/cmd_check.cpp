@@ -1,4 +1,4 @@
-// `luv check`: the RapidCheck engine (properties/check.h) from the command line.
+// `luv check`: the RapidCheck engine (check/check.h) from the command line.
 #include <unistd.h>
 
 #include <chrono>
@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <memory>
 
-#include "check.h"
-#include "command.h"
-#include "interrupt.h"
+#include "check/check.h"
+#include "cli/command.h"
+#include "cli/interrupt.h"
 
 namespace luv::cli {
 

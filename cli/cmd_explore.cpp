@@ -7,11 +7,11 @@
 #include <cstdio>
 #include <memory>
 
-#include "command.h"
-#include "explore.h"
-#include "interrupt.h"
-#include "output_file.h"
-#include "scenario_json.h"
+#include "cli/command.h"
+#include "cli/interrupt.h"
+#include "counterexamples/output_file.h"
+#include "counterexamples/scenario_json.h"
+#include "explore/explore.h"
 
 namespace luv::cli {
 

@@ -7,9 +7,9 @@
 #include <memory>
 #include <stdexcept>
 
-#include "command.h"
-#include "judged_file.h"
-#include "render.h"
+#include "cli/command.h"
+#include "cli/judged_file.h"
+#include "verify/render.h"
 
 namespace luv::cli {
 

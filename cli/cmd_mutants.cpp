@@ -5,10 +5,10 @@
 #include <cstdio>
 #include <memory>
 
-#include "command.h"
-#include "interrupt.h"
-#include "mutants.h"
-#include "scenario_json.h"
+#include "cli/command.h"
+#include "cli/interrupt.h"
+#include "counterexamples/scenario_json.h"
+#include "verify/mutants.h"
 
 namespace luv::cli {
 

@@ -6,13 +6,13 @@
 #include <cstdio>
 #include <memory>
 
-#include "command.h"
-#include "interrupt.h"
-#include "output_file.h"
-#include "prove.h"
-#include "runner.h"
-#include "scenario_json.h"
-#include "variant.h"
+#include "cli/command.h"
+#include "cli/interrupt.h"
+#include "counterexamples/output_file.h"
+#include "counterexamples/scenario_json.h"
+#include "impl/variant.h"
+#include "properties/runner.h"
+#include "solver/prove.h"
 
 namespace luv::cli {
 

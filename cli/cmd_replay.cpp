@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "command.h"
-#include "judges.h"
+#include "cli/command.h"
+#include "verify/judges.h"
 
 namespace luv::cli {
 
@@ -37,7 +37,7 @@ LUV_COMMAND(replay, "replay", "Replay counterexample files; exit 0 only when eac
         RunOptions options;
         options.properties = c.checked;
         bool path_asserted = c.expected.steps || !c.expected.returns.empty();
-        RunResult r = linked_run(c.scenario, options);
+        RunResult r = run(c.scenario, options);
         c.expected = expected_from(r.verdict);
         if (path_asserted) c.expected = with_path(c.expected, r);
         if (path_asserted) c.expected.returns.resize(c.scenario.threads.size());
@@ -45,7 +45,7 @@ LUV_COMMAND(replay, "replay", "Replay counterexample files; exit 0 only when eac
         std::printf("blessed %s: %s\n", path.c_str(), describe_expected(c.expected).c_str());
         continue;
       }
-      ReplayReport r = replay(c, judges, !o->quiet, linked_run);
+      ReplayReport r = replay(c, judges, !o->quiet);
       if (!o->quiet) {
         std::printf("== %s\n== %s\n", path.c_str(), c.description.c_str());
         for (const std::string& line : r.result.trace) std::puts(line.c_str());

@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <memory>
 
-#include "command.h"
-#include "judged_file.h"
+#include "cli/command.h"
+#include "cli/judged_file.h"
 
 namespace luv::cli {
 

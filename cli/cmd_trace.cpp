@@ -3,9 +3,9 @@
 // violating step marked.
 #include <memory>
 
-#include "command.h"
-#include "judged_file.h"
-#include "render.h"
+#include "cli/command.h"
+#include "cli/judged_file.h"
+#include "verify/render.h"
 
 namespace luv::cli {
 
@@ -23,7 +23,7 @@ LUV_COMMAND(trace, "trace", "Draw a Scenario's run as swim lanes, one per thread
     Counterexample c = read_judged_file(o->path);
     std::string title = o->path + ": " + c.scenario.variant + ", " + caller_mode_name(c.scenario.mode) + " mode";
     if (!c.description.empty()) title += " - " + c.description;
-    Lanes lanes = lanes_of(c.scenario, c.checked, title, linked_run);
+    Lanes lanes = lanes_of(c.scenario, c.checked, title);
     std::string text = o->format == "svg" ? lanes_svg(lanes) : lanes_txt(lanes);
     write_drawing(o->output, text);
     return lanes.violation ? EXIT_VIOLATION : EXIT_OK;  // as judged_run() would say

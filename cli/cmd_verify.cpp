@@ -17,18 +17,18 @@
 #include <mutex>
 #include <set>
 
-#include "command.h"
-#include "counterexample.h"
-#include "interrupt.h"
-#include "judges.h"
-#include "reports.h"
-#include "source_map.h"
-#include "stop.h"
-#include "variant.h"
-#include "check.h"
-#include "explore.h"
-#include "invariant.h"
-#include "prove.h"
+#include "check/check.h"
+#include "cli/command.h"
+#include "cli/interrupt.h"
+#include "counterexamples/counterexample.h"
+#include "explore/explore.h"
+#include "impl/variant.h"
+#include "properties/stop.h"
+#include "solver/invariant.h"
+#include "solver/prove.h"
+#include "verify/judges.h"
+#include "verify/reports.h"
+#include "verify/source_map.h"
 
 namespace luv::cli {
 
@@ -164,7 +164,7 @@ void phase(const std::string& what) { set_phase("verify " + what); }
 Counterexample finding_file(const Scenario& s, PropertyId p, const std::string& engine, const Violation& found) {
   RunOptions ro;
   ro.properties = only(p);
-  Verdict replayed = linked_run(s, ro).verdict;
+  Verdict replayed = run(s, ro).verdict;
   const std::string& message = replayed.violation ? replayed.violation->message : found.message;
   return finding_counterexample(s, ro.properties, engine,
                                 "luv verify (" + engine + ") found " + property_name(p) + " in " + s.variant + ": " + message,
@@ -264,7 +264,7 @@ LUV_COMMAND(verify, "verify",
           ++files;
           bool judged = !must_stop(judged_end);
           runner_only += !judged;
-          ReplayReport r = replay(cx, judged ? judges : std::vector<Judge>{}, false, linked_run);
+          ReplayReport r = replay(cx, judged ? judges : std::vector<Judge>{}, false);
           std::string name = std::filesystem::path(path).filename().string();
           if (!r.passed()) {
             report.notes.push_back("replay " + name + ": " + (r.mismatch.empty() ? r.disagreement->message : r.mismatch));

@@ -1,4 +1,4 @@
-#include "interrupt.h"
+#include "cli/interrupt.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "output_file.h"
-#include "stop.h"
+#include "counterexamples/output_file.h"
+#include "properties/stop.h"
 
 namespace luv::cli {
 

@@ -6,10 +6,10 @@
 #include <cstdio>
 #include <string>
 
-#include "command.h"
-#include "counterexample.h"
-#include "judges.h"
-#include "output_file.h"
+#include "cli/command.h"
+#include "counterexamples/counterexample.h"
+#include "counterexamples/output_file.h"
+#include "verify/judges.h"
 
 namespace luv::cli {
 
@@ -28,7 +28,7 @@ inline RunResult judged_run(const Counterexample& c, bool trace) {
   RunOptions o;
   o.trace = trace;
   o.properties = c.checked;
-  return linked_run(c.scenario, o);
+  return run(c.scenario, o);
 }
 
 inline int exit_of(const Verdict& v) { return v.ok() ? EXIT_OK : EXIT_VIOLATION; }

@@ -9,11 +9,11 @@
 #include <sstream>
 #include <vector>
 
-#include "command.h"
-#include "interrupt.h"
-#include "output_file.h"
-#include "scenario_json.h"
-#include "stop.h"
+#include "cli/command.h"
+#include "cli/interrupt.h"
+#include "counterexamples/output_file.h"
+#include "counterexamples/scenario_json.h"
+#include "properties/stop.h"
 
 namespace luv::cli {
 

@@ -1,11 +1,11 @@
-#include "counterexample.h"
+#include "counterexamples/counterexample.h"
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
+#include "counterexamples/output_file.h"
 #include "linux/errno.h"
-#include "output_file.h"
 
 namespace luv {
 

@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "runner.h"
-#include "scenario.h"
-#include "scenario_json.h"
+#include "counterexamples/scenario_json.h"
+#include "impl/scenario.h"
+#include "properties/runner.h"
 
 namespace luv {
 

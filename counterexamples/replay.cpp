@@ -1,4 +1,4 @@
-#include "replay.h"
+#include "counterexamples/replay.h"
 
 #include <map>
 
@@ -97,13 +97,13 @@ std::optional<Disagreement> compare_judges(const RunResult& runner, const std::v
   return std::nullopt;
 }
 
-ReplayReport replay(const Counterexample& c, const std::vector<Judge>& judges, bool trace, const RunFunction& runner) {
+ReplayReport replay(const Counterexample& c, const std::vector<Judge>& judges, bool trace) {
   ReplayReport report;
   report.counterexample = c;
   RunOptions options;
   options.trace = trace;
   options.properties = c.checked;
-  report.result = runner ? runner(c.scenario, options) : run(c.scenario, options);
+  report.result = run(c.scenario, options);
   report.mismatch = verdict_mismatch(c.expected, report.result.verdict);
   if (report.mismatch.empty()) report.mismatch = path_mismatch(c.expected, report.result);
   report.judges.push_back("runner");

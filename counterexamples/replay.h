@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "counterexample.h"
-#include "runner.h"
+#include "counterexamples/counterexample.h"
+#include "properties/runner.h"
 
 namespace luv {
 
@@ -38,10 +38,6 @@ struct Judge {
   std::function<JudgeOpinion(const Scenario&, const RunResult&, const PropertySet&)> judge;
 };
 
-// How the Runner judge runs a Scenario: run(), or linked_run() (the
-// model-refinement observer attached; judges.h).
-using RunFunction = std::function<RunResult(const Scenario&, const RunOptions&)>;
-
 struct Disagreement {
   std::vector<std::string> judges;  // the judge(s) out of line; two names when there is no majority
   int step = 0;                     // the Runner's step at which it shows
@@ -58,9 +54,8 @@ struct ReplayReport {
   bool passed() const { return mismatch.empty() && !disagreement; }
 };
 
-// Runs with options.properties = c.checked; `runner` null means plain run().
-ReplayReport replay(const Counterexample& c, const std::vector<Judge>& judges, bool trace,
-                    const RunFunction& runner = nullptr);
+// Runs the Runner with options.properties = c.checked, then asks the judges.
+ReplayReport replay(const Counterexample& c, const std::vector<Judge>& judges, bool trace);
 
 // The three-way comparison alone, for tests and for engines that already ran.
 std::optional<Disagreement> compare_judges(const RunResult& runner, const std::vector<std::string>& names,

@@ -1,12 +1,12 @@
-#include "scenario_json.h"
+#include "counterexamples/scenario_json.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <set>
 #include <vector>
 
+#include "impl/variant.h"
 #include "linux/errno.h"
-#include "variant.h"
 
 namespace luv {
 

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scenario.h"
+#include "impl/scenario.h"
 
 namespace luv {
 

@@ -1,4 +1,4 @@
-#include "explore.h"
+#include "explore/explore.h"
 
 #include <algorithm>
 #include <array>
@@ -19,11 +19,11 @@
 
 #include <unistd.h>
 
-#include "callers.h"
-#include "fingerprint.h"
-#include "stop.h"
-#include "variant.h"
-#include "world.h"
+#include "explore/fingerprint.h"
+#include "impl/callers.h"
+#include "impl/variant.h"
+#include "impl/world.h"
+#include "properties/stop.h"
 
 namespace luv {
 
@@ -244,6 +244,10 @@ class Engine {
         symmetric_(o.symmetry && o.threads == 2 && o.read_frames), visited_(o.por),
         start_(std::chrono::steady_clock::now()) {
     alphabet_ = call_alphabet(o.mode, topology);
+    // The explorer runs no model observer: model-refinement is not judged
+    // (run() would attach the model for it, at a cost per state).
+    judged_ = o.properties;
+    judged_.reset(static_cast<size_t>(PropertyId::model_refinement));
   }
 
   ChoiceResult go() {
@@ -331,7 +335,7 @@ class Engine {
     Scenario s = scenario_of(n);
     Capture cap(symmetric_);
     RunOptions ro;
-    ro.properties = o_.properties & ~n.masked;
+    ro.properties = judged_ & ~n.masked;
     ro.observer = &cap;
     ro.steps_stop = n.retrieve_fault ? -1 : static_cast<int>(n.schedule.size());
     // The parent's replay checked every step but the last (a retrieve-fault
@@ -354,7 +358,7 @@ class Engine {
       n.violations.emplace_back(v, n.masked);
       n.masked.set(static_cast<size_t>(v.property));
     }
-    if (r.verdict.ended) note_ended(o_.properties & ~n.masked);
+    if (r.verdict.ended) note_ended(judged_ & ~n.masked);
     if (r.verdict.ended || !cap.got) {  // !cap.got: an oops or deadlock ended the run before the stop
       n.leaf = true;
       return;
@@ -573,7 +577,7 @@ class Engine {
     f.property = v.property;
     f.counterexample = counterexample_of(n);
     f.violation = v;
-    f.checked = o_.properties & ~masked;
+    f.checked = judged_ & ~masked;
     f.calls = n.calls_used;
     f.steps = static_cast<int>(n.schedule.size());
     findings_.push_back(std::move(f));
@@ -581,6 +585,7 @@ class Engine {
   }
 
   const ExploreOptions& o_;
+  PropertySet judged_;  // o_.properties less model-refinement
   Topology topology_;
   long long states_max_;
   Live& live_;

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "outcome.h"
-#include "property.h"
-#include "runner.h"
-#include "scenario.h"
+#include "impl/scenario.h"
+#include "properties/outcome.h"
+#include "properties/property.h"
+#include "properties/runner.h"
 
 namespace luv {
 

@@ -1,10 +1,10 @@
-#include "fingerprint.h"
+#include "explore/fingerprint.h"
 
 #include <algorithm>
 #include <functional>
 #include <string>
 
-#include "world.h"
+#include "impl/world.h"
 
 namespace luv::explorer {
 

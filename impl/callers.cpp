@@ -1,9 +1,9 @@
-#include "callers.h"
+#include "impl/callers.h"
 
-#include "iommu_liveupdate.h"
+#include "impl/iommu_liveupdate.h"
+#include "impl/liveupdate.h"
+#include "impl/world.h"
 #include "linux/errno.h"
-#include "liveupdate.h"
-#include "world.h"
 
 namespace luv::impl {
 

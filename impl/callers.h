@@ -5,8 +5,8 @@
 #pragma once
 #include <vector>
 
+#include "impl/scenario.h"
 #include "linux/sched.h"
-#include "scenario.h"
 
 namespace luv::impl {
 struct World;

@@ -6,12 +6,12 @@
 // calls of patch 03, alloc_object_ser, the FLB callbacks) is written from
 // SPEC.md. Where the reference differs, the line tests one rule of
 // variant.h and says which; a variant is the reference minus some rules.
-#include "iommu_liveupdate.h"
+#include "impl/iommu_liveupdate.h"
 
+#include "impl/world.h"
 #include "linux/bug.h"
 #include "linux/err.h"
 #include "linux/errno.h"
-#include "world.h"
 
 namespace luv::impl {
 

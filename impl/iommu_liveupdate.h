@@ -2,7 +2,7 @@
 // patch 03's domain calls, patch 04's device and IOMMU HW calls, and the FLB
 // callbacks. Names and control flow follow the patch.
 #pragma once
-#include "iommu.h"
+#include "impl/iommu.h"
 
 namespace luv::impl {
 

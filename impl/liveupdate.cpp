@@ -1,13 +1,13 @@
 // LUO's side, as far as the IOMMU core and its callers depend on it: files
 // count towards the FLB, whose preserve/unpreserve callbacks the first and
 // last file run; sessions hold files and tear them down (docs/LUO.md).
-#include "liveupdate.h"
+#include "impl/liveupdate.h"
 
 #include <vector>
 
-#include "iommu_liveupdate.h"
+#include "impl/iommu_liveupdate.h"
+#include "impl/world.h"
 #include "linux/errno.h"
-#include "world.h"
 
 namespace luv::impl {
 

@@ -4,7 +4,7 @@
 #pragma once
 #include <vector>
 
-#include "iommu.h"
+#include "impl/iommu.h"
 
 namespace luv::impl {
 

@@ -1,10 +1,10 @@
 // Mock drivers: what VT-d, AMD and SMMU drivers do on preserve, reduced to
 // one private KHO page per preserved object, recorded in its serialized
 // record so the next kernel can find it.
-#include "mock_driver.h"
+#include "impl/mock_driver.h"
 
+#include "impl/world.h"
 #include "linux/err.h"
-#include "world.h"
 
 namespace luv::impl {
 

@@ -3,8 +3,8 @@
 // that only its unpreserve twin releases; the fault plan can fail any op
 // that returns an errno, and any of those page allocations.
 #pragma once
-#include "iommu.h"
-#include "scenario.h"
+#include "impl/iommu.h"
+#include "impl/scenario.h"
 
 namespace luv::impl {
 iommu_ops mock_iommu_ops(u8 op_mask);

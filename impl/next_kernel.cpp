@@ -1,13 +1,13 @@
 // kexec, and the next kernel's restore.
-#include "next_kernel.h"
+#include "impl/next_kernel.h"
 
 #include <algorithm>
 #include <map>
 
-#include "hex.h"
+#include "impl/hex.h"
+#include "impl/mock_driver.h"
+#include "impl/world.h"
 #include "linux/errno.h"
-#include "mock_driver.h"
-#include "world.h"
 
 namespace luv::impl {
 

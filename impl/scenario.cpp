@@ -1,4 +1,4 @@
-#include "scenario.h"
+#include "impl/scenario.h"
 
 #include <algorithm>
 #include <string>

@@ -1,4 +1,4 @@
-#include "variant.h"
+#include "impl/variant.h"
 
 #include <deque>
 #include <iterator>

@@ -1,6 +1,6 @@
-#include "world.h"
+#include "impl/world.h"
 
-#include "mock_driver.h"
+#include "impl/mock_driver.h"
 
 namespace luv::impl {
 

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "iommu.h"
+#include "impl/iommu.h"
+#include "impl/liveupdate.h"
+#include "impl/scenario.h"
+#include "impl/variant.h"
 #include "linux/slab.h"
-#include "liveupdate.h"
-#include "scenario.h"
-#include "variant.h"
 
 namespace luv::impl {
 

@@ -1,6 +1,6 @@
-#include "abstraction.h"
+#include "model/abstraction.h"
 
-#include "world.h"
+#include "impl/world.h"
 
 namespace luv::model {
 

@@ -4,7 +4,7 @@
 #pragma once
 #include <vector>
 
-#include "model.h"
+#include "model/model.h"
 
 namespace luv::impl {
 struct World;

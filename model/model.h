@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "scenario.h"
+#include "impl/scenario.h"
 
 namespace luv::model {
 

@@ -1,4 +1,4 @@
-#include "linearizability.h"
+#include "properties/linearizability.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "linux/errno.h"
-#include "runner.h"
+#include "properties/runner.h"
 
 namespace luv {
 

@@ -36,8 +36,8 @@
 #include <string>
 #include <vector>
 
-#include "model.h"
-#include "scenario.h"
+#include "impl/scenario.h"
+#include "model/model.h"
 
 namespace luv {
 

@@ -1,4 +1,4 @@
-#include "object_graph.h"
+#include "properties/object_graph.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -9,8 +9,8 @@
 
 #include <boost/graph/depth_first_search.hpp>
 
-#include "hex.h"
-#include "world.h"
+#include "impl/hex.h"
+#include "impl/world.h"
 
 namespace luv {
 

@@ -12,9 +12,9 @@
 
 #include <boost/graph/adjacency_list.hpp>
 
+#include "impl/shim/step_reads.h"
 #include "linux/kexec_handover.h"
 #include "linux/types.h"
-#include "step_reads.h"
 
 namespace luv::impl {
 struct World;

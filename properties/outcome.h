@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "property.h"
-#include "runner.h"
-#include "scenario.h"
+#include "impl/scenario.h"
+#include "properties/property.h"
+#include "properties/runner.h"
 
 namespace luv {
 

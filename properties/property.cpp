@@ -1,6 +1,6 @@
-#include "property.h"
+#include "properties/property.h"
 
-#include "outcome.h"
+#include "properties/outcome.h"
 
 namespace luv {
 

@@ -1,7 +1,7 @@
-#include "refinement.h"
+#include "properties/refinement.h"
 
-#include "abstraction.h"
-#include "world.h"
+#include "impl/world.h"
+#include "model/abstraction.h"
 
 namespace luv {
 

@@ -24,10 +24,10 @@
 #include <string>
 #include <vector>
 
-#include "linearizability.h"
-#include "model.h"
-#include "object_graph.h"
-#include "runner.h"
+#include "model/model.h"
+#include "properties/linearizability.h"
+#include "properties/object_graph.h"
+#include "properties/runner.h"
 
 namespace luv {
 

@@ -1,4 +1,4 @@
-#include "runner.h"
+#include "properties/runner.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,11 +7,12 @@
 #include <set>
 #include <stdexcept>
 
-#include "callers.h"
-#include "hex.h"
+#include "impl/callers.h"
+#include "impl/hex.h"
+#include "impl/world.h"
 #include "linux/errno.h"
-#include "object_graph.h"
-#include "world.h"
+#include "properties/object_graph.h"
+#include "properties/refinement.h"
 
 namespace luv {
 
@@ -795,7 +796,12 @@ RunResult run(const Scenario& s, const RunOptions& options) {
   if (rules == nullptr) throw std::invalid_argument("variant: " + impl::unknown_variant(s.variant));
   std::string invalid = validate(s);
   if (!invalid.empty()) throw std::invalid_argument(invalid);
-  runner r(s, options, *rules);
+  // model-refinement is judged by the model's observer: run() attaches one
+  // unless the caller brings its own (the check engine reads its undecided()).
+  RefinementObserver model_observer;
+  RunOptions o = options;
+  if (o.observer == nullptr && has(o.properties, PropertyId::model_refinement)) o.observer = &model_observer;
+  runner r(s, o, *rules);
   return r.go();
 }
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "next_kernel.h"
-#include "property.h"
-#include "scenario.h"
+#include "impl/next_kernel.h"
+#include "impl/scenario.h"
+#include "properties/property.h"
 
 namespace luv::impl {
 struct World;
@@ -150,8 +150,11 @@ struct RunResult {
   impl::next_kernel_result restore;
 };
 
-// The Scenario must be valid (validate(s) empty) and name a known variant;
-// run() throws std::invalid_argument otherwise.
+// The one entry point to the Runner. Every property in options.properties
+// is judged, model-refinement by the model's observer (refinement.h), which
+// run() attaches when options.observer is null. The Scenario must be valid
+// (validate(s) empty) and name a known variant; run() throws
+// std::invalid_argument otherwise.
 RunResult run(const Scenario& s, const RunOptions& options = {});
 
 // The most steps a run of `s` can take, from its calls (steps_bound's

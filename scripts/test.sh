@@ -10,7 +10,7 @@ ctest --test-dir build --output-on-failure -j"$(nproc)"
 # The sanitizer pass builds only what the unit and replay labels run, less
 # explore_test: it re-runs the same Runner thousands of times (8 min of CPU
 # under ASan in Debug) and runs in the normal build above.
-asan_targets=(luv impl_unit_tests properties_unit_tests model_unit_tests check_unit_tests
+asan_targets=(luv impl_unit_tests properties_unit_tests model_unit_tests verify_unit_tests layer_test
               cli_test counterexample_format_test corpus_replay_test replay_cli_test output_file_test)
 cmake -S . -B build-asan -DLUV_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build build-asan -j"$(nproc)" --target "${asan_targets[@]}"

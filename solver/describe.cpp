@@ -1,9 +1,9 @@
-#include "describe.h"
+#include "solver/describe.h"
 
 #include <map>
 #include <set>
 
-#include "world.h"
+#include "impl/world.h"
 
 namespace luv::solver {
 

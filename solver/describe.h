@@ -8,7 +8,7 @@
 
 #include <z3++.h>
 
-#include "encoding.h"
+#include "solver/encoding.h"
 
 namespace luv::impl {
 struct World;

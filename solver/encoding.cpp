@@ -3,13 +3,13 @@
 // of the same name in impl/ line by line; a guard (`g()`) stands for "this
 // line runs", an early return clears its function's guard, and an oops stops
 // everything after it. Rules are read from impl::variant_rules.
-#include "encoding.h"
+#include "solver/encoding.h"
 
 #include <optional>
 #include <stdexcept>
 
-#include "heap.h"
 #include "linux/errno.h"
+#include "solver/heap.h"
 
 namespace luv::solver {
 

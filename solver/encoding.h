@@ -31,10 +31,10 @@
 
 #include <z3++.h>
 
+#include "impl/scenario.h"
+#include "impl/variant.h"
 #include "linux/fault-inject.h"
-#include "property.h"
-#include "scenario.h"
-#include "variant.h"
+#include "properties/property.h"
 
 namespace luv::solver {
 

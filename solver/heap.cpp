@@ -1,4 +1,4 @@
-#include "heap.h"
+#include "solver/heap.h"
 
 #include <cstdint>
 #include <optional>

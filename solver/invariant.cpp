@@ -1,11 +1,11 @@
-#include "invariant.h"
+#include "solver/invariant.h"
 
 #include <stdexcept>
 
-#include "describe.h"
-#include "heap.h"
-#include "snapshot.h"
-#include "world.h"
+#include "impl/world.h"
+#include "solver/describe.h"
+#include "solver/heap.h"
+#include "solver/snapshot.h"
 
 namespace luv::solver {
 

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "prove.h"
+#include "solver/prove.h"
 
 namespace luv::impl {
 struct World;

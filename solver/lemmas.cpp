@@ -1,7 +1,7 @@
 // Candidate strengthening invariants. Houdini keeps the subset that is
 // inductive for a variant; each proof then says which of them it needed.
 // Each reads as a sentence a kernel developer could put in a comment.
-#include "encoding.h"
+#include "solver/encoding.h"
 
 namespace luv::solver {
 

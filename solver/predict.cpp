@@ -1,9 +1,9 @@
-#include "predict.h"
+#include "solver/predict.h"
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "heap.h"
+#include "solver/heap.h"
 
 namespace luv::solver {
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "describe.h"
-#include "encoding.h"
-#include "scenario.h"
+#include "impl/scenario.h"
+#include "solver/describe.h"
+#include "solver/encoding.h"
 
 namespace luv::solver {
 

@@ -1,4 +1,4 @@
-#include "prove.h"
+#include "solver/prove.h"
 
 #include <algorithm>
 #include <chrono>
@@ -12,10 +12,10 @@
 #include <stdexcept>
 #include <thread>
 
-#include "describe.h"
-#include "runner.h"
-#include "snapshot.h"
-#include "stop.h"
+#include "properties/runner.h"
+#include "properties/stop.h"
+#include "solver/describe.h"
+#include "solver/snapshot.h"
 
 namespace luv::solver {
 

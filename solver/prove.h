@@ -28,9 +28,9 @@
 #include <string>
 #include <vector>
 
-#include "encoding.h"
-#include "outcome.h"
-#include "scenario.h"
+#include "impl/scenario.h"
+#include "properties/outcome.h"
+#include "solver/encoding.h"
 
 namespace luv::solver {
 

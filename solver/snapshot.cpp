@@ -1,12 +1,12 @@
-#include "snapshot.h"
+#include "solver/snapshot.h"
 
 #include <algorithm>
 #include <map>
 
-#include "heap.h"
+#include "impl/world.h"
 #include "linux/errno.h"
-#include "object_graph.h"
-#include "world.h"
+#include "properties/object_graph.h"
+#include "solver/heap.h"
 
 namespace luv::solver {
 

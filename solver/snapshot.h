@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "heap.h"
-#include "runner.h"
+#include "properties/runner.h"
+#include "solver/heap.h"
 
 namespace luv::impl {
 struct World;

@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <string>
 
-#include "explore.h"
+#include "explore/explore.h"
 
 namespace {
 

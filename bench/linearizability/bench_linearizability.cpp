@@ -27,8 +27,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include "check.h"
-#include "refinement.h"
+#include "check/check.h"
+#include "properties/refinement.h"
 
 namespace {
 

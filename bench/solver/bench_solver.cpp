@@ -15,7 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "prove.h"
+#include "solver/prove.h"
 
 using namespace luv;
 using namespace luv::solver;

@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "luv_process.h"
+#include "cli/tests/luv_process.h"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "luv_process.h"
+#include "cli/tests/luv_process.h"
 
 namespace {
 

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "counterexample.h"
+#include "counterexamples/counterexample.h"
 
 namespace luv {
 namespace {
@@ -104,6 +104,29 @@ TEST(CounterexampleFormat, limits_are_checked_when_a_file_is_read) {
             std::string::npos);
   EXPECT_EQ(limit_error(repeated("[" + call + "]", SCENARIO_THREADS_MAX)), "");  // at the limit: fine
   EXPECT_EQ(limit_error("[" + half + "," + half + "]"), "");
+}
+
+
+// The JSON form: the topology's sessions and a teardown's session number
+// survive a round trip; a file without sessions reads as one per file.
+TEST(Format, sessions_and_teardown_round_trip_through_json) {
+  Scenario s;
+  s.topology = default_topology();
+  s.topology.sessions = {0, 1, 0, 0, 1};
+  Call release{CallKind::luo_session_release, -1, -1, -1};
+  release.session = 0;
+  s.threads = {{Call{CallKind::iommufd_preserve, -1, 0, -1}, release}};
+
+  nlohmann::json j = scenario_to_json(s);
+
+  EXPECT_EQ(j["topology"]["sessions"], nlohmann::json({0, 1, 0, 0, 1}));
+  EXPECT_EQ(j["threads"][0][1], nlohmann::json({{"call", "luo_session_release"}, {"session", 0}}));
+  EXPECT_EQ(scenario_from_json(j), s);
+  s.topology = default_topology();
+  s.threads = {{Call{CallKind::iommufd_preserve, -1, 0, -1}}};
+  j = scenario_to_json(s);
+  EXPECT_FALSE(j["topology"].contains("sessions"));
+  EXPECT_EQ(scenario_from_json(j).topology.sessions, std::vector<int>{});
 }
 
 }  // namespace

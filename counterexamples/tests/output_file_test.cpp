@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "output_file.h"
+#include "counterexamples/output_file.h"
 
 namespace luv {
 namespace {

@@ -9,7 +9,7 @@
 #include <random>
 #include <sstream>
 
-#include "counterexample.h"
+#include "counterexamples/counterexample.h"
 
 namespace luv {
 namespace {

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "explore.h"
-#include "scenario_json.h"
-#include "stop.h"
+#include "counterexamples/scenario_json.h"
+#include "explore/explore.h"
+#include "properties/stop.h"
 
 namespace luv {
 namespace {

@@ -3,7 +3,8 @@
 #include <cstdio>
 #include <string>
 
-#include "hex.h"
+#include "impl/hex.h"
+#include "impl/world.h"
 #include "linux/bug.h"
 #include "linux/errno.h"
 #include "linux/fault-inject.h"
@@ -11,7 +12,6 @@
 #include "linux/mutex.h"
 #include "linux/pci.h"
 #include "linux/sched.h"
-#include "world.h"
 
 namespace luv::impl {
 

@@ -2,9 +2,9 @@
 // and the direct entry points, through impl::invoke.
 #include <gtest/gtest.h>
 
-#include "kernel.h"
+#include "impl/tests/kernel.h"
+#include "impl/tests/variant_names.h"
 #include "linux/errno.h"
-#include "variant_names.h"
 
 namespace luv::test {
 namespace {

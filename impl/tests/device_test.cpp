@@ -3,10 +3,10 @@
 // variant; the shared HW record's reference count; the mock drivers' pages.
 #include <gtest/gtest.h>
 
-#include "kernel.h"
+#include "impl/mock_driver.h"
+#include "impl/tests/kernel.h"
+#include "impl/tests/variant_names.h"
 #include "linux/errno.h"
-#include "mock_driver.h"
-#include "variant_names.h"
 
 namespace luv::test {
 namespace {

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "callers.h"
-#include "iommu_liveupdate.h"
-#include "liveupdate.h"
-#include "next_kernel.h"
-#include "variant.h"
-#include "world.h"
+#include "impl/callers.h"
+#include "impl/iommu_liveupdate.h"
+#include "impl/liveupdate.h"
+#include "impl/next_kernel.h"
+#include "impl/variant.h"
+#include "impl/world.h"
 
 namespace luv::test {
 

@@ -3,9 +3,9 @@
 // must refuse when the hand-over is corrupt.
 #include <gtest/gtest.h>
 
-#include "kernel.h"
+#include "impl/tests/kernel.h"
+#include "impl/tests/variant_names.h"
 #include "linux/errno.h"
-#include "variant_names.h"
 
 namespace luv::test {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "variant.h"
+#include "impl/variant.h"
 
 namespace luv::test {
 

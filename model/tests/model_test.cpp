@@ -4,11 +4,11 @@
 
 #include <algorithm>
 
-#include "abstraction.h"
+#include "impl/variant.h"
+#include "impl/world.h"
 #include "linux/errno.h"
-#include "model.h"
-#include "variant.h"
-#include "world.h"
+#include "model/abstraction.h"
+#include "model/model.h"
 
 namespace luv::model {
 namespace {

@@ -4,10 +4,10 @@
 
 #include <memory>
 
-#include "iommu_liveupdate.h"
-#include "liveupdate.h"
-#include "object_graph.h"
-#include "world.h"
+#include "impl/iommu_liveupdate.h"
+#include "impl/liveupdate.h"
+#include "impl/world.h"
+#include "properties/object_graph.h"
 
 namespace luv {
 namespace {

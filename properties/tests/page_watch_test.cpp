@@ -7,8 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "runner.h"
-#include "variant.h"
+#include "impl/variant.h"
+#include "properties/runner.h"
 
 namespace luv {
 namespace {

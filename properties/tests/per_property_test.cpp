@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "linux/errno.h"
-#include "runner.h"
+#include "properties/runner.h"
 
 namespace luv {
 namespace {

@@ -3,11 +3,11 @@
 // first violation the encoding predicts must be what the Runner observes.
 #include <gtest/gtest.h>
 
-#include "predict.h"
-#include "random_scenarios.h"
-#include "runner.h"
-#include "scenario_json.h"
-#include "world.h"
+#include "counterexamples/scenario_json.h"
+#include "impl/world.h"
+#include "properties/runner.h"
+#include "solver/predict.h"
+#include "solver/tests/random_scenarios.h"
 
 namespace luv::solver {
 namespace {

@@ -5,12 +5,12 @@
 
 #include <random>
 
-#include "encoding.h"
-#include "invariant.h"
-#include "reference_proof.h"
-#include "runner.h"
-#include "scenario_json.h"
-#include "world.h"
+#include "counterexamples/scenario_json.h"
+#include "impl/world.h"
+#include "properties/runner.h"
+#include "solver/encoding.h"
+#include "solver/invariant.h"
+#include "solver/tests/reference_proof.h"
 
 namespace luv::solver {
 namespace {

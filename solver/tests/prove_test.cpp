@@ -6,12 +6,12 @@
 #include <chrono>
 #include <set>
 
-#include "predict.h"
-#include "reference_proof.h"
-#include "prove.h"
-#include "runner.h"
-#include "scenario_json.h"
-#include "stop.h"
+#include "counterexamples/scenario_json.h"
+#include "properties/runner.h"
+#include "properties/stop.h"
+#include "solver/predict.h"
+#include "solver/prove.h"
+#include "solver/tests/reference_proof.h"
 
 namespace luv::solver {
 namespace {

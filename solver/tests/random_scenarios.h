@@ -3,9 +3,9 @@
 #pragma once
 #include <random>
 
-#include "encoding.h"
-#include "scenario.h"
-#include "variant.h"
+#include "impl/scenario.h"
+#include "impl/variant.h"
+#include "solver/encoding.h"
 
 namespace luv::solver::testing {
 

@@ -1,7 +1,7 @@
 // The reference's proof on the default topology for every op set of SPEC.md's
 // bound, run once and shared by the tests that read it.
 #pragma once
-#include "prove.h"
+#include "solver/prove.h"
 
 namespace luv::solver::testing {
 

@@ -3,11 +3,11 @@
 // see a known leak.
 #include <gtest/gtest.h>
 
-#include "random_scenarios.h"
-#include "runner.h"
-#include "scenario_json.h"
-#include "snapshot.h"
-#include "world.h"
+#include "counterexamples/scenario_json.h"
+#include "impl/world.h"
+#include "properties/runner.h"
+#include "solver/snapshot.h"
+#include "solver/tests/random_scenarios.h"
 
 namespace luv::solver {
 namespace {

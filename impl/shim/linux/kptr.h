@@ -9,7 +9,7 @@
 #include <string>
 #include <utility>
 
-#include "step_reads.h"
+#include "impl/shim/step_reads.h"
 
 namespace luv::impl {
 

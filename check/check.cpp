@@ -1,0 +1,302 @@
+#include "check/check.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "counterexamples/counterexample.h"
+#include "counterexamples/scenario_json.h"
+#include "impl/variant.h"
+#include "properties/refinement.h"
+#include "properties/stop.h"
+
+namespace luv {
+
+std::string scenario_size(const Scenario& s) {
+  auto plural = [](size_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
+  return plural(static_cast<size_t>(s.calls_total()), "call") + ", " + plural(s.threads.size(), "thread") + ", " +
+         plural(s.faults.size(), "fault") + ", schedule " + std::to_string(s.schedule.size());
+}
+
+namespace {
+
+struct judged {
+  std::optional<Violation> violation;
+  int calls = 0;
+  std::string undecided;  // the linearizability check stopped at its bound (a limit, not a violation)
+  std::string divergence;  // a state outside CheckOptions::invariant
+  PropertySet unjudged;    // checked but not judged past the oops or deadlock that ended the run
+};
+
+class engine {
+ public:
+  explicit engine(const CheckOptions& o) : o_(o), go_(o.gen) {
+    go_.variant = o.variant;
+    go_.mode = o.mode;
+    gen_.emplace(scenario_gen(go_));
+  }
+
+  CheckResult go() {
+    auto t0 = std::chrono::steady_clock::now();
+    PropertySet remaining = o_.properties;
+    rc::Random random(o_.seed);
+    // With no property left, the Scenarios still run for the invariant.
+    for (int i = 0; i < o_.tests && (remaining.any() || o_.invariant);) {
+      if (past_deadline()) {
+        cut_ = true;
+        cut_reason_ = stop_reason();
+        break;
+      }
+      rc::Shrinkable<Scenario> s = (*gen_)(random.split(), rc::kNominalSize);
+      judged j = judge(s.value(), remaining);
+      if (!j.divergence.empty() && result_.divergence.empty()) {
+        result_.divergence = j.divergence;
+        result_.divergence_scenario = s.value();
+      }
+      result_.tests = i + 1;
+      if (j.unjudged.any()) ++runs_ended_, unjudged_ |= j.unjudged;
+      if (!j.undecided.empty() && undecided_++ == 0) first_undecided_ = "scenario " + std::to_string(i) + ": " + j.undecided;
+      if (!j.violation) {
+        ++i;
+        if (o_.progress && (i % 50 == 0 || i == o_.tests)) report_progress(i, false);
+        continue;
+      }
+      // Shrink, record, drop the property, and look at the same Scenario again.
+      // The shrink checks that property alone, so that no other one, seen
+      // first in a smaller Scenario, can stop it.
+      CheckFinding f = shrink(s, *j.violation, only(j.violation->property));
+      f.test = i;
+      remaining.reset(static_cast<size_t>(f.property));
+      result_.findings.push_back(std::move(f));
+      random = rc::Random(o_.seed);  // regenerate Scenario i from the same stream
+      for (int k = 0; k < i; ++k) random.split();
+    }
+    result_.report.engine = "check";
+    result_.report.variant = o_.variant;
+    result_.report.mode = caller_mode_name(o_.mode);
+    for (int p = 0; p < PROPERTY_COUNT; ++p) {
+      PropertyId id = static_cast<PropertyId>(p);
+      if (!has(o_.properties, id)) continue;
+      PropertyOutcome out;
+      out.property = id;
+      auto found = std::find_if(result_.findings.begin(), result_.findings.end(),
+                                [&](const CheckFinding& f) { return f.property == id; });
+      if (found != result_.findings.end()) {
+        out.status = Status::violated;
+        out.how = "shrunk to " + scenario_size(found->counterexample) + " (scenario " + std::to_string(found->test) +
+                  " of seed " + std::to_string(o_.seed) + ")";
+        out.counterexample = found->counterexample;
+        out.violation = found->violation;
+      } else if (id == PropertyId::model_refinement && undecided_ > 0) {
+        out.status = Status::unknown;
+        out.how = std::to_string(undecided_) + " of " + std::to_string(result_.tests) +
+                  " random scenarios undecided by the linearizability check (" + first_undecided_ + ")";
+      } else if (cut_) {
+        out.status = Status::unknown;
+        out.how = std::string(cut_reason_) + " after " + std::to_string(result_.tests) + " of " + std::to_string(o_.tests) +
+                  " random scenarios, seed " + std::to_string(o_.seed);
+      } else {
+        out.status = Status::holds;
+        out.how = std::to_string(result_.tests) + " random scenarios, seed " + std::to_string(o_.seed);
+        if (unjudged_.test(static_cast<size_t>(p)))
+          out.how += "; not judged past the oops or deadlock that ended " + std::to_string(runs_ended_) + " of them";
+      }
+      result_.report.outcomes.push_back(std::move(out));
+    }
+    result_.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return std::move(result_);
+  }
+
+ private:
+  // An interrupt stops the pass as the deadline does (stop.h).
+  bool past_deadline() const { return must_stop(o_.deadline); }
+
+  judged judge(const Scenario& s, const PropertySet& properties) {
+    RunOptions options;
+    options.properties = properties;
+    options.invariant = o_.invariant;
+    if (has(properties, PropertyId::model_refinement)) options.observer = &observer_;
+    RunResult r = run(s, options);
+    result_.runs++;
+    result_.calls += static_cast<long long>(r.calls.size());
+    return judged{r.verdict.violation, static_cast<int>(r.calls.size()),
+                  options.observer ? observer_.undecided() : std::string(), r.divergence.value_or(""),
+                  r.verdict.unjudged_after_end(properties)};
+  }
+
+  CheckFinding shrink(rc::Shrinkable<Scenario> cur, Violation v, const PropertySet& checked) {
+    CheckFinding f;
+    f.property = v.property;
+    f.checked = checked;
+    bool improved = true;
+    while (improved && f.shrink_runs < o_.shrink_runs_max && !past_deadline()) {
+      improved = false;
+      rc::Seq<rc::Shrinkable<Scenario>> shrinks = cur.shrinks();
+      while (rc::Maybe<rc::Shrinkable<Scenario>> next = shrinks.next()) {
+        if (f.shrink_runs >= o_.shrink_runs_max || past_deadline()) break;
+        f.shrink_runs++;
+        judged j = judge(next->value(), checked);
+        if (j.violation && j.violation->property == f.property) {
+          cur = std::move(*next);
+          v = *j.violation;
+          f.shrink_steps++;
+          improved = true;
+          if (o_.progress && f.shrink_steps % 10 == 0) report_progress(result_.tests, true);
+          break;
+        }
+      }
+    }
+    f.counterexample = cur.value();
+    f.violation = v;
+    polish(f);
+    return f;
+  }
+
+  // Shrinks RapidCheck's tree cannot express, because they renumber
+  // threads: drop a thread (and the schedule entries naming it), merge
+  // threads that run one after the other anyway (no schedule), then drop
+  // single schedule entries, then make faults plain.
+  void polish(CheckFinding& f) {
+    auto keep_if_fails = [&](const Scenario& candidate) {
+      if (f.shrink_runs >= o_.shrink_runs_max || past_deadline()) return false;
+      f.shrink_runs++;
+      judged j = judge(candidate, f.checked);
+      if (!j.violation || j.violation->property != f.property) return false;
+      f.counterexample = candidate;
+      f.violation = *j.violation;
+      f.shrink_steps++;
+      return true;
+    };
+    for (bool changed = true; changed;) {
+      changed = false;
+      const Scenario& s = f.counterexample;
+      for (int t = 0; t < static_cast<int>(s.threads.size()) && !changed; ++t) {
+        if (s.threads.size() == 1) break;
+        // An entry naming a thread that cannot run lets the last one go on:
+        // first try that thread in its place, then no entry at all.
+        for (bool substitute : {true, false}) {
+          if (changed) break;
+          Scenario c = s;
+          c.threads.erase(c.threads.begin() + t);
+          c.schedule.clear();
+          for (int th : s.schedule) {
+            if (th != t) c.schedule.push_back(th > t ? th - 1 : th);
+            else if (substitute) c.schedule.push_back(c.schedule.empty() ? 0 : c.schedule.back());
+          }
+          if (c.threads.size() == 1) c.schedule.clear();
+          changed = keep_if_fails(c);
+        }
+      }
+      if (s.schedule.empty() && s.threads.size() > 1 && !changed) {
+        // Without a schedule the threads run one after the other: as one thread.
+        Scenario c = s;
+        c.threads.assign(1, {});
+        for (const auto& calls : s.threads) c.threads[0].insert(c.threads[0].end(), calls.begin(), calls.end());
+        changed = keep_if_fails(c);
+      }
+      for (int i = static_cast<int>(s.schedule.size()) - 1; i >= 0 && !changed; --i) {
+        Scenario c = s;
+        c.schedule.erase(c.schedule.begin() + i);
+        changed = keep_if_fails(c);
+      }
+      for (size_t i = 0; i < s.faults.size() && !changed; ++i) {
+        if (s.faults[i].err == 0) continue;
+        Scenario c = s;
+        c.faults[i].err = 0;
+        changed = keep_if_fails(c);
+      }
+    }
+  }
+
+  void report_progress(int done, bool shrinking) {
+    CheckProgress p;
+    p.tests_done = done;
+    p.tests_total = o_.tests;
+    p.violated = static_cast<int>(result_.findings.size());
+    p.shrinking = shrinking;
+    o_.progress(p);
+  }
+
+  const CheckOptions& o_;
+  GenOptions go_;
+  std::optional<rc::Gen<Scenario>> gen_;
+  RefinementObserver observer_;
+  int undecided_ = 0;             // scenarios whose history the linearizability check left undecided
+  int runs_ended_ = 0;            // scenarios an oops or a deadlock ended
+  PropertySet unjudged_;          // properties those left unjudged past their end
+  std::string first_undecided_;
+  CheckResult result_;
+  bool cut_ = false;  // the deadline stopped the pass before `tests`
+  const char* cut_reason_ = "";  // "cut by the budget" or "interrupted"
+};
+
+}  // namespace
+
+CheckResult check(const CheckOptions& o) {
+  if (std::string bad = impl::unknown_variant(o.variant); !bad.empty()) throw std::invalid_argument("--variant: " + bad);
+  if (o.tests < 1) throw std::invalid_argument("--tests: must be 1 or more, got " + std::to_string(o.tests));
+  CheckOptions fixed = o;
+  fixed.gen.variant = o.variant;
+  fixed.gen.mode = o.mode;
+  return engine(fixed).go();
+}
+
+EngineReport check_variant(const CheckOptions& o) { return check(o).report; }
+
+Counterexample counterexample_of(const CheckFinding& f) {
+  // The corpus format (counterexamples/FORMAT.md): the Scenario, a one-line
+  // story, the properties it is judged with (its own alone, so that no
+  // property found earlier masks it) and the verdict replaying gives.
+  RunOptions options;
+  options.properties = f.checked;
+  RunResult again = run(f.counterexample, options);
+  std::string calls;
+  for (size_t t = 0; t < f.counterexample.threads.size(); ++t)
+    for (const Call& c : f.counterexample.threads[t])
+      calls += (calls.empty() ? "" : ", ") + std::string("T") + std::to_string(t) + " " + describe_call(c);
+  return finding_counterexample(f.counterexample, f.checked, "check",
+                                "luv check: " + calls + (f.counterexample.schedule.empty() ? "" : " (scheduled)") + ": " +
+                                    f.violation.message,
+                                again.verdict);
+}
+
+std::string save_counterexample(const std::string& dir, const CheckFinding& f) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(dir + ": cannot create directory (" + ec.message() + ")");
+  std::string path = (std::filesystem::path(dir) / (f.counterexample.variant + "-" + caller_mode_name(f.counterexample.mode) +
+                                                     "-" + property_name(f.property) + ".json"))
+                         .string();
+  if (!write_counterexample_file(path, counterexample_of(f))) throw std::runtime_error(path + ": cannot write");
+  return path;
+}
+
+nlohmann::json report_json(const CheckResult& r) {
+  nlohmann::json j;
+  j["engine"] = r.report.engine;
+  j["variant"] = r.report.variant;
+  j["mode"] = r.report.mode;
+  j["tests"] = r.tests;
+  j["runs"] = r.runs;
+  j["calls"] = r.calls;
+  j["seconds"] = r.report.seconds;
+  j["outcomes"] = nlohmann::json::array();
+  for (const PropertyOutcome& o : r.report.outcomes) {
+    nlohmann::json oj = {{"property", property_name(o.property)}, {"status", status_name(o.status)}, {"how", o.how}};
+    if (o.counterexample) {
+      oj["size"] = scenario_size(*o.counterexample);
+      oj["counterexample"] = scenario_to_json(*o.counterexample);
+    }
+    if (o.violation)
+      oj["violation"] = {{"property", property_name(o.violation->property)},
+                         {"step", o.violation->step},
+                         {"thread", o.violation->thread},
+                         {"call", o.violation->call},
+                         {"message", o.violation->message}};
+    j["outcomes"].push_back(oj);
+  }
+  return j;
+}
+
+}  // namespace luv

@@ -1,0 +1,230 @@
+// The RapidCheck engine with fixed seeds: the reference holds in both caller
+// modes; v2 and v2-warn violate exactly the properties they really violate
+// (found by running the engine), each with
+// a small shrunk counterexample that replays; the mutants break the
+// properties v2 leaves standing; the generators reach every fault site.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "check/check.h"
+#include "counterexamples/counterexample.h"
+#include "counterexamples/scenario_json.h"
+#include "properties/stop.h"
+
+namespace luv {
+namespace {
+
+constexpr int kTests = 3000;
+
+CheckResult run_engine(const std::string& variant, CallerMode mode, int tests = kTests, std::uint64_t seed = 1) {
+  CheckOptions o;
+  o.variant = variant;
+  o.mode = mode;
+  o.tests = tests;
+  o.seed = seed;
+  return check(o);
+}
+
+std::set<std::string> violated(const CheckResult& r) {
+  std::set<std::string> out;
+  for (const PropertyOutcome& o : r.report.outcomes)
+    if (o.status == Status::violated) out.insert(property_name(o.property));
+  return out;
+}
+
+const CheckFinding& finding(const CheckResult& r, PropertyId p) {
+  for (const CheckFinding& f : r.findings)
+    if (f.property == p) return f;
+  static CheckFinding none;
+  ADD_FAILURE() << "no finding for " << property_name(p);
+  return none;
+}
+
+// Every finding replays to its property, with the properties it was found with.
+void expect_findings_replay(const CheckResult& r) {
+  for (const CheckFinding& f : r.findings) {
+    RunOptions o;
+    o.properties = f.checked;
+    RunResult again = run(f.counterexample, o);
+    ASSERT_TRUE(again.verdict.violation) << property_name(f.property);
+    EXPECT_EQ(again.verdict.violation->property, f.property);
+    EXPECT_EQ(again.verdict.violation->step, f.violation.step);
+    EXPECT_EQ(again.verdict.violation->message, f.violation.message);
+  }
+}
+
+// Per property, each judged on its own (docs/SPEC.md). Contract mode has no
+// use after free: a contract caller's own file keeps the FLB alive, and LUO's
+// session mutex keeps another caller of that file out (docs/LUO.md).
+const std::set<std::string> kV2ContractViolations = {"missing-unpreserve-warns", "no-leak", "no-dangling",
+                                                     "no-null-op", "refcount-balanced", "restore-matches",
+                                                     "model-refinement"};
+std::set<std::string> v2_violations(CallerMode mode) {
+  std::set<std::string> out = kV2ContractViolations;
+  if (mode == CallerMode::adversarial) out.insert("no-use-after-free");
+  return out;
+}
+
+TEST(Check, reference_holds_in_contract_mode) {
+  CheckResult r = run_engine("reference", CallerMode::contract, 5000);
+  EXPECT_TRUE(violated(r).empty()) << r.findings.front().violation.message;
+  EXPECT_EQ(r.tests, 5000);
+}
+
+TEST(Check, reference_holds_in_adversarial_mode) {
+  CheckResult r = run_engine("reference", CallerMode::adversarial, 5000);
+  EXPECT_TRUE(violated(r).empty()) << r.findings.front().violation.message;
+}
+
+TEST(Check, v2_violates_seven_properties_in_contract_mode_eight_in_adversarial) {
+  for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+    CheckResult r = run_engine("v2", mode);
+    EXPECT_EQ(violated(r), v2_violations(mode)) << caller_mode_name(mode);
+    expect_findings_replay(r);
+  }
+}
+
+TEST(Check, v2_warn_violates_the_same_properties) {
+  for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+    CheckResult r = run_engine("v2-warn", mode);
+    EXPECT_EQ(violated(r), v2_violations(mode)) << caller_mode_name(mode);
+    expect_findings_replay(r);
+  }
+}
+
+TEST(Check, v2_counterexamples_shrink_to_what_a_reviewer_writes) {
+  CheckResult r = run_engine("v2", CallerMode::adversarial);
+  // One call: a domain preserved with no file preserved dereferences the null FLB.
+  const CheckFinding& null_op = finding(r, PropertyId::no_null_op);
+  EXPECT_EQ(null_op.counterexample.calls_total(), 1);
+  EXPECT_EQ(null_op.counterexample.threads[0][0].kind, CallKind::iommu_domain_preserve);
+  // One call: a driver lacking an unpreserve op is accepted without a warning.
+  EXPECT_EQ(finding(r, PropertyId::missing_unpreserve_warns).counterexample.calls_total(), 1);
+  // A race needs two threads and a schedule, and nothing else; LUO's session
+  // mutex keeps iommufd's calls on one file apart, so it takes raw LUO calls.
+  const CheckFinding& uaf = finding(r, PropertyId::no_use_after_free);
+  EXPECT_EQ(uaf.counterexample.threads.size(), 2u);
+  EXPECT_LE(uaf.counterexample.calls_total(), 4);
+  EXPECT_FALSE(uaf.counterexample.schedule.empty());
+  // The stale outgoing_preserved_state: preserve a domain and a device, drop the file.
+  EXPECT_LE(finding(r, PropertyId::refcount_balanced).counterexample.calls_total(), 4);
+  for (const CheckFinding& f : r.findings) {
+    const Scenario& s = f.counterexample;
+    EXPECT_LE(s.calls_total(), 4) << property_name(f.property);
+    EXPECT_LE(s.threads.size(), 2u) << property_name(f.property);
+    EXPECT_TRUE(s.faults.empty()) << property_name(f.property);
+    EXPECT_EQ(s.topology.iommus.size(), 1u) << property_name(f.property);
+    EXPECT_LE(s.topology.domains.size(), 2u) << property_name(f.property);
+    EXPECT_EQ(s.topology.devices.size(), 1u) << property_name(f.property);
+  }
+}
+
+// The properties v2 does not break, each broken by a seeded mutant of the reference.
+TEST(Check, mutants_break_the_properties_v2_keeps) {
+  struct want {
+    const char* variant;
+    PropertyId property;
+  };
+  for (const want& w : {want{"reference+mutant:skip_refcount_get", PropertyId::refcount_balanced},
+                        want{"reference+mutant:keep_error_record_live", PropertyId::error_path_deleted},
+                        want{"reference+mutant:drop_lock_early", PropertyId::lock_discipline},
+                        want{"reference+mutant:restore_deleted", PropertyId::restore_matches}}) {
+    CheckOptions o;
+    o.variant = w.variant;
+    o.mode = CallerMode::adversarial;
+    o.tests = kTests;
+    o.properties = all_properties();
+    o.properties.reset(static_cast<size_t>(PropertyId::model_refinement));  // it would see most of them first
+    CheckResult r = check(o);
+    EXPECT_TRUE(violated(r).count(property_name(w.property))) << w.variant;
+    expect_findings_replay(r);
+  }
+}
+
+TEST(Check, generators_reach_every_fault_site_thread_count_and_caller_mode) {
+  std::set<int> sites;
+  std::set<size_t> threads;
+  int scheduled = 0;
+  for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+    GenOptions g;
+    g.mode = mode;
+    rc::Gen<Scenario> gen = scenario_gen(g);
+    rc::Random random(99);
+    for (int i = 0; i < 3000; ++i) {
+      Scenario s = gen(random.split(), rc::kNominalSize).value();
+      ASSERT_EQ(validate(s), "");
+      threads.insert(s.threads.size());
+      scheduled += !s.schedule.empty();
+      RunOptions o;
+      o.properties = PropertySet();
+      RunResult r = run(s, o);
+      for (const Fault& f : s.faults)
+        if (r.fault_visits[static_cast<int>(f.site)] >= f.nth) sites.insert(static_cast<int>(f.site));
+    }
+  }
+  EXPECT_EQ(sites.size(), static_cast<size_t>(impl::FAULT_SITE_COUNT));
+  EXPECT_EQ(threads, (std::set<size_t>{1, 2, 3}));
+  EXPECT_GT(scheduled, 1000);
+}
+
+TEST(Check, same_seed_same_report) {
+  auto text = [](const CheckResult& r) {
+    nlohmann::json j = report_json(r);
+    j.erase("seconds");
+    return j.dump();
+  };
+  EXPECT_EQ(text(run_engine("v2", CallerMode::contract, 500, 5)), text(run_engine("v2", CallerMode::contract, 500, 5)));
+}
+
+TEST(Check, counterexample_file_reads_back_and_states_its_replay_verdict) {
+  CheckResult r = run_engine("v2", CallerMode::adversarial, 500);
+  ASSERT_FALSE(r.findings.empty());
+  std::string dir = (std::filesystem::temp_directory_path() / "luv_check_test_save").string();
+  for (const CheckFinding& f : r.findings) {
+    std::string path = save_counterexample(dir, f);
+    Counterexample c = read_counterexample_file(path);
+    EXPECT_EQ(c.scenario, f.counterexample);
+    EXPECT_EQ(c.checked, only(f.property));
+    EXPECT_EQ(c.found_by, "check");
+    // What `luv replay` does: run it with the properties it names, and the model.
+    RunOptions o;
+    o.properties = c.checked;
+    EXPECT_EQ(verdict_mismatch(c.expected, run(c.scenario, o).verdict), "");
+    EXPECT_EQ(c.expected.property, f.property);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Check, bad_options_name_the_option) {
+  CheckOptions o;
+  o.variant = "v3";
+  try {
+    check(o);
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("--variant: unknown variant 'v3'", 0), 0u) << e.what();
+  }
+  o.variant = "reference";
+  o.tests = 0;
+  EXPECT_THROW(check(o), std::invalid_argument);
+}
+
+// An interrupt (a stop request, stop.h) cuts the pass as the deadline does.
+TEST(Check, a_stop_request_cuts_the_pass_and_says_interrupted) {
+  request_stop();
+  CheckOptions o;
+  o.tests = 100;
+  CheckResult r = check(o);
+  clear_stop();
+  EXPECT_EQ(r.tests, 0);
+  for (const PropertyOutcome& po : r.report.outcomes) {
+    EXPECT_EQ(po.status, Status::unknown) << po.how;
+    EXPECT_EQ(po.how.rfind("interrupted after 0 of 100", 0), 0u) << po.how;
+  }
+}
+
+}  // namespace
+}  // namespace luv

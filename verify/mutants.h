@@ -1,0 +1,54 @@
+// `luv mutants`: does the suite catch each one-line deviation of the
+// reference? Each mutant (impl/variant.h) runs through the engines within a
+// budget, cheapest first: the explorer's stages (BFS, every property but
+// model-refinement, which needs the model's observer), then the check
+// engine (seeded RapidCheck with the model-refinement observer, contract
+// then adversarial). It is killed by the first property it violates, or
+// survives (then either a hole in the properties or an equivalent mutant).
+//
+// In verify/, above the engines: it drives two of them, and no engine
+// depends on another.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "explore/explore.h"
+
+namespace luv {
+
+struct MutantVerdict {
+  std::string mutant;   // e.g. "skip_refcount_put"
+  std::string variant;  // "reference+mutant:skip_refcount_put"
+  bool killed = false;
+  std::string engine;   // "explore --bfs (adversarial, ...)" or "check (contract, 5000 tests, seed 1)"
+  PropertyId property = PropertyId::no_leak;
+  int calls = 0, steps = 0;  // steps: up to and including the one where the violation shows
+  Scenario counterexample;
+  // The properties the counterexample is judged with, and whether the
+  // model-refinement observer runs beside it (run_checked): the explorer's
+  // kills replay with run() and every property, the check engine's with
+  // run_checked() and the killing property alone.
+  PropertySet checked = all_properties();
+  bool with_model = false;
+  std::string survived_because;  // when not killed: why it is equivalent (or "not found within the budget")
+  long long states = 0;  // explorer states expanded
+  long long runs = 0;    // check engine Runner runs (shrinking included)
+  double seconds = 0;
+};
+
+// The check engine's budget per mode; the same seed gives the same kills.
+struct MutantCheckBudget {
+  int tests = 5000;  // about half a second per mode on this machine
+  std::uint64_t seed = 1;
+};
+
+// Every mutant of the catalogue (impl::mutant minus none).
+std::vector<std::string> mutant_catalogue();
+// Runs the engine stages on one mutant until one kills it.
+MutantVerdict run_mutant(const std::string& mutant, const MutantCheckBudget& budget = {});
+// The check stage alone (what run_mutant runs after the explorer's stages):
+// tests replay it to show a recorded kill is what the seed gives.
+MutantVerdict check_mutant(const std::string& mutant, const MutantCheckBudget& budget = {});
+
+}  // namespace luv
