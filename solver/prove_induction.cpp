@@ -16,24 +16,49 @@ namespace {
 
 using z3::expr;
 
-class Induction {
- public:
-  explicit Induction(ProofSession& session) : p(session) {}
+std::string describe_cti(ProofSession& p, const z3::model& m, int ci) {
+  std::string out = "counterexample to induction (the property, holding before the call, alone is not inductive):\n  before: " +
+                    describe_state(m, p.l, p.s) + "\n  call:   " + describe_call(p.calls[ci]) + " returning " +
+                    std::to_string(m.eval(p.one().results[ci].ret, true).get_numeral_int()) + "\n  after:  " +
+                    describe_state(m, p.l, p.one().results[ci].post) + "\n";
+  return out;
+}
 
-  // A cancel while building terms (outside a check()) ends it like a cut.
-  InductionResult run() {
-    try {
-      induction_all();
-    } catch (const z3::exception&) {
-      if (!stop_requested() && p.ms_left() > 0) throw;
-      p.cut("while building the encoding");
-      unsettle_proofs();
+// Whether the CTI's state before is reachable, by bounded search from the initial state.
+std::string reachability(ProofSession& p, const z3::model& cti) {
+  std::vector<expr> target;
+  for (const expr& v : p.s.vars()) target.push_back(cti.eval(v, true));
+  std::vector<State> states{State::fresh(p.c, p.l, "r0_")};
+  z3::solver s(p.c);
+  s.add(initial(p.l, states[0], p.o.ops));
+  for (int depth = 0; depth <= p.o.depth; ++depth) {
+    if (p.past_deadline("checking a CTI's reachability")) return "  its reachability was not checked (cut by the budget)\n";
+    if (depth > 0) {
+      states.push_back(State::fresh(p.c, p.l, "r" + std::to_string(depth) + "_"));
+      SymStep st = make_step(p.c, p.l, p.r, p.calls, states[depth - 1], states[depth], "r" + std::to_string(depth) + "x_");
+      s.add(st.trans);
+      s.add(st.exact);
     }
-    return InductionResult{houdini_set_, all_clean_};
+    s.push();
+    std::vector<expr> vars = states[depth].vars();
+    for (size_t i = 0; i < vars.size(); ++i) s.add(vars[i] == target[i]);
+    z3::check_result res = p.check(s, "checking a CTI's reachability");
+    s.pop();
+    if (res == z3::sat)
+      return "  that state is reachable in " + std::to_string(depth) + " call(s)\n";
   }
+  return "  that state is unreachable within " + std::to_string(p.o.depth) + " call(s) of the initial state\n";
+}
 
- private:
-  std::vector<int> all_lemma_ids() const {
+
+// Houdini over the lemmas of lemmas(): the largest subset that is
+// inductive (over exact steps, or over clean ones), and the induction step
+// under a set of lemmas.
+class Houdini {
+ public:
+  explicit Houdini(ProofSession& session) : p(session) {}
+
+  static std::vector<int> all_lemma_ids() {
     std::vector<int> ids;
     for (int i = 0; i < static_cast<int>(lemmas().size()); ++i) ids.push_back(i);
     return ids;
@@ -45,9 +70,9 @@ class Induction {
   // fixpoint is not known inductive, so no proof may use it.
   std::optional<Lemmas> houdini(std::vector<int> ids) {
     std::vector<int> start = ids;
-    start.push_back(over_exact_ ? -1 : -2);  // the transitions it is inductive over
-    auto cached = houdini_cache_.find(start);
-    if (cached != houdini_cache_.end()) return Lemmas{cached->second};
+    start.push_back(over_exact ? -1 : -2);  // the transitions it is inductive over
+    auto cached = cache_.find(start);
+    if (cached != cache_.end()) return Lemmas{cached->second};
     z3::solver init(p.c);
     init.add(initial(p.l, p.s, p.o.ops));
     std::vector<int> kept;
@@ -68,7 +93,7 @@ class Induction {
       for (size_t ci = 0; ci < p.calls.size() && !changed; ++ci) {
         const StepResult& r = p.one().results[ci];
         s.push();
-        s.add(over_exact_ ? r.exact : r.clean);
+        s.add(over_exact ? r.exact : r.clean);
         s.add(!cur.at(p.l, p.r, r.post));
         z3::check_result res = p.check(s, "in Houdini");
         if (res == z3::unknown) return std::nullopt;  // not shown inductive
@@ -84,7 +109,7 @@ class Induction {
       }
       p.log("houdini: %zu lemmas %s (%.2f s)\n", cur.ids.size(), changed ? "not inductive" : "inductive", since(tq));
     }
-    houdini_cache_[start] = ids;
+    cache_[start] = ids;
     return Lemmas{ids};
   }
 
@@ -110,6 +135,30 @@ class Induction {
     return res;
   }
 
+  bool over_exact = false;  // the transitions: exact steps (else clean ones)
+
+ private:
+  ProofSession& p;
+  std::map<std::vector<int>, std::vector<int>> cache_;  // candidate set -> its inductive subset
+};
+
+class Induction {
+ public:
+  explicit Induction(ProofSession& session) : p(session), houdini_(session) {}
+
+  // A cancel while building terms (outside a check()) ends it like a cut.
+  InductionResult run() {
+    try {
+      induction_all();
+    } catch (const z3::exception&) {
+      if (!stop_requested() && p.ms_left() > 0) throw;
+      p.cut("while building the encoding");
+      unsettle_proofs();
+    }
+    return InductionResult{houdini_set_, all_clean_};
+  }
+
+ private:
   // A plain induction's counterexample (CTI), described once the proofs are done.
   struct Cti {
     size_t detail;
@@ -137,7 +186,7 @@ class Induction {
     // reachable state is clean, and the proofs over clean steps stand.
     all_clean_ = !violated && conjunction_inductive();
     if (p.is_cut()) return;
-    over_exact_ = !all_clean_;
+    houdini_.over_exact = !all_clean_;
     proofs();
     if (!all_clean_) gate_on_followed_paths();
   }
@@ -150,7 +199,7 @@ class Induction {
       if (p.details[i].status == Status::unknown) plain_induction(i, ctis);
     if (!ctis.empty() && !p.is_cut() && !houdini_set_) {
       auto th = clock_type::now();
-      houdini_set_ = houdini(all_lemma_ids());
+      houdini_set_ = houdini_.houdini(Houdini::all_lemma_ids());
       houdini_seconds_ = since(th);
     }
     for (const Cti& c : ctis) strengthened_induction(p.details[c.detail]);
@@ -160,7 +209,7 @@ class Induction {
     for (const Cti& c : ctis) {
       auto t0 = clock_type::now();
       PropertyDetail& d = p.details[c.detail];
-      d.cti = describe_cti(c.model, c.call) + reachability(c.model);
+      d.cti = describe_cti(p, c.model, c.call) + reachability(p, c.model);
       d.seconds += since(t0);
     }
     if (all_clean_)
@@ -182,8 +231,8 @@ class Induction {
   // needs to go past a violation.
   bool conjunction_inductive() {
     auto t0 = clock_type::now();
-    over_exact_ = false;
-    houdini_set_ = houdini(all_lemma_ids());
+    houdini_.over_exact = false;
+    houdini_set_ = houdini_.houdini(Houdini::all_lemma_ids());
     houdini_seconds_ = since(t0);
     if (!houdini_set_) return false;
     z3::solver s(p.c);
@@ -217,7 +266,7 @@ class Induction {
       unsettle_proofs();
       return;
     }
-    if (!houdini_set_) houdini_set_ = houdini(all_lemma_ids());
+    if (!houdini_set_) houdini_set_ = houdini_.houdini(Houdini::all_lemma_ids());
     z3::solver s(p.c);
     if (houdini_set_) s.add(houdini_set_->at(p.l, p.r, p.s));
     for (PropertyDetail* d : proved) s.add(holds_in_state(p.l, p.r, p.s, checked_index(d->property)));
@@ -263,7 +312,7 @@ class Induction {
     // Plain 1-induction: the property alone, from any state.
     z3::model m(p.c);
     int cti_call = 0;
-    z3::check_result plain = step_violates(Lemmas{}, k, &m, &cti_call);
+    z3::check_result plain = houdini_.step_violates(Lemmas{}, k, &m, &cti_call);
     if (plain == z3::unsat) {
       d.status = Status::proved;
       d.method = "k-induction k=1 (no strengthening)";
@@ -282,7 +331,7 @@ class Induction {
   void strengthened_induction(PropertyDetail& d) {
     auto t0 = clock_type::now();
     int k = checked_index(d.property);
-    z3::check_result strengthened = houdini_set_ ? step_violates(*houdini_set_, k) : z3::unknown;
+    z3::check_result strengthened = houdini_set_ ? houdini_.step_violates(*houdini_set_, k) : z3::unknown;
     if (strengthened != z3::unsat) {
       d.why = p.is_cut() ? p.cut_why()
                    : strengthened == z3::sat || houdini_set_
@@ -311,55 +360,20 @@ class Induction {
       for (int x : needed.ids)
         if (x != id) fewer.push_back(x);
       if (fewer.size() == needed.ids.size()) continue;
-      std::optional<Lemmas> h = houdini(fewer);
+      std::optional<Lemmas> h = houdini_.houdini(fewer);
       if (!h) break;
-      if (step_violates(*h, k) == z3::unsat) needed = *h;
+      if (houdini_.step_violates(*h, k) == z3::unsat) needed = *h;
     }
     d.lemmas = needed.names();
     if (p.is_cut()) d.method += " (the budget ran out before the lemmas were minimised)";
     d.seconds += since(t0);
   }
 
-  std::string describe_cti(const z3::model& m, int ci) {
-    std::string out = "counterexample to induction (the property, holding before the call, alone is not inductive):\n  before: " +
-                      describe_state(m, p.l, p.s) + "\n  call:   " + describe_call(p.calls[ci]) + " returning " +
-                      std::to_string(m.eval(p.one().results[ci].ret, true).get_numeral_int()) + "\n  after:  " +
-                      describe_state(m, p.l, p.one().results[ci].post) + "\n";
-    return out;
-  }
-
-  // Whether the CTI's state before is reachable, by bounded search from the initial state.
-  std::string reachability(const z3::model& cti) {
-    std::vector<expr> target;
-    for (const expr& v : p.s.vars()) target.push_back(cti.eval(v, true));
-    std::vector<State> states{State::fresh(p.c, p.l, "r0_")};
-    z3::solver s(p.c);
-    s.add(initial(p.l, states[0], p.o.ops));
-    for (int depth = 0; depth <= p.o.depth; ++depth) {
-      if (p.past_deadline("checking a CTI's reachability")) return "  its reachability was not checked (cut by the budget)\n";
-      if (depth > 0) {
-        states.push_back(State::fresh(p.c, p.l, "r" + std::to_string(depth) + "_"));
-        SymStep st = make_step(p.c, p.l, p.r, p.calls, states[depth - 1], states[depth], "r" + std::to_string(depth) + "x_");
-        s.add(st.trans);
-        s.add(st.exact);
-      }
-      s.push();
-      std::vector<expr> vars = states[depth].vars();
-      for (size_t i = 0; i < vars.size(); ++i) s.add(vars[i] == target[i]);
-      z3::check_result res = p.check(s, "checking a CTI's reachability");
-      s.pop();
-      if (res == z3::sat)
-        return "  that state is reachable in " + std::to_string(depth) + " call(s)\n";
-    }
-    return "  that state is unreachable within " + std::to_string(p.o.depth) + " call(s) of the initial state\n";
-  }
-
   ProofSession& p;
   std::optional<Lemmas> houdini_set_;  // empty: Houdini was cut
-  bool over_exact_ = false;            // Houdini's transitions: exact steps (else clean ones)
   bool all_clean_ = false;             // the six and the lemmas are inductive together
   double houdini_seconds_ = 0;
-  std::map<std::vector<int>, std::vector<int>> houdini_cache_;  // candidate set -> its inductive subset
+  Houdini houdini_;
 };
 
 }  // namespace
