@@ -6,6 +6,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <stdexcept>
 #include <string_view>
 
 #include "linux/errno.h"
@@ -123,19 +124,135 @@ class key_set {
 
 // The general search: depth first over configurations, each thread's
 // position changed in place and restored on the way back.
+// Each thread's calls (indices into calls), in the thread's order.
+std::vector<std::vector<int>> threads_of(const std::vector<HistoryCall>& calls) {
+  int threads = 0;
+  for (const HistoryCall& c : calls) threads = std::max(threads, c.thread + 1);
+  std::vector<std::vector<int>> by_thread(static_cast<size_t>(threads));
+  for (int i = 0; i < static_cast<int>(calls.size()); ++i) by_thread[calls[i].thread].push_back(i);
+  for (auto& list : by_thread)
+    std::sort(list.begin(), list.end(), [&](int a, int b) { return calls[a].index < calls[b].index; });
+  return by_thread;
+}
+
+// Real time: a call may be linearized only after every call that returned
+// before it started. Each thread's calls are sequential, so those of
+// thread u are a prefix of its list: need_[c][u] is that prefix's length,
+// found by binary search on the thread's return steps (which grow along
+// its list). A call overlaps another when some call starting no later
+// than its return returns no earlier than its start. O(n log n) in the
+// calls, for segments of thousands of calls.
+class real_time {
+ public:
+  real_time(const std::vector<HistoryCall>& calls, const std::vector<std::vector<int>>& by_thread)
+      : calls_(calls), need_(calls.size(), std::vector<std::uint16_t>(by_thread.size(), 0)) {
+    std::vector<std::vector<int>> returns(by_thread.size());
+    for (size_t u = 0; u < by_thread.size(); ++u)
+      for (int ci : by_thread[u]) returns[u].push_back(calls[ci].last_step);
+    for (size_t a = 0; a < calls.size(); ++a)
+      for (size_t u = 0; u < by_thread.size(); ++u)
+        need_[a][u] = static_cast<std::uint16_t>(
+            std::lower_bound(returns[u].begin(), returns[u].end(), calls[a].first_step) - returns[u].begin());
+    overlapped_ = overlapping_calls();
+  }
+
+  // Whether call ci may be linearized once thread u has `done(u)` calls in the order.
+  template <class Done>
+  bool may_start(int ci, size_t threads, Done done) const {
+    for (size_t u = 0; u < threads; ++u)
+      if (done(u) < need_[ci][u]) return false;
+    return true;
+  }
+  bool overlapped(int ci) const { return overlapped_[static_cast<size_t>(ci)]; }
+
+ private:
+  std::vector<bool> overlapping_calls() const {
+    size_t n = calls_.size();
+    std::vector<size_t> by_start(n);
+    for (size_t i = 0; i < n; ++i) by_start[i] = i;
+    std::sort(by_start.begin(), by_start.end(),
+              [&](size_t a, size_t b) { return calls_[a].first_step < calls_[b].first_step; });
+    // Over by_start[0..i]: the latest return, where it is, and the latest but for that call.
+    std::vector<int> latest(n), second(n);
+    std::vector<size_t> latest_at(n);
+    for (size_t i = 0; i < n; ++i) {
+      int e = calls_[by_start[i]].last_step;
+      int l = i ? latest[i - 1] : std::numeric_limits<int>::min(), s2 = i ? second[i - 1] : std::numeric_limits<int>::min();
+      size_t at = i ? latest_at[i - 1] : by_start[i];
+      if (e >= l) s2 = l, l = e, at = by_start[i];
+      else s2 = std::max(s2, e);
+      latest[i] = l, second[i] = s2, latest_at[i] = at;
+    }
+    std::vector<bool> out(n, false);
+    for (size_t a = 0; a < n; ++a) {
+      size_t k = static_cast<size_t>(
+          std::upper_bound(by_start.begin(), by_start.end(), calls_[a].last_step,
+                           [&](int v, size_t b) { return v < calls_[b].first_step; }) - by_start.begin());
+      if (k == 0) continue;
+      int other = latest_at[k - 1] == a ? second[k - 1] : latest[k - 1];
+      out[a] = other >= calls_[a].first_step;
+    }
+    return out;
+  }
+
+  const std::vector<HistoryCall>& calls_;
+  std::vector<std::vector<std::uint16_t>> need_;  // need_[c][u]: calls of thread u that returned before c started
+  std::vector<bool> overlapped_;  // the call overlaps another in real time
+};
+
+static_assert(SCENARIO_CALLS_PER_THREAD_MAX <= 0xffff, "thread_pos::done and need_ count a thread's calls in 16 bits");
+struct thread_pos {
+  std::uint16_t done = 0;  // calls of this thread completed in the order
+  Progress progress;
+  bool fault_used = false;
+};
+
+
+// Bytes of a configuration: the model state (files, domains, the
+// topology's devices, warnings, teardown, the sessions' lists of files)
+// and 6 per thread. Every field of model::State must be in it: two
+// configurations the key cannot tell apart are searched once.
+static_assert(sizeof(model::State) == 92, "a new model::State field must go into write_key() and key_width()");
+size_t key_width(const model::Model& m, const std::vector<HistoryCall>& calls) {
+  int threads = 0;
+  for (const HistoryCall& c : calls) threads = std::max(threads, c.thread + 1);
+  return 9 + m.topology().devices.size() + 2 * static_cast<size_t>(m.topology().files()) +
+         6 * static_cast<size_t>(threads);
+}
+
+
+// The key of configuration (pos, s), into key (key_width bytes).
+void write_key(std::vector<std::uint8_t>& key, const model::Model& m, const State& s, const std::vector<thread_pos>& pos) {
+  std::uint8_t* k = key.data();
+  auto put = [&k](const void* p, size_t n) {
+    std::memcpy(k, p, n);
+    k += n;
+  };
+  put(&s.files, 4);
+  put(&s.domains, 2);
+  put(s.device_domain.data(), m.topology().devices.size());
+  put(&s.warned, 2);
+  *k++ = s.teardown_pending ? 1 : 0;
+  put(s.listed.data(), static_cast<size_t>(m.topology().files()));
+  put(s.listed_domain.data(), static_cast<size_t>(m.topology().files()));
+  for (const thread_pos& p : pos) {
+    put(&p.done, 2);
+    *k++ = p.progress.pc;
+    put(&p.progress.saved, 2);
+    *k++ = p.fault_used ? 1 : 0;
+  }
+  // key_width() and this must agree byte for byte, or two configurations may share a key.
+  if (k != key.data() + key.size()) throw std::logic_error("write_key: the key is not key_width() bytes");
+}
+
+
 class searcher {
  public:
   searcher(const model::Model& m, const std::vector<HistoryCall>& calls, const model::Abstract& target,
            const LinearizeOptions& options)
-      : m_(m), calls_(calls), target_(target), options_(options), seen_(key_width(m, calls)) {
-    int threads = 0;
-    for (const HistoryCall& c : calls) threads = std::max(threads, c.thread + 1);
-    by_thread_.resize(threads);
-    for (int i = 0; i < static_cast<int>(calls.size()); ++i) by_thread_[calls[i].thread].push_back(i);
-    for (auto& list : by_thread_)
-      std::sort(list.begin(), list.end(), [&](int a, int b) { return calls[a].index < calls[b].index; });
-    real_time_order();
-    pos_.assign(threads, thread_pos{});
+      : m_(m), calls_(calls), target_(target), options_(options), by_thread_(threads_of(calls)),
+        order_(calls, by_thread_), seen_(key_width(m, calls)) {
+    pos_.assign(by_thread_.size(), thread_pos{});
     key_.resize(key_width(m, calls));
   }
 
@@ -173,100 +290,6 @@ class searcher {
   }
 
  private:
-  static_assert(SCENARIO_CALLS_PER_THREAD_MAX <= 0xffff, "thread_pos::done and need_ count a thread's calls in 16 bits");
-  struct thread_pos {
-    std::uint16_t done = 0;  // calls of this thread completed in the order
-    Progress progress;
-    bool fault_used = false;
-  };
-
-  // Bytes of a configuration: the model state (files, domains, the
-  // topology's devices, warnings, teardown, the sessions' lists of files)
-  // and 6 per thread. Every field of model::State must be in it: two
-  // configurations the key cannot tell apart are searched once.
-  static_assert(sizeof(model::State) == 92, "a new model::State field must go into write_key() and key_width()");
-  static size_t key_width(const model::Model& m, const std::vector<HistoryCall>& calls) {
-    int threads = 0;
-    for (const HistoryCall& c : calls) threads = std::max(threads, c.thread + 1);
-    return 9 + m.topology().devices.size() + 2 * static_cast<size_t>(m.topology().files()) +
-           6 * static_cast<size_t>(threads);
-  }
-
-  // Real time: a call may be linearized only after every call that returned
-  // before it started. Each thread's calls are sequential, so those of
-  // thread u are a prefix of its list: need_[c][u] is that prefix's length,
-  // found by binary search on the thread's return steps (which grow along
-  // its list). A call overlaps another when some call starting no later
-  // than its return returns no earlier than its start. O(n log n) in the
-  // calls, for segments of thousands of calls.
-  void real_time_order() {
-    need_.assign(calls_.size(), std::vector<std::uint16_t>(by_thread_.size(), 0));
-    std::vector<std::vector<int>> returns(by_thread_.size());
-    for (size_t u = 0; u < by_thread_.size(); ++u)
-      for (int ci : by_thread_[u]) returns[u].push_back(calls_[ci].last_step);
-    for (size_t a = 0; a < calls_.size(); ++a)
-      for (size_t u = 0; u < by_thread_.size(); ++u)
-        need_[a][u] = static_cast<std::uint16_t>(
-            std::lower_bound(returns[u].begin(), returns[u].end(), calls_[a].first_step) - returns[u].begin());
-    overlapped_ = overlapping_calls();
-  }
-
-  std::vector<bool> overlapping_calls() const {
-    size_t n = calls_.size();
-    std::vector<size_t> by_start(n);
-    for (size_t i = 0; i < n; ++i) by_start[i] = i;
-    std::sort(by_start.begin(), by_start.end(),
-              [&](size_t a, size_t b) { return calls_[a].first_step < calls_[b].first_step; });
-    // Over by_start[0..i]: the latest return, where it is, and the latest but for that call.
-    std::vector<int> latest(n), second(n);
-    std::vector<size_t> latest_at(n);
-    for (size_t i = 0; i < n; ++i) {
-      int e = calls_[by_start[i]].last_step;
-      int l = i ? latest[i - 1] : std::numeric_limits<int>::min(), s2 = i ? second[i - 1] : std::numeric_limits<int>::min();
-      size_t at = i ? latest_at[i - 1] : by_start[i];
-      if (e >= l) s2 = l, l = e, at = by_start[i];
-      else s2 = std::max(s2, e);
-      latest[i] = l, second[i] = s2, latest_at[i] = at;
-    }
-    std::vector<bool> out(n, false);
-    for (size_t a = 0; a < n; ++a) {
-      size_t k = static_cast<size_t>(
-          std::upper_bound(by_start.begin(), by_start.end(), calls_[a].last_step,
-                           [&](int v, size_t b) { return v < calls_[b].first_step; }) - by_start.begin());
-      if (k == 0) continue;
-      int other = latest_at[k - 1] == a ? second[k - 1] : latest[k - 1];
-      out[a] = other >= calls_[a].first_step;
-    }
-    return out;
-  }
-
-  bool may_start(int ci) const {
-    for (size_t u = 0; u < pos_.size(); ++u)
-      if (pos_[u].done < need_[ci][u]) return false;
-    return true;
-  }
-
-  void write_key(const State& s) {
-    std::uint8_t* k = key_.data();
-    auto put = [&k](const void* p, size_t n) {
-      std::memcpy(k, p, n);
-      k += n;
-    };
-    put(&s.files, 4);
-    put(&s.domains, 2);
-    put(s.device_domain.data(), m_.topology().devices.size());
-    put(&s.warned, 2);
-    *k++ = s.teardown_pending ? 1 : 0;
-    put(s.listed.data(), static_cast<size_t>(m_.topology().files()));
-    put(s.listed_domain.data(), static_cast<size_t>(m_.topology().files()));
-    for (const thread_pos& p : pos_) {
-      put(&p.done, 2);
-      *k++ = p.progress.pc;
-      put(&p.progress.saved, 2);
-      *k++ = p.fault_used ? 1 : 0;
-    }
-  }
-
   // Calls f(next, call) for every move from configuration (pos_, s): the
   // deferred teardown, and the next operation of each thread with every
   // outcome the model allows that fits the history; `call` is the call the
@@ -285,13 +308,13 @@ class searcher {
     const thread_pos p = pos_[t];
     int ci = by_thread_[t][p.done];
     const HistoryCall& c = calls_[ci];
-    if (p.progress.pc == 0 && !may_start(ci)) return;
+    if (p.progress.pc == 0 && !order_.may_start(ci, pos_.size(), [this](size_t u) { return pos_[u].done; })) return;
     if (c.faults.size() > 1) return;  // the model fails a call at its first fault
     const FaultHit* fault = c.faults.empty() || p.fault_used ? nullptr : &c.faults.front();
     std::optional<model::Op> op = model::call_next_op(m_.topology(), c.call, p.progress);
     if (!op) return;
     std::vector<model::OpOutcome> outs;
-    model::apply(m_, s, *op, fault, outs, overlapped_[ci]);
+    model::apply(m_, s, *op, fault, outs, order_.overlapped(ci));
     for (const model::OpOutcome& o : outs) {
       thread_pos np = p;
       np.fault_used = p.fault_used || o.fault_used;
@@ -351,7 +374,7 @@ class searcher {
   // has it; else pushed on the stack to be expanded (true). cut_ when the
   // memo is full.
   bool enter(std::vector<frame>& stack, const State& bare, std::uint32_t* known) {
-    write_key(bare);
+    write_key(key_, m_, bare, pos_);
     auto [index, fresh] = seen_.insert(key_.data());
     if (!fresh) {
       *known = ends_[index];
@@ -437,7 +460,7 @@ class searcher {
   };
 
   bool explain_enter(std::vector<explain_frame>& stack, const State& s, int completed) {
-    write_key(s);
+    write_key(key_, m_, s, pos_);
     if (!seen_.insert(key_.data()).second) return false;
     if (static_cast<long long>(seen_.size()) >= options_.configurations_max) return false;
     stack.push_back(explain_frame{s, pos_, completed, moves(s), 0});
@@ -489,9 +512,8 @@ class searcher {
   const std::vector<HistoryCall>& calls_;
   const model::Abstract& target_;
   const LinearizeOptions& options_;
-  std::vector<std::vector<int>> by_thread_;
-  std::vector<std::vector<std::uint16_t>> need_;
-  std::vector<bool> overlapped_;  // the call overlaps another in real time
+  std::vector<std::vector<int>> by_thread_;  // each thread's calls, in its order
+  real_time order_;
   std::vector<thread_pos> pos_;   // the configuration being expanded
   std::vector<std::uint8_t> key_;
   key_set seen_;
