@@ -271,34 +271,35 @@ static void check_outgoing_state(const ObjectGraph& g, Vertex iommu, const std::
   }
 }
 
-GraphFindings check_object_graph(const ObjectGraph& g) {
-  GraphFindings f;
+namespace {
 
-  // Per vertex: who points at it, by edge kind.
-  auto owners = [&](Vertex v, EdgeKind kind, bool live_sources_only) {
-    int n = 0;
-    for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) {
-      if (g[*e].kind != kind) continue;
-      const GraphVertex& s = g[boost::source(*e, g)];
-      if (live_sources_only && s.kind == VertexKind::record && !is_live_record(s)) continue;
-      ++n;
-    }
-    return n;
-  };
+// Who points at v by edges of `kind`; `live_sources_only`: leaving out
+// records that are not live.
+int owners(const ObjectGraph& g, Vertex v, EdgeKind kind, bool live_sources_only) {
+  int n = 0;
+  for (auto [e, end] = boost::in_edges(v, g); e != end; ++e) {
+    if (g[*e].kind != kind) continue;
+    const GraphVertex& s = g[boost::source(*e, g)];
+    if (live_sources_only && s.kind == VertexKind::record && !is_live_record(s)) continue;
+    ++n;
+  }
+  return n;
+}
 
-  // refcount-balanced: a live HW record's ref_count is the number of live
-  // device records pointing at it; its IOMMU points at it exactly then.
+// refcount-balanced: a live HW record's ref_count is the number of live
+// device records pointing at it; its IOMMU points at it exactly then.
+void check_refcount(const ObjectGraph& g, std::vector<std::string>& out) {
   for (auto [v, end] = boost::vertices(g); v != end; ++v) {
     const GraphVertex& r = g[*v];
     if (!is_live_record(r) || r.record_kind != RecordKind::hw) continue;
-    int refs = owners(*v, EdgeKind::iommu_phys, true);
+    int refs = owners(g, *v, EdgeKind::iommu_phys, true);
     if (static_cast<int>(r.ref_count) != refs)
-      f.refcount.push_back(r.label + ": ref_count " + std::to_string(r.ref_count) + " but " + std::to_string(refs) +
-                           " live device record(s) point at it");
-    int held = owners(*v, EdgeKind::preserved, false);
+      out.push_back(r.label + ": ref_count " + std::to_string(r.ref_count) + " but " + std::to_string(refs) +
+                    " live device record(s) point at it");
+    int held = owners(g, *v, EdgeKind::preserved, false);
     if ((held > 0) != (refs > 0))
-      f.refcount.push_back(r.label + ": " + (held ? "still its IOMMU's outgoing_preserved_state with no device"
-                                                   : "has devices but is not its IOMMU's outgoing_preserved_state"));
+      out.push_back(r.label + ": " + (held ? "still its IOMMU's outgoing_preserved_state with no device"
+                                            : "has devices but is not its IOMMU's outgoing_preserved_state"));
   }
   // Devices grouped by IOMMU once: a scan of every vertex per IOMMU would
   // grow with the product of the topology's sizes.
@@ -306,21 +307,23 @@ GraphFindings check_object_graph(const ObjectGraph& g) {
   for (auto [v, end] = boost::vertices(g); v != end; ++v)
     if (g[*v].kind == VertexKind::device) devices_behind[g[*v].iommu].push_back(*v);
   for (auto [v, end] = boost::vertices(g); v != end; ++v)
-    if (g[*v].kind == VertexKind::iommu) check_outgoing_state(g, *v, devices_behind[g[*v].id], f.refcount);
+    if (g[*v].kind == VertexKind::iommu) check_outgoing_state(g, *v, devices_behind[g[*v].id], out);
+}
 
-  // no-dangling: every pointer of a live record or a kernel object leads to
-  // a live record of the right kind.
+// no-dangling: every pointer of a live record or a kernel object leads to a
+// live record of the right kind, and no page chain runs in a cycle.
+void check_dangling(const ObjectGraph& g, std::vector<std::string>& out) {
   auto expect_live = [&](const GraphVertex& from, ObjectGraph::edge_descriptor e, RecordKind want) {
     const GraphVertex& to = g[boost::target(e, g)];
     std::string what = from.label + " " + edge_kind_name(g[e].kind) + " -> " + to.label;
     if (to.kind != VertexKind::record) {
-      f.dangling.push_back(what + ": not a record");
+      out.push_back(what + ": not a record");
     } else if (to.freed) {
-      f.dangling.push_back(what + ": its page is freed");
+      out.push_back(what + ": its page is freed");
     } else if (to.deleted) {
-      f.dangling.push_back(what + ": flagged deleted");
+      out.push_back(what + ": flagged deleted");
     } else if (want != RecordKind::none && to.record_kind != want) {
-      f.dangling.push_back(what + ": wrong kind of record");
+      out.push_back(what + ": wrong kind of record");
     }
   };
   for (auto [v, end] = boost::vertices(g); v != end; ++v) {
@@ -336,20 +339,20 @@ GraphFindings check_object_graph(const ObjectGraph& g) {
         expect_live(s, *e, want);
       }
       if (k == EdgeKind::driver_page && !is_live_page(g[boost::target(*e, g)]))
-        f.dangling.push_back(s.label + " driver_page -> " + g[boost::target(*e, g)].label + ": not a preserved page");
+        out.push_back(s.label + " driver_page -> " + g[boost::target(*e, g)].label + ": not a preserved page");
     }
   }
   for (auto [v, end] = boost::vertices(g); v != end; ++v) {
     if (g[*v].kind != VertexKind::flb || g[*v].freed) continue;
     std::vector<boost::default_color_type> color(boost::num_vertices(g));
     cycle_finder vis;
-    vis.out = &f.dangling;
+    vis.out = &out;
     boost::depth_first_visit(g, *v, vis, boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, g)));
   }
+}
 
-  // no-leak, at any quiescent point: every live record is its kernel
-  // object's state, every preserved driver page is some object's, and every
-  // preserved core page hangs off the live FLB object.
+// The pages reachable from the live FLB object through its page links.
+std::set<Vertex> reachable_from_flb(const ObjectGraph& g) {
   std::set<Vertex> reachable;
   for (auto [v, end] = boost::vertices(g); v != end; ++v) {
     if (g[*v].kind != VertexKind::flb || g[*v].freed) continue;
@@ -364,26 +367,47 @@ GraphFindings check_object_graph(const ObjectGraph& g) {
       }
     }
   }
-  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
-    const GraphVertex& x = g[*v];
-    if (is_live_record(x) && owners(*v, EdgeKind::preserved, false) == 0)
-      f.orphans.push_back(x.label + " is live but no kernel object's preserved state");
-    if (is_live_page(x) && x.page_kind == kho_page_kind::driver_private && owners(*v, EdgeKind::driver_page, false) == 0)
-      f.orphans.push_back(x.label + " is preserved but no object's driver page");
-    if (is_live_page(x) && x.page_kind != kho_page_kind::driver_private && !reachable.count(*v))
-      f.orphans.push_back(x.label + " is preserved but not reachable from the FLB");
-  }
+  return reachable;
+}
 
-  // no-leak, once everything is unpreserved: nothing at all is left.
+// no-leak, at any quiescent point: every live record is its kernel object's
+// state, every preserved driver page is some object's, and every preserved
+// core page hangs off the live FLB object.
+void check_orphans(const ObjectGraph& g, std::vector<std::string>& out) {
+  std::set<Vertex> reachable = reachable_from_flb(g);
   for (auto [v, end] = boost::vertices(g); v != end; ++v) {
     const GraphVertex& x = g[*v];
-    if (is_live_record(x)) f.remaining.push_back(x.label + " still live");
-    else if (is_live_page(x)) f.remaining.push_back(x.label + " still preserved");
-    else if (x.kind == VertexKind::flb && !x.freed) f.remaining.push_back("iommu_flb_obj still allocated");
+    if (is_live_record(x) && owners(g, *v, EdgeKind::preserved, false) == 0)
+      out.push_back(x.label + " is live but no kernel object's preserved state");
+    if (is_live_page(x) && x.page_kind == kho_page_kind::driver_private &&
+        owners(g, *v, EdgeKind::driver_page, false) == 0)
+      out.push_back(x.label + " is preserved but no object's driver page");
+    if (is_live_page(x) && x.page_kind != kho_page_kind::driver_private && !reachable.count(*v))
+      out.push_back(x.label + " is preserved but not reachable from the FLB");
+  }
+}
+
+// no-leak, once everything is unpreserved: nothing at all is left.
+void check_remaining(const ObjectGraph& g, std::vector<std::string>& out) {
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
+    const GraphVertex& x = g[*v];
+    if (is_live_record(x)) out.push_back(x.label + " still live");
+    else if (is_live_page(x)) out.push_back(x.label + " still preserved");
+    else if (x.kind == VertexKind::flb && !x.freed) out.push_back("iommu_flb_obj still allocated");
     for (auto [e, eend] = boost::out_edges(*v, g); e != eend; ++e)
       if ((g[*e].kind == EdgeKind::preserved || g[*e].kind == EdgeKind::driver_page) && x.kind != VertexKind::record)
-        f.remaining.push_back(x.label + " still has " + (g[*e].kind == EdgeKind::preserved ? "preserved state" : "a driver page"));
+        out.push_back(x.label + " still has " + (g[*e].kind == EdgeKind::preserved ? "preserved state" : "a driver page"));
   }
+}
+
+}  // namespace
+
+GraphFindings check_object_graph(const ObjectGraph& g) {
+  GraphFindings f;
+  check_refcount(g, f.refcount);
+  check_dangling(g, f.dangling);
+  check_orphans(g, f.orphans);
+  check_remaining(g, f.remaining);
   return f;
 }
 

@@ -1,5 +1,6 @@
 #include "properties/property.h"
 
+#include "properties/assert.h"
 #include "properties/outcome.h"
 
 namespace luv {
@@ -30,8 +31,14 @@ constexpr property_info kProperties[PROPERTY_COUNT] = {
 };
 }  // namespace
 
-const char* property_name(PropertyId id) { return kProperties[static_cast<int>(id)].name; }
-const char* property_summary(PropertyId id) { return kProperties[static_cast<int>(id)].summary; }
+const char* property_name(PropertyId id) {
+  LUV_ASSERT(static_cast<int>(id) < PROPERTY_COUNT);
+  return kProperties[static_cast<int>(id)].name;
+}
+const char* property_summary(PropertyId id) {
+  LUV_ASSERT(static_cast<int>(id) < PROPERTY_COUNT);
+  return kProperties[static_cast<int>(id)].summary;
+}
 
 bool property_parse(const std::string& name, PropertyId& out) {
   for (int i = 0; i < PROPERTY_COUNT; ++i) {

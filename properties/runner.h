@@ -13,7 +13,10 @@
 
 #include "impl/next_kernel.h"
 #include "impl/scenario.h"
+#include "properties/call_record.h"
+#include "properties/callers_memory.h"
 #include "properties/property.h"
+#include "properties/thread_mask.h"
 
 namespace luv::impl {
 struct World;
@@ -47,23 +50,6 @@ struct Verdict {
   PropertySet unjudged_after_end(const PropertySet& checked) const;
 };
 
-// One completed call, for the history (model-refinement, reports).
-struct CallRecord {
-  int thread = 0;
-  int index = 0;  // position in its thread
-  Call call;
-  int ret = 0;
-  bool returned_void = false;
-  int first_step = 0;
-  int last_step = 0;
-};
-
-// The runnable threads of a step, bit t for thread t: as wide as the
-// threads a valid Scenario may have (a shift past the width is undefined).
-using thread_mask = unsigned;
-static_assert(SCENARIO_THREADS_MAX <= static_cast<int>(sizeof(thread_mask) * 8),
-              "thread_mask must hold a bit per thread a Scenario may have");
-
 // One step of the schedule, for the explorer.
 struct StepRecord {
   int thread = 0;
@@ -71,7 +57,8 @@ struct StepRecord {
   const char* stopped_at = nullptr;  // the point the thread stopped at, null when its call returned
 };
 
-// Hooks for checks that live above properties/ (the model's refinement check).
+// Hooks for checks that live above properties/ (the model's refinement
+// check) and for the explorer.
 class RunObserver {
  public:
   virtual ~RunObserver() = default;
@@ -91,10 +78,38 @@ class RunObserver {
     (void)w;
     return std::nullopt;
   }
-  // The run stopped at RunOptions::steps_stop (explorers fingerprint here).
+  // The run stopped at ExploreHook::steps_stop (explorers fingerprint here).
   virtual void on_stop(const impl::World& w) { (void)w; }
-  // Just before step RunOptions::reads_step, whose reads are noted.
+  // Just before step ExploreHook::reads_step, whose reads are noted.
   virtual void on_reads_step(const impl::World& w) { (void)w; }
+
+  // What the callers believe now, and what the Runner noted at each call's
+  // start: the Runner's memory (callers_memory.h), valid in every hook from
+  // on_start on; in on_call_end it has taken that call in. run() sets it on
+  // RunOptions::observer only: an observer that wraps another (the solver's
+  // CrossCheckObserver) reads it, the one it wraps cannot.
+  const CallersMemory& callers() const;
+
+ private:
+  friend class Runner;
+  const CallersMemory* callers_ = nullptr;
+};
+
+// The explorer's hooks into a run (explore/): a stateless search replays an
+// execution prefix, stops where it ends, and reads the state there. No other
+// engine sets them (RunOptions::explore stays null), except verify's source
+// map, which stops a traced rerun at a violation's step.
+struct ExploreHook {
+  // Stop before this step (when >= 0) unless every thread has finished:
+  // skip kexec and the end of the run, call observer->on_stop.
+  int steps_stop = -1;
+  // The object-graph checks at quiescent points before this step were
+  // passed by the replay of this run's prefix, so they are skipped.
+  int checks_from = 0;
+  // What step `reads_step` reads of the shared state goes to `reads`
+  // (impl/shim/step_reads.h); observer->on_reads_step is called before it.
+  int reads_step = -1;
+  std::vector<impl::read_event>* reads = nullptr;
 };
 
 struct RunOptions {
@@ -102,21 +117,10 @@ struct RunOptions {
   bool trace = false;               // fill RunResult::trace with a kernel-log style trace
   bool record_steps = false;        // fill RunResult::steps
   RunObserver* observer = nullptr;
-  // Unused: the Runner bounds a run by steps_bound(s), derived from the
-  // Scenario, and a valid Scenario never reaches it. Kept so that callers
-  // that still set it build; it will go.
-  int steps_max = 0;
-  // Explorers: stop before this step (when >= 0) unless every thread has
-  // finished, skip kexec and the end of the run, call observer->on_stop.
-  // A stateless explorer replays a prefix.
+  const ExploreHook* explore = nullptr;  // the explorer's, null for every other engine
+  // Going: verify/source_map.cpp's stop, until it sets ExploreHook::steps_stop
+  // (which wins when both are set).
   int steps_stop = -1;
-  // Explorers: the object-graph checks at quiescent points before this step
-  // were passed by the replay of this run's prefix, so they are skipped.
-  int checks_from = 0;
-  // Explorers: what step `reads_step` reads of the shared state goes to
-  // `reads` (impl/shim/step_reads.h).
-  int reads_step = -1;
-  std::vector<impl::read_event>* reads = nullptr;
   // A Scenario of at least this many calls has its object-graph checks
   // first asked of a summary kept from every step's touched pages
   // (PageWatch, properties/object_graph.h), which builds the graph only when
@@ -141,12 +145,11 @@ struct RunResult {
   int faults_fired = 0;
   int warnings = 0;
   bool kexec_done = false;
-  bool stopped = false;  // ended at RunOptions::steps_stop
+  bool stopped = false;  // ended at ExploreHook::steps_stop
   std::optional<std::string> divergence;  // the first RunOptions::invariant finding, with its step
-  // What the callers believe (preserved, kept, racing), as numbers in a fixed
-  // order: two runs with equal Worlds judge the rest of a run alike only if
-  // these are equal too (the explorer keys its states on it).
-  std::vector<int> callers_view;
+  // What the callers believe and what was noted at each call's start, where
+  // the run ended (the explorer keys its states on it).
+  CallersMemory callers;
   impl::next_kernel_result restore;
 };
 
@@ -165,5 +168,6 @@ long long steps_bound(const Scenario& s);
 // The kernel state as text: objects, FLB, pages and records.
 std::string describe_world(const impl::World& w);
 std::string describe_call(const Call& call);
+std::string describe_restore(const impl::next_kernel_result& r);
 
 }  // namespace luv

@@ -17,7 +17,12 @@
 namespace luv {
 
 namespace stop_detail {
-// Lock-free, so that a signal handler may set it.
+// The one deliberate piece of global mutable state in properties/ and
+// explore/ (with the hook registry below, its other half): a signal handler
+// can reach nothing else, and an interrupt must reach every engine's loop,
+// on every thread, without being passed down through each of them. Nothing
+// but request_stop() and clear_stop() writes it. Lock-free, so that a
+// signal handler may set it.
 inline std::atomic<bool> requested{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 

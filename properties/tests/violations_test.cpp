@@ -66,7 +66,7 @@ TEST(Violations, refcount_balanced_on_skip_refcount_get) {
   expect_first_violation(s, "reference+mutant:skip_refcount_get", PropertyId::refcount_balanced);
 }
 
-// RunOptions::checks_from (explorers replaying a checked prefix): the
+// ExploreHook::checks_from (explorers replaying a checked prefix): the
 // object-graph checks at quiescent points before that step are skipped, the
 // ones from it on are not.
 TEST(Violations, checks_from_skips_only_the_quiescent_checks_before_it) {
@@ -81,14 +81,18 @@ TEST(Violations, checks_from_skips_only_the_quiescent_checks_before_it) {
   int at = all.verdict.violation->step;
 
   RunOptions from_there = own_checks();
-  from_there.checks_from = at;
+  ExploreHook from_at;
+  from_at.checks_from = at;
+  from_there.explore = &from_at;
   RunResult same = run(s, from_there);
   ASSERT_TRUE(same.verdict.violation);
   EXPECT_EQ(same.verdict.violation->step, at);
 
   // Past it, the next quiescent point (after the fourth call, still unbalanced) reports it.
   RunOptions past = own_checks();
-  past.checks_from = at + 1;
+  ExploreHook from_after;
+  from_after.checks_from = at + 1;
+  past.explore = &from_after;
   RunResult later = run(s, past);
   ASSERT_TRUE(later.verdict.violation);
   EXPECT_EQ(later.verdict.violation->property, PropertyId::refcount_balanced);

@@ -1,0 +1,213 @@
+#include "explore/replay.h"
+
+#include <algorithm>
+
+#include "explore/fingerprint.h"
+#include "impl/world.h"
+#include "properties/assert.h"
+
+namespace luv::explorer {
+
+using std::uint64_t;
+
+namespace {
+
+// Reads the World where the replay ends.
+class Capture : public RunObserver {
+ public:
+  explicit Capture(bool mirror) : mirror_(mirror) {}
+  void on_reads_step(const impl::World& w) override {
+    reader_ = w.current;
+    world_components(w, before_);
+  }
+  void on_stop(const impl::World& w) override { take(w); }
+  std::optional<std::string> on_threads_done(const impl::World& w) override {
+    take(w);
+    return std::nullopt;
+  }
+  bool got = false;
+  uint64_t world = 0, world_mirror = 0, observed = 0;
+  unsigned in_call = 0, runnable = 0;
+  std::vector<impl::read_event> reads;
+
+ private:
+  void take(const impl::World& w) {
+    got = true;
+    world_components(w, after_);
+    world = world_fingerprint(w, after_);
+    if (mirror_) world_mirror = world_fingerprint(w, after_, true);
+    observe(w);
+    in_call = runnable = 0;
+    for (size_t t = 0; t < w.threads.size(); ++t) {
+      const impl::kthread& k = w.threads[t];
+      if (k.point == nullptr) continue;
+      in_call |= 1u << t;
+      const impl::mutex* m = k.blocked_on;
+      if (m == nullptr || m->owner < 0 || m->poisoned) runnable |= 1u << t;
+    }
+  }
+
+  // The components the step read, each with its content before the step
+  // (a component the step created has none).
+  void observe(const impl::World& w) {
+    std::vector<uint64_t> ids;
+    for (const impl::read_event& e : reads)
+      if (uint64_t id = component_of(w, e)) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    Hasher h;
+    for (uint64_t id : ids) {
+      auto it = std::lower_bound(before_.begin(), before_.end(), std::make_pair(id, uint64_t{0}));
+      bool existed = it != before_.end() && it->first == id;
+      h.add(id);
+      if (!existed) h.add(0x6e657700ull);
+      else h.add(is_mutex_component(id) ? mutex_as_seen_by(it->second, reader_) : it->second);
+    }
+    observed = h.h;
+  }
+  bool mirror_;
+  int reader_ = -1;
+  Components before_, after_;
+};
+
+// The Runner's memory of what the callers believe (RunResult::callers) as
+// one word of the key: each device and domain a caller believes preserved,
+// what it kept and against which domain, what raced.
+uint64_t callers_hash(const CallersMemory& m) {
+  Hasher h;
+  m.each_number([&](int x) { h.add(static_cast<uint64_t>(static_cast<int64_t>(x))); });
+  return h.h;
+}
+
+}  // namespace
+
+Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreStats& stats)
+    : o_(o), topology_(topology), stats_(stats), symmetric_(o.symmetry && o.threads == 2 && o.read_frames) {
+  LUV_ASSERT(o.threads >= 1 && o.threads <= THREADS_MAX);
+  // The explorer runs no model observer: model-refinement is not judged
+  // (run() would attach the model for it, at a cost per state).
+  judged_ = o.properties;
+  judged_.reset(static_cast<size_t>(PropertyId::model_refinement));
+}
+
+Scenario Replayer::scenario_of(const Node& n) const {
+  Scenario s;
+  s.variant = o_.variant;
+  s.mode = o_.mode;
+  s.topology = topology_;
+  s.faults = n.faults;
+  s.threads = n.threads;
+  s.schedule = n.schedule;
+  s.kexec = true;
+  return s;
+}
+
+Scenario Replayer::counterexample_of(const Node& n) const {
+  Scenario s = scenario_of(n);
+  while (s.threads.size() > 1 && s.threads.back().empty()) s.threads.pop_back();
+  return s;
+}
+
+void Replayer::replay(Node& n) {
+  Scenario s = scenario_of(n);
+  Capture cap(symmetric_);
+  int steps = static_cast<int>(n.schedule.size());
+  ExploreHook hook;
+  hook.steps_stop = n.retrieve_fault ? -1 : steps;
+  // The parent's replay checked every step but the last (a retrieve-fault
+  // sibling: every thread step).
+  hook.checks_from = steps - (n.retrieve_fault ? 0 : 1);
+  if (o_.read_frames && !n.retrieve_fault) {
+    hook.reads_step = steps - 1;
+    hook.reads = &cap.reads;
+  }
+  RunOptions ro;
+  ro.properties = judged_ & ~n.masked;
+  ro.observer = &cap;
+  ro.explore = &hook;
+  ro.invariant = o_.invariant;
+  RunResult r = run(s, ro);
+  ++stats_.transitions;
+  if (r.divergence && divergence.empty()) {
+    divergence = *r.divergence;
+    divergence_scenario = counterexample_of(n);
+  }
+  n.visits = r.fault_visits;
+  n.callers = callers_hash(r.callers);
+  for (const Violation& v : r.verdict.violations) {
+    n.violations.emplace_back(v, n.masked);
+    n.masked.set(static_cast<size_t>(v.property));
+  }
+  if (r.verdict.ended) note_ended(judged_ & ~n.masked);
+  if (r.verdict.ended || !cap.got) {  // !cap.got: an oops or deadlock ended the run before the stop
+    n.leaf = true;
+    return;
+  }
+  n.world = cap.world;
+  n.world_mirror = cap.world_mirror;
+  n.observed = cap.observed;
+  n.in_call = cap.in_call;
+  n.runnable = cap.runnable;
+  n.quiescent = cap.in_call == 0;
+  n.alone = r.callers.alone_mask(cap.in_call);
+  if (n.retrieve_fault) n.leaf = true;
+}
+
+void Replayer::note_ended(const PropertySet& unjudged) {
+  ++stats_.paths_ended;
+  stats_.unjudged |= unjudged;
+}
+
+uint64_t Replayer::key(const Node& n, bool mirror) const {
+  auto who = [&](int t) { return static_cast<size_t>(mirror ? 1 - t : t); };  // the thread in place t
+  unsigned alone = mirror ? swap_threads(n.alone) : n.alone;
+  Hasher h;
+  h.add(mirror ? n.world_mirror : n.world);
+  h.add(static_cast<uint64_t>(n.calls_used) << 8 | static_cast<uint64_t>(n.faults_used));
+  h.add(n.callers);
+  h.add(alone);
+  for (int t = 0; t < o_.threads; ++t) h.add(n.chain[who(t)]);
+  if (o_.read_frames)
+    for (int t = 0; t < o_.threads; ++t)
+      if (alone >> t & 1u) h.add(mirror ? n.start_mirror[who(t)] : n.start_world[who(t)]);
+  return h.h;
+}
+
+void Replayer::advance(const Node& parent, Node& c, int t, const Call* started, uint64_t fault) const {
+  LUV_ASSERT(t >= 0 && t < o_.threads);
+  size_t i = static_cast<size_t>(t);
+  Hasher h;
+  if (started) {
+    h.add(static_cast<uint64_t>(started->kind) << 48 ^ static_cast<uint64_t>(started->file + 1) << 32 ^
+          static_cast<uint64_t>(started->domain + 1) << 16 ^ static_cast<uint64_t>(started->device + 1));
+  } else {
+    h.add(parent.chain[i]);
+  }
+  // A coroutine is deterministic: its frame is a function of its call and
+  // of what each of its steps read (or, coarser, of the World it saw).
+  h.add(o_.read_frames ? c.observed : parent.world);
+  h.add(fault);
+  c.chain = parent.chain;
+  c.chain[i] = h.h;
+  c.start_world = parent.start_world;
+  c.start_mirror = parent.start_mirror;
+  if (started) c.start_world[i] = parent.world, c.start_mirror[i] = parent.world_mirror;
+  if (!(c.in_call >> t & 1u)) {
+    c.chain[i] = 0;
+    c.start_world[i] = c.start_mirror[i] = 0;
+  }
+}
+
+Node Replayer::child(const Node& n, int t) const {
+  Node c;
+  c.calls_used = n.calls_used;
+  c.faults_used = n.faults_used;
+  c.threads = n.threads;
+  c.schedule = n.schedule;
+  c.schedule.push_back(t);
+  c.faults = n.faults;
+  c.masked = n.masked;
+  return c;
+}
+
+}  // namespace luv::explorer

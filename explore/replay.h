@@ -1,0 +1,100 @@
+// The explorer's nodes and how it reaches them: a node is an execution
+// prefix (calls started, schedule, faults fired), re-run from the start
+// through the Runner to reach its state (the search is stateless), and keyed
+// for the visited set on what the rest of the run can depend on.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "explore/explore.h"
+#include "impl/scenario.h"
+#include "properties/property.h"
+#include "properties/runner.h"
+
+namespace luv::explorer {
+
+// validate(ExploreOptions) allows at most this many threads.
+inline constexpr int THREADS_MAX = 8;
+
+// An execution prefix and what its replay showed.
+struct Node {
+  int calls_used = 0;
+  int faults_used = 0;
+  std::vector<std::vector<Call>> threads;
+  std::vector<int> schedule;
+  std::vector<Fault> faults;
+  PropertySet masked;  // properties switched off to go on past their violation on this path
+  unsigned sleep = 0;  // threads whose next step sleep sets skip
+  // Per busy thread: a hash of its call and of the World at each of its
+  // resumes in this call (with the faults its steps injected), which
+  // determines its coroutine's locals; 0 for an idle thread.
+  std::array<std::uint64_t, THREADS_MAX> chain{};
+  // Per busy thread: the World where its call started, which the Runner's
+  // error-path-deleted compares with while the call runs alone.
+  std::array<std::uint64_t, THREADS_MAX> start_world{}, start_mirror{};
+  bool retrieve_fault = false;  // a terminal-only sibling: the next kernel's FLB retrieve fails
+  std::uint64_t seq = 0;
+  // From the replay:
+  std::uint64_t world = 0;         // world_fingerprint()
+  std::uint64_t world_mirror = 0;  // the same with threads 0 and 1 swapped (symmetry only)
+  std::uint64_t observed = 0;      // what the last step read: components with their content before it
+  // The Runner's memory where the replay ended (RunResult::callers): a hash
+  // of what the callers believe, and the busy threads whose call has run
+  // alone (error-path-deleted compares their start with the state then).
+  std::uint64_t callers = 0;
+  unsigned alone = 0;
+  std::array<int, impl::FAULT_SITE_COUNT> visits{};
+  unsigned in_call = 0, runnable = 0;
+  bool quiescent = false;
+  bool leaf = false;  // nothing runs past it (an oops, a deadlock, a terminal-only sibling)
+  std::vector<std::pair<Violation, PropertySet>> violations;  // seen, with the properties masked then
+};
+
+// Bits of threads 0 and 1 swapped (the symmetry of two threads).
+inline unsigned swap_threads(unsigned bits) { return (bits & ~3u) | (bits & 1u) << 1 | (bits >> 1 & 1u); }
+
+// Replays nodes of one op-set choice's search and keys them.
+class Replayer {
+ public:
+  Replayer(const ExploreOptions& o, const Topology& topology, ExploreStats& stats);
+
+  // The properties judged: o.properties less model-refinement.
+  const PropertySet& judged() const { return judged_; }
+  // Two threads with read-keyed frames: a state and its mirror are one.
+  bool symmetric() const { return symmetric_; }
+
+  // Runs the node's prefix; fills its replay fields and its violations. The
+  // Runner goes on past a violation, so one run judges every property; a
+  // property violated on this path is masked in its children's runs (its
+  // finding is made), and an oops or a deadlock makes the node a leaf.
+  void replay(Node& n);
+  // The node one step of thread t past n, not yet replayed.
+  Node child(const Node& n, int t) const;
+  // Thread t took the step from `parent` to `c` (starting `started` when not
+  // null; `fault` names the fault it injected, 0 for none).
+  void advance(const Node& parent, Node& c, int t, const Call* started, std::uint64_t fault) const;
+  // The visited-set key; `mirror`: of the state with threads 0 and 1 swapped.
+  std::uint64_t key(const Node& n, bool mirror) const;
+  // A counterexample file: the prefix, without threads that never ran.
+  Scenario counterexample_of(const Node& n) const;
+
+  // The first state outside ExploreOptions::invariant, and its prefix.
+  std::string divergence;
+  std::optional<Scenario> divergence_scenario;
+
+ private:
+  Scenario scenario_of(const Node& n) const;
+  void note_ended(const PropertySet& unjudged);
+
+  const ExploreOptions& o_;
+  Topology topology_;
+  ExploreStats& stats_;
+  PropertySet judged_;
+  bool symmetric_;
+};
+
+}  // namespace luv::explorer

@@ -1,0 +1,100 @@
+// One op-set choice's search: depth-first (or breadth-first for shortest
+// counterexamples) over execution prefixes, pruned by the visited set at
+// quiescent and keyed states and by sleep sets (POR). explore() runs one per
+// op-set choice, `jobs` at once, and merges their results.
+#pragma once
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "explore/explore.h"
+#include "explore/replay.h"
+#include "explore/visited_set.h"
+
+namespace luv::explorer {
+
+// Progress shared by the searches running at once.
+struct Live {
+  std::atomic<long long> states{0}, frontier{0};
+  std::atomic<bool> over_memory{false};  // the calling thread watches memory_max_bytes
+};
+
+// One op-set choice's search and what it found.
+struct ChoiceResult {
+  ExploreStats stats;
+  std::vector<ExploreFinding> findings;
+  std::string divergence;
+  std::optional<Scenario> divergence_scenario;
+};
+
+// The nodes waiting: a stack (DFS), or a queue by fewest calls, then fewest
+// steps, then order of arrival (BFS). Keeps the frontier's stats and its
+// share of Live::frontier.
+class Frontier {
+ public:
+  Frontier(bool bfs, Live& live, ExploreStats& stats) : bfs_(bfs), live_(live), stats_(stats) {}
+  Frontier(const Frontier&) = delete;
+  Frontier& operator=(const Frontier&) = delete;
+  void push(Node n);
+  bool empty() const { return bfs_ ? queue_.empty() : stack_.empty(); }
+  Node pop();
+  // The search is over: its nodes leave Live::frontier.
+  void close();
+
+ private:
+  struct Entry {
+    int calls, steps;
+    std::uint64_t seq;
+    Node node;
+    bool operator>(const Entry& b) const { return std::tie(calls, steps, seq) > std::tie(b.calls, b.steps, b.seq); }
+  };
+  void note();
+
+  bool bfs_;
+  Live& live_;
+  ExploreStats& stats_;
+  std::vector<Node> stack_;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> queue_;
+  std::uint64_t seq_ = 0;
+  long long last_size_ = 0;
+};
+
+class Search {
+ public:
+  Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live);
+  ChoiceResult go();
+
+ private:
+  void generate(Node n);  // replayed, then into the frontier
+  void visit(Node& n);
+  // n in the visited set, under its key or its mirror's (fresh without hashing).
+  VisitedSet::Visit look_up(Node& n);
+  void expand(const Node& n);
+  void retrieve_fault_sibling(const Node& n);
+  void step_busy(const Node& n, int t, unsigned& explored_pure);
+  void start_calls(const Node& n, int t);
+  void faults_after(const Node& parent, const Node& c, int t);
+  void record(const Node& n, const Violation& v, const PropertySet& masked);
+  CutBy limit_reached() const;
+  void cut(CutBy why);
+
+  const ExploreOptions& o_;
+  long long states_max_;
+  Live& live_;
+  std::chrono::steady_clock::time_point start_;
+  ExploreStats stats_;
+  Replayer replayer_;
+  Frontier frontier_;
+  VisitedSet visited_;
+  std::vector<Call> alphabet_;
+  std::vector<ExploreFinding> findings_;
+  std::array<bool, PROPERTY_COUNT> found_{};
+  bool cut_ = false;
+};
+
+}  // namespace luv::explorer
