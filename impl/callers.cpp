@@ -1,8 +1,11 @@
 #include "impl/callers.h"
 
+#include <iterator>
+
 #include "impl/iommu_liveupdate.h"
 #include "impl/liveupdate.h"
 #include "impl/world.h"
+#include "linux/bug.h"
 #include "linux/errno.h"
 
 namespace luv::impl {
@@ -72,42 +75,76 @@ task<void> file_handler_unpreserve(World& w, int file, int domain) {
     co_await iommu_unpreserve_device(w, &w.domains[domain], &w.devices[dev]);
 }
 
-bool call_returns_void(CallKind kind) {
-  return kind == CallKind::iommu_domain_unpreserve || kind == CallKind::iommu_unpreserve_device;
+namespace {
+// A Call's ids index World's fixed arrays; validate() keeps them in range.
+iommu_domain* domain_of(World& w, const Call& c) {
+  BUG_ON(c.domain < 0 || c.domain >= static_cast<int>(w.domains.size()));
+  return &w.domains[c.domain];
+}
+device* device_of(World& w, const Call& c) {
+  BUG_ON(c.device < 0 || c.device >= static_cast<int>(w.devices.size()));
+  return &w.devices[c.device];
 }
 
-task<int> invoke(World& w, const Call& call) {
-  switch (call.kind) {
-    case CallKind::luo_preserve_file:
-      co_return co_await liveupdate_preserve_file(w, call.file);
-    case CallKind::luo_unpreserve_file:
-      co_return co_await liveupdate_unpreserve_file(w, call.file);
-    case CallKind::iommu_domain_preserve:
-      co_return co_await iommu_domain_preserve(w, &w.domains[call.domain]);
-    case CallKind::iommu_domain_unpreserve:
-      co_await iommu_domain_unpreserve(w, &w.domains[call.domain]);
-      co_return 0;
-    case CallKind::iommu_preserve_device: {
-      u64 preserved_state = 0;
-      co_return co_await iommu_preserve_device(w, &w.domains[call.domain], &w.devices[call.device],
-                                               &preserved_state);
-    }
-    case CallKind::iommu_unpreserve_device:
-      co_await iommu_unpreserve_device(w, &w.domains[call.domain], &w.devices[call.device]);
-      co_return 0;
-    case CallKind::iommufd_preserve:
-      co_return co_await iommufd_preserve(w, call.domain);
-    case CallKind::iommufd_unpreserve:
-      co_return co_await iommufd_unpreserve(w, call.domain);
-    case CallKind::vfio_preserve:
-      co_return co_await vfio_preserve(w, call.device, call.domain);
-    case CallKind::vfio_unpreserve:
-      co_return co_await vfio_unpreserve(w, call.device, call.domain);
-    case CallKind::luo_session_release:
-      co_return co_await luo_session_release(w, call.session);
-  }
-  co_return -EINVAL;
+// The adaptors of the entry-point table: one Call's arguments to the
+// kernel function's.
+task<int> run_luo_preserve_file(World& w, const Call& c) { co_return co_await liveupdate_preserve_file(w, c.file); }
+task<int> run_luo_unpreserve_file(World& w, const Call& c) {
+  co_return co_await liveupdate_unpreserve_file(w, c.file);
 }
+task<int> run_iommu_domain_preserve(World& w, const Call& c) {
+  co_return co_await iommu_domain_preserve(w, domain_of(w, c));
+}
+task<int> run_iommu_domain_unpreserve(World& w, const Call& c) {
+  co_await iommu_domain_unpreserve(w, domain_of(w, c));
+  co_return 0;
+}
+task<int> run_iommu_preserve_device(World& w, const Call& c) {
+  u64 preserved_state = 0;
+  co_return co_await iommu_preserve_device(w, domain_of(w, c), device_of(w, c), &preserved_state);
+}
+task<int> run_iommu_unpreserve_device(World& w, const Call& c) {
+  co_await iommu_unpreserve_device(w, domain_of(w, c), device_of(w, c));
+  co_return 0;
+}
+task<int> run_iommufd_preserve(World& w, const Call& c) { co_return co_await iommufd_preserve(w, c.domain); }
+task<int> run_iommufd_unpreserve(World& w, const Call& c) { co_return co_await iommufd_unpreserve(w, c.domain); }
+task<int> run_vfio_preserve(World& w, const Call& c) { co_return co_await vfio_preserve(w, c.device, c.domain); }
+task<int> run_vfio_unpreserve(World& w, const Call& c) { co_return co_await vfio_unpreserve(w, c.device, c.domain); }
+task<int> run_luo_session_release(World& w, const Call& c) { co_return co_await luo_session_release(w, c.session); }
+
+// In CallKind order (checked below).
+constexpr entry_point kEntryPoints[] = {
+    {CallKind::luo_preserve_file, "liveupdate_preserve_file", false, run_luo_preserve_file},
+    {CallKind::luo_unpreserve_file, "liveupdate_unpreserve_file", false, run_luo_unpreserve_file},
+    {CallKind::iommu_domain_preserve, "iommu_domain_preserve", false, run_iommu_domain_preserve},
+    {CallKind::iommu_domain_unpreserve, "iommu_domain_unpreserve", true, run_iommu_domain_unpreserve},
+    {CallKind::iommu_preserve_device, "iommu_preserve_device", false, run_iommu_preserve_device},
+    {CallKind::iommu_unpreserve_device, "iommu_unpreserve_device", true, run_iommu_unpreserve_device},
+    {CallKind::iommufd_preserve, "iommu_domain_preserve", false, run_iommufd_preserve},
+    {CallKind::iommufd_unpreserve, "iommu_domain_unpreserve", false, run_iommufd_unpreserve},
+    {CallKind::vfio_preserve, "iommu_preserve_device", false, run_vfio_preserve},
+    {CallKind::vfio_unpreserve, "iommu_unpreserve_device", false, run_vfio_unpreserve},
+    {CallKind::luo_session_release, "luo_session_release", false, run_luo_session_release},
+};
+static_assert(std::size(kEntryPoints) == CALL_KIND_COUNT, "an entry point for every call kind");
+constexpr bool in_kind_order() {
+  for (int k = 0; k < CALL_KIND_COUNT; ++k)
+    if (static_cast<int>(kEntryPoints[k].kind) != k) return false;
+  return true;
+}
+static_assert(in_kind_order(), "kEntryPoints in CallKind order");
+}  // namespace
+
+const entry_point& entry_point_of(CallKind kind) {
+  int k = static_cast<int>(kind);
+  BUG_ON(k < 0 || k >= CALL_KIND_COUNT);
+  return kEntryPoints[k];
+}
+
+bool call_returns_void(CallKind kind) { return entry_point_of(kind).returns_void; }
+
+task<int> invoke(World& w, const Call& call) { co_return co_await entry_point_of(call.kind).run(w, call); }
 
 namespace {
 void push_each(std::vector<Call>& out, Call c, int n, int Call::*field) {

@@ -11,6 +11,19 @@
 namespace luv::impl {
 struct World;
 
+// The table of entry points: what each Call kind calls. One table, read by
+// invoke() (the Runner's dispatch), and for the names by the SARIF source
+// map and the Z3 encoding's messages.
+struct entry_point {
+  CallKind kind;
+  // The IOMMU core or LUO function the call enters (a caller's call names
+  // the one it makes on its own thread): where a violation is located.
+  const char* function;
+  bool returns_void;  // a kernel void function: its Call returns 0
+  task<int> (*run)(World& w, const Call& call);
+};
+const entry_point& entry_point_of(CallKind kind);
+
 // The call's return value; 0 for the kernel's void functions.
 task<int> invoke(World& w, const Call& call);
 bool call_returns_void(CallKind kind);

@@ -4,10 +4,12 @@
 // iommu_preserve_locked, iommu_unpreserve_locked, alloc_iommu_hw_ser and
 // alloc_iommu_device_ser are patch v2 04/16 as posted. The rest (the domain
 // calls of patch 03, alloc_object_ser, the FLB callbacks) is written from
-// SPEC.md. Where the reference differs, the line tests one rule of
-// variant.h and says which; a variant is the reference minus some rules.
+// SPEC.md. Where a revision or a mutant changes a line, the line calls the
+// hook of impl/mutants.h named after what it does; a variant is the
+// reference minus some of variant.h's switches.
 #include "impl/iommu_liveupdate.h"
 
+#include "impl/mutants.h"
 #include "impl/world.h"
 #include "linux/bug.h"
 #include "linux/err.h"
@@ -28,7 +30,8 @@ class flb_reference {
   flb_reference& operator=(const flb_reference&) = delete;
   // May oops (a teardown touching freed memory); never while unwinding.
   ~flb_reference() noexcept(false) {
-    if (w_.rules.hold_flb_reference && std::uncaught_exceptions() == 0 && !w_.unwinding && w_.rules.mut != mutant::leak_flb_reference)
+    bool returning = std::uncaught_exceptions() == 0 && !w_.unwinding;
+    if (w_.rules.hold_flb_reference && returning && kept(w_, mutant::leak_flb_reference))
       liveupdate_flb_put_outgoing(w_, &w_.iommu_flb);
   }
 
@@ -36,12 +39,17 @@ class flb_reference {
   World& w_;
 };
 
+// luv: error-path-deleted audits what each call allocated.
+void audit_allocation(World& w, const kptr<kho_page>& array, int idx) {
+  w.call_allocations[w.current].push_back(array->phys + KHO_SLOT_OFFSET + idx * KHO_SLOT_SIZE);
+}
+
 // patch 03: the next free slot of an array, chaining a new KHO page when the
 // current one is full.
 int alloc_object_ser(World& w, kptr<kho_page>* curr_array, int max_objs) {
   kptr<kho_page> array = *curr_array;
 
-  if (array->hdr.nr_objects == static_cast<u32>(w.rules.mut == mutant::alloc_object_ser_off_by_one ? max_objs + 1 : max_objs)) {
+  if (array->hdr.nr_objects == objs_page_full(w, max_objs)) {
     kptr<kho_page> next = kho_alloc_preserve(w, array->kind, fault_site::kho_array_page);
     if (IS_ERR(next))
       return PTR_ERR(next);
@@ -53,8 +61,7 @@ int alloc_object_ser(World& w, kptr<kho_page>* curr_array, int max_objs) {
   // The slot is as kho_alloc_preserve() zeroed it (slots are never reused);
   // the caller's write is its first touch.
   int idx = static_cast<int>(array->hdr.nr_objects++);
-  // luv: error-path-deleted audits what each call allocated.
-  w.call_allocations[w.current].push_back(array->phys + KHO_SLOT_OFFSET + idx * KHO_SLOT_SIZE);
+  audit_allocation(w, array, idx);
   return idx;
 }
 
@@ -99,7 +106,7 @@ task<int> iommu_preserve_locked(World& w, iommu_device* iommu, kptr<iommu_flb_ob
 
   lockdep_assert_held(w, &flb_obj->lock);
   if (iommu->outgoing_preserved_state) {
-    if (w.rules.mut != mutant::skip_refcount_get)
+    if (kept(w, mutant::skip_refcount_get))
       iommu->outgoing_preserved_state->hdr.ref_count++;
     co_return 0;
   }
@@ -111,7 +118,7 @@ task<int> iommu_preserve_locked(World& w, iommu_device* iommu, kptr<iommu_flb_ob
   co_await sched_point(w, "iommu->ops->preserve");
   ret = iommu->ops->preserve(w, iommu, iommu_hw_ser);
   if (ret) {
-    if (w.rules.mut != mutant::keep_error_record_live)
+    if (kept(w, mutant::keep_error_record_live))
       iommu_hw_ser->hdr.deleted = true;
     co_return ret;
   }
@@ -124,19 +131,18 @@ task<void> iommu_unpreserve_locked(World& w, iommu_device* iommu, kptr<iommu_flb
   kptr<iommu_hw_ser> iommu_hw_ser = iommu->outgoing_preserved_state;
 
   lockdep_assert_held(w, &flb_obj->lock);
-  if (w.rules.mut != mutant::skip_refcount_put) iommu_hw_ser->hdr.ref_count--;
+  if (kept(w, mutant::skip_refcount_put))
+    iommu_hw_ser->hdr.ref_count--;
   if (iommu_hw_ser->hdr.ref_count)
     co_return;
 
-  if (w.rules.mut != mutant::keep_outgoing_state) iommu->outgoing_preserved_state = nullptr;
+  if (kept(w, mutant::keep_outgoing_state))
+    iommu->outgoing_preserved_state = nullptr;
   co_await sched_point(w, "iommu->ops->unpreserve");
-  if (w.rules.mut != mutant::skip_hw_unpreserve_op) iommu->ops->unpreserve(w, iommu, iommu_hw_ser);
-  if (w.rules.mut != mutant::skip_hw_deleted) iommu_hw_ser->hdr.deleted = true;
-}
-
-// Rule 1: a preserve op without its unpreserve twin can never be undone.
-bool iommu_lacks_unpreserve(const iommu_ops* ops) {
-  return (ops->preserve && !ops->unpreserve) || (ops->preserve_device && !ops->unpreserve_device);
+  if (kept(w, mutant::skip_hw_unpreserve_op))
+    iommu->ops->unpreserve(w, iommu, iommu_hw_ser);
+  if (kept(w, mutant::skip_hw_deleted))
+    iommu_hw_ser->hdr.deleted = true;
 }
 
 void free_array(World& w, phys_addr_t head) {
@@ -236,12 +242,13 @@ err_free_obj:
 }
 
 void iommu_flb_unpreserve(World& w, kptr<iommu_flb_obj> flb_obj) {
-  if (w.rules.flb_teardown_unpreserves && w.rules.mut != mutant::skip_teardown_release)
+  if (w.rules.flb_teardown_unpreserves && kept(w, mutant::skip_teardown_release))  // rule 5
     iommu_release_all(w);
 
   free_array(w, flb_obj->ser->root.iommu_array);
   free_array(w, flb_obj->ser->root.domain_array);
-  if (w.rules.mut != mutant::skip_free_device_array) free_array(w, flb_obj->ser->root.device_array);
+  if (kept(w, mutant::skip_free_device_array))
+    free_array(w, flb_obj->ser->root.device_array);
   kho_unpreserve_free(w, flb_obj->ser);
   w.flb_cache.free(flb_obj);
 }
@@ -255,7 +262,7 @@ task<int> iommu_domain_preserve(World& w, iommu_domain* domain) {
 
   if (!domain->ops->preserve)
     co_return -EOPNOTSUPP;
-  if (w.rules.refuse_missing_unpreserve && WARN_ON_ONCE(w, !domain->ops->unpreserve) && w.rules.mut != mutant::warn_without_refusing)
+  if (domain_lacks_unpreserve(w, domain))
     co_return -EOPNOTSUPP;
 
   ret = co_await liveupdate_flb_get_outgoing(w, &w.iommu_flb, &flb_obj);
@@ -264,7 +271,7 @@ task<int> iommu_domain_preserve(World& w, iommu_domain* domain) {
   flb_reference put(w);
 
   auto guard = co_await guard_mutex(w, &flb_obj->lock);
-  if (w.rules.refuse_bad_order && w.rules.mut != mutant::accept_double_domain_preserve && domain->preserved_state)  // rule 3
+  if (domain_already_preserved(w, domain))
     co_return -EBUSY;
 
   domain_ser = alloc_iommu_domain_ser(w, flb_obj);
@@ -274,7 +281,8 @@ task<int> iommu_domain_preserve(World& w, iommu_domain* domain) {
   co_await sched_point(w, "domain->ops->preserve");
   ret = domain->ops->preserve(w, domain, domain_ser);
   if (ret) {
-    if (w.rules.mut != mutant::skip_domain_error_deleted) domain_ser->hdr.deleted = true;
+    if (kept(w, mutant::skip_domain_error_deleted))
+      domain_ser->hdr.deleted = true;
     co_return ret;
   }
 
@@ -288,7 +296,7 @@ task<void> iommu_domain_unpreserve(World& w, iommu_domain* domain) {
 
   // Rule 1 at the other end: without the op there is nothing to undo with,
   // and a silent return would hide the driver's gap (SPEC: missing-unpreserve-warns).
-  if (w.rules.refuse_missing_unpreserve && WARN_ON_ONCE(w, !domain->ops->unpreserve))
+  if (domain_unpreserve_lacks_op(w, domain))
     co_return;
 
   ret = co_await liveupdate_flb_get_outgoing(w, &w.iommu_flb, &flb_obj);
@@ -297,20 +305,20 @@ task<void> iommu_domain_unpreserve(World& w, iommu_domain* domain) {
   flb_reference put(w);
 
   auto guard = co_await guard_mutex(w, &flb_obj->lock);
-  if (!domain->preserved_state) {
-    if (w.rules.refuse_bad_order)  // rule 3: a missing preserve is reported
-      WARN_ON_ONCE(w, true);
+  if (domain_not_preserved(w, domain))
     co_return;
-  }
-  // Rule 3: devices are still preserved against this domain (its record
-  // counts them); unpreserving it now would leave their records dangling.
-  if (w.rules.refuse_bad_order && WARN_ON_ONCE(w, domain->preserved_state->hdr.ref_count > 1))
+  // Devices are still preserved against this domain (its record counts
+  // them); unpreserving it now would leave their records dangling.
+  if (domain_has_devices(w, domain))
     co_return;
 
   co_await sched_point(w, "domain->ops->unpreserve");
-  if (w.rules.mut != mutant::skip_domain_unpreserve_op) domain->ops->unpreserve(w, domain, domain->preserved_state);
-  if (w.rules.mut != mutant::skip_domain_deleted) domain->preserved_state->hdr.deleted = true;
-  if (w.rules.mut != mutant::keep_domain_state) domain->preserved_state = nullptr;
+  if (kept(w, mutant::skip_domain_unpreserve_op))
+    domain->ops->unpreserve(w, domain, domain->preserved_state);
+  if (kept(w, mutant::skip_domain_deleted))
+    domain->preserved_state->hdr.deleted = true;
+  if (kept(w, mutant::keep_domain_state))
+    domain->preserved_state = nullptr;
 }
 
 // ---- patch 04: devices and IOMMU HW ------------------------------------------------
@@ -327,7 +335,7 @@ task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64
 
   // Rule 1 comes first, so that such a driver is refused (and named) whatever
   // else is wrong with the call.
-  if (w.rules.refuse_missing_unpreserve && (w.rules.mut == mutant::refuse_without_warning ? iommu_lacks_unpreserve(dev->iommu->iommu_dev->ops) : WARN_ON_ONCE(w, iommu_lacks_unpreserve(dev->iommu->iommu_dev->ops))))
+  if (device_lacks_unpreserve(w, dev->iommu->iommu_dev->ops))
     co_return -EOPNOTSUPP;
 
   co_await sched_point(w, "read domain->preserved_state");
@@ -349,9 +357,9 @@ task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64
   flb_reference put(w);
 
   auto guard = co_await guard_mutex(w, &flb_obj->lock);
-  if (w.rules.check_under_lock && w.rules.mut != mutant::no_recheck_under_lock && !domain->preserved_state)  // rule 2
+  if (domain_gone_under_lock(w, domain))
     co_return -EINVAL;
-  if (w.rules.refuse_bad_order && w.rules.mut != mutant::accept_double_device_preserve && iommu->device_ser)  // rule 3
+  if (device_already_preserved(w, iommu))
     co_return -EBUSY;
 
   device_ser = alloc_iommu_device_ser(w, flb_obj);
@@ -360,7 +368,8 @@ task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64
 
   ret = co_await iommu_preserve_locked(w, iommu->iommu_dev, flb_obj);
   if (ret) {
-    if (w.rules.mut != mutant::skip_device_error_deleted) device_ser->hdr.deleted = true;
+    if (kept(w, mutant::skip_device_error_deleted))
+      device_ser->hdr.deleted = true;
     co_return ret;
   }
 
@@ -372,13 +381,14 @@ task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64
   co_await sched_point(w, "iommu->ops->preserve_device");
   ret = iommu->iommu_dev->ops->preserve_device(w, dev, device_ser);
   if (ret) {
-    if (w.rules.mut != mutant::skip_device_op_error_deleted) device_ser->hdr.deleted = true;
-    if (w.rules.mut != mutant::skip_error_hw_put) co_await iommu_unpreserve_locked(w, iommu->iommu_dev, flb_obj);
+    if (kept(w, mutant::skip_device_op_error_deleted))
+      device_ser->hdr.deleted = true;
+    if (kept(w, mutant::skip_error_hw_put))
+      co_await iommu_unpreserve_locked(w, iommu->iommu_dev, flb_obj);
     co_return ret;
   }
 
-  if (w.rules.refuse_bad_order && w.rules.mut != mutant::skip_domain_refcount_get)  // rule 3: the domain record counts its devices
-    domain->preserved_state->hdr.ref_count++;
+  domain_ser_get(w, domain);
   dev->iommu->device_ser = device_ser;
   *preserved_state = virt_to_phys(device_ser);
   co_return 0;
@@ -397,14 +407,8 @@ task<void> iommu_unpreserve_device(World& w, iommu_domain* domain, device* dev) 
     co_return;
 
   iommu = dev->iommu;
-  if (w.rules.warn_missing_unpreserve) {  // the review's proposal
-    if (WARN_ON_ONCE(w, !iommu->iommu_dev->ops->unpreserve_device ||
-                        !iommu->iommu_dev->ops->unpreserve))
-      co_return;
-  } else if (!iommu->iommu_dev->ops->unpreserve_device ||
-             !iommu->iommu_dev->ops->unpreserve) {
+  if (device_unpreserve_lacks_op(w, iommu->iommu_dev->ops))
     co_return;
-  }
 
   // The seed stops here; what follows continues it the plain way (SPEC.md).
   ret = co_await liveupdate_flb_get_outgoing(w, &w.iommu_flb, &flb_obj);
@@ -414,19 +418,19 @@ task<void> iommu_unpreserve_device(World& w, iommu_domain* domain, device* dev) 
 
   auto guard = co_await guard_mutex(w, &flb_obj->lock);
   iommu_device_ser = dev->iommu->device_ser;
-  if (w.rules.refuse_bad_order) {  // rule 3: not preserved, or against another domain
-    if (WARN_ON_ONCE(w, !iommu_device_ser))
-      co_return;
-    if (WARN_ON_ONCE(w, iommu_device_ser->domain_iommu_ser.domain_phys != __pa(domain->preserved_state)))
-      co_return;
-  }
-  if (w.rules.mut != mutant::skip_device_deleted) iommu_device_ser->hdr.deleted = true;
+  if (device_not_preserved(w, iommu_device_ser))
+    co_return;
+  if (device_on_other_domain(w, iommu_device_ser, domain))
+    co_return;
+  if (kept(w, mutant::skip_device_deleted))
+    iommu_device_ser->hdr.deleted = true;
   co_await sched_point(w, "iommu->ops->unpreserve_device");
-  if (w.rules.mut != mutant::skip_device_unpreserve_op) iommu->iommu_dev->ops->unpreserve_device(w, dev, iommu_device_ser);
-  if (w.rules.mut != mutant::keep_device_ser) dev->iommu->device_ser = nullptr;
-  if (w.rules.refuse_bad_order && w.rules.mut != mutant::skip_domain_refcount_put)
-    domain->preserved_state->hdr.ref_count--;
-  if (w.rules.mut == mutant::drop_lock_early)  // luv mutant: lock-discipline must catch it
+  if (kept(w, mutant::skip_device_unpreserve_op))
+    iommu->iommu_dev->ops->unpreserve_device(w, dev, iommu_device_ser);
+  if (kept(w, mutant::keep_device_ser))
+    dev->iommu->device_ser = nullptr;
+  domain_ser_put(w, domain);
+  if (mutated(w, mutant::drop_lock_early))  // luv mutant: lock-discipline must catch it
     mutex_unlock(w, &flb_obj->lock);
   co_await iommu_unpreserve_locked(w, iommu->iommu_dev, flb_obj);
 }

@@ -7,6 +7,7 @@
 
 #include "impl/iommu_liveupdate.h"
 #include "impl/world.h"
+#include "linux/bug.h"
 #include "linux/errno.h"
 
 namespace luv::impl {
@@ -25,13 +26,18 @@ void session_forget_file(World& w, int file) {
 }
 }  // namespace
 
-luo_session* file_session(World& w, int file) { return &w.sessions[w.topology.session_of(file)]; }
+luo_session* file_session(World& w, int file) {
+  int session = w.topology.session_of(file);
+  BUG_ON(session < 0 || session >= static_cast<int>(w.sessions.size()));
+  return &w.sessions[session];
+}
 
 void luo_session_add_file(World& w, int file, int domain) {
   file_session(w, file)->files.push_back(luo_session::entry{file, domain});
 }
 
 task<int> luo_session_release(World& w, int session_id) {
+  BUG_ON(session_id < 0 || session_id >= static_cast<int>(w.sessions.size()));
   luo_session* session = &w.sessions[session_id];
   auto guard = co_await guard_mutex(w, &session->lock);
 

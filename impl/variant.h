@@ -53,16 +53,32 @@ inline constexpr int MUTANT_COUNT = 32;
 const char* mutant_name(mutant m);
 bool mutant_parse(const std::string& name, mutant& out);
 
+// One switch per kernel behaviour that differs between revisions; each is
+// read at one line of impl/ and at the line of solver/encoding/ that mirrors
+// it. SPEC.md's rules name groups of them (rule 3 is five behaviours).
 struct variant_rules {
   const char* name;
   const char* summary;
-  // SPEC.md's rules for the reference, each one a switch.
-  bool refuse_missing_unpreserve;  // rule 1: preserve refused (WARN_ON_ONCE, -EOPNOTSUPP) without the twin
-  bool warn_missing_unpreserve;    // the review's WARN_ON_ONCE in iommu_unpreserve_device
-  bool check_under_lock;           // rule 2: state checks repeated under flb_obj->lock
-  bool refuse_bad_order;           // rule 3: repeated, missing, out-of-order calls refused
-  bool hold_flb_reference;         // rule 4: get_outgoing takes a reference, -ENOENT when none
-  bool flb_teardown_unpreserves;   // rule 5: the last file's teardown releases what is still preserved
+  // rule 1: a driver lacking an unpreserve twin is refused, loudly.
+  bool refuse_domain_without_unpreserve;  // iommu_domain_preserve: WARN_ON_ONCE, -EOPNOTSUPP
+  bool warn_domain_unpreserve_without_op; // iommu_domain_unpreserve: WARN_ON_ONCE and return
+  bool refuse_device_without_unpreserve;  // iommu_preserve_device: WARN_ON_ONCE, -EOPNOTSUPP
+  // The review's WARN_ON_ONCE in iommu_unpreserve_device (a missing unpreserve op).
+  bool warn_missing_unpreserve;
+  // rule 2: iommu_preserve_device checks domain->preserved_state again under flb_obj->lock.
+  bool check_under_lock;
+  // rule 3: repeated, missing and out-of-order calls refused.
+  bool refuse_repeated_domain_preserve;   // iommu_domain_preserve: -EBUSY when already preserved
+  bool refuse_repeated_device_preserve;   // iommu_preserve_device: -EBUSY when already preserved
+  bool warn_unpreserve_unpreserved_domain;  // iommu_domain_unpreserve: WARN_ON_ONCE when not preserved
+  bool refuse_unpreserve_busy_domain;     // iommu_domain_unpreserve: WARN_ON_ONCE, kept while devices on it
+  bool domain_counts_devices;             // iommu_{,un}preserve_device: the domain's ref_count counts them
+  bool warn_unpreserve_unpreserved_device;  // iommu_unpreserve_device: WARN_ON_ONCE when not preserved
+  bool refuse_unpreserve_other_domain;    // iommu_unpreserve_device: WARN_ON_ONCE when on another domain
+  // rule 4: liveupdate_flb_get_outgoing takes a reference, -ENOENT when none.
+  bool hold_flb_reference;
+  // rule 5: the last file's teardown releases what is still preserved.
+  bool flb_teardown_unpreserves;
   mutant mut = mutant::none;
 };
 

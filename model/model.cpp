@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "impl/unpreserve_twin.h"
 #include "linux/errno.h"
 
 namespace luv::model {
@@ -196,12 +197,6 @@ namespace {
 
 bool iommu_has(const Topology& t, int iommu, impl::u8 op) { return (t.iommus[iommu].ops & op) != 0; }
 
-// Rule 1: a preserve op without its unpreserve twin can never be undone.
-bool iommu_lacks_twin(impl::u8 ops) {
-  return ((ops & IOMMU_OP_PRESERVE) && !(ops & IOMMU_OP_UNPRESERVE)) ||
-         ((ops & IOMMU_OP_PRESERVE_DEVICE) && !(ops & IOMMU_OP_UNPRESERVE_DEVICE));
-}
-
 void warn(State& s, WarnSite site) { s.warned |= static_cast<std::uint16_t>(1u << static_cast<int>(site)); }
 
 bool any_preserved(const State& s) {
@@ -345,7 +340,7 @@ void device_preserve(const Model& m, const State& s, int d, int v, const FaultHi
   const Topology& t = m.topology();
   const DeviceSpec& dev = t.devices[v];
   if (!dev.pci) return refuse(out, s, {-EOPNOTSUPP});
-  if (iommu_lacks_twin(t.iommus[dev.iommu].ops)) {  // rule 1, before anything else about the call
+  if (impl::iommu_lacks_unpreserve_twin(t.iommus[dev.iommu].ops)) {  // rule 1, before anything else about the call
     State n = s;
     warn(n, WarnSite::iommu_lacks_unpreserve);
     return refuse(out, n, {-EOPNOTSUPP});

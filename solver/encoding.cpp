@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "impl/unpreserve_twin.h"
 #include "linux/errno.h"
 #include "solver/heap.h"
 
@@ -111,11 +112,7 @@ FaultOracle free_faults(z3::context& c, const std::string& prefix) {
   FaultOracle o;
   o.decide = [&c, prefix](impl::fault_site site, const z3::expr&, int index) {
     z3::expr fails = c.bool_const((prefix + "fault" + std::to_string(index)).c_str());
-    int err = (site == impl::fault_site::op_iommu_preserve || site == impl::fault_site::op_preserve_device ||
-               site == impl::fault_site::op_domain_preserve)
-                  ? -EIO
-                  : -ENOMEM;
-    return std::make_pair(fails, c.int_val(err));
+    return std::make_pair(fails, c.int_val(impl::default_fault_errno(site)));
   };
   return o;
 }
@@ -124,9 +121,7 @@ FaultOracle planned_faults(z3::context& c, const std::vector<Fault>& plan) {
   FaultOracle o;
   o.decide = [&c, plan](impl::fault_site site, const z3::expr& nth, int) {
     z3::expr fails = c.bool_val(false);
-    bool op = site == impl::fault_site::op_iommu_preserve || site == impl::fault_site::op_preserve_device ||
-              site == impl::fault_site::op_domain_preserve;
-    z3::expr err = c.int_val(op ? -EIO : -ENOMEM);
+    z3::expr err = c.int_val(impl::default_fault_errno(site));
     // The first fault of the plan naming this visit wins, as in should_fail().
     for (auto f = plan.rbegin(); f != plan.rend(); ++f) {
       if (f->site != site) continue;
@@ -482,7 +477,7 @@ class exec {
     Fn f = frame(caller);
     int o = l_.domain(d);
     ret_if(f, !pre_.dop(d, DOP_PRESERVE), -EOPNOTSUPP);
-    if (r_.refuse_missing_unpreserve) {
+    if (r_.refuse_domain_without_unpreserve) {
       expr lacks = !pre_.dop(d, DOP_UNPRESERVE);
       warn(g(f), lacks);
       ret_if(f, lacks, -EOPNOTSUPP);
@@ -491,7 +486,7 @@ class exec {
     expr ret = liveupdate_flb_get_outgoing(f, obj_null);
     ret_if(f, ret != 0, ret);
     oops_null(g(f) && obj_null);  // guard(mutex)(&flb_obj->lock)
-    if (r_.refuse_bad_order) ret_if(f, h_.ptr[o] != -1, -EBUSY);
+    if (r_.refuse_repeated_domain_preserve) ret_if(f, h_.ptr[o] != -1, -EBUSY);
 
     auto [err, ser_slot] = alloc_object_ser(g(f), ARRAY_DOMAIN, Kind::domain, o);
     ret_if(f, err != 0, err);
@@ -507,7 +502,7 @@ class exec {
   void iommu_domain_unpreserve(const Fn& caller, int d) {
     Fn f = frame(caller);
     int o = l_.domain(d);
-    if (r_.refuse_missing_unpreserve) {  // rule 1 at the other end
+    if (r_.warn_domain_unpreserve_without_op) {  // rule 1 at the other end
       expr lacks = !pre_.dop(d, DOP_UNPRESERVE);
       warn(g(f), lacks);
       ret_if(f, lacks, 0);
@@ -517,9 +512,9 @@ class exec {
     ret_if(f, ret != 0, 0);
     oops_null(g(f) && obj_null);
     expr unset = h_.ptr[o] == -1;
-    if (r_.refuse_bad_order) warn(g(f), unset);
+    if (r_.warn_unpreserve_unpreserved_domain) warn(g(f), unset);
     ret_if(f, unset, 0);
-    if (r_.refuse_bad_order) {
+    if (r_.refuse_unpreserve_busy_domain) {
       deref(g(f), h_.ptr[o]);
       expr busy = rec_get(h_.ptr[o], &RecSlot::rc) > 1;
       warn(g(f), busy);
@@ -573,8 +568,8 @@ class exec {
   }
 
   expr iommu_lacks_unpreserve(int i) const {
-    return (pre_.iop(i, IOP_PRESERVE) && !pre_.iop(i, IOP_UNPRESERVE)) ||
-           (pre_.iop(i, IOP_PRESERVE_DEVICE) && !pre_.iop(i, IOP_UNPRESERVE_DEVICE));
+    return impl::iommu_lacks_unpreserve_twin(pre_.iop(i, IOP_PRESERVE), pre_.iop(i, IOP_UNPRESERVE),
+                                             pre_.iop(i, IOP_PRESERVE_DEVICE), pre_.iop(i, IOP_UNPRESERVE_DEVICE));
   }
 
   expr iommu_preserve_device(const Fn& caller, int d, int v) {
@@ -583,7 +578,7 @@ class exec {
     int i = spec.iommu;
     int od = l_.domain(d), ov = l_.device(v), oi = l_.iommu(i);
     ret_if(f, c_.bool_val(!spec.pci), -EOPNOTSUPP);
-    if (r_.refuse_missing_unpreserve) {
+    if (r_.refuse_device_without_unpreserve) {
       expr lacks = iommu_lacks_unpreserve(i);
       warn(g(f), lacks);
       ret_if(f, lacks, -EOPNOTSUPP);
@@ -596,7 +591,7 @@ class exec {
     ret_if(f, ret != 0, ret);
     oops_null(g(f) && obj_null);
     if (r_.check_under_lock) ret_if(f, h_.ptr[od] == -1, -EINVAL);
-    if (r_.refuse_bad_order) ret_if(f, h_.ptr[ov] != -1, -EBUSY);
+    if (r_.refuse_repeated_device_preserve) ret_if(f, h_.ptr[ov] != -1, -EBUSY);
 
     auto [err, ser_slot] = alloc_object_ser(g(f), ARRAY_DEVICE, Kind::device, ov);
     ret_if(f, err != 0, err);
@@ -614,7 +609,7 @@ class exec {
     iommu_unpreserve_locked(Fn{f.active && ret != 0, c_.int_val(0)}, i);
     ret_if(f, ret != 0, ret);
 
-    if (r_.refuse_bad_order) {
+    if (r_.domain_counts_devices) {
       deref(g(f), h_.ptr[od]);
       rec_set(g(f), h_.ptr[od], &RecSlot::rc, rec_get(h_.ptr[od], &RecSlot::rc) + 1);
     }
@@ -639,10 +634,12 @@ class exec {
     ret_if(f, ret != 0, 0);
     oops_null(g(f) && obj_null);
     expr ser = h_.ptr[ov];
-    if (r_.refuse_bad_order) {
+    if (r_.warn_unpreserve_unpreserved_device) {
       expr unset = ser == -1;
       warn(g(f), unset);
       ret_if(f, unset, 0);
+    }
+    if (r_.refuse_unpreserve_other_domain) {
       deref(g(f), ser);
       expr other = rec_get(ser, &RecSlot::dom_link) != h_.ptr[od];
       warn(g(f), other);
@@ -653,7 +650,7 @@ class exec {
     call_op(g(f), pre_.iop(i, IOP_UNPRESERVE_DEVICE));
     mock_unpreserve(g(f), ov, ser);
     set(h_.ptr[ov], g(f), c_.int_val(-1));
-    if (r_.refuse_bad_order) {
+    if (r_.domain_counts_devices) {
       deref(g(f), h_.ptr[od]);
       rec_set(g(f), h_.ptr[od], &RecSlot::rc, rec_get(h_.ptr[od], &RecSlot::rc) - 1);
     }
@@ -764,7 +761,7 @@ class exec {
       reached = c_.bool_val(spec.pci && spec.dma_owner) && !not_held;
     } else if (call_takes_domain(call.kind)) {
       int o = l_.domain(call.domain);
-      lacks = pre_.dop(call.domain, DOP_PRESERVE) && !pre_.dop(call.domain, DOP_UNPRESERVE);
+      lacks = impl::lacks_unpreserve_twin(pre_.dop(call.domain, DOP_PRESERVE), pre_.dop(call.domain, DOP_UNPRESERVE));
       holds = h_.ptr[o] != -1 || h_.pgptr[o] != -1;
     } else {
       return c_.bool_val(false);
@@ -894,9 +891,25 @@ expr exec::project(State& s) {
 
 }  // namespace
 
+std::string not_mirrored(const impl::variant_rules& rules) {
+  // The mutants whose line the encoding mirrors, each at its twin of the
+  // impl/ line (`r_.mut`); the rest would silently run the reference.
+  static constexpr impl::mutant mirrored[] = {
+      impl::mutant::none,
+      impl::mutant::skip_refcount_get,
+      impl::mutant::keep_error_record_live,
+  };
+  for (impl::mutant m : mirrored)
+    if (rules.mut == m) return "";
+  return std::string("the encoding does not mirror mutant ") + impl::mutant_name(rules.mut) +
+         " (variant " + rules.name + ")";
+}
+
 StepResult step(const Layout& l, const impl::variant_rules& rules, const State& pre, const Call& call,
                 FaultOracle& oracle, const std::array<z3::expr, impl::FAULT_SITE_COUNT>& visits_before,
                 bool fold_values) {
+  std::string refused = not_mirrored(rules);
+  if (!refused.empty()) throw std::invalid_argument(refused);
   exec e(l, rules, pre, oracle, visits_before, fold_values);
   return e.run(call);
 }

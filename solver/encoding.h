@@ -121,6 +121,12 @@ struct StepResult {
   explicit StepResult(z3::context& c);
 };
 
+// "" when the encoding mirrors `rules`: every switch of the variant table,
+// and the mutants whose line has its twin here. Otherwise why not: step()
+// then refuses (std::invalid_argument with this text) instead of encoding
+// the reference in the mutant's place.
+std::string not_mirrored(const impl::variant_rules& rules);
+
 // One call from `pre`. `visits_before` counts each site's visits so far.
 // `fold_values`: every term of `pre`, the visits and the oracle's answers is
 // a value (predict's concrete run); the step then folds values as it builds

@@ -85,11 +85,11 @@ const std::vector<Lemma>& lemmas() {
          return all(s.count.ctx(), xs);
        }},
       {"domain-refcount",
-       "a preserved domain's ref_count is 1, plus its preserved devices when the variant counts them (rule 3)",
+       "a preserved domain's ref_count is 1, plus its preserved devices when the variant counts them (domain_counts_devices)",
        [](const Layout& l, const impl::variant_rules& r, const State& s) {
          std::vector<expr> xs;
          for (int d = 0; d < l.D; ++d) {
-           expr want = r.refuse_bad_order ? 1 + devices_on(l, s, d) : s.count.ctx().int_val(1);
+           expr want = r.domain_counts_devices ? 1 + devices_on(l, s, d) : s.count.ctx().int_val(1);
            xs.push_back(!s.set[l.domain(d)] || s.rc[l.domain(d)] == want);
          }
          return all(s.count.ctx(), xs);

@@ -55,18 +55,6 @@ constexpr const char* kFaultSiteNames[FAULT_SITE_COUNT] = {
     "flb_kzalloc",       "kho_flb_root",       "kho_flb_array",      "kho_array_page", "kho_driver_page",
     "op_iommu_preserve", "op_preserve_device", "op_domain_preserve", "flb_retrieve",
 };
-// What a site returns when the plan does not say.
-int default_fault_errno(fault_site site) {
-  switch (site) {
-    case fault_site::op_iommu_preserve:
-    case fault_site::op_preserve_device:
-    case fault_site::op_domain_preserve:
-    case fault_site::flb_retrieve:
-      return -EIO;
-    default:
-      return -ENOMEM;
-  }
-}
 }  // namespace
 
 const char* fault_site_name(fault_site site) { return kFaultSiteNames[static_cast<int>(site)]; }
@@ -79,6 +67,19 @@ bool fault_site_parse(std::string_view name, fault_site& out) {
     }
   }
   return false;
+}
+
+// What a site returns when the plan does not say.
+int default_fault_errno(fault_site site) {
+  switch (site) {
+    case fault_site::op_iommu_preserve:
+    case fault_site::op_preserve_device:
+    case fault_site::op_domain_preserve:
+    case fault_site::flb_retrieve:
+      return -EIO;
+    default:
+      return -ENOMEM;
+  }
 }
 
 int should_fail(World& w, fault_site site) {

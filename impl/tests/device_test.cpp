@@ -47,7 +47,7 @@ TEST_P(Device, preserve_fills_the_record_and_the_drivers_pages) {
   EXPECT_EQ(k.dev(1).driver_page->kind, kho_page_kind::driver_private);
   EXPECT_EQ(k.pages_preserved(kho_page_kind::driver_private), 3);  // domain, IOMMU, device
   // Rule 3's bookkeeping: the domain record counts its devices.
-  EXPECT_EQ(k.domain(0).preserved_state->hdr.ref_count, rules().refuse_bad_order ? 2u : 1u);
+  EXPECT_EQ(k.domain(0).preserved_state->hdr.ref_count, rules().domain_counts_devices ? 2u : 1u);
   EXPECT_EQ(k.warnings(), 0);
   EXPECT_EQ(k.w().iommu_flb.users, 0);
   EXPECT_EQ(k.flb()->lock.owner, -1);
@@ -109,7 +109,7 @@ TEST_P(DeviceMissingOp, preserve) {
   if (!m.lacks_twin) {
     EXPECT_EQ(ret, -EOPNOTSUPP);
     EXPECT_EQ(k.warnings(), 0);
-  } else if (rules.refuse_missing_unpreserve) {
+  } else if (rules.refuse_device_without_unpreserve) {
     EXPECT_EQ(ret, -EOPNOTSUPP);
     ASSERT_EQ(k.warnings(), 1);
     EXPECT_EQ(k.warned_in(0), "iommu_preserve_device");
@@ -159,7 +159,7 @@ TEST_P(Device, preserve_twice) {
 
   int ret = k.preserve_device(0, 0);
 
-  if (rules().refuse_bad_order) {
+  if (rules().refuse_repeated_device_preserve) {
     EXPECT_EQ(ret, -EBUSY);
     EXPECT_EQ(k.dev(0).iommu->device_ser, first);
     EXPECT_EQ(k.records(kho_page_kind::device_array, false), 1);
@@ -472,7 +472,7 @@ TEST_P(Device, unpreserve_of_an_unpreserved_device) {
   Kernel k(GetParam());
   k.preserve_file_and_domain(0);
 
-  if (rules().refuse_bad_order) {
+  if (rules().warn_unpreserve_unpreserved_device) {
     k.unpreserve_device(0, 0);
     ASSERT_EQ(k.warnings(), 1);
     EXPECT_EQ(k.warned_in(0), "iommu_unpreserve_device");
@@ -491,7 +491,7 @@ TEST_P(Device, unpreserve_against_another_domain) {
 
   k.unpreserve_device(1, 0);
 
-  if (rules().refuse_bad_order) {
+  if (rules().refuse_unpreserve_other_domain) {
     EXPECT_EQ(k.warnings(), 1);
     EXPECT_TRUE(k.dev(0).iommu->device_ser);
     EXPECT_EQ(k.domain(0).preserved_state->hdr.ref_count, 2u);

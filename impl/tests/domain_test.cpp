@@ -52,7 +52,7 @@ TEST_P(Domain, preserve_without_unpreserve_op) {
 
   int ret = k.domain_preserve(1);
 
-  if (rules().refuse_missing_unpreserve) {
+  if (rules().refuse_domain_without_unpreserve) {
     EXPECT_EQ(ret, -EOPNOTSUPP);
     ASSERT_EQ(k.warnings(), 1);
     EXPECT_EQ(k.warned_in(0), "iommu_domain_preserve");
@@ -85,7 +85,7 @@ TEST_P(Domain, preserve_twice) {
 
   int ret = k.domain_preserve(0);
 
-  if (rules().refuse_bad_order) {
+  if (rules().refuse_repeated_domain_preserve) {
     EXPECT_EQ(ret, -EBUSY);
     EXPECT_EQ(k.domain(0).preserved_state, first);
     EXPECT_EQ(k.records(kho_page_kind::domain_array, false), 1);
@@ -166,7 +166,7 @@ TEST_P(Domain, unpreserve_of_an_unpreserved_domain) {
   k.domain_unpreserve(0);
 
   // Rule 3: a missing preserve is reported, and nothing changes either way.
-  EXPECT_EQ(k.warnings(), rules().refuse_bad_order ? 1 : 0);
+  EXPECT_EQ(k.warnings(), rules().warn_unpreserve_unpreserved_domain ? 1 : 0);
   EXPECT_EQ(k.records(kho_page_kind::domain_array, false), 0);
   EXPECT_EQ(k.w().flb_cache.objects.front().lock.owner, -1);
 }
@@ -191,7 +191,7 @@ TEST_P(Domain, unpreserve_with_a_device_attached) {
 
   k.domain_unpreserve(0);
 
-  if (rules().refuse_bad_order) {
+  if (rules().refuse_unpreserve_busy_domain) {
     ASSERT_EQ(k.warnings(), 1);
     EXPECT_EQ(k.warned_in(0), "iommu_domain_unpreserve");
     EXPECT_EQ(k.domain(0).preserved_state, rec);
@@ -213,7 +213,7 @@ TEST_P(Domain, unpreserve_with_a_device_attached) {
 TEST_P(Domain, unpreserve_without_unpreserve_op) {
   Kernel k(GetParam(), default_topology(IOMMU_OPS_ALL, DOMAIN_OP_PRESERVE));
   ASSERT_EQ(k.preserve_file(0), 0);
-  if (rules().refuse_missing_unpreserve) {
+  if (rules().refuse_domain_without_unpreserve) {
     ASSERT_EQ(k.domain_preserve(1), -EOPNOTSUPP);
     k.domain_unpreserve(1);  // not preserved: a second, different warning
     EXPECT_EQ(k.warnings(), 2);

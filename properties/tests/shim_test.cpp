@@ -256,7 +256,7 @@ TEST(Variants, shipped_rows_and_mutant_rows) {
   ASSERT_NE(m, nullptr);
   EXPECT_STREQ(m->name, "v2+mutant:restore_deleted");
   EXPECT_EQ(m->mut, impl::mutant::restore_deleted);
-  EXPECT_EQ(m->refuse_bad_order, impl::find_variant("v2")->refuse_bad_order);
+  EXPECT_EQ(m->domain_counts_devices, impl::find_variant("v2")->domain_counts_devices);
   EXPECT_EQ(impl::find_variant("v2+mutant:restore_deleted"), m);  // made once, kept
 
   EXPECT_EQ(impl::find_variant("reference+mutant:none"), nullptr);

@@ -25,6 +25,10 @@ inline constexpr int FAULT_SITE_COUNT = 9;
 const char* fault_site_name(fault_site site);
 bool fault_site_parse(std::string_view name, fault_site& out);
 
+// The errno a site's fault returns when the plan does not say: the one
+// owner, read by should_fail() and by the Z3 encoding's fault oracles.
+int default_fault_errno(fault_site site);
+
 // 0 when the visit goes through, else the negative errno the plan injects.
 int should_fail(World& w, fault_site site);
 }  // namespace luv::impl
