@@ -47,6 +47,94 @@ std::string dot_escape(const std::string& s) {
   return out;
 }
 
+// What the callers believe is preserved after a step: the Runner's intent.
+struct callers_view {
+  std::set<int> devices, domains, iommus;
+  std::string last_call;  // "T0 vfio_preserve(dev0, domain0) returned"
+  bool everything_unpreserved = false;
+
+  bool holds(const GraphVertex& k) const {
+    if (k.kind == VertexKind::iommu) return iommus.count(k.id) > 0;
+    if (k.kind == VertexKind::domain) return domains.count(k.id) > 0;
+    if (k.kind == VertexKind::device) return devices.count(k.id) > 0;
+    return true;
+  }
+};
+
+callers_view callers_after(const Scenario& s, const RunResult& r, int at, const std::vector<bool>& files) {
+  callers_view view;
+  for (const CallRecord& c : r.calls) {
+    if (c.last_step > at) continue;
+    view.last_call = "T" + std::to_string(c.thread) + " " + describe_call(c.call) + " returned";
+    bool dev = call_takes_device(c.call.kind);
+    if (!dev && !call_takes_domain(c.call.kind)) continue;
+    std::set<int>& set = dev ? view.devices : view.domains;
+    int id = dev ? c.call.device : c.call.domain;
+    if (call_is_preserve(c.call.kind)) {
+      if (c.ret == 0) set.insert(id);
+    } else {
+      set.erase(id);
+    }
+  }
+  for (int d : view.devices) view.iommus.insert(s.topology.devices[d].iommu);
+  view.everything_unpreserved = view.devices.empty() && view.domains.empty() &&
+                                std::none_of(files.begin(), files.end(), [](bool b) { return b; });
+  return view;
+}
+
+bool is_live(const GraphVertex& x) {
+  return (x.kind == VertexKind::record && is_live_record(x)) || (x.kind == VertexKind::page && !x.freed);
+}
+
+// Leaked: live, and no kernel object the callers still hold owns it.
+bool is_leaked(const ObjectGraph& g, ObjectGraph::vertex_descriptor v, const callers_view& view) {
+  const GraphVertex& x = g[v];
+  if (view.everything_unpreserved && (is_live(x) || (x.kind == VertexKind::flb && !x.freed))) return true;
+  if (!is_live(x) || (x.kind != VertexKind::record && x.page_kind != impl::kho_page_kind::driver_private)) return false;
+  int owners = 0, owners_held = 0;
+  for (auto [e, eend] = boost::in_edges(v, g); e != eend; ++e) {
+    EdgeKind k = g[*e].kind;
+    if (k != EdgeKind::preserved && k != EdgeKind::driver_page) continue;
+    ++owners;
+    owners_held += view.holds(g[boost::source(*e, g)]);
+  }
+  // A device record is owned through its device; a record only pointed at is
+  // leaked only when nothing holds it at all.
+  if (x.kind == VertexKind::record && owners == 0 && x.record_kind != RecordKind::device) return true;
+  return owners == 0 || owners_held == 0;
+}
+
+void write_vertex(std::ostream& out, const ObjectGraph& g, ObjectGraph::vertex_descriptor v, const callers_view& view) {
+  const GraphVertex& x = g[v];
+  bool used = boost::in_degree(v, g) + boost::out_degree(v, g) > 0;
+  if (x.kind == VertexKind::nowhere && !used) return;
+  if (x.kind == VertexKind::page && x.freed && !used) return;
+  std::string shape = x.kind == VertexKind::record ? "box"
+                      : x.kind == VertexKind::page ? "folder"
+                      : x.kind == VertexKind::flb  ? "hexagon"
+                                                   : "ellipse";
+  std::string label = x.label, style = "filled", color = "black", fill = "white";
+  if (x.kind == VertexKind::iommu || x.kind == VertexKind::domain || x.kind == VertexKind::device) fill = "lightblue";
+  if (x.kind == VertexKind::flb) fill = "lightyellow";
+  if (x.kind == VertexKind::record) label += "\\nref_count=" + std::to_string(x.ref_count);
+  if (x.deleted) label += "\\n[deleted]", style = "dashed", color = "gray50";
+  if (x.freed) label += "\\n[freed]", style = "dotted", color = "gray50";
+  if (is_leaked(g, v, view)) label += "\\n[leaked]", color = "red", fill = "mistyrose", style = "filled,bold";
+  if (x.kind == VertexKind::nowhere) color = "red";
+  out << "  v" << v << " [shape=" << shape << " style=\"" << style << "\" color=" << color << " fillcolor=" << fill
+      << " label=\"" << dot_escape(label) << "\"];\n";
+}
+
+void write_edge(std::ostream& out, const ObjectGraph& g, ObjectGraph::edge_descriptor e) {
+  const GraphVertex& from = g[boost::source(e, g)];
+  const GraphVertex& to = g[boost::target(e, g)];
+  bool from_live = !from.freed && (from.kind != VertexKind::record || is_live_record(from));
+  bool dangling =
+      g[e].kind != EdgeKind::contains && from_live && (to.freed || to.deleted || to.kind == VertexKind::nowhere);
+  out << "  v" << boost::source(e, g) << " -> v" << boost::target(e, g) << " [label=\"" << edge_kind_name(g[e].kind)
+      << (dangling ? " (dangling)" : "") << "\"" << (dangling ? " color=red fontcolor=red penwidth=2" : "") << "];\n";
+}
+
 }  // namespace
 
 std::string graph_dot_at(const Scenario& s, int step) {
@@ -62,90 +150,17 @@ std::string graph_dot_at(const Scenario& s, int step) {
                                 std::to_string(r.steps - 1) + ")");
   const ObjectGraph& g = cap.graph;
   int at = cap.captured;
-
-  // What the callers believe is preserved after `at`: the Runner's intent.
-  std::set<int> devices, domains;
-  std::string last_call;
-  for (const CallRecord& c : r.calls) {
-    if (c.last_step > at) continue;
-    last_call = "T" + std::to_string(c.thread) + " " + describe_call(c.call) + " returned";
-    bool dev = call_takes_device(c.call.kind);
-    if (!dev && !call_takes_domain(c.call.kind)) continue;
-    std::set<int>& set = dev ? devices : domains;
-    int id = dev ? c.call.device : c.call.domain;
-    if (call_is_preserve(c.call.kind)) {
-      if (c.ret == 0) set.insert(id);
-    } else {
-      set.erase(id);
-    }
-  }
-  std::set<int> iommus;
-  for (int d : devices) iommus.insert(s.topology.devices[d].iommu);
-  bool everything_unpreserved =
-      devices.empty() && domains.empty() && std::none_of(cap.files.begin(), cap.files.end(), [](bool b) { return b; });
-  auto held = [&](const GraphVertex& k) {
-    if (k.kind == VertexKind::iommu) return iommus.count(k.id) > 0;
-    if (k.kind == VertexKind::domain) return domains.count(k.id) > 0;
-    if (k.kind == VertexKind::device) return devices.count(k.id) > 0;
-    return true;
-  };
-  auto live = [](const GraphVertex& x) {
-    return (x.kind == VertexKind::record && is_live_record(x)) || (x.kind == VertexKind::page && !x.freed);
-  };
+  callers_view view = callers_after(s, r, at, cap.files);
 
   std::ostringstream out;
   std::string title = s.variant + ", " + caller_mode_name(s.mode) + " mode: the object graph after step " +
-                      std::to_string(at) + (last_call.empty() ? "" : " (last return: " + last_call + ")");
+                      std::to_string(at) + (view.last_call.empty() ? "" : " (last return: " + view.last_call + ")");
   out << "digraph luv {\n  label=\"" << dot_escape(title)
       << "\\nred: leaked (held for nothing the callers still preserve) or dangling; gray dashed: deleted; "
          "gray dotted: freed\";\n  labelloc=t;\n  rankdir=LR;\n"
       << "  node [fontname=\"monospace\" fontsize=10];\n  edge [fontname=\"monospace\" fontsize=9];\n";
-  for (auto [v, end] = boost::vertices(g); v != end; ++v) {
-    const GraphVertex& x = g[*v];
-    bool used = boost::in_degree(*v, g) + boost::out_degree(*v, g) > 0;
-    if (x.kind == VertexKind::nowhere && !used) continue;
-    if (x.kind == VertexKind::page && x.freed && !used) continue;
-    std::string shape = x.kind == VertexKind::record ? "box"
-                        : x.kind == VertexKind::page ? "folder"
-                        : x.kind == VertexKind::flb  ? "hexagon"
-                                                     : "ellipse";
-    std::string label = x.label, style = "filled", color = "black", fill = "white";
-    if (x.kind == VertexKind::iommu || x.kind == VertexKind::domain || x.kind == VertexKind::device) fill = "lightblue";
-    if (x.kind == VertexKind::flb) fill = "lightyellow";
-    if (x.kind == VertexKind::record) label += "\\nref_count=" + std::to_string(x.ref_count);
-    if (x.deleted) label += "\\n[deleted]", style = "dashed", color = "gray50";
-    if (x.freed) label += "\\n[freed]", style = "dotted", color = "gray50";
-    // Leaked: live, and no kernel object the callers still hold owns it.
-    bool leaked = false;
-    if (live(x) && (x.kind == VertexKind::record || x.page_kind == impl::kho_page_kind::driver_private)) {
-      int owners = 0, owners_held = 0;
-      for (auto [e, eend] = boost::in_edges(*v, g); e != eend; ++e) {
-        EdgeKind k = g[*e].kind;
-        if (k != EdgeKind::preserved && k != EdgeKind::driver_page) continue;
-        ++owners;
-        owners_held += held(g[boost::source(*e, g)]);
-      }
-      leaked = owners == 0 || owners_held == 0;
-      // A device record is owned through its device; a record only pointed at is
-      // leaked only when nothing holds it at all.
-      if (x.kind == VertexKind::record && owners == 0 && x.record_kind != RecordKind::device) leaked = true;
-    }
-    if (everything_unpreserved && (live(x) || (x.kind == VertexKind::flb && !x.freed))) leaked = true;
-    if (leaked) label += "\\n[leaked]", color = "red", fill = "mistyrose", style = "filled,bold";
-    if (x.kind == VertexKind::nowhere) color = "red";
-    out << "  v" << *v << " [shape=" << shape << " style=\"" << style << "\" color=" << color << " fillcolor=" << fill
-        << " label=\"" << dot_escape(label) << "\"];\n";
-  }
-  for (auto [e, end] = boost::edges(g); e != end; ++e) {
-    const GraphVertex& from = g[boost::source(*e, g)];
-    const GraphVertex& to = g[boost::target(*e, g)];
-    bool from_live = !from.freed && (from.kind != VertexKind::record || is_live_record(from));
-    bool dangling = g[*e].kind != EdgeKind::contains && from_live &&
-                    (to.freed || to.deleted || to.kind == VertexKind::nowhere);
-    out << "  v" << boost::source(*e, g) << " -> v" << boost::target(*e, g) << " [label=\""
-        << edge_kind_name(g[*e].kind) << (dangling ? " (dangling)" : "") << "\""
-        << (dangling ? " color=red fontcolor=red penwidth=2" : "") << "];\n";
-  }
+  for (auto [v, end] = boost::vertices(g); v != end; ++v) write_vertex(out, g, *v, view);
+  for (auto [e, end] = boost::edges(g); e != end; ++e) write_edge(out, g, *e);
   out << "}\n";
   return out.str();
 }
@@ -296,88 +311,119 @@ std::string lanes_txt(const Lanes& l) {
   return out.str();
 }
 
-std::string lanes_svg(const Lanes& l) {
-  const int lane_w = 330, left = 60, top = 70, line_h = 14, pad = 6, char_w = 6;
-  // Row heights: one line per event, at least one.
-  std::vector<int> y(l.steps.size() + 1);
-  y[0] = top;
-  for (size_t i = 0; i < l.steps.size(); ++i)
-    y[i + 1] = y[i] + static_cast<int>(std::max<size_t>(1, l.steps[i].events.size())) * line_h + 2 * pad;
-  int width = left + std::max(1, l.threads) * lane_w + 20;
-  int footer = l.violation ? 3 : 2;
-  int height = y.back() + footer * line_h + 30;
-  auto step_y = [&](int step, bool end) {
-    for (size_t i = 0; i < l.steps.size(); ++i)
-      if (l.steps[i].step >= step && l.steps[i].thread >= 0) return end ? y[i] : y[i];
-    return y.back();
-  };
-  std::ostringstream o;
-  // The title (path, variant, the story) wrapped to the picture's width.
+namespace {
+
+constexpr int lane_w = 330, left = 60, top = 70, line_h = 14, pad = 6, char_w = 6;
+
+// Where everything goes: each step's row top (y[i]; y.back() is the end),
+// the picture's size, and the title wrapped to its width.
+struct svg_layout {
+  std::vector<int> y;
+  int width = 0, height = 0;
   std::vector<std::string> title_lines;
-  {
-    size_t per_line = static_cast<size_t>((width - 20) * 2 / 15);  // about 7.5 px a character
-    std::string rest = l.title;
-    while (!rest.empty()) {
-      size_t cut = rest.size() <= per_line ? rest.size() : rest.rfind(' ', per_line);
-      if (cut == std::string::npos || cut == 0) cut = std::min(per_line, rest.size());
-      title_lines.push_back(rest.substr(0, cut));
-      rest = cut < rest.size() ? rest.substr(cut + (rest[cut] == ' ')) : "";
-    }
+
+  // The top of the first thread's step at or after `step` (the end if none).
+  int step_y(const Lanes& l, int step) const {
+    for (size_t i = 0; i < l.steps.size(); ++i)
+      if (l.steps[i].step >= step && l.steps[i].thread >= 0) return y[i];
+    return y.back();
   }
-  int shift = static_cast<int>(title_lines.size()) * 16;
-  for (int& row : y) row += shift;
-  height += shift;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height
+};
+
+// The title (path, variant, the story) wrapped to the picture's width.
+std::vector<std::string> wrap_title(const std::string& title, int width) {
+  std::vector<std::string> lines;
+  size_t per_line = static_cast<size_t>((width - 20) * 2 / 15);  // about 7.5 px a character
+  std::string rest = title;
+  while (!rest.empty()) {
+    size_t cut = rest.size() <= per_line ? rest.size() : rest.rfind(' ', per_line);
+    if (cut == std::string::npos || cut == 0) cut = std::min(per_line, rest.size());
+    lines.push_back(rest.substr(0, cut));
+    rest = cut < rest.size() ? rest.substr(cut + (rest[cut] == ' ')) : "";
+  }
+  return lines;
+}
+
+svg_layout layout_of(const Lanes& l) {
+  svg_layout s;
+  // Row heights: one line per event, at least one.
+  s.y.resize(l.steps.size() + 1);
+  s.y[0] = top;
+  for (size_t i = 0; i < l.steps.size(); ++i)
+    s.y[i + 1] = s.y[i] + static_cast<int>(std::max<size_t>(1, l.steps[i].events.size())) * line_h + 2 * pad;
+  s.width = left + std::max(1, l.threads) * lane_w + 20;
+  int footer = l.violation ? 3 : 2;
+  s.title_lines = wrap_title(l.title, s.width);
+  int shift = static_cast<int>(s.title_lines.size()) * 16;
+  for (int& row : s.y) row += shift;
+  s.height = s.y.back() + footer * line_h + 30;
+  return s;
+}
+
+void write_header(std::ostream& o, const svg_layout& s) {
+  int shift = static_cast<int>(s.title_lines.size()) * 16;
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << s.width << "\" height=\"" << s.height
     << "\" font-family=\"monospace\" font-size=\"11\">\n";
   o << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  for (size_t i = 0; i < title_lines.size(); ++i)
+  for (size_t i = 0; i < s.title_lines.size(); ++i)
     o << "<text x=\"10\" y=\"" << 20 + 16 * i << "\" font-size=\"12\" font-weight=\"" << (i == 0 ? "bold" : "normal")
-      << "\">" << xml(title_lines[i]) << "</text>\n";
+      << "\">" << xml(s.title_lines[i]) << "</text>\n";
   o << "<text x=\"10\" y=\"" << 20 + shift << "\" fill=\"#555\">lanes: one per thread; blue bar: a lock held; orange: WARN; purple: "
        "fault injected; red: the violating step</text>\n";
+}
+
+// Each thread's lane, and a bar beside it for each lock it holds.
+void write_lanes(std::ostream& o, const Lanes& l, const svg_layout& s) {
   for (int t = 0; t < l.threads; ++t) {
     int x = left + t * lane_w;
-    int top_y = y[0];
+    int top_y = s.y[0];
     o << "<rect x=\"" << x << "\" y=\"" << top_y - 20 << "\" width=\"" << lane_w - 10 << "\" height=\""
-      << y.back() - top_y + 20 << "\" fill=\"" << (t % 2 ? "#f4f7fb" : "#f9f9f4") << "\" stroke=\"#ccc\"/>\n";
+      << s.y.back() - top_y + 20 << "\" fill=\"" << (t % 2 ? "#f4f7fb" : "#f9f9f4") << "\" stroke=\"#ccc\"/>\n";
     o << "<text x=\"" << x + 8 << "\" y=\"" << top_y - 6 << "\" font-weight=\"bold\">T" << t << "</text>\n";
     for (auto [from, to] : l.holds[t]) {
-      int y0 = step_y(from, false), y1 = step_y(to, true);
+      int y0 = s.step_y(l, from), y1 = s.step_y(l, to);
       o << "<rect x=\"" << x + 1 << "\" y=\"" << y0 << "\" width=\"5\" height=\"" << std::max(4, y1 - y0)
         << "\" fill=\"#3366cc\"><title>holds a lock, steps " << from << "-" << to - 1 << "</title></rect>\n";
     }
   }
-  for (size_t i = 0; i < l.steps.size(); ++i) {
-    const LaneStep& st = l.steps[i];
-    bool violating = l.violation && l.violation->step == st.step && (l.violation->thread == st.thread || st.thread < 0);
-    int x = st.thread >= 0 ? left + st.thread * lane_w + 10 : left + 4;
-    int w = st.thread >= 0 ? lane_w - 26 : l.threads * lane_w - 20;
-    o << "<text x=\"10\" y=\"" << y[i] + pad + 10 << "\" fill=\"#888\">" << st.step << "</text>\n";
-    o << "<line x1=\"" << left << "\" y1=\"" << y[i] << "\" x2=\"" << width - 20 << "\" y2=\"" << y[i]
-      << "\" stroke=\"#eee\"/>\n";
-    o << "<rect x=\"" << x << "\" y=\"" << y[i] + 2 << "\" width=\"" << w << "\" height=\"" << y[i + 1] - y[i] - 4
-      << "\" rx=\"4\" fill=\"" << (violating ? "#ffe5e5" : "white") << "\" stroke=\"" << (violating ? "#d00" : "#999")
-      << "\" stroke-width=\"" << (violating ? 2 : 1) << "\"/>\n";
-    for (size_t k = 0; k < st.events.size(); ++k) {
-      const LaneEvent& e = st.events[k];
-      std::string color = "#000", weight = "normal", text = e.text;
-      switch (e.kind) {
-        case LaneEvent::call: weight = "bold"; text = "-> " + text; break;
-        case LaneEvent::ret: weight = "bold"; color = "#060"; text = "<- " + text; break;
-        case LaneEvent::point: color = "#777"; text = ".. " + text; break;
-        case LaneEvent::warn: color = "#d60"; weight = "bold"; break;
-        case LaneEvent::bug: color = "#d00"; weight = "bold"; break;
-        case LaneEvent::fault: color = "#80c"; weight = "bold"; break;
-        case LaneEvent::log: color = "#444"; break;
-      }
-      size_t max_chars = static_cast<size_t>((w - 12) / char_w);
-      if (text.size() > max_chars) text = text.substr(0, max_chars - 3) + "...";
-      o << "<text x=\"" << x + 6 << "\" y=\"" << y[i] + pad + 10 + static_cast<int>(k) * line_h << "\" fill=\""
-        << color << "\" font-weight=\"" << weight << "\"><title>" << xml(e.text) << "</title>" << xml(text)
-        << "</text>\n";
-    }
+}
+
+void write_event(std::ostream& o, const LaneEvent& e, int x, int y, int w) {
+  std::string color = "#000", weight = "normal", text = e.text;
+  switch (e.kind) {
+    case LaneEvent::call: weight = "bold"; text = "-> " + text; break;
+    case LaneEvent::ret: weight = "bold"; color = "#060"; text = "<- " + text; break;
+    case LaneEvent::point: color = "#777"; text = ".. " + text; break;
+    case LaneEvent::warn: color = "#d60"; weight = "bold"; break;
+    case LaneEvent::bug: color = "#d00"; weight = "bold"; break;
+    case LaneEvent::fault: color = "#80c"; weight = "bold"; break;
+    case LaneEvent::log: color = "#444"; break;
   }
-  int fy = y.back() + 20;
+  size_t max_chars = static_cast<size_t>((w - 12) / char_w);
+  if (text.size() > max_chars) text = text.substr(0, max_chars - 3) + "...";
+  o << "<text x=\"" << x + 6 << "\" y=\"" << y << "\" fill=\"" << color << "\" font-weight=\"" << weight
+    << "\"><title>" << xml(e.text) << "</title>" << xml(text) << "</text>\n";
+}
+
+// Step i: its number, a rule across, its box (red when it violates) and its events.
+void write_step(std::ostream& o, const Lanes& l, const svg_layout& s, size_t i) {
+  const LaneStep& st = l.steps[i];
+  const std::vector<int>& y = s.y;
+  bool violating = l.violation && l.violation->step == st.step && (l.violation->thread == st.thread || st.thread < 0);
+  int x = st.thread >= 0 ? left + st.thread * lane_w + 10 : left + 4;
+  int w = st.thread >= 0 ? lane_w - 26 : l.threads * lane_w - 20;
+  o << "<text x=\"10\" y=\"" << y[i] + pad + 10 << "\" fill=\"#888\">" << st.step << "</text>\n";
+  o << "<line x1=\"" << left << "\" y1=\"" << y[i] << "\" x2=\"" << s.width - 20 << "\" y2=\"" << y[i]
+    << "\" stroke=\"#eee\"/>\n";
+  o << "<rect x=\"" << x << "\" y=\"" << y[i] + 2 << "\" width=\"" << w << "\" height=\"" << y[i + 1] - y[i] - 4
+    << "\" rx=\"4\" fill=\"" << (violating ? "#ffe5e5" : "white") << "\" stroke=\"" << (violating ? "#d00" : "#999")
+    << "\" stroke-width=\"" << (violating ? 2 : 1) << "\"/>\n";
+  for (size_t k = 0; k < st.events.size(); ++k)
+    write_event(o, st.events[k], x, y[i] + pad + 10 + static_cast<int>(k) * line_h, w);
+}
+
+void write_footer(std::ostream& o, const Lanes& l, const svg_layout& s) {
+  int fy = s.y.back() + 20;
   if (l.violation) {
     o << "<text x=\"10\" y=\"" << fy << "\" fill=\"#d00\" font-weight=\"bold\">VIOLATION "
       << property_name(l.violation->property) << " at step " << l.violation->step << "</text>\n";
@@ -386,6 +432,17 @@ std::string lanes_svg(const Lanes& l) {
     o << "<text x=\"10\" y=\"" << fy << "\" fill=\"#060\" font-weight=\"bold\">ok: no property violated</text>\n";
   }
   o << "</svg>\n";
+}
+
+}  // namespace
+
+std::string lanes_svg(const Lanes& l) {
+  svg_layout s = layout_of(l);
+  std::ostringstream o;
+  write_header(o, s);
+  write_lanes(o, l, s);
+  for (size_t i = 0; i < l.steps.size(); ++i) write_step(o, l, s, i);
+  write_footer(o, l, s);
   return o.str();
 }
 
