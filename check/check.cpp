@@ -244,21 +244,15 @@ CheckResult check(const CheckOptions& o) {
 
 EngineReport check_variant(const CheckOptions& o) { return check(o).report; }
 
-Counterexample counterexample_of(const CheckFinding& f) {
-  // The corpus format (counterexamples/FORMAT.md): the Scenario, a one-line
-  // story, the properties it is judged with (its own alone, so that no
-  // property found earlier masks it) and the verdict replaying gives.
-  RunOptions options;
-  options.properties = f.checked;
-  RunResult again = run(f.counterexample, options);
+Counterexample finding_file(const CheckFinding& f) {
+  // Judged on its own property alone, so that no property found earlier masks it.
   std::string calls;
   for (size_t t = 0; t < f.counterexample.threads.size(); ++t)
     for (const Call& c : f.counterexample.threads[t])
       calls += (calls.empty() ? "" : ", ") + std::string("T") + std::to_string(t) + " " + describe_call(c);
   return finding_counterexample(f.counterexample, f.checked, "check",
-                                "luv check: " + calls + (f.counterexample.schedule.empty() ? "" : " (scheduled)") + ": " +
-                                    f.violation.message,
-                                again.verdict);
+                                "luv check: " + calls + (f.counterexample.schedule.empty() ? "" : " (scheduled)"),
+                                f.violation.message);
 }
 
 std::string save_counterexample(const std::string& dir, const CheckFinding& f) {
@@ -268,35 +262,8 @@ std::string save_counterexample(const std::string& dir, const CheckFinding& f) {
   std::string path = (std::filesystem::path(dir) / (f.counterexample.variant + "-" + caller_mode_name(f.counterexample.mode) +
                                                      "-" + property_name(f.property) + ".json"))
                          .string();
-  if (!write_counterexample_file(path, counterexample_of(f))) throw std::runtime_error(path + ": cannot write");
+  if (!write_counterexample_file(path, finding_file(f))) throw std::runtime_error(path + ": cannot write");
   return path;
-}
-
-nlohmann::json report_json(const CheckResult& r) {
-  nlohmann::json j;
-  j["engine"] = r.report.engine;
-  j["variant"] = r.report.variant;
-  j["mode"] = r.report.mode;
-  j["tests"] = r.tests;
-  j["runs"] = r.runs;
-  j["calls"] = r.calls;
-  j["seconds"] = r.report.seconds;
-  j["outcomes"] = nlohmann::json::array();
-  for (const PropertyOutcome& o : r.report.outcomes) {
-    nlohmann::json oj = {{"property", property_name(o.property)}, {"status", status_name(o.status)}, {"how", o.how}};
-    if (o.counterexample) {
-      oj["size"] = scenario_size(*o.counterexample);
-      oj["counterexample"] = scenario_to_json(*o.counterexample);
-    }
-    if (o.violation)
-      oj["violation"] = {{"property", property_name(o.violation->property)},
-                         {"step", o.violation->step},
-                         {"thread", o.violation->thread},
-                         {"call", o.violation->call},
-                         {"message", o.violation->message}};
-    j["outcomes"].push_back(oj);
-  }
-  return j;
 }
 
 }  // namespace luv

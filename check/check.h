@@ -19,9 +19,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "check/generators.h"
+#include "counterexamples/counterexample.h"
 #include "properties/outcome.h"
 #include "properties/runner.h"
 
@@ -79,6 +78,8 @@ CheckResult check(const CheckOptions& o);
 // The entry point for `luv verify`: one EngineReport, one outcome per property in o.properties.
 EngineReport check_variant(const CheckOptions& o);
 
+// The finding as a counterexample file's contents (what save_counterexample writes).
+Counterexample finding_file(const CheckFinding& f);
 // Writes the finding as a counterexample file (counterexamples/FORMAT.md:
 // the Scenario, a one-line `description`, `found_by` "check", `checked`
 // the finding's property alone, and the `expected` verdict of replaying it
@@ -89,6 +90,5 @@ std::string save_counterexample(const std::string& dir, const CheckFinding& f);
 
 // "3 calls, 2 threads, 1 fault, schedule 4"
 std::string scenario_size(const Scenario& s);
-nlohmann::json report_json(const CheckResult& r);
 
 }  // namespace luv

@@ -7,7 +7,7 @@
 
 #include "cli/command.h"
 #include "cli/interrupt.h"
-#include "counterexamples/scenario_json.h"
+#include "counterexamples/counterexample.h"
 #include "verify/mutants.h"
 
 namespace luv::cli {
@@ -48,12 +48,7 @@ LUV_COMMAND(mutants, "mutants", "Run the engines on every named mutant of the re
         row["property"] = property_name(v.property);
         row["calls"] = v.calls;
         row["steps"] = v.steps;
-        row["counterexample"] = scenario_to_json(v.counterexample);
-        if (v.with_model) {  // replays with run_checked() and these properties (the corpus's `checked`)
-          row["checked"] = nlohmann::json::array();
-          for (int p = 0; p < PROPERTY_COUNT; ++p)
-            if (has(v.checked, static_cast<PropertyId>(p))) row["checked"].push_back(property_name(static_cast<PropertyId>(p)));
-        }
+        row["counterexample"] = counterexample_to_json(kill_file(v));
       } else {
         ++survived;
         std::printf("%-32s -> survived: %s\n", n.c_str(), v.survived_because.c_str());

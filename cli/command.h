@@ -11,6 +11,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "impl/scenario.h"
+
 namespace luv::cli {
 
 inline constexpr int EXIT_OK = 0;
@@ -57,5 +59,28 @@ CLI::Validator integer_range(long long lo, unsigned long long hi);
 // "1,0,3": numbers in 0..max; BadInput naming the option and the item
 // otherwise ("--iommu-ops: '16' is not an op set (0..15)" with what = "an op set").
 std::vector<int> parse_number_list(const std::string& text, const char* option, int max, const char* what);
+
+// --variant, the same for every command that takes one; check it with
+// checked_variant() (BadInput "--variant: unknown variant 'v3' ...").
+CLI::Option* add_variant_option(CLI::App* cmd, std::string& variant, const char* help);
+const std::string& checked_variant(const std::string& variant);
+// --variant's list for commands that default to every shipped variant:
+// `variant` alone (checked), or every shipped one when it is empty.
+std::vector<std::string> variants_or_shipped(const std::string& variant);
+
+// --mode: "contract" or "adversarial"; BadInput "--mode: unknown mode 'x'
+// (expected contract or adversarial)" otherwise.
+CallerMode parse_mode(const std::string& text);
+
+// The topology options, the same for every command that takes them: the
+// counts (0: the default topology's), each device's IOMMU, objects per KHO
+// array page, and the op masks of the IOMMUs and domains whose ops are fixed.
+struct TopologyFlags {
+  int iommus = 0, domains = 0, devices = 0, objects_per_page = 2;
+  std::string device_iommus, iommu_ops, domain_ops;
+};
+void add_topology_options(CLI::App* cmd, TopologyFlags& flags);
+// default_topology() with the flags applied; BadInput naming the option.
+Topology topology_from(const TopologyFlags& flags);
 
 }  // namespace luv::cli

@@ -105,12 +105,15 @@ ExpectedVerdict expected_from(const Verdict& v) {
 }
 
 Counterexample finding_counterexample(const Scenario& s, const PropertySet& checked, const std::string& found_by,
-                                      const std::string& description, const Verdict& replayed) {
+                                      const std::string& story, const std::string& found) {
+  RunOptions replay;
+  replay.properties = checked;
+  Verdict replayed = run(s, replay).verdict;
   Counterexample c;
   c.scenario = s;
   c.checked = checked;
   c.found_by = found_by;
-  c.description = description;
+  c.description = story + ": " + (replayed.violation ? replayed.violation->message : found);
   for (char& ch : c.description)
     if (ch == '\n') ch = ' ';
   c.expected = expected_from(replayed);

@@ -44,11 +44,14 @@ struct Counterexample {
 };
 
 ExpectedVerdict expected_from(const Verdict& v);
-// An engine's finding as a file: the Scenario, the properties it is judged
-// with, who found it, the story on one line (newlines become spaces) and
-// `expected` from `replayed`, the Runner's verdict on it with those properties.
+// An engine's finding as a file: the one way every engine (check, explore,
+// prove, verify) makes one. The Scenario, the properties it is judged with,
+// who found it, and `expected` from the Runner's verdict on it with those
+// properties (run(), as `luv replay` runs it), so the file replays to PASS.
+// The description is `story` + ": " + the violation's message (`found`'s
+// when the Runner sees none) on one line (newlines become spaces).
 Counterexample finding_counterexample(const Scenario& s, const PropertySet& checked, const std::string& found_by,
-                                      const std::string& description, const Verdict& replayed);
+                                      const std::string& story, const std::string& found);
 // "" when `actual` is what `expected` says, else one line saying what differs.
 std::string verdict_mismatch(const ExpectedVerdict& expected, const Verdict& actual);
 // The optional steps and returns of `expected` against a run (empty: they match).

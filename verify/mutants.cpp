@@ -63,6 +63,7 @@ void run_explorer_stages(MutantVerdict& v) {
       v.calls = f.calls;
       v.steps = f.violation.step + 1;
       v.counterexample = f.counterexample;
+      v.checked = all_properties().reset(static_cast<size_t>(PropertyId::model_refinement));
       return;
     }
   }
@@ -89,10 +90,7 @@ void run_check_stage(MutantVerdict& v, const MutantCheckBudget& budget) {
     v.property = f.property;
     v.counterexample = f.counterexample;
     v.checked = f.checked;
-    v.with_model = true;
     v.calls = f.counterexample.calls_total();
-    RunOptions replay;
-    replay.properties = f.checked;
     v.steps = f.violation.step + 1;
     return;
   }
@@ -111,6 +109,12 @@ MutantVerdict timed(const std::string& mutant, Stages run_stages) {
 }
 
 }  // namespace
+
+Counterexample kill_file(const MutantVerdict& v) {
+  return finding_counterexample(v.counterexample, v.checked, "mutants",
+                                "luv mutants: " + v.engine + " kills " + v.mutant + " by " + property_name(v.property),
+                                "no violation on replay");
+}
 
 MutantVerdict check_mutant(const std::string& mutant, const MutantCheckBudget& budget) {
   return timed(mutant, [&](MutantVerdict& v) { run_check_stage(v, budget); });

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "counterexamples/counterexample.h"
 #include "explore/explore.h"
 
 namespace luv {
@@ -25,12 +26,10 @@ struct MutantVerdict {
   PropertyId property = PropertyId::no_leak;
   int calls = 0, steps = 0;  // steps: up to and including the one where the violation shows
   Scenario counterexample;
-  // The properties the counterexample is judged with, and whether the
-  // model-refinement observer runs beside it (run_checked): the explorer's
-  // kills replay with run() and every property, the check engine's with
-  // run_checked() and the killing property alone.
+  // The properties the counterexample is judged with: the explorer's kills
+  // with every property it judges (all but model-refinement, which needs
+  // the model), the check engine's with the killing property alone.
   PropertySet checked = all_properties();
-  bool with_model = false;
   std::string survived_because;  // when not killed: why it is equivalent (or "not found within the budget")
   long long states = 0;  // explorer states expanded
   long long runs = 0;    // check engine Runner runs (shrinking included)
@@ -42,6 +41,10 @@ struct MutantCheckBudget {
   int tests = 5000;  // about half a second per mode on this machine
   std::uint64_t seed = 1;
 };
+
+// A kill as a counterexample file (FORMAT.md), made as every engine's
+// finding is (finding_counterexample): it replays to the kill on the mutant.
+Counterexample kill_file(const MutantVerdict& v);
 
 // Every mutant of the catalogue (impl::mutant minus none).
 std::vector<std::string> mutant_catalogue();

@@ -81,6 +81,36 @@ std::string xml(const std::string& s) {
 
 }  // namespace
 
+ordered_json violation_json(const Violation& v) {
+  return {{"property", property_name(v.property)},
+          {"step", v.step},
+          {"thread", v.thread},
+          {"call", v.call},
+          {"message", v.message}};
+}
+
+ordered_json outcome_json(const PropertyOutcome& o, const std::optional<Counterexample>& file,
+                          const std::string& saved_path) {
+  ordered_json j;
+  j["property"] = property_name(o.property);
+  j["status"] = status_name(o.status);
+  j["how"] = o.how;
+  if (o.violation) j["violation"] = violation_json(*o.violation);
+  if (!saved_path.empty()) j["counterexample"] = saved_path;
+  else if (file) j["counterexample"] = counterexample_to_json(*file);
+  return j;
+}
+
+ordered_json engine_report_json(const EngineReport& r, ordered_json outcomes, const char* list_key) {
+  ordered_json j;
+  j["engine"] = r.engine;
+  j["variant"] = r.variant;
+  j["mode"] = r.mode;
+  j["seconds"] = r.seconds;
+  j[list_key] = std::move(outcomes);
+  return j;
+}
+
 std::string matrix_text(const VerifyReport& r) {
   std::ostringstream o;
   char buf[256];
@@ -123,20 +153,16 @@ ordered_json report_json(const VerifyReport& r) {
   j["engines"] = r.engines;
   j["cells"] = ordered_json::array();
   for (const MatrixCell& c : r.cells) {
-    ordered_json cj;
-    cj["variant"] = c.variant;
-    cj["property"] = property_name(c.property);
-    cj["engine"] = c.engine;
-    cj["status"] = status_name(c.status);
+    PropertyOutcome o;
+    o.property = c.property;
+    o.status = c.status;
+    o.how = c.how;
+    o.violation = c.violation;
+    ordered_json cj = {{"variant", c.variant}, {"engine", c.engine}};
+    cj.update(outcome_json(o, c.counterexample));
     cj["expected"] = c.expected_violated ? "violated" : "holds";
     cj["judgement"] = cell_judgement_name(c.judgement);
-    cj["how"] = c.how;
-    if (c.violation) {
-      cj["violation"] = {{"step", c.violation->step}, {"thread", c.violation->thread}, {"call", c.violation->call},
-                         {"message", c.violation->message}};
-      if (!c.location_file.empty()) cj["location"] = {{"file", c.location_file}, {"line", c.location_line}};
-    }
-    if (c.counterexample) cj["counterexample"] = counterexample_to_json(*c.counterexample);
+    if (c.violation && !c.location_file.empty()) cj["location"] = {{"file", c.location_file}, {"line", c.location_line}};
     j["cells"].push_back(cj);
   }
   j["notes"] = r.notes;

@@ -47,6 +47,19 @@ struct VerifyReport {
   bool passed() const;
 };
 
+// The engines' JSON reports (luv check, explore, prove, and each cell of
+// luv verify's), built one way from the shared outcome type.
+// A violation: property, step, thread, call, message.
+nlohmann::ordered_json violation_json(const Violation& v);
+// One property: property, status, how; with a violation, the violation and
+// the counterexample, the file itself (FORMAT.md) or, once saved, its path.
+nlohmann::ordered_json outcome_json(const PropertyOutcome& o, const std::optional<Counterexample>& file,
+                                    const std::string& saved_path = "");
+// An engine's report: engine, variant, mode, seconds, then `list_key`
+// ("outcomes"; prove keeps "properties") holding `outcomes` in order.
+nlohmann::ordered_json engine_report_json(const EngineReport& r, nlohmann::ordered_json outcomes,
+                                          const char* list_key = "outcomes");
+
 std::string matrix_text(const VerifyReport& r);
 nlohmann::ordered_json report_json(const VerifyReport& r);
 // One <testcase> per (variant, property, engine); a mismatch is a <failure>,

@@ -3,6 +3,8 @@
 // (exit 2).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <map>
 #include <regex>
 #include <string>
 
@@ -171,6 +173,32 @@ TEST(LuvVerify, a_variant_filter_keeps_the_corpus_expectations) {
     EXPECT_EQ(nlohmann::json::parse(read(file))["expected"]["property"], cell["property"]);
   }
   EXPECT_GT(embedded, 8);
+}
+
+// Every engine's finding becomes the same counterexample file (FORMAT.md,
+// with `checked` and `expected`), through finding_counterexample: each file
+// check, explore and prove save replays to PASS, and names its engine.
+TEST(LuvEngines, each_engines_saved_findings_replay_to_pass) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / "luv_replay_cli_test" / "engines";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string d = dir.string();
+  EXPECT_EQ(luv("check --variant v2 --mode adversarial --tests 300 --save " + d).exit_code, 1);
+  EXPECT_EQ(luv("explore --variant v2 --threads 1 --calls 2 --faults 0 -q --counterexamples " + d).exit_code, 1);
+  EXPECT_EQ(luv("prove --variant v2 --depth 2 --budget 120 --save " + d).exit_code, 1);
+  std::map<std::string, int> files;  // per engine
+  for (const auto& e : fs::directory_iterator(dir)) {
+    nlohmann::json j = nlohmann::json::parse(read(e.path().string()));
+    ++files[j.at("found_by").get<std::string>()];
+    EXPECT_TRUE(j.contains("checked") && j.contains("expected")) << e.path();
+    EXPECT_EQ(j["expected"]["verdict"], "violation") << e.path();
+    Outcome r = luv("replay -q " + e.path().string());
+    EXPECT_EQ(r.exit_code, 0) << e.path() << ": " << r.out << r.err;
+  }
+  EXPECT_GT(files["check"], 0);
+  EXPECT_GT(files["explore"], 0);
+  EXPECT_GT(files["prove"], 0);
 }
 
 TEST(LuvVerify, unknown_variant_is_bad_input) {

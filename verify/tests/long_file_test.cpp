@@ -13,8 +13,9 @@ namespace {
 Call iommufd(CallKind kind, int domain) { return Call{kind, -1, domain, -1}; }
 Call vfio(CallKind kind, int domain, int device) { return Call{kind, -1, domain, device}; }
 
-// One VMM's lifecycle over SPEC.md's topology, repeated to n calls (n a
-// multiple of 8 leaves nothing preserved at kexec).
+// One VMM's lifecycle over the topology of docs/SPEC.md ("The default
+// bound"), repeated to n calls (n a multiple of 8 leaves nothing preserved
+// at kexec).
 std::vector<Call> lifecycle_calls(int domain, const std::vector<int>& devices, int n) {
   std::vector<Call> cycle{iommufd(CallKind::iommufd_preserve, domain)};
   for (int d : devices) cycle.push_back(vfio(CallKind::vfio_preserve, domain, d));

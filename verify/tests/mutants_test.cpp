@@ -1,15 +1,16 @@
 // Each kill of `luv mutants` is a test: the counterexample an engine found
-// (recorded in mutant_kills.json by `luv mutants --json`) violates its
-// property on the mutant and nothing on the reference. An explorer kill
-// replays with every property the explorer judges (all but
-// model-refinement); a check kill with the properties in its `checked`. Either way the reference must pass
-// every property, model-refinement included.
+// (recorded in mutant_kills.json by `luv mutants --json`, a counterexample
+// file as FORMAT.md has it) replays to its `expected` kill on the mutant,
+// with its `checked` properties (an explorer kill: all but
+// model-refinement; a check kill: the killing property alone), and the
+// reference passes every property, model-refinement included.
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
 #include "check/check.h"
+#include "counterexamples/counterexample.h"
 #include "counterexamples/scenario_json.h"
 #include "impl/variant.h"
 #include "verify/mutants.h"
@@ -59,7 +60,7 @@ TEST(Mutants, check_stage_kills_reproduce_from_their_seed) {
     EXPECT_EQ(property_name(v.property), row.at("property").get<std::string>());
     EXPECT_EQ(v.calls, row.at("calls").get<int>());
     EXPECT_EQ(v.steps, row.at("steps").get<int>());
-    EXPECT_EQ(scenario_to_json(v.counterexample), row.at("counterexample")) << row.at("mutant");
+    EXPECT_EQ(v.counterexample, counterexample_from_json(row.at("counterexample")).scenario) << row.at("mutant");
     ++replayed;
   }
   EXPECT_GE(replayed, 1) << "no kill of the check stage recorded";
@@ -70,24 +71,18 @@ class MutantKill : public testing::TestWithParam<int> {};
 TEST_P(MutantKill, counterexample_kills_the_mutant_and_not_the_reference) {
   const nlohmann::json row = kills()[static_cast<size_t>(GetParam())];
   ASSERT_TRUE(row.at("killed").get<bool>()) << row.at("mutant");
-  Scenario s = scenario_from_json(row.at("counterexample"));
+  Counterexample c = counterexample_from_json(row.at("counterexample"));
+  Scenario s = c.scenario;
   EXPECT_EQ(s.variant, "reference+mutant:" + row.at("mutant").get<std::string>());
   PropertyId want;
   ASSERT_TRUE(property_parse(row.at("property").get<std::string>(), want));
   RunOptions found_with;
-  found_with.properties.reset(static_cast<size_t>(PropertyId::model_refinement));
-  if (row.contains("checked")) {
-    found_with.properties.reset();
-    for (const auto& name : row.at("checked")) {
-      PropertyId p;
-      ASSERT_TRUE(property_parse(name.get<std::string>(), p)) << name;
-      found_with.properties.set(static_cast<size_t>(p));
-    }
-  }
+  found_with.properties = c.checked;
   RunResult on_mutant = run(s, found_with);
   ASSERT_TRUE(on_mutant.verdict.violation) << row.at("mutant");
   EXPECT_EQ(on_mutant.verdict.violation->property, want) << row.at("mutant");
   EXPECT_EQ(on_mutant.verdict.violation->step + 1, row.at("steps").get<int>()) << row.at("mutant");
+  EXPECT_EQ(verdict_mismatch(c.expected, on_mutant.verdict), "") << row.at("mutant");
   s.variant = "reference";
   RunResult on_reference = run(s);  // every property, model-refinement included
   EXPECT_TRUE(on_reference.verdict.ok()) << row.at("mutant") << ": " << on_reference.verdict.violation->message;
