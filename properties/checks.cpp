@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "impl/hex.h"
+#include "impl/unpreserve_twin.h"
 #include "impl/world.h"
 #include "linux/errno.h"
 #include "properties/assert.h"
@@ -12,16 +13,6 @@ namespace luv {
 
 using impl::hex;
 
-namespace {
-
-// Rule 1's condition, from the topology: a preserve op without its twin.
-bool iommu_lacks_twin(impl::u8 ops) {
-  return ((ops & IOMMU_OP_PRESERVE) && !(ops & IOMMU_OP_UNPRESERVE)) ||
-         ((ops & IOMMU_OP_PRESERVE_DEVICE) && !(ops & IOMMU_OP_UNPRESERVE_DEVICE));
-}
-bool domain_lacks_twin(impl::u8 ops) { return (ops & DOMAIN_OP_PRESERVE) && !(ops & DOMAIN_OP_UNPRESERVE); }
-
-}  // namespace
 
 PropertyId property_of(impl::oops_kind kind) {
   switch (kind) {
@@ -70,12 +61,13 @@ void Checks::splats(int thread, int call) {
 }
 
 void Checks::locks_at_return(const CallRecord& r) {
-  std::string returns = describe_call(r.call) + " returns holding ";
-  if (w_.iommu_flb.lock.owner == r.thread)
-    fail(PropertyId::lock_discipline, r.thread, r.index, returns + w_.iommu_flb.lock.name);
+  auto held = [&](const impl::mutex& lock) {  // the text only for a finding: this runs at every return
+    fail(PropertyId::lock_discipline, r.thread, r.index, describe_call(r.call) + " returns holding " + lock.name);
+  };
+  if (w_.iommu_flb.lock.owner == r.thread) held(w_.iommu_flb.lock);
   unfreed_.update_flb_objects(w_);
   for (const impl::iommu_flb_obj* obj : unfreed_.flb_objects())
-    if (obj->lock.owner == r.thread) fail(PropertyId::lock_discipline, r.thread, r.index, returns + obj->lock.name);
+    if (obj->lock.owner == r.thread) held(obj->lock);
 }
 
 void Checks::error_path(const CallStart& start, const CallRecord& r) {
@@ -112,7 +104,7 @@ std::optional<Checks::twinless> Checks::twinless_object(const CallRecord& r) con
   if (call_takes_device(c.kind)) {
     const impl::device& dev = w_.devices[static_cast<size_t>(c.device)];
     const impl::iommu_device& iommu = *dev.iommu->iommu_dev;
-    if (!iommu_lacks_twin(s_.topology.iommus[static_cast<size_t>(iommu.id)].ops)) return std::nullopt;
+    if (!impl::iommu_lacks_unpreserve_twin(s_.topology.iommus[static_cast<size_t>(iommu.id)].ops)) return std::nullopt;
     twinless t;
     t.who = "dev" + std::to_string(dev.id) + " behind iommu" + std::to_string(iommu.id);
     t.holds_state = dev.iommu->device_ser || dev.driver_page;
@@ -125,7 +117,7 @@ std::optional<Checks::twinless> Checks::twinless_object(const CallRecord& r) con
   }
   if (call_takes_domain(c.kind)) {
     const impl::iommu_domain& domain = w_.domains[static_cast<size_t>(c.domain)];
-    if (!domain_lacks_twin(s_.topology.domains[static_cast<size_t>(domain.id)].ops)) return std::nullopt;
+    if (!impl::domain_lacks_unpreserve_twin(s_.topology.domains[static_cast<size_t>(domain.id)].ops)) return std::nullopt;
     twinless t;
     t.who = "domain" + std::to_string(domain.id);
     t.holds_state = domain.preserved_state || domain.driver_page;
