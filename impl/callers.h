@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "impl/scenario.h"
-#include "linux/sched.h"
+#include "impl/shim/kthread.h"
 
 namespace luv::impl {
 struct World;

@@ -5,10 +5,10 @@
 #include <string>
 
 #include "linux/kexec_handover.h"
-#include "linux/kptr.h"
+#include "impl/shim/kptr.h"
 #include "linux/mutex.h"
 #include "linux/pci.h"
-#include "linux/sched.h"
+#include "impl/shim/kthread.h"
 
 namespace luv::impl {
 struct World;

@@ -100,6 +100,72 @@ struct incoming_state {
   }
 };
 
+// Each IOMMU unit probes and looks its record up by token: record -> unit.
+std::map<phys_addr_t, int> restore_iommus(incoming_state& in, const std::vector<iommu_obj_ser*>& hw) {
+  std::map<phys_addr_t, int> iommu_of_record;
+  for (const iommu_device& iommu : in.w.iommus) {
+    for (iommu_obj_ser* rec : hw) {
+      if (rec->token != iommu_token(&iommu)) continue;
+      if (!in.claim_driver_page(rec->driver_phys)) {
+        in.result.errors.push_back("iommu" + std::to_string(iommu.id) + ": driver page " + hex(rec->driver_phys) +
+                                   " not preserved");
+        continue;
+      }
+      iommu_of_record[rec->phys] = iommu.id;
+      in.result.iommus.push_back(iommu.id);
+      break;
+    }
+  }
+  return iommu_of_record;
+}
+
+// iommufd restores every preserved domain: record -> domain.
+std::map<phys_addr_t, int> restore_domains(incoming_state& in, const std::vector<iommu_obj_ser*>& domains) {
+  std::map<phys_addr_t, int> domain_of_record;
+  for (iommu_obj_ser* rec : domains) {
+    int id = static_cast<int>(rec->token);
+    if (id < 0 || id >= static_cast<int>(in.w.domains.size()) || !in.claim_driver_page(rec->driver_phys)) {
+      in.result.errors.push_back("domain record " + hex(rec->phys) + ": cannot restore");
+      continue;
+    }
+    domain_of_record[rec->phys] = id;
+    in.result.domains.push_back(id);
+  }
+  return domain_of_record;
+}
+
+// Each preserved device, with the domain and IOMMU its record names.
+void restore_devices(incoming_state& in, const std::vector<iommu_obj_ser*>& devices,
+                     const std::map<phys_addr_t, int>& domain_of_record,
+                     const std::map<phys_addr_t, int>& iommu_of_record) {
+  for (iommu_obj_ser* rec : devices) {
+    const device* dev = nullptr;
+    for (const device& d : in.w.devices)
+      if (d.pdev.devfn_id == rec->devid) dev = &d;
+    std::string name = "device record " + hex(rec->phys);
+    if (dev == nullptr) {
+      in.result.errors.push_back(name + ": no device " + hex(rec->devid));
+      continue;
+    }
+    auto domain = domain_of_record.find(rec->domain_iommu_ser.domain_phys);
+    auto iommu = iommu_of_record.find(rec->domain_iommu_ser.iommu_phys);
+    if (domain == domain_of_record.end()) {
+      in.result.errors.push_back(name + ": domain " + hex(rec->domain_iommu_ser.domain_phys) + " not restored");
+      continue;
+    }
+    if (iommu == iommu_of_record.end() || iommu->second != dev->iommu->iommu_dev->id) {
+      in.result.errors.push_back(name + ": IOMMU " + hex(rec->domain_iommu_ser.iommu_phys) +
+                                 " not its unit's record");
+      continue;
+    }
+    if (!in.claim_driver_page(rec->driver_phys)) {
+      in.result.errors.push_back(name + ": driver page " + hex(rec->driver_phys) + " not preserved");
+      continue;
+    }
+    in.result.devices.push_back({dev->id, domain->second, iommu->second});
+  }
+}
+
 }  // namespace
 
 next_kernel_result next_kernel_restore(World& w) {
@@ -123,58 +189,9 @@ next_kernel_result next_kernel_restore(World& w) {
     std::vector<iommu_obj_ser*> domains = in.live_records(root->root.domain_array, kho_page_kind::domain_array);
     std::vector<iommu_obj_ser*> devices = in.live_records(root->root.device_array, kho_page_kind::device_array);
 
-    // Each IOMMU unit probes and looks its record up by token.
-    std::map<phys_addr_t, int> iommu_of_record;
-    for (const iommu_device& iommu : w.iommus) {
-      for (iommu_obj_ser* rec : hw) {
-        if (rec->token != iommu_token(&iommu)) continue;
-        if (!in.claim_driver_page(rec->driver_phys)) {
-          result.errors.push_back("iommu" + std::to_string(iommu.id) + ": driver page " + hex(rec->driver_phys) +
-                                  " not preserved");
-          continue;
-        }
-        iommu_of_record[rec->phys] = iommu.id;
-        result.iommus.push_back(iommu.id);
-        break;
-      }
-    }
-    // iommufd restores every preserved domain.
-    std::map<phys_addr_t, int> domain_of_record;
-    for (iommu_obj_ser* rec : domains) {
-      int id = static_cast<int>(rec->token);
-      if (id < 0 || id >= static_cast<int>(w.domains.size()) || !in.claim_driver_page(rec->driver_phys)) {
-        result.errors.push_back("domain record " + hex(rec->phys) + ": cannot restore");
-        continue;
-      }
-      domain_of_record[rec->phys] = id;
-      result.domains.push_back(id);
-    }
-    // Each preserved device, with the domain and IOMMU its record names.
-    for (iommu_obj_ser* rec : devices) {
-      const device* dev = nullptr;
-      for (const device& d : w.devices)
-        if (d.pdev.devfn_id == rec->devid) dev = &d;
-      std::string name = "device record " + hex(rec->phys);
-      if (dev == nullptr) {
-        result.errors.push_back(name + ": no device " + hex(rec->devid));
-        continue;
-      }
-      auto domain = domain_of_record.find(rec->domain_iommu_ser.domain_phys);
-      auto iommu = iommu_of_record.find(rec->domain_iommu_ser.iommu_phys);
-      if (domain == domain_of_record.end()) {
-        result.errors.push_back(name + ": domain " + hex(rec->domain_iommu_ser.domain_phys) + " not restored");
-        continue;
-      }
-      if (iommu == iommu_of_record.end() || iommu->second != dev->iommu->iommu_dev->id) {
-        result.errors.push_back(name + ": IOMMU " + hex(rec->domain_iommu_ser.iommu_phys) + " not its unit's record");
-        continue;
-      }
-      if (!in.claim_driver_page(rec->driver_phys)) {
-        result.errors.push_back(name + ": driver page " + hex(rec->driver_phys) + " not preserved");
-        continue;
-      }
-      result.devices.push_back({dev->id, domain->second, iommu->second});
-    }
+    std::map<phys_addr_t, int> iommu_of_record = restore_iommus(in, hw);
+    std::map<phys_addr_t, int> domain_of_record = restore_domains(in, domains);
+    restore_devices(in, devices, domain_of_record, iommu_of_record);
   }
 
   // Finish: the core and the drivers release what they took over. A retrieve

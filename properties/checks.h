@@ -9,7 +9,7 @@
 
 #include "impl/next_kernel.h"
 #include "impl/scenario.h"
-#include "linux/kptr.h"
+#include "impl/shim/kptr.h"
 #include "properties/call_record.h"
 #include "properties/callers_memory.h"
 #include "properties/facts.h"

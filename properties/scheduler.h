@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "impl/scenario.h"
-#include "linux/sched.h"
+#include "impl/shim/kthread.h"
 #include "properties/assert.h"
 #include "properties/thread_mask.h"
 

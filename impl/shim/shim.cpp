@@ -11,7 +11,7 @@
 #include "linux/kexec_handover.h"
 #include "linux/mutex.h"
 #include "linux/pci.h"
-#include "linux/sched.h"
+#include "impl/shim/kthread.h"
 
 namespace luv::impl {
 

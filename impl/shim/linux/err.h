@@ -2,7 +2,7 @@
 // (see kptr.h), which carries the error value itself, so ERR_PTR and friends
 // keep the kernel's spelling and meaning.
 #pragma once
-#include "linux/kptr.h"
+#include "impl/shim/kptr.h"
 
 namespace luv::impl {
 template <typename T>

@@ -10,8 +10,9 @@
 #include <deque>
 #include <source_location>
 
+#include "impl/shim/kptr.h"
 #include "linux/fault-inject.h"
-#include "linux/kptr.h"
+#include "linux/kho/abi/iommu.h"
 #include "linux/types.h"
 
 namespace luv::impl {
@@ -25,50 +26,6 @@ inline constexpr int KHO_OBJS_PER_PAGE_MAX = 8;  // the topology's bound on obje
 enum class kho_page_kind : u8 { ser_root, iommu_array, domain_array, device_array, driver_private };
 const char* kho_page_kind_name(kho_page_kind kind);
 bool kho_page_is_array(kho_page_kind kind);  // a page of record slots
-
-// The header every serialized record starts with.
-struct iommu_obj_hdr_ser {
-  u32 ref_count;
-  bool deleted;
-};
-
-struct iommu_domain_iommu_ser {
-  phys_addr_t domain_phys;
-  phys_addr_t iommu_phys;
-};
-
-// One slot of a serialized array. The kernel has a struct per array; they
-// share the header, so luv keeps one slot type and the page says which
-// array it belongs to.
-struct iommu_obj_ser {
-  iommu_obj_hdr_ser hdr;
-  u64 token;                                 // HW record: IOMMU token; domain record: domain id
-  iommu_domain_iommu_ser domain_iommu_ser;   // device record only
-  u16 devid;                                 // device record only
-  u32 pci_domain_nr;                         // device record only
-  phys_addr_t driver_phys;                   // the driver's private page for this object, or 0
-
-  // Bookkeeping of the arena, not serialized state.
-  kho_page* page;
-  phys_addr_t phys;
-  bool kfreed() const;
-  const char* kname() const { return "serialized record"; }
-};
-using iommu_hw_ser = iommu_obj_ser;
-using iommu_domain_ser = iommu_obj_ser;
-using iommu_device_ser = iommu_obj_ser;
-
-struct iommu_array_hdr_ser {
-  phys_addr_t next;  // next page of this array, 0 at the end
-  u32 nr_objects;
-};
-
-// The root page: where each array starts.
-struct iommu_ser {
-  phys_addr_t iommu_array;
-  phys_addr_t domain_array;
-  phys_addr_t device_array;
-};
 
 // An array page holds exactly `capacity` record slots: the topology's
 // objects_per_page, luv's stand-in for what the kernel computes from

@@ -5,7 +5,7 @@
 #pragma once
 #include <deque>
 
-#include "linux/kptr.h"
+#include "impl/shim/kptr.h"
 
 namespace luv::impl {
 template <typename T>

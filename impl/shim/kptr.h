@@ -1,4 +1,5 @@
-// A kernel pointer that oopses instead of corrupting memory.
+// luv's kernel pointer (not a kernel header): it oopses instead of
+// corrupting memory.
 //
 // Why: the suite must observe a null dereference or a touch of freed memory
 // as a property violation (no-null-op, no-use-after-free), not as a crash of

@@ -1,4 +1,5 @@
-// Stand-in for the scheduler: where a kernel thread may be preempted.
+// luv's kernel threads (not a kernel header): task<T> coroutines and where
+// a thread may be preempted.
 //
 // Each lifecycle function is a C++20 coroutine (task<T>) so it reads like the
 // kernel function, with a `co_await sched_point(w, "...")` at every
