@@ -175,10 +175,15 @@ class Runner {
     if (r.ret < 0 && !r.returned_void) checks_.error_path(start, r);
     // A WARN condition met during the call (printed or, once printed, not).
     bool warned_in_call = w_->threads[r.thread].warn_conditions > start.warn_conditions;
-    for (const auto& [object_call, warned] : object_calls(*w_, s_.topology, r, warned_in_call)) {
+    auto judge_object_call = [&](const CallRecord& object_call, bool warned) {
       checks_.missing_unpreserve(object_call);
       memory_.note_returned(object_call, warned);
-    }
+    };
+    if (r.call.kind != CallKind::luo_session_release)  // the common case, without a list
+      judge_object_call(r, warned_in_call);
+    else
+      for (const auto& [object_call, warned] : object_calls(*w_, s_.topology, r, warned_in_call))
+        judge_object_call(object_call, warned);
     forget_kept_after_teardown();
     for (int u = 0; u < sched_.threads(); ++u)
       if (u != r.thread && sched_.thread(u).in_call()) memory_.note_overlap(r.call, sched_.thread(u).call());
