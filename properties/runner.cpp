@@ -30,7 +30,7 @@ class Runner {
   Runner(const Scenario& s, const RunOptions& o, const impl::variant_rules& rules)
       : s_(s), o_(o), w_(std::make_unique<World>(s, rules)), sched_(s, *w_), tracer_(o.trace),
         memory_(static_cast<int>(s.threads.size())), checks_(s, o, *w_, sched_, memory_),
-        steps_stop_(o.explore && o.explore->steps_stop >= 0 ? o.explore->steps_stop : o.steps_stop) {
+        steps_stop_(o.explore ? o.explore->steps_stop : -1) {
     if (o.trace) w_->log = tracer_.log();
     if (o.observer) o.observer->callers_ = &memory_;
   }

@@ -118,9 +118,6 @@ struct RunOptions {
   bool record_steps = false;        // fill RunResult::steps
   RunObserver* observer = nullptr;
   const ExploreHook* explore = nullptr;  // the explorer's, null for every other engine
-  // Going: verify/source_map.cpp's stop, until it sets ExploreHook::steps_stop
-  // (which wins when both are set).
-  int steps_stop = -1;
   // A Scenario of at least this many calls has its object-graph checks
   // first asked of a summary kept from every step's touched pages
   // (PageWatch, properties/object_graph.h), which builds the graph only when

@@ -75,43 +75,53 @@ std::pair<State, z3::model> initial_values(z3::context& c, const Layout& l) {
   return {lit, m0};
 }
 
-Prediction predict(const Scenario& sc) {
-  Prediction p;
-  const impl::variant_rules* rules = impl::find_variant(sc.variant);
-  if (rules == nullptr) throw std::invalid_argument("variant: " + impl::unknown_variant(sc.variant));
-  std::string invalid = validate(sc);
-  if (!invalid.empty()) throw std::invalid_argument(invalid);
+namespace {
+
+// Why the encoding cannot judge `sc` (it runs calls atomically, and encodes
+// only the code it mirrors), or "".
+std::string outside_scope(const Scenario& sc, const impl::variant_rules& rules) {
+  if (std::string why = not_mirrored(rules); !why.empty()) return why;
   for (const auto& thread : sc.threads)
     for (const Call& c : thread)
-      if (c.kind == CallKind::luo_session_release) {
+      if (c.kind == CallKind::luo_session_release)
         // prove covers a teardown as its files' unpreserves, one call at a time.
-        p.unsupported = "luo_session_release: the encoding makes a session's teardown as its files' unpreserves";
-        return p;
-      }
-  if (sc.threads.size() > 1 && !sc.schedule.empty()) {
-    p.unsupported = "an interleaving schedule: the encoding runs each call atomically";
-    return p;
-  }
-  for (size_t t = 0; t < sc.threads.size(); ++t)
-    for (size_t i = 0; i < sc.threads[t].size(); ++i) {
-      p.calls.push_back(sc.threads[t][i]);
-      p.origin.emplace_back(static_cast<int>(t), static_cast<int>(i));
-    }
+        return "luo_session_release: the encoding makes a session's teardown as its files' unpreserves";
+  if (sc.threads.size() > 1 && !sc.schedule.empty())
+    return "an interleaving schedule: the encoding runs each call atomically";
+  return "";
+}
 
+// What step k found: each property's first violation, the first violation.
+void note_findings(Prediction& p, const StepResult& r, size_t k) {
+  std::vector<PropertyId> here;
+  for (int b = 0; b < CHECKED_COUNT; ++b)
+    if (r.bad[b].is_true()) here.push_back(CHECKED[b]);
+  if (r.other_oops.is_true()) here.push_back(PropertyId::no_use_after_free);
+  for (PropertyId q : here)
+    if (std::none_of(p.firsts.begin(), p.firsts.end(), [&](const auto& f) { return f.first == q; }))
+      p.firsts.emplace_back(q, static_cast<int>(k));
+  if (!here.empty() && p.violation_call < 0) {
+    p.violation_call = static_cast<int>(k);
+    p.violation = here.front();
+    p.violated = here;
+  }
+}
+
+// Each step runs on the previous step's post-state, folded to constants:
+// the encoding evaluated on one concrete run (a concrete start and the
+// planned faults leave no symbol free), so the values are read off the
+// folded terms, with no solver call. Nothing of a step is kept past it:
+// each call costs the same, however long the run.
+void run_calls(Prediction& p, const Scenario& sc, const impl::variant_rules& rules) {
   z3::context& c = thread_context();
   Layout l(sc.topology);
   auto [lit, m0] = initial_values(c, l);
-  // Each step runs on the previous step's post-state, folded to constants:
-  // the encoding evaluated on one concrete run (a concrete start and the
-  // planned faults leave no symbol free), so the values are read off the
-  // folded terms, with no solver call. Nothing of a step is kept past it:
-  // each call costs the same, however long the run.
   State state = lit;
   FaultOracle oracle = planned_faults(c, sc.faults);
   std::array<z3::expr, impl::FAULT_SITE_COUNT> visits{c, c, c, c, c, c, c, c, c};
   for (auto& v : visits) v = c.int_val(0);
   for (size_t k = 0; k < p.calls.size(); ++k) {
-    StepResult r = step(l, *rules, state, p.calls[k], oracle, visits, true);
+    StepResult r = step(l, rules, state, p.calls[k], oracle, visits, true);
     std::vector<z3::expr*> terms = step_terms(r);
     fold(c, terms);
     require_values(terms);
@@ -119,23 +129,30 @@ Prediction predict(const Scenario& sc) {
     visits = r.visits_after;
     p.rets.push_back(r.ret.get_numeral_int());
     p.states.push_back(read_state(m0, l, state));
-    std::vector<PropertyId> here;
-    for (int b = 0; b < CHECKED_COUNT; ++b)
-      if (r.bad[b].is_true()) here.push_back(CHECKED[b]);
-    if (r.other_oops.is_true()) here.push_back(PropertyId::no_use_after_free);
-    for (PropertyId q : here)
-      if (std::none_of(p.firsts.begin(), p.firsts.end(), [&](const auto& f) { return f.first == q; }))
-        p.firsts.emplace_back(q, static_cast<int>(k));
-    if (!here.empty() && p.violation_call < 0) {
-      p.violation_call = static_cast<int>(k);
-      p.violation = here.front();
-      p.violated = here;
-    }
+    note_findings(p, r, k);
     if (!r.exact.is_true()) {
       p.lost_call = static_cast<int>(k);
       break;
     }
   }
+}
+
+}  // namespace
+
+Prediction predict(const Scenario& sc) {
+  Prediction p;
+  const impl::variant_rules* rules = impl::find_variant(sc.variant);
+  if (rules == nullptr) throw std::invalid_argument("variant: " + impl::unknown_variant(sc.variant));
+  std::string invalid = validate(sc);
+  if (!invalid.empty()) throw std::invalid_argument(invalid);
+  p.unsupported = outside_scope(sc, *rules);
+  if (!p.unsupported.empty()) return p;
+  for (size_t t = 0; t < sc.threads.size(); ++t)
+    for (size_t i = 0; i < sc.threads[t].size(); ++i) {
+      p.calls.push_back(sc.threads[t][i]);
+      p.origin.emplace_back(static_cast<int>(t), static_cast<int>(i));
+    }
+  run_calls(p, sc, *rules);
   return p;
 }
 

@@ -18,22 +18,35 @@ namespace {
 // ---- object graph -------------------------------------------------------------
 
 // Captures the graph and LUO's files after one step.
+// The object graph after a step, and what the callers believe there: the
+// Runner's memory (properties/callers_memory.h), not a copy of it.
 class graph_capture : public RunObserver {
  public:
   explicit graph_capture(int step) : want_(step) {}
   void on_step(const impl::World& w, int) override {
     if (want_ < 0 || step_ == want_) {
       graph = build_object_graph(w);
-      files.assign(w.file_preserved.begin(), w.file_preserved.end());
+      believe(w);
       captured = step_;
     }
     ++step_;
   }
+  // A call returning at the captured step is taken in after on_step.
+  std::optional<std::string> on_call_end(const impl::World& w, const CallRecord& r) override {
+    if (r.last_step == captured) believe(w);
+    return std::nullopt;
+  }
   ObjectGraph graph;
-  std::vector<bool> files;
+  std::set<int> devices, domains;
+  bool everything_unpreserved = false;
   int captured = -1;
 
  private:
+  void believe(const impl::World& w) {
+    devices = callers().devices_outstanding();
+    domains = callers().domains_outstanding();
+    everything_unpreserved = callers().everything_unpreserved(w);
+  }
   int want_;
   int step_ = 0;
 };
@@ -61,24 +74,15 @@ struct callers_view {
   }
 };
 
-callers_view callers_after(const Scenario& s, const RunResult& r, int at, const std::vector<bool>& files) {
+callers_view callers_after(const Scenario& s, const RunResult& r, const graph_capture& cap) {
   callers_view view;
-  for (const CallRecord& c : r.calls) {
-    if (c.last_step > at) continue;
-    view.last_call = "T" + std::to_string(c.thread) + " " + describe_call(c.call) + " returned";
-    bool dev = call_takes_device(c.call.kind);
-    if (!dev && !call_takes_domain(c.call.kind)) continue;
-    std::set<int>& set = dev ? view.devices : view.domains;
-    int id = dev ? c.call.device : c.call.domain;
-    if (call_is_preserve(c.call.kind)) {
-      if (c.ret == 0) set.insert(id);
-    } else {
-      set.erase(id);
-    }
-  }
+  for (const CallRecord& c : r.calls)
+    if (c.last_step <= cap.captured)
+      view.last_call = "T" + std::to_string(c.thread) + " " + describe_call(c.call) + " returned";
+  view.devices = cap.devices;
+  view.domains = cap.domains;
   for (int d : view.devices) view.iommus.insert(s.topology.devices[d].iommu);
-  view.everything_unpreserved = view.devices.empty() && view.domains.empty() &&
-                                std::none_of(files.begin(), files.end(), [](bool b) { return b; });
+  view.everything_unpreserved = cap.everything_unpreserved;
   return view;
 }
 
@@ -150,7 +154,7 @@ std::string graph_dot_at(const Scenario& s, int step) {
                                 std::to_string(r.steps - 1) + ")");
   const ObjectGraph& g = cap.graph;
   int at = cap.captured;
-  callers_view view = callers_after(s, r, at, cap.files);
+  callers_view view = callers_after(s, r, cap);
 
   std::ostringstream out;
   std::string title = s.variant + ", " + caller_mode_name(s.mode) + " mode: the object graph after step " +

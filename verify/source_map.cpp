@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "impl/callers.h"
+
 namespace luv {
 
 namespace {
@@ -19,24 +21,6 @@ bool defines(const std::string& line, const std::string& function) {
   if (line.empty() || line[0] == ' ' || line[0] == '/' || line[0] == '#') return false;
   size_t at = line.find(" " + function + "(");
   return at != std::string::npos && line.find(';') == std::string::npos;
-}
-
-// The kernel function each entry point enters.
-std::string entered_function(CallKind kind) {
-  switch (kind) {
-    case CallKind::luo_preserve_file: return "liveupdate_preserve_file";
-    case CallKind::luo_unpreserve_file: return "liveupdate_unpreserve_file";
-    case CallKind::iommufd_preserve:
-    case CallKind::iommu_domain_preserve: return "iommu_domain_preserve";
-    case CallKind::iommufd_unpreserve:
-    case CallKind::iommu_domain_unpreserve: return "iommu_domain_unpreserve";
-    case CallKind::vfio_preserve:
-    case CallKind::iommu_preserve_device: return "iommu_preserve_device";
-    case CallKind::vfio_unpreserve:
-    case CallKind::iommu_unpreserve_device: return "iommu_unpreserve_device";
-    case CallKind::luo_session_release: return "luo_session_release";
-  }
-  return "iommu_preserve_device";
 }
 
 }  // namespace
@@ -56,7 +40,7 @@ SourceLocation violation_location(const Scenario& s, const Violation& v) {
     SourceLocation l = function_location("next_kernel_restore");
     return l.line ? l : SourceLocation{"impl/next_kernel.cpp", 1, "next_kernel_restore"};
   }
-  std::string function = entered_function(s.threads[v.thread][v.call].kind);
+  std::string function = impl::entry_point_of(s.threads[v.thread][v.call].kind).function;
   SourceLocation def = function_location(function);
   if (def.line == 0) return {"impl/iommu_liveupdate.cpp", 1, function};
 
@@ -64,7 +48,9 @@ SourceLocation violation_location(const Scenario& s, const Violation& v) {
   RunOptions o;
   o.trace = true;
   o.properties = PropertySet();
-  o.steps_stop = v.step;
+  ExploreHook stop;  // the explorer's stop, borrowed: the rerun ends at the violating step
+  stop.steps_stop = v.step;
+  o.explore = &stop;
   RunResult r = run(s, o);
   std::string point, warned;
   char prefix[32];

@@ -59,6 +59,17 @@ TEST(SolverMirroredMutants, a_mutant_without_a_twin_in_the_encoding_is_refused_b
   }
 }
 
+// As a judge beside the Runner, the encoding says it does not apply to a
+// mutant it does not mirror, rather than predicting the reference.
+TEST(SolverMirroredMutants, predict_does_not_judge_a_mutant_it_does_not_mirror) {
+  Scenario s = contract_run("reference+mutant:skip_hw_deleted", {Call{CallKind::iommufd_preserve, -1, 0, -1}});
+  Prediction p = predict(s);
+  EXPECT_NE(p.unsupported.find("does not mirror mutant skip_hw_deleted"), std::string::npos) << p.unsupported;
+  EXPECT_TRUE(p.calls.empty());
+  s.variant = "reference+mutant:skip_refcount_get";
+  EXPECT_EQ(predict(s).unsupported, "");
+}
+
 // Devices 1 and 2 sit behind IOMMU 1: the second shares its HW record, and
 // without ref_count++ the record counts one device for two.
 TEST(SolverMirroredMutants, skip_refcount_get_is_encoded_and_predicted_as_the_runner_finds_it) {
