@@ -127,7 +127,7 @@ TEST_P(DeviceMissingOp, preserve) {
 INSTANTIATE_TEST_SUITE_P(
     EachOp, DeviceMissingOp,
     ::testing::Combine(
-        ::testing::Values("reference", "v2", "v2-warn"),
+        ::testing::ValuesIn(shipped_names()),
         ::testing::Values(MissingOp{"no_ops", 0, false},
                           MissingOp{"no_preserve", IOMMU_OPS_ALL & ~IOMMU_OP_PRESERVE, false},
                           MissingOp{"no_preserve_device", IOMMU_OPS_ALL & ~IOMMU_OP_PRESERVE_DEVICE, false},
@@ -373,7 +373,7 @@ TEST_P(Chaining, five_device_records_chain_pages_in_order) {
 }
 
 INSTANTIATE_TEST_SUITE_P(PerPage, Chaining,
-                         ::testing::Combine(::testing::Values("reference", "v2", "v2-warn"), ::testing::Values(1, 2)),
+                         ::testing::Combine(::testing::ValuesIn(shipped_names()), ::testing::Values(1, 2)),
                          [](const auto& info) {
                            return test_name(std::get<0>(info.param)) + "_per_page_" +
                                   std::to_string(std::get<1>(info.param));

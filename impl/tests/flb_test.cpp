@@ -110,7 +110,7 @@ TEST_P(FlbPreserveFault, unwinds_everything_it_allocated) {
 
 INSTANTIATE_TEST_SUITE_P(
     EachGotoLabel, FlbPreserveFault,
-    ::testing::Combine(::testing::Values("reference", "v2", "v2-warn"),
+    ::testing::Combine(::testing::ValuesIn(shipped_names()),
                        ::testing::Values(FlbFault{fault_site::flb_kzalloc, 1, 0, false},
                                          FlbFault{fault_site::kho_flb_root, 1, 0, true},
                                          FlbFault{fault_site::kho_flb_array, 1, 1, true},    // err_free_ser

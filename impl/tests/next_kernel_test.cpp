@@ -44,7 +44,7 @@ TEST_P(Restore, multi_page_arrays_skip_deleted_records) {
 }
 
 INSTANTIATE_TEST_SUITE_P(PerPage, Restore,
-                         ::testing::Combine(::testing::Values("reference", "v2", "v2-warn"), ::testing::Values(1, 2)),
+                         ::testing::Combine(::testing::ValuesIn(shipped_names()), ::testing::Values(1, 2)),
                          [](const auto& info) {
                            return test_name(std::get<0>(info.param)) + "_per_page_" +
                                   std::to_string(std::get<1>(info.param));
