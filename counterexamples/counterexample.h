@@ -35,7 +35,7 @@ struct Counterexample {
   Scenario scenario;
   std::string description;  // one line: the state, the steps, what went wrong
   ExpectedVerdict expected;
-  std::string found_by;     // "hand", "check", "explore", "prove" (informational)
+  std::string found_by;     // "hand", "check", "explore", "prove", "mutants" (informational)
   // The properties the verdict was judged with. A property found earlier in
   // the same run (e.g. model-refinement at a call's return) would mask one
   // seen later (no-leak at the next quiescent point); leaving it out of this

@@ -12,8 +12,8 @@ namespace luv::impl {
 struct World;
 
 // The table of entry points: what each Call kind calls. One table, read by
-// invoke() (the Runner's dispatch), and for the names by the SARIF source
-// map and the Z3 encoding's messages.
+// invoke() (the Runner's dispatch) and, for the names, by the SARIF source
+// map (verify/source_map.cpp).
 struct entry_point {
   CallKind kind;
   // The IOMMU core or LUO function the call enters (a caller's call names

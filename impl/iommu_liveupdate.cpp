@@ -4,7 +4,7 @@
 // iommu_preserve_locked, iommu_unpreserve_locked, alloc_iommu_hw_ser and
 // alloc_iommu_device_ser are patch v2 04/16 as posted. The rest (the domain
 // calls of patch 03, alloc_object_ser, the FLB callbacks) is written from
-// SPEC.md. Where a revision or a mutant changes a line, the line calls the
+// docs/SPEC.md. Where a revision or a mutant changes a line, the line calls the
 // hook of impl/mutants.h named after what it does; a variant is the
 // reference minus some of variant.h's switches.
 #include "impl/iommu_liveupdate.h"
@@ -410,7 +410,7 @@ task<void> iommu_unpreserve_device(World& w, iommu_domain* domain, device* dev) 
   if (device_unpreserve_lacks_op(w, iommu->iommu_dev->ops))
     co_return;
 
-  // The seed stops here; what follows continues it the plain way (SPEC.md).
+  // The seed stops here; what follows continues it the plain way (docs/SPEC.md).
   ret = co_await liveupdate_flb_get_outgoing(w, &w.iommu_flb, &flb_obj);
   if (ret)
     co_return;

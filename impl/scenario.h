@@ -109,7 +109,7 @@ struct Topology {
   std::vector<int> files_of_session(int session) const;
 };
 
-// SPEC.md's default bound: IOMMU 0 and domain 0 have every op; IOMMU 1 and
+// docs/SPEC.md's default bound: IOMMU 0 and domain 0 have every op; IOMMU 1 and
 // domain 1 take the op sets given.
 Topology default_topology(impl::u8 iommu1_ops = IOMMU_OPS_ALL, impl::u8 domain1_ops = DOMAIN_OPS_ALL);
 

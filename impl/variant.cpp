@@ -9,7 +9,7 @@ namespace luv::impl {
 const std::vector<variant_rules>& shipped_variants() {
   static const std::vector<variant_rules> table = {
       {.name = "reference",
-       .summary = "the lifecycle as it should be: every rule of SPEC.md",
+       .summary = "the lifecycle as it should be: every rule of docs/SPEC.md",
        .refuse_domain_without_unpreserve = true,
        .warn_domain_unpreserve_without_op = true,
        .refuse_device_without_unpreserve = true,

@@ -54,8 +54,10 @@ const char* mutant_name(mutant m);
 bool mutant_parse(const std::string& name, mutant& out);
 
 // One switch per kernel behaviour that differs between revisions; each is
-// read at one line of impl/ and at the line of solver/encoding/ that mirrors
-// it. SPEC.md's rules name groups of them (rule 3 is five behaviours).
+// read where that behaviour's lines are in impl/ (through a named hook of
+// impl/mutants.h; domain_counts_devices at its get and its put) and at the
+// lines of solver/encoding/ that mirror them. docs/SPEC.md's rules name
+// groups of them (rule 3 is five behaviours).
 struct variant_rules {
   const char* name;
   const char* summary;

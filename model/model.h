@@ -1,9 +1,9 @@
-// The abstract model of SPEC.md: what the `reference` lifecycle must do,
-// written from SPEC.md's rules, not from impl/.
+// The abstract model of docs/SPEC.md: what the `reference` lifecycle must do,
+// written from docs/SPEC.md's rules, not from impl/.
 //
 // A model State is a plain value: which LUO files are preserved, which
 // domains are preserved, which domain each device is preserved against, and
-// which WARN_ON_ONCE sites have fired. Everything else SPEC.md talks about
+// which WARN_ON_ONCE sites have fired. Everything else docs/SPEC.md talks about
 // (the FLB and its file count, IOMMU HW records and their ref_count,
 // driver-private pages, live records) follows from those and is computed by
 // project() into an Abstract value, the thing compared with the
@@ -94,7 +94,7 @@ struct State {
   std::size_t hash() const;
 };
 
-// The observable abstract state: what SPEC.md's properties talk about. The
+// The observable abstract state: what docs/SPEC.md's properties talk about. The
 // implementation's abstraction produces the same type; refinement demands
 // equality. Special values name what only a broken implementation reaches.
 inline constexpr std::int8_t ABSENT = -1;     // no state / not preserved

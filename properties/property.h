@@ -1,4 +1,4 @@
-// The property catalogue: SPEC.md's stable ids. Reports, counterexample
+// The property catalogue: docs/SPEC.md's stable ids. Reports, counterexample
 // files and tests name properties by these ids and nothing else.
 #pragma once
 #include <bitset>

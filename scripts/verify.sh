@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds, and runs `luv verify` on
-# SPEC.md's default bound, every shipped variant, every engine, within a
+# docs/SPEC.md's default bound, every shipped variant, every engine, within a
 # budget (about 1-3 minutes on 2 cores). Reports go to out/:
 #   out/verify.json, out/verify.junit.xml, out/verify.sarif, out/counterexamples/
 # Extra arguments go to `luv verify` (e.g. --variant reference --budget 60).

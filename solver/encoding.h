@@ -87,7 +87,7 @@ struct State {
 };
 
 // Which ops are symbolic: the rest take the topology's op sets.
-enum class OpsMode { fixed, spec, all };  // spec: IOMMU 1 and domain 1 (SPEC.md's default bound)
+enum class OpsMode { fixed, spec, all };  // spec: IOMMU 1 and domain 1 (docs/SPEC.md's default bound)
 
 z3::expr initial(const Layout& l, const State& s, OpsMode ops);
 z3::expr state_equal(const State& a, const State& b);

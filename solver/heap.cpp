@@ -172,7 +172,7 @@ z3::expr refs_to(const Heap& heap, int h) {
 }
 }  // namespace
 
-// refcount-balanced as SPEC.md reads it: a live HW record's ref_count is the
+// refcount-balanced as docs/SPEC.md reads it: a live HW record's ref_count is the
 // number of live device records pointing at it, and an IOMMU's
 // outgoing_preserved_state is set (wherever it points, a freed page included)
 // exactly when a live device record sits behind the IOMMU: a device of it

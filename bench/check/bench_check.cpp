@@ -31,7 +31,7 @@ using clock_type = std::chrono::steady_clock;
 
 Call call(CallKind kind, int domain = -1, int device = -1) { return Call{kind, -1, domain, device}; }
 
-// SPEC.md's default bound (2 IOMMUs, 2 domains, 3 devices, 2 objects per
+// docs/SPEC.md's default bound (2 IOMMUs, 2 domains, 3 devices, 2 objects per
 // page): the contract lifecycle of one VMM, and two VMMs racing.
 std::vector<luv::Scenario> workload() {
   luv::Scenario one;

@@ -16,7 +16,7 @@ namespace {
 
 struct bound {
   luv::CallerMode mode;
-  int calls = 4;  // SPEC.md's default: 2 threads, 4 calls, 1 fault
+  int calls = 4;  // docs/SPEC.md's default: 2 threads, 4 calls, 1 fault
   bool por = true, hashing = true, read_frames = true, all_choices = false, symmetry = true;
   int jobs = 1;
   long long states_max = 0;
@@ -53,7 +53,7 @@ int main() {
   using luv::CallerMode;
   std::printf("%-60s %10s %12s %10s %8s %9s %8s\n", "bound (reference; 2 threads, 1 fault; IOMMU 1, domain 1 all ops)",
               "states", "replays", "states/s", "B/state", "peak MiB", "seconds");
-  // SPEC.md's default bound, on its largest op-set choice.
+  // docs/SPEC.md's default bound, on its largest op-set choice.
   row("contract, 4 calls (the default bound)", one({.mode = CallerMode::contract}));
   row("adversarial, 4 calls (the default bound), first 2M states",
       one({.mode = CallerMode::adversarial, .states_max = 2000000}));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The explorer's reductions must not change a verdict. For every shipped
 # variant and both modes, runs `luv explore` with every reduction on, with
-# --no-por and with --no-symmetry, on SPEC.md's default bound (or on the
+# --no-por and with --no-symmetry, on docs/SPEC.md's default bound (or on the
 # bound the extra options give) and compares the status of every property.
 # Prints one row per run with its states and time; exits 1 on a difference.
 #

@@ -4,7 +4,7 @@
 //
 // Back of the envelope: a call is under 10 scheduler steps, the object graph
 // at a quiescent point and the model's abstraction are a few microseconds for
-// SPEC.md's topology, and each judge runs the calls once more (the model a
+// docs/SPEC.md's topology, and each judge runs the calls once more (the model a
 // second Runner run and one model step a call; the solver one step of the
 // encoding a call, each folded to constants). So replay should cost tens of
 // microseconds per call, linear in calls; and, with a fixed number of calls,
@@ -64,7 +64,7 @@ std::vector<Call> repeat(const std::vector<Call>& cycle, int n) {
   return out;
 }
 
-// SPEC.md's topology, one thread of n calls.
+// docs/SPEC.md's topology, one thread of n calls.
 luv::Scenario calls_one_thread(int n) {
   luv::Scenario s;
   s.threads = {repeat(lifecycle(0, {0, 1, 2}), n)};

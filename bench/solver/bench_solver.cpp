@@ -2,7 +2,7 @@
 //
 // Back of the envelope, before measuring: a step is one whole call, so the
 // transition relation is a disjunction over every call the mode allows
-// (42 adversarial calls on SPEC.md's default bound, 102 on 3 IOMMUs / 3
+// (42 adversarial calls on docs/SPEC.md's default bound, 102 on 3 IOMMUs / 3
 // domains / 6 devices). Induction asks one small query per call and
 // property (the call fixed, 2-7 record slots, ~60 state terms), so a proof
 // is ~6 x 42 queries of milliseconds each, plus Houdini's passes over the

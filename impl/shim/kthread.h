@@ -3,7 +3,7 @@
 //
 // Each lifecycle function is a C++20 coroutine (task<T>) so it reads like the
 // kernel function, with a `co_await sched_point(w, "...")` at every
-// interleaving point SPEC.md names. The Runner owns the threads and decides,
+// interleaving point docs/SPEC.md names. The Runner owns the threads and decides,
 // from the Scenario's schedule, which one resumes next. A single-threaded run
 // executes the same code; the points then simply resume at once.
 #pragma once

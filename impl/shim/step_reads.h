@@ -3,7 +3,7 @@
 // Why: the explorer identifies a paused coroutine by what it has read (its
 // frame is a function of its call and of the values it read), so that
 // interleaved steps of another thread that it never reads do not keep two
-// equal states apart (explore/README.md). The shims note every read of
+// equal states apart (docs/DESIGN.md, "The explorer"). The shims note every read of
 // shared state: each kptr use (the pointer itself and what it points at),
 // each mutex operation, each allocation, and each watched<> variable. Off
 // (null) except for the one step the explorer asks about.

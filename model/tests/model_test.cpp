@@ -1,4 +1,4 @@
-// The model's step function, one SPEC.md rule per test, and the abstraction
+// The model's step function, one docs/SPEC.md rule per test, and the abstraction
 // of a fresh World.
 #include <gtest/gtest.h>
 

@@ -36,7 +36,7 @@ std::vector<std::string> variants() {
   return out;
 }
 
-// A random Scenario on SPEC.md's topology: any call the callers can make,
+// A random Scenario on docs/SPEC.md's topology: any call the callers can make,
 // long enough for record arrays to chain several pages, some faults.
 Scenario random_scenario(std::mt19937& rng, const std::string& variant) {
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };

@@ -81,7 +81,7 @@ TEST(SolverProve, v2_violations_are_confirmed_by_the_runner_and_predicted_by_the
     // Judge 2: the encoding replayed on the same Scenario.
     EXPECT_EQ(first_violation(predict(s), d.property), d.depth - 1);
   }
-  // SPEC.md's known v2 findings at the call level.
+  // docs/SPEC.md's known v2 findings at the call level.
   EXPECT_TRUE(violated.count(PropertyId::no_null_op));
   EXPECT_TRUE(violated.count(PropertyId::missing_unpreserve_warns));
   EXPECT_TRUE(violated.count(PropertyId::no_leak));

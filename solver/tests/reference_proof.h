@@ -1,4 +1,4 @@
-// The reference's proof on the default topology for every op set of SPEC.md's
+// The reference's proof on the default topology for every op set of docs/SPEC.md's
 // bound, run once and shared by the tests that read it.
 #pragma once
 #include "solver/prove.h"
