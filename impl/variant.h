@@ -59,28 +59,29 @@ bool mutant_parse(const std::string& name, mutant& out);
 // lines of solver/encoding/ that mirror them. docs/SPEC.md's rules name
 // groups of them (rule 3 is five behaviours).
 struct variant_rules {
+  // A row names the switches it turns on; those it leaves out are off (v2).
   const char* name;
   const char* summary;
   // rule 1: a driver lacking an unpreserve twin is refused, loudly.
-  bool refuse_domain_without_unpreserve;  // iommu_domain_preserve: WARN_ON_ONCE, -EOPNOTSUPP
-  bool warn_domain_unpreserve_without_op; // iommu_domain_unpreserve: WARN_ON_ONCE and return
-  bool refuse_device_without_unpreserve;  // iommu_preserve_device: WARN_ON_ONCE, -EOPNOTSUPP
+  bool refuse_domain_without_unpreserve = false;  // iommu_domain_preserve: WARN_ON_ONCE, -EOPNOTSUPP
+  bool warn_domain_unpreserve_without_op = false; // iommu_domain_unpreserve: WARN_ON_ONCE and return
+  bool refuse_device_without_unpreserve = false;  // iommu_preserve_device: WARN_ON_ONCE, -EOPNOTSUPP
   // The review's WARN_ON_ONCE in iommu_unpreserve_device (a missing unpreserve op).
-  bool warn_missing_unpreserve;
+  bool warn_missing_unpreserve = false;
   // rule 2: iommu_preserve_device checks domain->preserved_state again under flb_obj->lock.
-  bool check_under_lock;
+  bool check_under_lock = false;
   // rule 3: repeated, missing and out-of-order calls refused.
-  bool refuse_repeated_domain_preserve;   // iommu_domain_preserve: -EBUSY when already preserved
-  bool refuse_repeated_device_preserve;   // iommu_preserve_device: -EBUSY when already preserved
-  bool warn_unpreserve_unpreserved_domain;  // iommu_domain_unpreserve: WARN_ON_ONCE when not preserved
-  bool refuse_unpreserve_busy_domain;     // iommu_domain_unpreserve: WARN_ON_ONCE, kept while devices on it
-  bool domain_counts_devices;             // iommu_{,un}preserve_device: the domain's ref_count counts them
-  bool warn_unpreserve_unpreserved_device;  // iommu_unpreserve_device: WARN_ON_ONCE when not preserved
-  bool refuse_unpreserve_other_domain;    // iommu_unpreserve_device: WARN_ON_ONCE when on another domain
+  bool refuse_repeated_domain_preserve = false;   // iommu_domain_preserve: -EBUSY when already preserved
+  bool refuse_repeated_device_preserve = false;   // iommu_preserve_device: -EBUSY when already preserved
+  bool warn_unpreserve_unpreserved_domain = false;  // iommu_domain_unpreserve: WARN_ON_ONCE when not preserved
+  bool refuse_unpreserve_busy_domain = false;     // iommu_domain_unpreserve: WARN_ON_ONCE, kept while devices on it
+  bool domain_counts_devices = false;             // iommu_{,un}preserve_device: the domain's ref_count counts them
+  bool warn_unpreserve_unpreserved_device = false;  // iommu_unpreserve_device: WARN_ON_ONCE when not preserved
+  bool refuse_unpreserve_other_domain = false;    // iommu_unpreserve_device: WARN_ON_ONCE when on another domain
   // rule 4: liveupdate_flb_get_outgoing takes a reference, -ENOENT when none.
-  bool hold_flb_reference;
+  bool hold_flb_reference = false;
   // rule 5: the last file's teardown releases what is still preserved.
-  bool flb_teardown_unpreserves;
+  bool flb_teardown_unpreserves = false;
   mutant mut = mutant::none;
 };
 
