@@ -2,7 +2,6 @@
 
 #include <deque>
 #include <iterator>
-#include <mutex>
 
 namespace luv::impl {
 
@@ -89,36 +88,38 @@ std::string unknown_variant(const std::string& name) {
   return "unknown variant '" + name + "' (expected one of " + known + ", or BASE+mutant:NAME)";
 }
 
+namespace {
+
+// Every "BASE+mutant:NAME" row, built once and never changed: a shipped
+// variant with one mutant applied, so the Scenario's variant string alone
+// says what runs (replay, files, every engine). Deques: rows and names never
+// move, so the pointers find_variant() hands out stay valid.
+struct mutant_rows {
+  std::deque<std::string> names;
+  std::deque<variant_rules> rows;
+  mutant_rows() {
+    for (const variant_rules& base : shipped_variants())
+      for (int i = 1; i < MUTANT_COUNT; ++i) {
+        mutant m = static_cast<mutant>(i);
+        names.push_back(std::string(base.name) + "+mutant:" + mutant_name(m));
+        variant_rules row = base;
+        row.name = names.back().c_str();
+        row.summary = "a shipped variant with one mutant applied (see the mutant enum)";
+        row.mut = m;
+        rows.push_back(row);
+      }
+  }
+};
+
+}  // namespace
+
 const variant_rules* find_variant(const std::string& name) {
   for (const variant_rules& v : shipped_variants())
     if (name == v.name) return &v;
-
-  // "BASE+mutant:NAME": a row made on first use and kept, so the Scenario's
-  // variant string alone says what runs (replay, files, every engine).
-  static const std::string tag = "+mutant:";
-  size_t at = name.find(tag);
-  if (at == std::string::npos) return nullptr;
-  mutant m;
-  if (!mutant_parse(name.substr(at + tag.size()), m) || m == mutant::none) return nullptr;
-  std::string base = name.substr(0, at);
-  const variant_rules* shipped = nullptr;
-  for (const variant_rules& v : shipped_variants())
-    if (base == v.name) shipped = &v;
-  if (shipped == nullptr) return nullptr;
-
-  static std::mutex lock;
-  static std::deque<std::string> names;  // deques: rows and names never move
-  static std::deque<variant_rules> rows;
-  std::lock_guard<std::mutex> guard(lock);
-  for (const variant_rules& v : rows)
+  static const mutant_rows mutants;  // immutable once built (C++ makes the build thread-safe)
+  for (const variant_rules& v : mutants.rows)
     if (name == v.name) return &v;
-  names.push_back(name);
-  variant_rules row = *shipped;
-  row.name = names.back().c_str();
-  row.summary = "a shipped variant with one mutant applied (see the mutant enum)";
-  row.mut = m;
-  rows.push_back(row);
-  return &rows.back();
+  return nullptr;
 }
 
 }  // namespace luv::impl
