@@ -105,34 +105,18 @@ SnapshotFindings graph_check(const impl::World& w, bool everything_unpreserved) 
 }
 
 void CrossCheckObserver::on_start(const impl::World& w) {
-  device_intent_.assign(w.devices.size(), false);
-  domain_intent_.assign(w.domains.size(), false);
   if (inner_) inner_->on_start(w);
 }
 
 void CrossCheckObserver::on_call_start(const impl::World& w, int thread, const Call& call) {
-  if (static_cast<int>(warnings_at_start_.size()) <= thread) warnings_at_start_.resize(thread + 1, 0);
-  warnings_at_start_[thread] = w.warnings.size();
   if (inner_) inner_->on_call_start(w, thread, call);
 }
 
 std::optional<std::string> CrossCheckObserver::on_call_end(const impl::World& w, const CallRecord& r) {
-  // What the Runner believes is preserved (runner.cpp's track_intent): a
-  // void unpreserve that warned was refused, and a caller's unpreserve of a
-  // file it does not hold drops nothing.
+  // What the callers believe is the Runner's memory (this call included):
+  // both checks are asked about the same state.
   const Call& c = r.call;
-  size_t at_start = r.thread < static_cast<int>(warnings_at_start_.size()) ? warnings_at_start_[r.thread] : 0;
-  bool warned = std::any_of(w.warnings.begin() + static_cast<long>(std::min(at_start, w.warnings.size())),
-                            w.warnings.end(), [&](const impl::warning_event& e) { return e.thread == r.thread; });
-  bool kept = (r.returned_void && warned) || (call_is_contract(c.kind) && r.ret == -ENOENT);
-  auto track = [&](std::vector<bool>& intent, int id) {
-    intent[id] = call_is_preserve(c.kind) ? (intent[id] || r.ret == 0) : (intent[id] && kept);
-  };
-  if (call_takes_device(c.kind)) track(device_intent_, c.device);
-  else if (call_takes_domain(c.kind)) track(domain_intent_, c.domain);
-  bool eu = std::none_of(device_intent_.begin(), device_intent_.end(), [](bool b) { return b; }) &&
-            std::none_of(domain_intent_.begin(), domain_intent_.end(), [](bool b) { return b; }) &&
-            std::none_of(w.file_preserved.begin(), w.file_preserved.end(), [](bool b) { return b; });
+  bool eu = callers().everything_unpreserved(w);
   SnapshotFindings z = snapshot_check(w, eu), g = graph_check(w, eu);
   ++checked_;
   auto cmp = [&](const char* what, bool zv, bool gv) {

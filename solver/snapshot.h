@@ -49,8 +49,6 @@ class CrossCheckObserver : public RunObserver {
  private:
   RunObserver* inner_;
   std::vector<std::string> disagreements_;
-  std::vector<bool> device_intent_, domain_intent_;
-  std::vector<size_t> warnings_at_start_;  // per thread: World::warnings when its call started
   int checked_ = 0;
 };
 
