@@ -123,11 +123,12 @@ Topology topology_from_json(const json& j) {
   const json& devices = get_array(j, path, "devices");
   for (size_t i = 0; i < devices.size(); ++i) {
     std::string p = at(path + ".devices", i);
-    only_fields(devices[i], p, {"iommu", "pci", "dma_owner"});
+    only_fields(devices[i], p, {"iommu", "pci", "dma_owner", "group"});
     DeviceSpec d;
     d.iommu = get_int(devices[i], p, "iommu", std::nullopt);
     d.pci = get_bool(devices[i], p, "pci", true);
     d.dma_owner = get_bool(devices[i], p, "dma_owner", true);
+    d.group = get_int(devices[i], p, "group", -1);
     t.devices.push_back(d);
   }
   // Optional: the LUO session of each file; absent means each file in its own.
@@ -238,6 +239,7 @@ json scenario_to_json(const Scenario& s) {
     json dev = {{"iommu", d.iommu}};
     if (!d.pci) dev["pci"] = false;
     if (!d.dma_owner) dev["dma_owner"] = false;
+    if (d.group >= 0) dev["group"] = d.group;
     topo["devices"].push_back(dev);
   }
   if (!s.topology.sessions.empty()) topo["sessions"] = s.topology.sessions;

@@ -31,12 +31,15 @@ class flb_reference {
   // May oops (a teardown touching freed memory); never while unwinding.
   ~flb_reference() noexcept(false) {
     bool returning = std::uncaught_exceptions() == 0 && !w_.unwinding;
-    if (w_.rules.hold_flb_reference && returning && kept(w_, mutant::leak_flb_reference))
+    if (w_.rules.hold_flb_reference && returning && !leaked_ && kept(w_, mutant::leak_flb_reference))
       liveupdate_flb_put_outgoing(w_, &w_.iommu_flb);
   }
+  // luv mutant: a return that skips the put.
+  void leak() { leaked_ = true; }
 
  private:
   World& w_;
+  bool leaked_ = false;
 };
 
 // luv: error-path-deleted audits what each call allocated.
@@ -101,7 +104,7 @@ task<int> iommu_preserve_locked(World& w, iommu_device* iommu, kptr<iommu_flb_ob
   kptr<iommu_hw_ser> iommu_hw_ser;
   int ret;
 
-  if (!iommu->ops->preserve)
+  if (hw_ops_missing(w, iommu->ops))
     co_return -EOPNOTSUPP;
 
   lockdep_assert_held(w, &flb_obj->lock);
@@ -131,6 +134,11 @@ task<void> iommu_unpreserve_locked(World& w, iommu_device* iommu, kptr<iommu_flb
   kptr<iommu_hw_ser> iommu_hw_ser = iommu->outgoing_preserved_state;
 
   lockdep_assert_held(w, &flb_obj->lock);
+  if (hw_record_missing(w, iommu_hw_ser))
+    co_return;
+  if (hw_unpreserve_ops_missing(w, iommu->ops))
+    co_return;
+
   if (kept(w, mutant::skip_refcount_put))
     iommu_hw_ser->hdr.ref_count--;
   if (iommu_hw_ser->hdr.ref_count)
@@ -260,7 +268,7 @@ task<int> iommu_domain_preserve(World& w, iommu_domain* domain) {
   kptr<iommu_domain_ser> domain_ser;
   int ret;
 
-  if (!domain->ops->preserve)
+  if (!domain->ops->preserve || domain_ops_lack_unpreserve(w, domain))
     co_return -EOPNOTSUPP;
   if (domain_lacks_unpreserve(w, domain))
     co_return -EOPNOTSUPP;
@@ -300,7 +308,7 @@ task<void> iommu_domain_unpreserve(World& w, iommu_domain* domain) {
     co_return;
 
   ret = co_await liveupdate_flb_get_outgoing(w, &w.iommu_flb, &flb_obj);
-  if (ret)
+  if (unpreserve_get_failed(w, ret))
     co_return;
   flb_reference put(w);
 
@@ -338,18 +346,21 @@ task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64
   if (device_lacks_unpreserve(w, dev->iommu->iommu_dev->ops))
     co_return -EOPNOTSUPP;
 
-  co_await sched_point(w, "read domain->preserved_state");
-  if (!domain->preserved_state)
-    co_return -EINVAL;
+  if (domain_read_unlocked(w)) {
+    co_await sched_point(w, "read domain->preserved_state");
+    if (!domain->preserved_state)
+      co_return -EINVAL;
+  }
 
   if (!iommu_group_dma_owner_claimed(dev->iommu_group))
     co_return -EINVAL;
 
   pdev = to_pci_dev(dev);
   iommu = dev->iommu;
-  if (!iommu->iommu_dev->ops->preserve_device ||
-      !iommu->iommu_dev->ops->preserve)
+  if (device_ops_missing(w, iommu->iommu_dev->ops))
     co_return -EOPNOTSUPP;
+  if (device_already_preserved_unlocked(w, iommu))
+    co_return busy_errno(w);
 
   ret = co_await liveupdate_flb_get_outgoing(w, &w.iommu_flb, &flb_obj);
   if (ret)
@@ -359,8 +370,11 @@ task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64
   auto guard = co_await guard_mutex(w, &flb_obj->lock);
   if (domain_gone_under_lock(w, domain))
     co_return -EINVAL;
-  if (device_already_preserved(w, iommu))
-    co_return -EBUSY;
+  if (device_already_preserved(w, iommu)) {
+    if (mutated(w, mutant::skip_put_on_busy))
+      put.leak();
+    co_return busy_errno(w);
+  }
 
   device_ser = alloc_iommu_device_ser(w, flb_obj);
   if (IS_ERR(device_ser))
@@ -380,6 +394,20 @@ task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64
 
   co_await sched_point(w, "iommu->ops->preserve_device");
   ret = iommu->iommu_dev->ops->preserve_device(w, dev, device_ser);
+  if (!ret && w.rules.refuse_non_singleton_group) {
+    dev->iommu->device_ser = device_ser;  // WRITE_ONCE
+    // v4: a device whose group has others cannot be preserved on its own
+    // (they share its DMA context); the group is checked last, once
+    // everything is in place, and the preserve undone.
+    if (group_not_singleton(w, dev)) {
+      dev->iommu->device_ser->hdr.deleted = true;
+      if (kept(w, mutant::singleton_skip_unpreserve_device))
+        iommu->iommu_dev->ops->unpreserve_device(w, dev, device_ser);
+      if (kept(w, mutant::singleton_keep_device_ser))
+        dev->iommu->device_ser = nullptr;  // WRITE_ONCE
+      ret = -EOPNOTSUPP;
+    }
+  }
   if (ret) {
     if (kept(w, mutant::skip_device_op_error_deleted))
       device_ser->hdr.deleted = true;
@@ -412,7 +440,7 @@ task<void> iommu_unpreserve_device(World& w, iommu_domain* domain, device* dev) 
 
   // The seed stops here; what follows continues it the plain way (docs/SPEC.md).
   ret = co_await liveupdate_flb_get_outgoing(w, &w.iommu_flb, &flb_obj);
-  if (ret)
+  if (unpreserve_get_failed(w, ret))
     co_return;
   flb_reference put(w);
 

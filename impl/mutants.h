@@ -13,6 +13,7 @@
 #include "impl/unpreserve_twin.h"
 #include "impl/world.h"
 #include "linux/bug.h"
+#include "linux/errno.h"
 
 namespace luv::impl {
 
@@ -21,6 +22,12 @@ using site_t = std::source_location;
 inline bool mutated(const World& w, mutant m) { return w.rules.mut == m; }
 // The line runs unless mutant m is the one that skips it.
 inline bool kept(const World& w, mutant m) { return w.rules.mut != m; }
+
+// v2 and the reference warn once per site (WARN_ON_ONCE); from v3 on the
+// unpreserve paths' checks are WARN_ON, which fires on every call.
+inline bool warn_unpreserve_check(World& w, bool condition, site_t site) {
+  return w.rules.warn_on_every_call ? WARN_ON(w, condition, site) : WARN_ON_ONCE(w, condition, site);
+}
 
 // Rule 1 asked of a driver's ops.
 inline bool iommu_lacks_unpreserve(const iommu_ops* ops) {
@@ -36,6 +43,11 @@ inline bool domain_lacks_unpreserve(World& w, const iommu_domain* domain, site_t
   return WARN_ON_ONCE(w, !domain->ops->unpreserve, site) && kept(w, mutant::warn_without_refusing);
 }
 
+// v3 on: if (!pt->ops->preserve || !pt->ops->unpreserve) return -EOPNOTSUPP;   (no warning)
+inline bool domain_ops_lack_unpreserve(const World& w, const iommu_domain* domain) {
+  return w.rules.domain_needs_both_ops && !domain->ops->unpreserve;
+}
+
 // if (domain->preserved_state) return -EBUSY;   (rule 3)
 inline bool domain_already_preserved(const World& w, const iommu_domain* domain) {
   return w.rules.refuse_repeated_domain_preserve && kept(w, mutant::accept_double_domain_preserve) &&
@@ -47,7 +59,14 @@ inline bool domain_already_preserved(const World& w, const iommu_domain* domain)
 // if (WARN_ON_ONCE(!domain->ops->unpreserve)) return;   (rule 1 at the other end)
 inline bool domain_unpreserve_lacks_op(World& w, const iommu_domain* domain,
                                        site_t site = site_t::current()) {
-  return w.rules.warn_domain_unpreserve_without_op && WARN_ON_ONCE(w, !domain->ops->unpreserve, site);
+  return w.rules.warn_domain_unpreserve_without_op && warn_unpreserve_check(w, !domain->ops->unpreserve, site);
+}
+
+// ret = liveupdate_flb_get_outgoing(...); if (WARN_ON(ret)) return;   (v3 on; v2 and
+// the reference return quietly: with nothing preserved there is nothing to undo)
+inline bool unpreserve_get_failed(World& w, int ret, site_t site = site_t::current()) {
+  if (w.rules.warn_unpreserve_without_flb) return WARN_ON(w, ret != 0, site);
+  return ret != 0;
 }
 
 // if (WARN_ON_ONCE(!domain->preserved_state)) return;   (rule 3; v2 returns quietly)
@@ -72,6 +91,22 @@ inline bool device_lacks_unpreserve(World& w, const iommu_ops* ops, site_t site 
   return WARN_ON_ONCE(w, iommu_lacks_unpreserve(ops), site);
 }
 
+// The read of domain->preserved_state before the DMA-owner check, without
+// flb_obj->lock (v2, and the reference's fast refusal); v3 on read it under the lock only.
+inline bool domain_read_unlocked(const World& w) { return !w.rules.domain_checked_under_lock_only; }
+
+// The ops check after the DMA-owner check: v2 asks for preserve_device and
+// preserve; v3 on for all four (a missing unpreserve op refused silently).
+inline bool device_ops_missing(const World& w, const iommu_ops* ops) {
+  if (!ops->preserve_device || !ops->preserve) return true;
+  return w.rules.device_needs_four_ops && (!ops->unpreserve_device || !ops->unpreserve);
+}
+
+// iommu_preserve_locked: v3 on, if (!iommu->ops->preserve || !iommu->ops->unpreserve) return -EOPNOTSUPP;
+inline bool hw_ops_missing(const World& w, const iommu_ops* ops) {
+  return !ops->preserve || (w.rules.device_needs_four_ops && !ops->unpreserve);
+}
+
 // if (!domain->preserved_state) return -EINVAL;   again, under flb_obj->lock (rule 2)
 inline bool domain_gone_under_lock(const World& w, const iommu_domain* domain) {
   return w.rules.check_under_lock && kept(w, mutant::no_recheck_under_lock) && !domain->preserved_state;
@@ -80,7 +115,17 @@ inline bool domain_gone_under_lock(const World& w, const iommu_domain* domain) {
 // if (iommu->device_ser) return -EBUSY;   (rule 3)
 inline bool device_already_preserved(const World& w, const dev_iommu* iommu) {
   return w.rules.refuse_repeated_device_preserve && kept(w, mutant::accept_double_device_preserve) &&
-         iommu->device_ser;
+         kept(w, mutant::busy_check_before_lock) && iommu->device_ser;
+}
+// luv mutant busy_check_before_lock: the same check, made before the FLB get and its lock.
+inline bool device_already_preserved_unlocked(const World& w, const dev_iommu* iommu) {
+  return w.rules.refuse_repeated_device_preserve && mutated(w, mutant::busy_check_before_lock) && iommu->device_ser;
+}
+inline int busy_errno(const World& w) { return mutated(w, mutant::busy_device_einval) ? -EINVAL : -EBUSY; }
+
+// v4: /* no sibling device was added concurrently */ if (!iommu_group_is_singleton(group))
+inline bool group_not_singleton(const World& w, const device* dev) {
+  return kept(w, mutant::accept_shared_group) && !iommu_group_is_singleton(dev->iommu_group);
 }
 
 // domain->preserved_state->hdr.ref_count++;   (rule 3: the domain record counts its devices)
@@ -95,14 +140,14 @@ inline void domain_ser_get(const World& w, iommu_domain* domain) {
 // (the review's WARN_ON_ONCE; v2 returns quietly)
 inline bool device_unpreserve_lacks_op(World& w, const iommu_ops* ops, site_t site = site_t::current()) {
   bool lacks = !ops->unpreserve_device || !ops->unpreserve;
-  if (w.rules.warn_missing_unpreserve) return WARN_ON_ONCE(w, lacks, site);
+  if (w.rules.warn_missing_unpreserve) return warn_unpreserve_check(w, lacks, site);
   return lacks;
 }
 
 // if (WARN_ON_ONCE(!device_ser)) return;   (rule 3)
 inline bool device_not_preserved(World& w, const kptr<iommu_device_ser>& ser,
                                  site_t site = site_t::current()) {
-  return w.rules.warn_unpreserve_unpreserved_device && WARN_ON_ONCE(w, !ser, site);
+  return w.rules.warn_unpreserve_unpreserved_device && warn_unpreserve_check(w, !ser, site);
 }
 
 // if (WARN_ON_ONCE(device_ser->domain_iommu_ser.domain_phys != __pa(domain->preserved_state))) return;
@@ -117,6 +162,17 @@ inline bool device_on_other_domain(World& w, const kptr<iommu_device_ser>& ser, 
 inline void domain_ser_put(const World& w, iommu_domain* domain) {
   if (w.rules.domain_counts_devices && kept(w, mutant::skip_domain_refcount_put))
     domain->preserved_state->hdr.ref_count--;
+}
+
+// ---- iommu_unpreserve_locked ---------------------------------------------------
+
+// v3 on: if (WARN_ON(!iommu_hw_ser)) return;
+inline bool hw_record_missing(World& w, const kptr<iommu_hw_ser>& ser, site_t site = site_t::current()) {
+  return w.rules.guard_unpreserve_locked && WARN_ON(w, !ser, site);
+}
+// v3 on: if (WARN_ON_ONCE(!iommu->ops->preserve || !iommu->ops->unpreserve)) return;
+inline bool hw_unpreserve_ops_missing(World& w, const iommu_ops* ops, site_t site = site_t::current()) {
+  return w.rules.guard_unpreserve_locked && WARN_ON_ONCE(w, !ops->preserve || !ops->unpreserve, site);
 }
 
 // ---- alloc_object_ser ---------------------------------------------------------

@@ -64,6 +64,12 @@ int Topology::session_count() const {
   return n;
 }
 
+bool Topology::group_is_singleton(int d) const {
+  for (int other = 0; other < static_cast<int>(devices.size()); ++other)
+    if (other != d && group_of(other) == group_of(d)) return false;
+  return true;
+}
+
 std::vector<int> Topology::files_of_session(int session) const {
   std::vector<int> out;
   for (int f = 0; f < files(); ++f)
@@ -87,6 +93,22 @@ std::string out_of_range(const std::string& field, int value, const char* what, 
 }  // namespace
 
 namespace {
+// A device joins the group of an earlier device that heads its own group,
+// and the devices of a group agree on its DMA owner (the group has one).
+std::string group_error(const Topology& t, size_t i) {
+  const DeviceSpec& d = t.devices[i];
+  std::string field = "topology.devices[" + std::to_string(i) + "].group";
+  if (d.group < 0) return "";
+  if (d.group >= static_cast<int>(i))
+    return field + ": " + std::to_string(d.group) + " is not an earlier device (a device joins the group of one before it)";
+  if (t.devices[static_cast<size_t>(d.group)].group >= 0)
+    return field + ": device " + std::to_string(d.group) + " is itself in another device's group; name that one";
+  if (t.devices[static_cast<size_t>(d.group)].dma_owner != d.dma_owner)
+    return "topology.devices[" + std::to_string(i) + "].dma_owner: differs from its group's (device " +
+           std::to_string(d.group) + "); a group has one DMA owner";
+  return "";
+}
+
 // "threads: 33 is more than the limit of 16", or "" within it.
 std::string over_limit(const std::string& field, size_t n, int limit) {
   if (n <= static_cast<size_t>(limit)) return "";
@@ -124,6 +146,7 @@ std::string validate(const Scenario& s) {
     int iommu = t.devices[i].iommu;
     if (iommu < 0 || iommu >= static_cast<int>(t.iommus.size()))
       return out_of_range("topology.devices[" + std::to_string(i) + "].iommu", iommu, "IOMMU", t.iommus.size());
+    if (std::string why = group_error(t, i); !why.empty()) return why;
   }
   if (!t.sessions.empty() && static_cast<int>(t.sessions.size()) != t.files())
     return "topology.sessions: " + std::to_string(t.sessions.size()) + " entries for " + std::to_string(t.files()) +

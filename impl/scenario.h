@@ -79,6 +79,10 @@ struct DeviceSpec {
   int iommu = 0;
   bool pci = true;
   bool dma_owner = true;
+  // The IOMMU group: -1, its own (a singleton group); else the index of an
+  // earlier device whose group it joins (a group of several devices, which
+  // shares one DMA owner).
+  int group = -1;
   bool operator==(const DeviceSpec&) const = default;
 };
 
@@ -103,6 +107,14 @@ struct Topology {
     int first = static_cast<int>(domains.size());
     return file >= first ? file - first : -1;
   }
+
+  // The device whose group device d is in (the group's first device), and
+  // whether that group has d alone.
+  int group_of(int d) const {
+    int g = devices[static_cast<size_t>(d)].group;
+    return g < 0 ? d : g;
+  }
+  bool group_is_singleton(int d) const;
 
   int session_of(int file) const { return sessions.empty() ? file : sessions[static_cast<size_t>(file)]; }
   int session_count() const;

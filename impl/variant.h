@@ -46,10 +46,17 @@ enum class mutant : unsigned char {
   flb_get_without_file,  // liveupdate_flb_get_outgoing: hands out the FLB after its last file is gone
   skip_file_busy_check,  // liveupdate_preserve_file: a file preserved twice counts twice
   alloc_object_ser_off_by_one,  // alloc_object_ser: the page-full test lets one record more than a page holds
+  // v4's new lines in iommu_preserve_device (the reference has them too)
+  singleton_keep_device_ser,  // the group-not-singleton rollback leaves dev->iommu->device_ser set
+  singleton_skip_unpreserve_device,  // the rollback forgets the driver's unpreserve_device (its pages stay)
+  accept_shared_group,  // the iommu_group_is_singleton() check is dropped: a shared group's device is kept
+  busy_device_einval,  // a device preserved twice is refused with -EINVAL, not -EBUSY
+  busy_check_before_lock,  // the already-preserved check reads dev->iommu->device_ser before flb_obj->lock
+  skip_put_on_busy,  // the -EBUSY refusal returns without liveupdate_flb_put_outgoing()
 };
 // Every enumerator above, counting none; a new mutant bumps it and adds its
 // name in variant.cpp.
-inline constexpr int MUTANT_COUNT = 32;
+inline constexpr int MUTANT_COUNT = 38;
 const char* mutant_name(mutant m);
 bool mutant_parse(const std::string& name, mutant& out);
 
@@ -82,10 +89,28 @@ struct variant_rules {
   bool hold_flb_reference = false;
   // rule 5: the last file's teardown releases what is still preserved.
   bool flb_teardown_unpreserves = false;
+  // v3 onwards: the ops checks refuse a missing unpreserve op silently, where
+  // the posted lines ask for it (rule 1 asks for a warning besides).
+  bool domain_needs_both_ops = false;   // iommu_preserve_domain: !preserve || !unpreserve -> -EOPNOTSUPP
+  bool device_needs_four_ops = false;   // iommu_preserve_device, after the DMA-owner check: all four ops
+  // v3 onwards: iommu_preserve_device reads domain->preserved_state under
+  // flb_obj->lock only (v2 and the reference read it first without the lock).
+  bool domain_checked_under_lock_only = false;
+  // v3 onwards: the unpreserve paths' checks are WARN_ON, every call, not WARN_ON_ONCE.
+  bool warn_on_every_call = false;
+  // v3 onwards: the unpreserves WARN_ON a failed liveupdate_flb_get_outgoing.
+  bool warn_unpreserve_without_flb = false;
+  // v3 onwards: iommu_unpreserve_locked WARNs and returns on a missing HW
+  // record or ops, before its ref_count--.
+  bool guard_unpreserve_locked = false;
+  // v4: iommu_preserve_device, once the driver op succeeded, publishes the
+  // record, then undoes it all (-EOPNOTSUPP) if the device's IOMMU group is
+  // not a singleton.
+  bool refuse_non_singleton_group = false;
   mutant mut = mutant::none;
 };
 
-// The shipped variants: reference, v2, v2-warn.
+// The shipped variants: reference, v2, v2-warn, v3, v4.
 const std::vector<variant_rules>& shipped_variants();
 // A shipped variant by name, or "BASE+mutant:NAME" (a shipped variant with
 // one mutant applied, e.g. "reference+mutant:skip_refcount_get"), or null.

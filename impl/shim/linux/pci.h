@@ -6,6 +6,7 @@ namespace luv::impl {
 struct device;
 struct iommu_group {
   bool dma_owner_claimed = true;
+  int devices = 0;  // the group's members
 };
 struct pci_bus {
   u32 domain_nr = 0;
@@ -20,4 +21,5 @@ pci_dev* to_pci_dev(device* dev);
 inline u16 pci_dev_id(const pci_dev* pdev) { return pdev->devfn_id; }
 inline u32 pci_domain_nr(const pci_bus* bus) { return bus->domain_nr; }
 inline bool iommu_group_dma_owner_claimed(const iommu_group* group) { return group->dma_owner_claimed; }
+inline bool iommu_group_is_singleton(const iommu_group* group) { return group->devices == 1; }
 }  // namespace luv::impl
