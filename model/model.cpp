@@ -366,6 +366,13 @@ void device_preserve(const Model& m, const State& s, int d, int v, const FaultHi
                          s, out)) {
     return;
   }
+  // A device whose IOMMU group has other devices cannot be preserved on its
+  // own (they share its DMA context). The reference checks the group last,
+  // once the records are made and the driver's op has succeeded, and undoes
+  // all of it: no HW, device or driver record stays live, so the abstract
+  // state is as before the call (only a KHO array page it added stays, with
+  // the arrays). Every refusal above, and a fault on the way, come first.
+  if (!t.group_is_singleton(v)) return refuse(out, s, {-EOPNOTSUPP});
   State n = s;
   n.device_domain[v] = static_cast<std::int8_t>(d);
   out.push_back({0, n, false});

@@ -148,7 +148,7 @@ enum class OpKind : std::uint8_t {
   file_unpreserve,     // LUO unpreserves a file (the last one tears the FLB down)
   domain_preserve,     // iommu_domain_preserve
   domain_unpreserve,   // iommu_domain_unpreserve
-  device_preserve,     // iommu_preserve_device
+  device_preserve,     // iommu_preserve_device (a device in a shared IOMMU group is refused)
   device_unpreserve,   // iommu_unpreserve_device
   // A session's teardown, one file at a time, last preserved first: the
   // handler's unpreserve of that file's object (returns SESSION_EMPTY when

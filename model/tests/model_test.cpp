@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "impl/tests/kernel.h"
 #include "impl/variant.h"
 #include "impl/world.h"
 #include "linux/errno.h"
@@ -207,6 +208,107 @@ TEST(Model, restore_lists_what_is_preserved) {
   ASSERT_EQ(r.devices.size(), 1u);
   EXPECT_EQ(r.devices[0], (std::array<int, 3>{2, 1, 1}));
   EXPECT_TRUE(restore(m, s, true).devices.empty());
+}
+
+// The default topology with dev2 in dev1's IOMMU group (both behind IOMMU 1).
+Topology shared_group() {
+  Topology t = default_topology();
+  t.devices[2].group = 1;
+  return t;
+}
+
+std::vector<int> rets_of(const std::vector<CallOutcome>& outs) {
+  std::vector<int> rets;
+  for (const CallOutcome& o : outs) rets.push_back(o.ret);
+  std::sort(rets.begin(), rets.end());
+  return rets;
+}
+
+// A device whose IOMMU group has another device is refused, the head of the
+// group as much as the device that joined it, and nothing stays preserved;
+// a singleton device next to them is preserved as before.
+TEST(Model, device_in_a_shared_group_is_refused_and_changes_nothing) {
+  Model m(shared_group());
+  State s = after(m, {call(CallKind::iommufd_preserve, 0)});
+  for (int dev : {1, 2}) {
+    CallOutcome r = only(m, s, call(CallKind::vfio_preserve, 0, dev));
+    EXPECT_EQ(r.ret, -EOPNOTSUPP) << "dev" << dev;
+    EXPECT_EQ(r.next, s) << "dev" << dev;  // the VFIO file is undone too
+    CallOutcome raw = only(m, s, call(CallKind::iommu_preserve_device, 0, dev));
+    EXPECT_EQ(raw.ret, -EOPNOTSUPP) << "dev" << dev;
+    EXPECT_EQ(raw.next, s) << "dev" << dev;
+  }
+  CallOutcome alone = only(m, s, call(CallKind::vfio_preserve, 0, 0));
+  EXPECT_EQ(alone.ret, 0);
+  EXPECT_EQ(alone.next.device_domain[0], 0);
+}
+
+// The group is checked last: every other refusal, and a fault injected on the
+// way (the records and the driver's op come before the check), answer first.
+TEST(Model, shared_group_refusal_comes_after_the_other_refusals_and_the_faults) {
+  Model m(shared_group());
+  // Domain 1 not preserved (the FLB exists): -EINVAL alone.
+  State s = after(m, {call(CallKind::iommufd_preserve, 0)});
+  EXPECT_EQ(rets_of(run_call(m, s, call(CallKind::iommu_preserve_device, 1, 2), nullptr)), std::vector<int>{-EINVAL});
+  // No FLB, no domain: their errnos, not the group's.
+  EXPECT_EQ(rets_of(run_call(m, m.initial(), call(CallKind::iommu_preserve_device, 0, 2), nullptr)),
+            (std::vector<int>{-EINVAL, -ENOENT}));
+  // The group without a DMA owner: -EINVAL.
+  Topology unowned = shared_group();
+  unowned.devices[1].dma_owner = unowned.devices[2].dma_owner = false;
+  Model mu(unowned);
+  EXPECT_EQ(rets_of(run_call(mu, after(mu, {call(CallKind::iommufd_preserve, 0)}),
+                             call(CallKind::iommu_preserve_device, 0, 2), nullptr)),
+            std::vector<int>{-EINVAL});
+  // A fault at any site the preserve reaches fires before the group check, with its errno.
+  for (impl::fault_site site : {impl::fault_site::kho_array_page, impl::fault_site::op_iommu_preserve,
+                                impl::fault_site::op_preserve_device, impl::fault_site::kho_driver_page}) {
+    FaultHit fault{site, -EIO};
+    CallOutcome r = only(m, s, call(CallKind::vfio_preserve, 0, 2), &fault);
+    EXPECT_EQ(r.ret, -EIO) << static_cast<int>(site);
+    EXPECT_EQ(r.next, s);
+  }
+}
+
+// The same calls on the reference World and on the model, one after the
+// other: equal returns, and the World abstracts to the model's state.
+void expect_reference_agrees(const Topology& t, std::initializer_list<Call> calls) {
+  Model m(t);
+  test::Kernel k("reference", t);
+  State s = m.initial();
+  for (const Call& c : calls) {
+    CallOutcome r = only(m, s, c);
+    s = r.next;
+    std::string what = std::string(call_kind_name(c.kind)) + "(domain" + std::to_string(c.domain) + ", dev" +
+                       std::to_string(c.device) + ")";
+    EXPECT_EQ(k.invoke(c), r.ret) << what;
+    EXPECT_EQ(abstraction(k.w()), m.project(s)) << what << ": " << abstract_diff(m.project(s), abstraction(k.w()));
+  }
+}
+
+// The reference World after the refusal abstracts to the model's state: the
+// device and HW records it made are flagged deleted (not live), the driver's
+// pages released, dev->iommu->device_ser cleared; the array pages stay. One
+// record a page, so the refused call allocates pages of its own.
+TEST(Model, reference_after_a_shared_group_refusal_abstracts_to_the_models_state) {
+  Topology t = shared_group();
+  t.objects_per_page = 1;
+  expect_reference_agrees(t, {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 2),
+                              call(CallKind::vfio_preserve, 0, 1), call(CallKind::vfio_preserve, 0, 0),
+                              call(CallKind::vfio_unpreserve, 0, 0), call(CallKind::iommufd_unpreserve, 0)});
+}
+
+// The same when the device's IOMMU already has a HW record (another device's):
+// the refusal drops the reference it took, and the record stays with ref_count 1.
+TEST(Model, shared_group_refusal_drops_only_its_own_hw_reference) {
+  Topology t = default_topology();
+  t.devices[2].group = 0;  // dev2, behind IOMMU 1, in dev0's group; dev1 alone
+  expect_reference_agrees(t, {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 1),
+                              call(CallKind::vfio_preserve, 0, 2), call(CallKind::vfio_unpreserve, 0, 1)});
+  Model m(t);
+  State s = after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 1),
+                      call(CallKind::vfio_preserve, 0, 2)});
+  EXPECT_EQ(m.project(s).iommu_ref[1], 1);
 }
 
 }  // namespace
