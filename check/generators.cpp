@@ -33,6 +33,8 @@ struct RawDevice {
   int iommu;
   bool not_pci;
   bool no_dma_owner;
+  bool joins_group;  // in the IOMMU group of an earlier device (else its own)
+  int group;         // which of the earlier group heads, modulo their count
 };
 struct RawCall {
   int kind;
@@ -92,9 +94,20 @@ Topology fit_topology(const GenOptions& o, const RawTopology& raw) {
   for (int m : domains)
     if (static_cast<int>(t.domains.size()) < o.domains_max) t.domains.push_back(DomainSpec{static_cast<impl::u8>(DOMAIN_OPS_ALL ^ m)});
   if (t.domains.empty()) t.domains.push_back(DomainSpec{});
-  for (const RawDevice& d : devices)
-    if (static_cast<int>(t.devices.size()) < o.devices_max)
-      t.devices.push_back(DeviceSpec{d.iommu % static_cast<int>(t.iommus.size()), !d.not_pci, !d.no_dma_owner});
+  for (const RawDevice& d : devices) {
+    if (static_cast<int>(t.devices.size()) >= o.devices_max) break;
+    DeviceSpec spec{d.iommu % static_cast<int>(t.iommus.size()), !d.not_pci, !d.no_dma_owner};
+    // A device joins the group of an earlier one that heads its own, and
+    // takes that group's DMA owner (validate(): a group has one).
+    std::vector<int> heads;
+    for (int j = 0; j < static_cast<int>(t.devices.size()); ++j)
+      if (t.devices[j].group < 0) heads.push_back(j);
+    if (o.shared_groups && d.joins_group && !heads.empty()) {
+      spec.group = heads[d.group % heads.size()];
+      spec.dma_owner = t.devices[spec.group].dma_owner;
+    }
+    t.devices.push_back(spec);
+  }
   if (t.devices.empty()) t.devices.push_back(DeviceSpec{});
   if (sessions.first) {
     for (int f = 0; f < t.files(); ++f)
@@ -150,9 +163,12 @@ Scenario fit(const GenOptions& o, const RawScenario& raw) {
 
 rc::Gen<Scenario> scenario_gen(const GenOptions& o) {
   namespace gen = rc::gen;
-  auto device = gen::map(gen::tuple(gen::inRange(0, 8), rarely(10), rarely(10)), [](const std::tuple<int, bool, bool>& d) {
-    return RawDevice{std::get<0>(d), std::get<1>(d), std::get<2>(d)};
-  });
+  // One device in five joins an earlier device's IOMMU group.
+  auto device = gen::map(gen::tuple(gen::inRange(0, 8), rarely(10), rarely(10), rarely(5), gen::inRange(0, 8)),
+                         [](const std::tuple<int, bool, bool, bool, int>& d) {
+                           return RawDevice{std::get<0>(d), std::get<1>(d), std::get<2>(d), std::get<3>(d),
+                                            std::get<4>(d)};
+                         });
   auto sessions = gen::pair(rarely(3), bounded_vector(o.domains_max + o.devices_max, gen::inRange(0, 24)));
   auto topology = gen::tuple(gen::inRange(1, o.objects_per_page_max + 1), bounded_vector(o.iommus_max, missing_ops(IOMMU_OPS_ALL)),
                              bounded_vector(o.domains_max, missing_ops(DOMAIN_OPS_ALL)),

@@ -12,6 +12,7 @@
 #include "check/check.h"
 #include "counterexamples/counterexample.h"
 #include "counterexamples/scenario_json.h"
+#include "linux/errno.h"
 #include "properties/stop.h"
 
 namespace luv {
@@ -170,6 +171,102 @@ TEST(Check, generators_reach_every_fault_site_thread_count_and_caller_mode) {
   EXPECT_GT(scheduled, 1000);
 }
 
+// Some generated devices join an earlier device's IOMMU group, within what
+// validate() allows (the head heads its own group; one DMA owner a group),
+// and some Scenarios preserve such a device against a preserved domain: the
+// reference's rollback (impl/iommu_liveupdate.cpp, the singleton check).
+TEST(Check, generators_put_some_devices_in_shared_iommu_groups) {
+  int shared = 0, refused = 0;
+  const int n = 3000;
+  for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+    GenOptions g;
+    g.mode = mode;
+    rc::Gen<Scenario> gen = scenario_gen(g);
+    rc::Random random(7);
+    for (int i = 0; i < n; ++i) {
+      Scenario s = gen(random.split(), rc::kNominalSize).value();
+      ASSERT_EQ(validate(s), "");
+      bool any = false;
+      for (int d = 0; d < static_cast<int>(s.topology.devices.size()); ++d) any |= !s.topology.group_is_singleton(d);
+      shared += any;
+      if (!any) continue;
+      RunOptions o;
+      o.properties = PropertySet();
+      RunResult r = run(s, o);
+      for (const CallRecord& c : r.calls)
+        refused += (c.call.kind == CallKind::vfio_preserve || c.call.kind == CallKind::iommu_preserve_device) &&
+                   c.call.device >= 0 && !s.topology.group_is_singleton(c.call.device) && c.ret == -EOPNOTSUPP;
+    }
+  }
+  EXPECT_GT(shared, 2 * n / 10);  // about a third of them
+  EXPECT_LT(shared, 2 * n / 2);
+  EXPECT_GT(refused, 100);
+}
+
+// The reference refines the model on a topology with a shared IOMMU group
+// (dev2 in dev1's): the refusal, and its rollback under flb_obj->lock, racing
+// a singleton device's preserve and a file's teardown, in both caller modes,
+// each fault site the refused preserve passes on the way.
+TEST(Check, reference_refines_the_model_on_a_shared_iommu_group) {
+  Scenario s;
+  s.topology = default_topology();
+  s.topology.devices[2].group = 1;
+  s.topology.objects_per_page = 1;
+  s.threads = {{Call{CallKind::iommufd_preserve, -1, 0, -1}, Call{CallKind::vfio_preserve, -1, 0, 2},
+                Call{CallKind::vfio_unpreserve, -1, 0, 2}, Call{CallKind::iommufd_unpreserve, -1, 0, -1}},
+               {Call{CallKind::vfio_preserve, -1, 0, 0}, Call{CallKind::vfio_preserve, -1, 0, 1},
+                Call{CallKind::vfio_unpreserve, -1, 0, 0}}};
+  ASSERT_EQ(validate(s), "");
+  int runs = 0;
+  for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+    s.mode = mode;
+    for (int first = 0; first < 2; ++first) {
+      for (int len = 0; len < 24; ++len) {
+        s.schedule.assign(len, first);
+        s.schedule.push_back(1 - first);
+        RunResult r = run(s);
+        ++runs;
+        EXPECT_TRUE(r.verdict.ok()) << caller_mode_name(mode) << ", schedule " << len << " x T" << first << ": "
+                                    << r.verdict.violation->message;
+      }
+    }
+  }
+  s.schedule.clear();
+  for (impl::fault_site site : {impl::fault_site::kho_array_page, impl::fault_site::op_iommu_preserve,
+                                impl::fault_site::op_preserve_device, impl::fault_site::kho_driver_page}) {
+    for (int nth = 1; nth <= 4; ++nth) {
+      s.faults = {Fault{site, nth, 0}};
+      RunResult r = run(s);
+      EXPECT_TRUE(r.verdict.ok()) << "fault " << static_cast<int>(site) << " nth " << nth << ": "
+                                  << r.verdict.violation->message;
+    }
+  }
+  EXPECT_EQ(runs, 96);
+}
+
+// v4's new lines, mutated, are found by `luv check`'s default pass (1000
+// Scenarios, seed 1), each by the property its damage breaks, with two calls:
+// preserve the domain, then a device in a shared group.
+TEST(Check, the_singleton_mutants_are_killed_by_a_default_pass) {
+  struct want {
+    const char* mutant;
+    PropertyId property;
+  };
+  for (const want& w : {want{"accept_shared_group", PropertyId::model_refinement},
+                        want{"singleton_keep_device_ser", PropertyId::no_dangling},
+                        want{"singleton_skip_unpreserve_device", PropertyId::no_leak}}) {
+    CheckResult r = run_engine(std::string("reference+mutant:") + w.mutant, CallerMode::contract, 1000);
+    ASSERT_TRUE(violated(r).count(property_name(w.property))) << w.mutant;
+    const CheckFinding& f = finding(r, w.property);
+    EXPECT_EQ(f.counterexample.calls_total(), 2) << w.mutant;
+    bool shared = false;
+    for (int d = 0; d < static_cast<int>(f.counterexample.topology.devices.size()); ++d)
+      shared |= !f.counterexample.topology.group_is_singleton(d);
+    EXPECT_TRUE(shared) << w.mutant;
+    expect_findings_replay(r);
+  }
+}
+
 TEST(Check, same_seed_same_report) {
   auto text = [](const CheckResult& r) {
     std::string out = std::to_string(r.tests) + " " + std::to_string(r.runs) + " " + std::to_string(r.calls);
@@ -201,12 +298,12 @@ TEST(Check, counterexample_file_reads_back_and_states_its_replay_verdict) {
 
 TEST(Check, bad_options_name_the_option) {
   CheckOptions o;
-  o.variant = "v3";
+  o.variant = "v9";
   try {
     check(o);
     ADD_FAILURE() << "no error";
   } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("--variant: unknown variant 'v3'", 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("--variant: unknown variant 'v9'", 0), 0u) << e.what();
   }
   o.variant = "reference";
   o.tests = 0;
