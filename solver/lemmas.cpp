@@ -119,6 +119,14 @@ const std::vector<Lemma>& lemmas() {
          for (int d = 0; d < l.D; ++d) xs.push_back(!s.set[l.domain(d)] || (s.dop(d, 0) && s.dop(d, 1)));
          return all(s.count.ctx(), xs);
        }},
+      {"shared-groups-unpreserved",
+       "a device whose IOMMU group has others holds no record when the variant refuses them (refuse_non_singleton_group)",
+       [](const Layout& l, const impl::variant_rules& r, const State& s) {
+         std::vector<expr> xs;
+         for (int v = 0; v < l.V; ++v)
+           if (r.refuse_non_singleton_group && !l.topo.group_is_singleton(v)) xs.push_back(!s.set[l.device(v)]);
+         return all(s.count.ctx(), xs);
+       }},
   };
   return list;
 }

@@ -140,19 +140,23 @@ void run_calls(Prediction& p, const Scenario& sc, const impl::variant_rules& rul
 }  // namespace
 
 Prediction predict(const Scenario& sc) {
-  Prediction p;
   const impl::variant_rules* rules = impl::find_variant(sc.variant);
   if (rules == nullptr) throw std::invalid_argument("variant: " + impl::unknown_variant(sc.variant));
+  return predict(sc, *rules);
+}
+
+Prediction predict(const Scenario& sc, const impl::variant_rules& rules) {
+  Prediction p;
   std::string invalid = validate(sc);
   if (!invalid.empty()) throw std::invalid_argument(invalid);
-  p.unsupported = outside_scope(sc, *rules);
+  p.unsupported = outside_scope(sc, rules);
   if (!p.unsupported.empty()) return p;
   for (size_t t = 0; t < sc.threads.size(); ++t)
     for (size_t i = 0; i < sc.threads[t].size(); ++i) {
       p.calls.push_back(sc.threads[t][i]);
       p.origin.emplace_back(static_cast<int>(t), static_cast<int>(i));
     }
-  run_calls(p, sc, *rules);
+  run_calls(p, sc, rules);
   return p;
 }
 

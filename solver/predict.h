@@ -37,6 +37,9 @@ struct Prediction {
 
 // Throws std::invalid_argument on an invalid Scenario or unknown variant.
 Prediction predict(const Scenario& s);
+// The encoding run with `rules` in place of s.variant's row (the
+// differential test's deliberate mismatches).
+Prediction predict(const Scenario& s, const impl::variant_rules& rules);
 
 // The initial state of a topology with every term a value (the start of
 // predict's run, which folds each step to values), and the model read.

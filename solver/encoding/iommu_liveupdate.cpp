@@ -93,7 +93,10 @@ void iommu_liveupdate::iommu_flb_unpreserve(const expr& guard) {
 expr iommu_liveupdate::iommu_domain_preserve(const Fn& caller, int d) {
   Fn f = frame(caller);
   int o = l_.domain(d);
-  ret_if(f, !pre_.dop(d, DOP_PRESERVE), -EOPNOTSUPP);
+  // if (!domain->ops->preserve || domain_ops_lack_unpreserve()): v3 on refuse silently
+  expr lacks_op = !pre_.dop(d, DOP_PRESERVE);
+  if (r_.domain_needs_both_ops) lacks_op = lacks_op || !pre_.dop(d, DOP_UNPRESERVE);
+  ret_if(f, lacks_op, -EOPNOTSUPP);
   if (r_.refuse_domain_without_unpreserve) {
     expr lacks = !pre_.dop(d, DOP_UNPRESERVE);
     warn(g(f), lacks);
@@ -125,8 +128,7 @@ void iommu_liveupdate::iommu_domain_unpreserve(const Fn& caller, int d) {
     ret_if(f, lacks, 0);
   }
   expr obj_null(c_);
-  expr ret = liveupdate_flb_get_outgoing(f, obj_null);
-  ret_if(f, ret != 0, 0);
+  unpreserve_get_failed(f, liveupdate_flb_get_outgoing(f, obj_null));
   oops_null(g(f) && obj_null);
   expr unset = h_.ptr[o] == -1;
   if (r_.warn_unpreserve_unpreserved_domain) warn(g(f), unset);
@@ -149,7 +151,10 @@ void iommu_liveupdate::iommu_domain_unpreserve(const Fn& caller, int d) {
 expr iommu_liveupdate::iommu_preserve_locked(const Fn& caller, int i) {
   Fn f = frame(caller);
   int o = l_.iommu(i);
-  ret_if(f, !pre_.iop(i, IOP_PRESERVE), -EOPNOTSUPP);
+  // hw_ops_missing(): v3 on ask for unpreserve as well
+  expr lacks_op = !pre_.iop(i, IOP_PRESERVE);
+  if (r_.device_needs_four_ops) lacks_op = lacks_op || !pre_.iop(i, IOP_UNPRESERVE);
+  ret_if(f, lacks_op, -EOPNOTSUPP);
   expr shared = h_.ptr[o] != -1;
   if (r_.mut != impl::mutant::skip_refcount_get) {
     deref(g(f) && shared, h_.ptr[o]);
@@ -173,6 +178,15 @@ void iommu_liveupdate::iommu_unpreserve_locked(const Fn& caller, int i) {
   Fn f = frame(caller);
   int o = l_.iommu(i);
   expr ser = h_.ptr[o];
+  if (r_.guard_unpreserve_locked) {
+    expr missing = ser == -1;  // hw_record_missing(): if (WARN_ON(!iommu_hw_ser)) return;
+    warn(g(f), missing);
+    ret_if(f, missing, 0);
+    // hw_unpreserve_ops_missing(): if (WARN_ON_ONCE(!ops->preserve || !ops->unpreserve)) return;
+    expr lacks_op = !pre_.iop(i, IOP_PRESERVE) || !pre_.iop(i, IOP_UNPRESERVE);
+    warn(g(f), lacks_op);
+    ret_if(f, lacks_op, 0);
+  }
   deref(g(f), ser);
   expr rc = rec_get(ser, &RecSlot::rc) - 1;
   rec_set(g(f), ser, &RecSlot::rc, rc);
@@ -189,6 +203,37 @@ expr iommu_liveupdate::iommu_lacks_unpreserve(int i) const {
                                            pre_.iop(i, IOP_PRESERVE_DEVICE), pre_.iop(i, IOP_UNPRESERVE_DEVICE));
 }
 
+// device_ops_missing(): v2 asks for preserve_device and preserve; v3 on for all four.
+expr iommu_liveupdate::device_ops_missing(int i) const {
+  expr lacks = !pre_.iop(i, IOP_PRESERVE_DEVICE) || !pre_.iop(i, IOP_PRESERVE);
+  if (r_.device_needs_four_ops) lacks = lacks || !pre_.iop(i, IOP_UNPRESERVE_DEVICE) || !pre_.iop(i, IOP_UNPRESERVE);
+  return lacks;
+}
+
+// unpreserve_get_failed(): ret = liveupdate_flb_get_outgoing(...); if (ret) return;
+// from v3 on if (WARN_ON(ret)) return;
+void iommu_liveupdate::unpreserve_get_failed(Fn& f, const expr& ret) {
+  if (r_.warn_unpreserve_without_flb) warn(g(f), ret != 0);
+  ret_if(f, ret != 0, 0);
+}
+
+// v4, once preserve_device succeeded (`ok` runs only then; its ret is the
+// op's): WRITE_ONCE(dev->iommu->device_ser, device_ser), then, for a device
+// whose IOMMU group has others, the rollback, returning -EOPNOTSUPP for the
+// common error tail. Groups are topology facts: no symbolic state.
+expr iommu_liveupdate::refuse_non_singleton_group(const Fn& ok, int v, const expr& ser) {
+  int ov = l_.device(v);
+  set(h_.ptr[ov], g(ok), ser);
+  if (l_.topo.group_is_singleton(v)) return ok.ret;
+  // dev->iommu->device_ser->hdr.deleted = true: ser, the record just
+  // published, is this call's own and cannot oops.
+  rec_set(g(ok), ser, &RecSlot::deleted, c_.bool_val(true));
+  call_op(g(ok), pre_.iop(l_.iommu_of_device(v), IOP_UNPRESERVE_DEVICE));
+  mock_unpreserve(g(ok), ov, ser);
+  set(h_.ptr[ov], g(ok), c_.int_val(-1));  // WRITE_ONCE(dev->iommu->device_ser, NULL)
+  return settle(z3::ite(ok.active, c_.int_val(-EOPNOTSUPP), ok.ret));
+}
+
 expr iommu_liveupdate::iommu_preserve_device(const Fn& caller, int d, int v) {
   Fn f = frame(caller);
   const DeviceSpec& spec = l_.topo.devices[v];
@@ -200,9 +245,9 @@ expr iommu_liveupdate::iommu_preserve_device(const Fn& caller, int d, int v) {
     warn(g(f), lacks);
     ret_if(f, lacks, -EOPNOTSUPP);
   }
-  ret_if(f, h_.ptr[od] == -1, -EINVAL);
+  if (!r_.domain_checked_under_lock_only) ret_if(f, h_.ptr[od] == -1, -EINVAL);  // domain_read_unlocked()
   ret_if(f, c_.bool_val(!spec.dma_owner), -EINVAL);
-  ret_if(f, !pre_.iop(i, IOP_PRESERVE_DEVICE) || !pre_.iop(i, IOP_PRESERVE), -EOPNOTSUPP);
+  ret_if(f, device_ops_missing(i), -EOPNOTSUPP);
   expr obj_null(c_);
   expr ret = liveupdate_flb_get_outgoing(f, obj_null);
   ret_if(f, ret != 0, ret);
@@ -222,6 +267,7 @@ expr iommu_liveupdate::iommu_preserve_device(const Fn& caller, int d, int v) {
   rec_set(g(f), ser, &RecSlot::hw_link, h_.ptr[oi]);
 
   ret = mock_preserve(g(f), impl::fault_site::op_preserve_device, ov, ser);
+  if (r_.refuse_non_singleton_group) ret = refuse_non_singleton_group(Fn{f.active && ret == 0, ret}, v, ser);
   rec_set(g(f) && ret != 0, ser, &RecSlot::deleted, c_.bool_val(true));
   iommu_unpreserve_locked(Fn{f.active && ret != 0, c_.int_val(0)}, i);
   ret_if(f, ret != 0, ret);
@@ -247,8 +293,7 @@ void iommu_liveupdate::iommu_unpreserve_device(const Fn& caller, int d, int v) {
   ret_if(f, lacks, 0);
 
   expr obj_null(c_);
-  expr ret = liveupdate_flb_get_outgoing(f, obj_null);
-  ret_if(f, ret != 0, 0);
+  unpreserve_get_failed(f, liveupdate_flb_get_outgoing(f, obj_null));
   oops_null(g(f) && obj_null);
   expr ser = h_.ptr[ov];
   if (r_.warn_unpreserve_unpreserved_device) {

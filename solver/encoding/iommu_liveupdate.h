@@ -22,6 +22,9 @@ class iommu_liveupdate : public liveupdate {
   expr iommu_preserve_locked(const Fn& caller, int i);
   void iommu_unpreserve_locked(const Fn& caller, int i);
   expr iommu_lacks_unpreserve(int i) const;
+  expr device_ops_missing(int i) const;
+  void unpreserve_get_failed(Fn& f, const expr& ret);
+  expr refuse_non_singleton_group(const Fn& ok, int v, const expr& ser);
   expr iommu_preserve_device(const Fn& caller, int d, int v);
   void iommu_unpreserve_device(const Fn& caller, int d, int v);
 };

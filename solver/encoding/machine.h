@@ -115,7 +115,10 @@ class machine {
   }
   // A met WARN condition: warned_ is whether any warning was printed so far;
   // call_warned_ whether this call met one, printed or not (WARN_ON_ONCE
-  // prints once, but the call refused all the same).
+  // prints once, but the call refused all the same). So WARN_ON (every
+  // call, v3 on) and WARN_ON_ONCE (once per site) are both this: the
+  // second print of a site changes neither (the Runner reads the same two
+  // facts: warnings printed, and the call's WARN conditions).
   bool warn(const expr& guard, const expr& cond) {
     warned_ = settle(warned_ || (alive_ && guard && cond));
     call_warned_ = settle(call_warned_ || (alive_ && guard && cond));
