@@ -100,7 +100,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFile{"format_2", "\"format\": 1", "\"format\": 2", "format"},
                       BadFile{"bad_call", "\"iommu_domain_preserve\"", "\"iommu_domain_preserv\"", "threads[0][1].call"},
                       BadFile{"not_json", "{", "{{", "not valid JSON"},
-                      BadFile{"thread_out_of_range", "\"thread\": 0", "\"thread\": 3", "expected.thread"}),
+                      BadFile{"thread_out_of_range", "\"thread\": 0", "\"thread\": 3", "expected.thread"},
+                      BadFile{"group_of_a_later_device", "{\"iommu\":1},{\"iommu\":1}]",
+                              "{\"iommu\":1,\"group\":2},{\"iommu\":1}]", "topology.devices[1].group"}),
     [](const ::testing::TestParamInfo<BadFile>& info) { return std::string(info.param.name); });
 
 TEST(LuvReplay, missing_file_is_bad_input) {
@@ -202,7 +204,7 @@ TEST(LuvEngines, each_engines_saved_findings_replay_to_pass) {
 }
 
 TEST(LuvVerify, unknown_variant_is_bad_input) {
-  Outcome o = luv("verify --variant v3");
+  Outcome o = luv("verify --variant v9");
   EXPECT_EQ(o.exit_code, 2);
   EXPECT_EQ(lines(o.err), 1) << o.err;
   EXPECT_NE(o.err.find("--variant"), std::string::npos);

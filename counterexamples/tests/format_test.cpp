@@ -129,5 +129,38 @@ TEST(Format, sessions_and_teardown_round_trip_through_json) {
   EXPECT_EQ(scenario_from_json(j).topology.sessions, std::vector<int>{});
 }
 
+// IOMMU groups: a device's "group" (an earlier device whose group it joins)
+// survives a round trip, and is left out for a device in its own group.
+TEST(Format, groups_round_trip_through_json) {
+  Scenario s;
+  s.topology = default_topology();
+  s.topology.devices[2].group = 1;
+  s.threads = {{Call{CallKind::iommufd_preserve, -1, 0, -1}}};
+
+  nlohmann::json j = scenario_to_json(s);
+
+  EXPECT_EQ(j["topology"]["devices"][2]["group"], 1);
+  EXPECT_FALSE(j["topology"]["devices"][1].contains("group"));
+  EXPECT_EQ(scenario_from_json(j), s);
+}
+
+// validate(): each wrong group is one line naming the device's field.
+TEST(Format, a_wrong_group_is_named_at_its_device) {
+  Scenario s;
+  s.topology = default_topology();
+  s.topology.devices = {DeviceSpec{0}, DeviceSpec{0}, DeviceSpec{0}};
+  s.threads = {{}};
+  s.topology.devices[1].group = 1;
+  EXPECT_EQ(validate(s), "topology.devices[1].group: 1 is not an earlier device (a device joins the group of one before it)");
+  s.topology.devices[1].group = 0;
+  s.topology.devices[2].group = 1;
+  EXPECT_EQ(validate(s), "topology.devices[2].group: device 1 is itself in another device's group; name that one");
+  s.topology.devices[2].group = 0;
+  s.topology.devices[2].dma_owner = false;
+  EXPECT_EQ(validate(s), "topology.devices[2].dma_owner: differs from its group's (device 0); a group has one DMA owner");
+  s.topology.devices[2].dma_owner = true;
+  EXPECT_EQ(validate(s), "");
+}
+
 }  // namespace
 }  // namespace luv

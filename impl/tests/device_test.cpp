@@ -113,6 +113,10 @@ TEST_P(DeviceMissingOp, preserve) {
     EXPECT_EQ(ret, -EOPNOTSUPP);
     ASSERT_EQ(k.warnings(), 1);
     EXPECT_EQ(k.warned_in(0), "iommu_preserve_device");
+  } else if (rules.device_needs_four_ops) {
+    // v3 on: the ops check after the DMA-owner check asks for all four, silently.
+    EXPECT_EQ(ret, -EOPNOTSUPP);
+    EXPECT_EQ(k.warnings(), 0);
   } else {
     EXPECT_EQ(ret, 0);
     EXPECT_EQ(k.warnings(), 0);
@@ -140,9 +144,13 @@ TEST_P(Device, preserve_after_the_flb_is_gone) {
   k.preserve_file_and_domain(0);
   ASSERT_EQ(k.unpreserve_file(0), 0);
 
-  if (rules().flb_teardown_unpreserves) {
+  if (rules().flb_teardown_unpreserves && !rules().domain_checked_under_lock_only) {
     // The teardown unpreserved the domain (rule 5), so the call stops early.
     EXPECT_EQ(k.preserve_device(0, 0), -EINVAL);
+  } else if (rules().hold_flb_reference) {
+    // v4 reads the domain under the FLB's lock only, and there is no FLB to get.
+    EXPECT_EQ(k.preserve_device(0, 0), -ENOENT);
+    EXPECT_EQ(k.records(kho_page_kind::device_array, false), 0);
   } else {
     // v2: domain->preserved_state still points into the freed arrays, and
     // get_outgoing hands back NULL, which the core then locks.
@@ -174,6 +182,100 @@ TEST_P(Device, preserve_twice) {
     EXPECT_NE(k.dev(0).driver_page.get(), first_page);
     EXPECT_TRUE(first_page->preserved);
   }
+}
+
+// Rule 3's -EBUSY, and the mutants on v4's lines around it.
+TEST(DeviceMutant, busy_device_einval_refuses_a_repeated_preserve_with_einval) {
+  Kernel k("v4", default_topology(), {}, impl::mutant::busy_device_einval);
+  k.preserve_file_and_domain(0);
+  ASSERT_EQ(k.preserve_device(0, 0), 0);
+
+  EXPECT_EQ(k.preserve_device(0, 0), -EINVAL);
+}
+
+TEST(DeviceMutant, skip_put_on_busy_keeps_the_flb_reference) {
+  Kernel k("v4", default_topology(), {}, impl::mutant::skip_put_on_busy);
+  k.preserve_file_and_domain(0);
+  ASSERT_EQ(k.preserve_device(0, 0), 0);
+
+  EXPECT_EQ(k.preserve_device(0, 0), -EBUSY);
+  EXPECT_EQ(k.w().iommu_flb.users, 1);
+}
+
+// ---- v4: a device in a shared IOMMU group (refuse_non_singleton_group) --------------
+
+// dev0 alone on IOMMU 0; dev1 and dev2 on IOMMU 1 share dev1's group.
+Topology dev2_joins_dev1s_group() {
+  Topology t = default_topology();
+  t.devices[2].group = 1;
+  return t;
+}
+
+// v4 publishes the record once the driver's op succeeded, then finds the
+// group shared and undoes it all; the others preserve the device.
+TEST_P(Device, preserve_in_a_shared_group) {
+  Kernel k(GetParam(), dev2_joins_dev1s_group());
+  k.preserve_file_and_domain(0);
+
+  int ret = k.preserve_device(0, 1);
+
+  if (!rules().refuse_non_singleton_group) {
+    EXPECT_EQ(ret, 0);
+    EXPECT_TRUE(k.dev(1).iommu->device_ser);
+    return;
+  }
+  EXPECT_EQ(ret, -EOPNOTSUPP);
+  ASSERT_EQ(k.records(kho_page_kind::device_array, false), 1);
+  EXPECT_EQ(k.live_records(kho_page_kind::device_array), 0);  // flagged deleted
+  EXPECT_FALSE(k.dev(1).iommu->device_ser);
+  EXPECT_FALSE(k.dev(1).driver_page);  // the driver's unpreserve_device ran
+  // It was the IOMMU's first device: its HW record is deleted, its page released.
+  EXPECT_EQ(k.live_records(kho_page_kind::iommu_array), 0);
+  EXPECT_FALSE(k.iommu(1).outgoing_preserved_state);
+  EXPECT_EQ(k.pages_preserved(kho_page_kind::driver_private), 1);  // the domain's
+  EXPECT_EQ(k.domain(0).preserved_state->hdr.ref_count, 1u);
+  EXPECT_EQ(k.warnings(), 0);
+  EXPECT_EQ(k.w().iommu_flb.users, 0);
+  EXPECT_EQ(k.flb()->lock.owner, -1);
+}
+
+TEST_P(Device, preserve_in_a_shared_group_gives_back_its_hw_reference) {
+  // dev0 alone and dev1 (with dev2) in a group, all behind IOMMU 0.
+  Topology t = devices_behind_one_iommu(3, 2);
+  t.devices[2].group = 1;
+  Kernel k(GetParam(), t);
+  k.preserve_file_and_domain(0);
+  ASSERT_EQ(k.preserve_device(0, 0), 0);
+  impl::kptr<impl::iommu_hw_ser> hw = k.iommu(0).outgoing_preserved_state;
+
+  int ret = k.preserve_device(0, 1);
+
+  EXPECT_EQ(ret, rules().refuse_non_singleton_group ? -EOPNOTSUPP : 0);
+  EXPECT_EQ(k.iommu(0).outgoing_preserved_state, hw);
+  EXPECT_FALSE(hw->hdr.deleted);
+  EXPECT_EQ(hw->hdr.ref_count, ret == 0 ? 2u : 1u);
+  EXPECT_EQ(k.live_records(kho_page_kind::device_array), ret == 0 ? 2 : 1);
+}
+
+// Each mutant of the rollback leaves the trace its name says.
+TEST(DeviceMutant, singleton_rollback_mutants_on_v4) {
+  auto preserve_dev1 = [](impl::mutant m) {
+    auto k = std::make_unique<Kernel>("v4", dev2_joins_dev1s_group(), std::vector<Fault>{}, m);
+    k->preserve_file_and_domain(0);
+    k->preserve_device(0, 1);
+    return k;
+  };
+  auto keep = preserve_dev1(impl::mutant::singleton_keep_device_ser);
+  ASSERT_TRUE(keep->dev(1).iommu->device_ser);  // points at a deleted record
+  EXPECT_TRUE(keep->dev(1).iommu->device_ser->hdr.deleted);
+
+  auto skip = preserve_dev1(impl::mutant::singleton_skip_unpreserve_device);
+  ASSERT_TRUE(skip->dev(1).driver_page);
+  EXPECT_TRUE(skip->dev(1).driver_page->preserved);
+
+  auto accept = preserve_dev1(impl::mutant::accept_shared_group);
+  EXPECT_TRUE(accept->dev(1).iommu->device_ser);
+  EXPECT_EQ(accept->live_records(kho_page_kind::device_array), 1);
 }
 
 // ---- faults inside iommu_preserve_device ---------------------------------------------
@@ -426,7 +528,7 @@ TEST_P(Device, unpreserve_without_dma_owner_returns_early) {
 }
 
 // The review's point: v2 returns silently, v2-warn (and the reference) warn,
-// once per call site.
+// once per call site (WARN_ON_ONCE); v3 on warn on every call (WARN_ON).
 TEST_P(Device, unpreserve_without_unpreserve_op) {
   Kernel k(GetParam(), default_topology(IOMMU_OPS_ALL & ~IOMMU_OP_UNPRESERVE));
   k.preserve_file_and_domain(0);
@@ -436,7 +538,8 @@ TEST_P(Device, unpreserve_without_unpreserve_op) {
   k.unpreserve_device(0, 1);
   k.unpreserve_device(0, 1);
 
-  EXPECT_EQ(k.warnings() - warnings_before, rules().warn_missing_unpreserve ? 1 : 0);
+  int per_call = rules().warn_missing_unpreserve ? 1 : 0;
+  EXPECT_EQ(k.warnings() - warnings_before, rules().warn_on_every_call ? 2 * per_call : per_call);
   if (rules().warn_missing_unpreserve) {
     EXPECT_EQ(k.warned_in(warnings_before), "iommu_unpreserve_device");
   }
@@ -456,12 +559,58 @@ TEST_P(Device, unpreserve_without_unpreserve_device_op) {
   EXPECT_EQ(bool(k.dev(1).iommu->device_ser), ret == 0);
 }
 
+// The FLB get fails with -ENOENT: v3 on WARN_ON it, earlier revisions return quietly.
+// WARN_ON against WARN_ON_ONCE: two unpreserves through a driver lacking
+// unpreserve_device warn twice from v3 on, once before.
+TEST_P(Device, unpreserve_without_unpreserve_device_op_twice) {
+  Kernel k(GetParam(), default_topology(IOMMU_OPS_ALL & ~IOMMU_OP_UNPRESERVE_DEVICE));
+  k.preserve_file_and_domain(0);
+  k.preserve_device(0, 1);
+  int warnings_before = k.warnings();
+
+  k.unpreserve_device(0, 1);
+  k.unpreserve_device(0, 1);
+
+  int per_call = rules().warn_missing_unpreserve ? 1 : 0;
+  ASSERT_EQ(k.warnings() - warnings_before, rules().warn_on_every_call ? 2 * per_call : per_call);
+  for (int i = warnings_before; i < k.warnings(); ++i) EXPECT_EQ(k.warned_in(i), "iommu_unpreserve_device");
+}
+
+// iommu_unpreserve_locked's guards (v3 on): a missing HW record is reached
+// only through a broken refcount (the mutant skip_refcount_get: dev1's put
+// drops the record dev2 still counts on). Guarded, it warns and returns;
+// unguarded, the put dereferences NULL. (Its other guard, missing ops, is
+// unreachable from the entry points: iommu_unpreserve_device checks the ops
+// first, and no HW record exists without them.)
+TEST_P(Device, unpreserve_after_the_hw_record_is_gone) {
+  Kernel k(GetParam(), default_topology(), {}, impl::mutant::skip_refcount_get);
+  k.preserve_file_and_domain(0);
+  ASSERT_EQ(k.preserve_device(0, 1), 0);
+  ASSERT_EQ(k.preserve_device(0, 2), 0);
+  k.unpreserve_device(0, 1);
+  ASSERT_FALSE(k.iommu(1).outgoing_preserved_state);
+  int warnings_before = k.warnings();
+
+  if (rules().guard_unpreserve_locked) {
+    k.unpreserve_device(0, 2);
+    ASSERT_EQ(k.warnings() - warnings_before, 1);
+    EXPECT_EQ(k.warned_in(warnings_before), "iommu_unpreserve_locked");
+    EXPECT_FALSE(k.dev(2).iommu->device_ser);
+    EXPECT_EQ(k.flb()->lock.owner, -1);
+  } else {
+    EXPECT_EQ(oops_of([&] { k.unpreserve_device(0, 2); }), impl::oops_kind::null_deref);
+  }
+}
+
 TEST_P(Device, unpreserve_without_a_file) {
   Kernel k(GetParam());
 
   if (rules().hold_flb_reference) {
     k.unpreserve_device(0, 0);
-    EXPECT_EQ(k.warnings(), 0);
+    ASSERT_EQ(k.warnings(), rules().warn_unpreserve_without_flb ? 1 : 0);
+    if (rules().warn_unpreserve_without_flb) {
+      EXPECT_EQ(k.warned_in(0), "iommu_unpreserve_device");
+    }
     EXPECT_EQ(k.w().iommu_flb.users, 0);
   } else {
     EXPECT_EQ(oops_of([&] { k.unpreserve_device(0, 0); }), impl::oops_kind::null_deref);
