@@ -227,7 +227,7 @@ TEST(Explore, jobs_change_nothing_in_the_result) {
 
 TEST(Explore, bad_options_name_the_option) {
   ExploreOptions o;
-  o.variant = "v3";
+  o.variant = "v9";
   EXPECT_NE(validate(o).find("--variant"), std::string::npos);
   o.variant = "reference";
   o.threads = 0;

@@ -35,7 +35,7 @@ std::string error_of(const std::string& from, const std::string& to) {
 TEST(Typos, a_misspelt_key_below_the_top_level_is_named) {
   EXPECT_EQ(error_of(R"("ops")", R"("opps")"), "typo.json: topology.iommus[0].opps: unknown field (expected ops)");
   EXPECT_EQ(error_of(R"("dma_owner")", R"("dma_ownr")"),
-            "typo.json: topology.devices[0].dma_ownr: unknown field (expected iommu, pci, dma_owner)");
+            "typo.json: topology.devices[0].dma_ownr: unknown field (expected iommu, pci, dma_owner, group)");
   EXPECT_EQ(error_of(R"("errno")", R"("ernno")"), "typo.json: faults[0].ernno: unknown field (expected site, nth, errno)");
   EXPECT_EQ(error_of(R"("iommus")", R"("iommus_")").find("typo.json: topology.iommus_: unknown field"), 0u);
   EXPECT_EQ(error_of(R"("domain":0})", R"("domain":0,"device":0})"),
