@@ -153,6 +153,35 @@ TEST(SolverProve, an_unpreserve_on_a_driver_lacking_its_twin_must_warn_even_with
   EXPECT_EQ(first_violation(predict(s), PropertyId::missing_unpreserve_warns), -1);
 }
 
+// Two devices in one IOMMU group: the reference and v4 refuse each on its
+// own (the rollback undoes the preserve), which the shared-groups-unpreserved
+// lemma says and Houdini keeps; the reference proves the six there, and
+// every path through the rollback that the bounded search takes is one the
+// Runner confirms (v4's other findings are those of the default topology).
+TEST(SolverProve, a_shared_iommu_group_is_refused_by_the_reference_and_v4_and_the_reference_is_proved) {
+  for (const char* variant : {"reference", "v4"}) {
+    ProveOptions o;
+    o.variant = variant;
+    o.topology.iommus = {IommuSpec{IOMMU_OPS_ALL}};
+    o.topology.domains = {DomainSpec{DOMAIN_OPS_ALL}};
+    o.topology.devices = {DeviceSpec{0}, DeviceSpec{0}};
+    o.topology.devices[1].group = 0;
+    o.ops = OpsMode::fixed;
+    o.depth = 2;
+    o.minimise = false;
+    ProveResult r = prove(o);
+    bool reference = std::string(variant) == "reference";
+    for (const PropertyDetail& d : r.details) {
+      EXPECT_EQ(d.encoding_bug, "") << variant << " " << property_name(d.property);
+      if (reference) {
+        EXPECT_EQ(d.status, Status::proved) << property_name(d.property) << ": " << d.why;
+      }
+    }
+    std::set<std::string> lemmas(r.inductive_lemmas.begin(), r.inductive_lemmas.end());
+    EXPECT_TRUE(lemmas.count("shared-groups-unpreserved")) << variant;
+  }
+}
+
 // A deadline already passed: no solver call runs, and nothing is claimed.
 TEST(SolverProve, a_passed_deadline_leaves_every_property_unknown_cut_by_the_budget) {
   ProveOptions o;
