@@ -17,6 +17,7 @@ struct stage {
   int threads, calls, faults;
   long long states_max;
   std::vector<unsigned char> iommu1, domain1;
+  bool shared_group = false;  // dev2 in dev1's IOMMU group (default_topology() otherwise)
 };
 std::vector<stage> stages() {
   return {
@@ -24,7 +25,16 @@ std::vector<stage> stages() {
       {CallerMode::adversarial, 1, 3, 1, 60000, {15, 5}, {3, 1}},
       {CallerMode::adversarial, 2, 2, 1, 60000, {15, 5}, {3, 1}},
       {CallerMode::contract, 2, 3, 0, 400000, {15}, {3}},  // races need 3 calls on 2 threads
+      // The reference's rollback of a device in a shared group (v4's
+      // singleton check) needs a topology with one: two calls reach it.
+      {CallerMode::contract, 1, 2, 0, 60000, {15}, {3}, true},
   };
+}
+
+Topology stage_topology(const stage& st) {
+  Topology t = default_topology();
+  if (st.shared_group) t.devices[2].group = 1;
+  return t;
 }
 
 }  // namespace
@@ -45,6 +55,7 @@ void run_explorer_stages(MutantVerdict& v) {
     o.mode = st.mode;
     o.threads = st.threads;
     o.calls = st.calls;
+    o.topology = stage_topology(st);
     o.iommu1_ops = st.iommu1;
     o.domain1_ops = st.domain1;
     o.bfs = true;
@@ -58,7 +69,8 @@ void run_explorer_stages(MutantVerdict& v) {
       const ExploreFinding& f = r.findings.front();
       v.killed = true;
       v.engine = std::string("explore --bfs (") + caller_mode_name(st.mode) + ", " + std::to_string(st.threads) +
-                 " thread(s), " + std::to_string(st.calls) + " calls, " + std::to_string(st.faults) + " fault(s))";
+                 " thread(s), " + std::to_string(st.calls) + " calls, " + std::to_string(st.faults) + " fault(s)" +
+                 (st.shared_group ? ", a shared IOMMU group" : "") + ")";
       v.property = f.property;
       v.calls = f.calls;
       v.steps = f.violation.step + 1;
