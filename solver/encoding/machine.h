@@ -118,7 +118,9 @@ class machine {
   // prints once, but the call refused all the same). So WARN_ON (every
   // call, v3 on) and WARN_ON_ONCE (once per site) are both this: the
   // second print of a site changes neither (the Runner reads the same two
-  // facts: warnings printed, and the call's WARN conditions).
+  // facts: warnings printed, and the call's WARN conditions), and
+  // variant_rules::warn_on_every_call needs no twin here (the model, which
+  // counts warnings per site, is what tells the two apart).
   bool warn(const expr& guard, const expr& cond) {
     warned_ = settle(warned_ || (alive_ && guard && cond));
     call_warned_ = settle(call_warned_ || (alive_ && guard && cond));
