@@ -98,12 +98,13 @@ Topology fit_topology(const GenOptions& o, const RawTopology& raw) {
     if (static_cast<int>(t.devices.size()) >= o.devices_max) break;
     DeviceSpec spec{d.iommu % static_cast<int>(t.iommus.size()), !d.not_pci, !d.no_dma_owner};
     // A device joins the group of an earlier one that heads its own, and
-    // takes that group's DMA owner (validate(): a group has one).
+    // takes that group's IOMMU and DMA owner (validate(): a group has one of each).
     std::vector<int> heads;
     for (int j = 0; j < static_cast<int>(t.devices.size()); ++j)
       if (t.devices[j].group < 0) heads.push_back(j);
     if (o.shared_groups && d.joins_group && !heads.empty()) {
       spec.group = heads[d.group % heads.size()];
+      spec.iommu = t.devices[spec.group].iommu;
       spec.dma_owner = t.devices[spec.group].dma_owner;
     }
     t.devices.push_back(spec);

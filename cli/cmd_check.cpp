@@ -110,7 +110,7 @@ int check_command(const check_flags& o) {
 
 LUV_COMMAND(check, "check", "Random Scenarios (RapidCheck) for one variant and caller mode, shrunk counterexamples") {
   auto o = std::make_shared<check_flags>();
-  add_variant_option(cmd, o->variant, "reference, v2 or v2-warn")->capture_default_str();
+  add_variant_option(cmd, o->variant)->capture_default_str();
   cmd->add_option("--mode", o->mode, "contract or adversarial")->capture_default_str();
   cmd->add_option("--tests", o->tests, "generated Scenarios to run")->capture_default_str();
   cmd->add_option("--seed", o->seed, "random seed; the same seed gives the same run")

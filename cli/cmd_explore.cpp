@@ -64,7 +64,7 @@ struct explore_flags {
 };
 
 void add_bound_options(CLI::App* cmd, explore_flags& o) {
-  add_variant_option(cmd, o.x.variant, "reference, v2, v2-warn, or reference+mutant:NAME")->required();
+  add_variant_option(cmd, o.x.variant)->required();
   cmd->add_option("--mode", o.mode, "contract or adversarial")->default_val("adversarial");
   cmd->add_option("--threads", o.x.threads, "threads")->default_val(2);
   cmd->add_option("--calls", o.x.calls, "calls in total")->default_val(4);

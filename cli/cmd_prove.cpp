@@ -52,7 +52,7 @@ struct prove_flags {
 };
 
 void add_solver_options(CLI::App* cmd, prove_flags& o) {
-  add_variant_option(cmd, o.p.variant, "reference, v2, v2-warn, ...")->required();
+  add_variant_option(cmd, o.p.variant)->required();
   cmd->add_option("--depth", o.p.depth, "bounded search: paths of 1..K calls")
       ->default_val(kDefaultDepth)
       ->check(CLI::Range(1, 20));

@@ -60,9 +60,10 @@ CLI::Validator integer_range(long long lo, unsigned long long hi);
 // otherwise ("--iommu-ops: '16' is not an op set (0..15)" with what = "an op set").
 std::vector<int> parse_number_list(const std::string& text, const char* option, int max, const char* what);
 
-// --variant, the same for every command that takes one; check it with
-// checked_variant() (BadInput "--variant: unknown variant 'v3' ...").
-CLI::Option* add_variant_option(CLI::App* cmd, std::string& variant, const char* help);
+// --variant, the same for every command that takes one, its help naming the
+// shipped rows; check it with checked_variant() (BadInput "--variant:
+// unknown variant 'v9' ..."). `what` says what the command does with it.
+CLI::Option* add_variant_option(CLI::App* cmd, std::string& variant, const std::string& what = "");
 const std::string& checked_variant(const std::string& variant);
 // --variant's list for commands that default to every shipped variant:
 // `variant` alone (checked), or every shipped one when it is empty.

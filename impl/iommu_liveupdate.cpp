@@ -394,7 +394,7 @@ task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64
 
   co_await sched_point(w, "iommu->ops->preserve_device");
   ret = iommu->iommu_dev->ops->preserve_device(w, dev, device_ser);
-  if (!ret && w.rules.refuse_non_singleton_group) {
+  if (!ret && group_checked_after_preserve(w)) {
     dev->iommu->device_ser = device_ser;  // WRITE_ONCE
     // v4: a device whose group has others cannot be preserved on its own
     // (they share its DMA context); the group is checked last, once

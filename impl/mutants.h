@@ -123,6 +123,9 @@ inline bool device_already_preserved_unlocked(const World& w, const dev_iommu* i
 }
 inline int busy_errno(const World& w) { return mutated(w, mutant::busy_device_einval) ? -EINVAL : -EBUSY; }
 
+// v4: once the driver op succeeded, the record is published and the group asked.
+inline bool group_checked_after_preserve(const World& w) { return w.rules.refuse_non_singleton_group; }
+
 // v4: /* no sibling device was added concurrently */ if (!iommu_group_is_singleton(group))
 inline bool group_not_singleton(const World& w, const device* dev) {
   return kept(w, mutant::accept_shared_group) && !iommu_group_is_singleton(dev->iommu_group);

@@ -93,16 +93,21 @@ std::string out_of_range(const std::string& field, int value, const char* what, 
 }  // namespace
 
 namespace {
-// A device joins the group of an earlier device that heads its own group,
-// and the devices of a group agree on its DMA owner (the group has one).
+// A device joins the group of an earlier device that heads its own group;
+// the devices of a group sit behind one IOMMU (a group is one unit's) and
+// agree on its DMA owner (the group has one).
 std::string group_error(const Topology& t, size_t i) {
   const DeviceSpec& d = t.devices[i];
   std::string field = "topology.devices[" + std::to_string(i) + "].group";
+  if (d.group < -1) return field + ": " + std::to_string(d.group) + " is not a device (-1: its own group)";
   if (d.group < 0) return "";
   if (d.group >= static_cast<int>(i))
     return field + ": " + std::to_string(d.group) + " is not an earlier device (a device joins the group of one before it)";
   if (t.devices[static_cast<size_t>(d.group)].group >= 0)
     return field + ": device " + std::to_string(d.group) + " is itself in another device's group; name that one";
+  if (t.devices[static_cast<size_t>(d.group)].iommu != d.iommu)
+    return "topology.devices[" + std::to_string(i) + "].iommu: differs from its group's (device " +
+           std::to_string(d.group) + "); a group is behind one IOMMU";
   if (t.devices[static_cast<size_t>(d.group)].dma_owner != d.dma_owner)
     return "topology.devices[" + std::to_string(i) + "].dma_owner: differs from its group's (device " +
            std::to_string(d.group) + "); a group has one DMA owner";

@@ -159,6 +159,12 @@ TEST(Format, a_wrong_group_is_named_at_its_device) {
   s.topology.devices[2].dma_owner = false;
   EXPECT_EQ(validate(s), "topology.devices[2].dma_owner: differs from its group's (device 0); a group has one DMA owner");
   s.topology.devices[2].dma_owner = true;
+  s.topology.devices[2].iommu = 1;
+  EXPECT_EQ(validate(s), "topology.devices[2].iommu: differs from its group's (device 0); a group is behind one IOMMU");
+  s.topology.devices[2].iommu = 0;
+  s.topology.devices[2].group = -5;
+  EXPECT_EQ(validate(s), "topology.devices[2].group: -5 is not a device (-1: its own group)");
+  s.topology.devices[2].group = 0;
   EXPECT_EQ(validate(s), "");
 }
 

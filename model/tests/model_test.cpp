@@ -302,12 +302,13 @@ TEST(Model, reference_after_a_shared_group_refusal_abstracts_to_the_models_state
 // the refusal drops the reference it took, and the record stays with ref_count 1.
 TEST(Model, shared_group_refusal_drops_only_its_own_hw_reference) {
   Topology t = default_topology();
-  t.devices[2].group = 0;  // dev2, behind IOMMU 1, in dev0's group; dev1 alone
+  t.devices.push_back(DeviceSpec{1});
+  t.devices[3].group = 2;  // dev3 in dev2's group, both behind IOMMU 1; dev1 alone there
   expect_reference_agrees(t, {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 1),
-                              call(CallKind::vfio_preserve, 0, 2), call(CallKind::vfio_unpreserve, 0, 1)});
+                              call(CallKind::vfio_preserve, 0, 3), call(CallKind::vfio_unpreserve, 0, 1)});
   Model m(t);
   State s = after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 1),
-                      call(CallKind::vfio_preserve, 0, 2)});
+                      call(CallKind::vfio_preserve, 0, 3)});
   EXPECT_EQ(m.project(s).iommu_ref[1], 1);
 }
 

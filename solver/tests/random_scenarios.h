@@ -11,10 +11,11 @@
 namespace luv::solver::testing {
 
 // Device v joins the IOMMU group of device `with` (or of the device whose
-// group that one is in), taking the group's DMA owner as validate() asks.
+// group that one is in), taking the group's IOMMU and DMA owner as validate() asks.
 inline void join_group(Topology& t, int v, int with) {
   int head = t.group_of(with);
   t.devices[v].group = head;
+  t.devices[v].iommu = t.devices[head].iommu;
   t.devices[v].dma_owner = t.devices[head].dma_owner;
 }
 
