@@ -28,6 +28,10 @@ std::vector<stage> stages() {
       // The reference's rollback of a device in a shared group (v4's
       // singleton check) needs a topology with one: two calls reach it.
       {CallerMode::contract, 1, 2, 0, 60000, {15}, {3}, true},
+      // Two raw preserves of one device racing past a check made outside the
+      // lock (v4's -EBUSY): the domain's preserve first, so 3 calls on 2
+      // threads in adversarial mode. Last, as it is the dearest.
+      {CallerMode::adversarial, 2, 3, 0, 250000, {15}, {3}},
   };
 }
 
