@@ -109,6 +109,8 @@ void add_topology_options(CLI::App* cmd, TopologyFlags& flags) {
   cmd->add_option("--devices", flags.devices, "topology: devices, spread evenly over the IOMMUs")
       ->check(CLI::Range(1, SCENARIO_DEVICES_MAX));
   cmd->add_option("--device-iommus", flags.device_iommus, "topology: each device's IOMMU, e.g. 0,1,1");
+  cmd->add_option("--device-groups", flags.device_groups,
+                  "topology: each device's IOMMU group, as the device whose group it joins (itself: its own), e.g. 0,1,1");
   cmd->add_option("--objects-per-page", flags.objects_per_page, "objects per KHO array page")->default_val(2);
   cmd->add_option("--iommu-ops", flags.iommu_ops, "op masks of the IOMMUs whose ops are fixed, e.g. 15,7");
   cmd->add_option("--domain-ops", flags.domain_ops, "op masks of the domains whose ops are fixed, e.g. 3,1");
@@ -130,11 +132,28 @@ void apply_counts(const TopologyFlags& f, Topology& t) {
   for (int v = 0; v < devices; ++v) t.devices.push_back(DeviceSpec{map.empty() ? v * iommus / devices : map[v]});
 }
 
+// Each device's group: an earlier device heading its own group, on the same
+// IOMMU (validate()'s rules, named at the option).
+void apply_groups(const TopologyFlags& f, Topology& t) {
+  int devices = static_cast<int>(t.devices.size());
+  std::vector<int> map = parse_number_list(f.device_groups, "--device-groups", devices - 1, "a device");
+  if (map.empty()) return;
+  if (static_cast<int>(map.size()) != devices)
+    throw BadInput{"--device-groups: " + std::to_string(map.size()) + " entries for " + std::to_string(devices) +
+                   " devices"};
+  for (int v = 0; v < devices; ++v) t.devices[static_cast<size_t>(v)].group = map[v] == v ? -1 : map[v];
+  Scenario s;
+  s.topology = t;
+  s.threads = {{}};
+  if (std::string why = validate(s); !why.empty()) throw BadInput{"--device-groups: " + why};
+}
+
 }  // namespace
 
 Topology topology_from(const TopologyFlags& f) {
   Topology t = default_topology();
   apply_counts(f, t);
+  apply_groups(f, t);
   t.objects_per_page = f.objects_per_page;
   std::vector<int> im = parse_number_list(f.iommu_ops, "--iommu-ops", IOMMU_OPS_ALL, "an op set"),
                    dm = parse_number_list(f.domain_ops, "--domain-ops", DOMAIN_OPS_ALL, "an op set");

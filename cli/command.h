@@ -75,10 +75,11 @@ CallerMode parse_mode(const std::string& text);
 
 // The topology options, the same for every command that takes them: the
 // counts (0: the default topology's), each device's IOMMU, objects per KHO
-// array page, and the op masks of the IOMMUs and domains whose ops are fixed.
+// array page, the op masks of the IOMMUs and domains whose ops are fixed, and
+// each device's IOMMU group (the device whose group it is in; itself: its own).
 struct TopologyFlags {
   int iommus = 0, domains = 0, devices = 0, objects_per_page = 2;
-  std::string device_iommus, iommu_ops, domain_ops;
+  std::string device_iommus, device_groups, iommu_ops, domain_ops;
 };
 void add_topology_options(CLI::App* cmd, TopologyFlags& flags);
 // default_topology() with the flags applied; BadInput naming the option.
