@@ -185,10 +185,8 @@ std::string describe(const Op& op) {
       return "iommu_preserve_device(domain" + std::to_string(op.domain) + ", dev" + std::to_string(op.device) + ")";
     case OpKind::device_unpreserve:
       return "iommu_unpreserve_device(domain" + std::to_string(op.domain) + ", dev" + std::to_string(op.device) + ")";
-    case OpKind::session_object_unpreserve:
-      return "session" + std::to_string(op.session) + " teardown: the last file's handler unpreserve";
-    case OpKind::session_file_unpreserve:
-      return "session" + std::to_string(op.session) + " teardown: luo_unpreserve_file(the last file)";
+    case OpKind::session_last_file:
+      return "session" + std::to_string(op.session) + " teardown: reads the file it lists last";
   }
   return "?";
 }
@@ -398,30 +396,12 @@ void device_unpreserve(const Model& m, const State& s, int d, int v, std::vector
   out.push_back({0, n, false});
 }
 
-// A session's teardown, one step: the handler of the file the session
-// preserved last unpreserves its object (iommufd: the domain; VFIO: the
-// device against the domain it was preserved with).
-void session_object_unpreserve(const Model& m, const State& s, int session, std::vector<OpOutcome>& out) {
-  const Topology& t = m.topology();
-  int i = last_listed(t, s, session);
-  if (i < 0) return refuse(out, s, {SESSION_EMPTY});
-  int f = s.listed[i], dev = t.file_device(f);
-  if (dev < 0) return domain_unpreserve(m, s, t.file_domain(f), out);
-  device_unpreserve(m, s, s.listed_domain[i], dev, out);
-}
-
-// The other step: LUO unpreserves that file, which leaves the session's list.
-void session_file_unpreserve(const Model& m, const State& s, int session, bool overlapped,
-                             std::vector<OpOutcome>& out) {
+// A session's teardown reads the file the session preserved last, and the
+// domain its handler preserved against; the handler and LUO then act on
+// that file whatever happens to the list meanwhile.
+void session_last_file(const Model& m, const State& s, int session, std::vector<OpOutcome>& out) {
   int i = last_listed(m.topology(), s, session);
-  if (i < 0) return refuse(out, s, {-ENOENT});
-  if (!s.file_preserved(s.listed[i])) {  // cannot happen (the list only holds preserved files); the walk still ends
-    State n = s;
-    unlist_file(n, s.listed[i]);
-    out.push_back({-ENOENT, n, false});
-    return;
-  }
-  file_unpreserve(s, s.listed[i], overlapped, out);
+  out.push_back({i < 0 ? SESSION_EMPTY : session_entry(s.listed[i], s.listed_domain[i]), s, false});
 }
 
 }  // namespace
@@ -440,8 +420,7 @@ void apply(const Model& m, const State& s, const Op& op, const FaultHit* fault, 
     case OpKind::domain_unpreserve: return domain_unpreserve(m, s, op.domain, out);
     case OpKind::device_preserve: return device_preserve(m, s, op.domain, op.device, fault, out);
     case OpKind::device_unpreserve: return device_unpreserve(m, s, op.domain, op.device, out);
-    case OpKind::session_object_unpreserve: return session_object_unpreserve(m, s, op.session, out);
-    case OpKind::session_file_unpreserve: return session_file_unpreserve(m, s, op.session, overlapped, out);
+    case OpKind::session_last_file: return session_last_file(m, s, op.session, out);
   }
 }
 
@@ -491,11 +470,21 @@ std::optional<Op> call_next_op(const Topology& t, const Call& c, const Progress&
       return std::nullopt;
     }
     case CallKind::luo_session_release: {
-      // Under the session mutex, file by file, last preserved first: the
-      // handler's unpreserve, then LUO's, until the session holds none.
-      Op op{OpKind::session_object_unpreserve, -1, -1, -1, c.session};
-      if (p.pc == 1) op.kind = OpKind::session_file_unpreserve;
-      return p.pc <= 1 ? std::optional(op) : std::nullopt;
+      // Under the session mutex, file by file, last preserved first: read
+      // the last file listed (pc 0 for the first, 4 for each next one),
+      // then its handler's unpreserve (pc 1), then LUO's (pc 2), until the
+      // session lists none. The file is the one read, in p.saved.
+      if (p.pc == 0 || p.pc == 4) return Op{OpKind::session_last_file, -1, -1, -1, c.session};
+      int f = session_entry_file(p.saved);
+      if (p.pc == 1) {
+        // The handler: iommufd unpreserves its domain, VFIO its device
+        // against the domain it was preserved with.
+        int dev = t.file_device(f);
+        if (dev < 0) return Op{OpKind::domain_unpreserve, -1, t.file_domain(f), -1};
+        return Op{OpKind::device_unpreserve, -1, session_entry_domain(p.saved), dev};
+      }
+      if (p.pc == 2) return file_op(OpKind::file_unpreserve, f);  // -ENOENT if it was dropped meanwhile
+      return std::nullopt;
     }
   }
   return std::nullopt;
@@ -541,11 +530,31 @@ bool call_advance(const Call& c, Progress& p, int ret, int* call_ret) {
       }
       return finish(ret);
     case CallKind::luo_session_release:
-      if (p.pc == 0 && ret == SESSION_EMPTY) return finish(0);
-      p.pc = p.pc == 0 ? 1 : 0;  // the next file after its LUO unpreserve
+      if (p.pc == 0 || p.pc == 4) {
+        if (ret == SESSION_EMPTY) return finish(0);
+        p.saved = static_cast<std::int16_t>(ret);
+        p.pc = 1;
+        return false;
+      }
+      if (p.pc == 1) {
+        p.pc = 2;
+        return false;
+      }
+      p = Progress{4, 0};  // the next file (LUO's result is not reported)
       return false;
   }
   return finish(ret);
+}
+
+int call_session_mutex(const Topology& t, const Call& c) {
+  switch (c.kind) {
+    case CallKind::iommufd_preserve:
+    case CallKind::iommufd_unpreserve:
+    case CallKind::vfio_preserve:
+    case CallKind::vfio_unpreserve: return t.session_of(caller_file(t, c));
+    case CallKind::luo_session_release: return c.session;
+    default: return -1;
+  }
 }
 
 std::vector<CallOutcome> run_call(const Model& m, const State& s, const Call& call, const FaultHit* fault) {

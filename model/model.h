@@ -14,10 +14,16 @@
 // lock. The callers of scenario.h (iommufd_*, vfio_*) are short programs of
 // such operations (call_program), because iommufd and VFIO really make two
 // or three separate calls; linearizability is judged at that grain. A LUO
-// session's teardown (luo_session_release) is a loop of two operations per
-// file it holds, last preserved first; the model does not need the session
-// mutex, as allowing more interleavings than the kernel only widens what
-// the model accepts.
+// session's teardown (luo_session_release) is a loop of three operations
+// per file it holds, last preserved first: it reads the file its session
+// lists last, then that file's handler unpreserves the file's object, then
+// LUO unpreserves that file. Each is its own point: a file dropped from the
+// list between the read and the handler (adversarial luo_unpreserve_file
+// takes no session mutex) is still torn down by its handler, and LUO's
+// unpreserve of it is then a no-op (-ENOENT), as in the kernel. The calls
+// that hold a session's mutex (the contract callers, and the teardown)
+// never interleave with each other on that session: call_session_mutex()
+// names it, and the linearizability search keeps them apart.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -150,13 +156,19 @@ enum class OpKind : std::uint8_t {
   domain_unpreserve,   // iommu_domain_unpreserve
   device_preserve,     // iommu_preserve_device (a device in a shared IOMMU group is refused)
   device_unpreserve,   // iommu_unpreserve_device
-  // A session's teardown, one file at a time, last preserved first: the
-  // handler's unpreserve of that file's object (returns SESSION_EMPTY when
-  // the session holds no file), then LUO's unpreserve of the file.
-  session_object_unpreserve,
-  session_file_unpreserve,
+  // A session's teardown reads, under the session mutex, the file its
+  // session lists last (no change): SESSION_EMPTY when it lists none, else
+  // session_entry(file, domain). Its handler's unpreserve and LUO's
+  // unpreserve of that file are then the ops above, on that file.
+  session_last_file,
 };
 inline constexpr int SESSION_EMPTY = 1;
+// The return of session_last_file for a listed file and the domain its
+// handler preserved against (-1 for none), and back.
+inline constexpr int session_entry(int file, int domain) { return 2 + (file << 5 | (domain + 1)); }
+inline constexpr int session_entry_file(int entry) { return (entry - 2) >> 5; }
+inline constexpr int session_entry_domain(int entry) { return ((entry - 2) & 31) - 1; }
+static_assert(FILES_MAX <= 32 && DOMAINS_MAX < 31, "session_entry packs a file and a domain in 5 bits each");
 // file_preserve with domain >= 0 is a preserve through the file's session
 // (iommufd, VFIO), which lists the file there; -1 is LUO's raw call.
 struct Op {
@@ -202,7 +214,12 @@ struct Progress {
 std::optional<Op> call_next_op(const Topology& t, const Call& call, const Progress& p);
 // Moves `p` past an operation that returned `ret`. True when the call has
 // returned; then *call_ret is its return value (0 for void calls).
+// A call inside its program never has p == Progress{} again.
 bool call_advance(const Call& call, Progress& p, int ret, int* call_ret);
+// The session whose mutex `call` holds from its start to its return (the
+// contract callers: their file's; luo_session_release: its own), or -1.
+// Two such calls on one session never interleave their operations.
+int call_session_mutex(const Topology& t, const Call& call);
 
 // A whole call run alone from `s`: every (return value, next state) the
 // model allows. `fault` must fire inside the call when given; outcomes in

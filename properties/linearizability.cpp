@@ -254,6 +254,7 @@ class searcher {
         order_(calls, by_thread_), seen_(key_width(m, calls)) {
     pos_.assign(by_thread_.size(), thread_pos{});
     key_.resize(key_width(m, calls));
+    for (const HistoryCall& c : calls) mutex_of_.push_back(model::call_session_mutex(m.topology(), c.call));
   }
 
   // Decides, then, when no order fits, searches again for the message
@@ -308,7 +309,10 @@ class searcher {
     const thread_pos p = pos_[t];
     int ci = by_thread_[t][p.done];
     const HistoryCall& c = calls_[ci];
-    if (p.progress.pc == 0 && !order_.may_start(ci, pos_.size(), [this](size_t u) { return pos_[u].done; })) return;
+    if (p.progress.pc == 0) {
+      if (!order_.may_start(ci, pos_.size(), [this](size_t u) { return pos_[u].done; })) return;
+      if (session_held(t, mutex_of_[ci])) return;  // it waits for the session's mutex
+    }
     if (c.faults.size() > 1) return;  // the model fails a call at its first fault
     const FaultHit* fault = c.faults.empty() || p.fault_used ? nullptr : &c.faults.front();
     std::optional<model::Op> op = model::call_next_op(m_.topology(), c.call, p.progress);
@@ -328,6 +332,19 @@ class searcher {
       f(o.next, returned ? ci : -1);
       pos_[t] = p;
     }
+  }
+
+  // Whether a thread other than t is inside a call holding session's mutex
+  // (one that has run an operation and not returned: pc 0 is only a call's
+  // start). The kernel's calls holding one session's mutex never
+  // interleave, so neither do their operations here.
+  bool session_held(size_t t, int session) const {
+    if (session < 0) return false;
+    for (size_t u = 0; u < pos_.size(); ++u) {
+      if (u == t || pos_[u].done >= by_thread_[u].size() || pos_[u].progress.pc == 0) continue;
+      if (mutex_of_[by_thread_[u][pos_[u].done]] == session) return true;
+    }
+    return false;
   }
 
   // A move: the configuration it leads to and the call it completes (-1 none).
@@ -514,6 +531,7 @@ class searcher {
   const LinearizeOptions& options_;
   std::vector<std::vector<int>> by_thread_;  // each thread's calls, in its order
   real_time order_;
+  std::vector<int> mutex_of_;  // by call: the session whose mutex it holds, -1 none
   std::vector<thread_pos> pos_;   // the configuration being expanded
   std::vector<std::uint8_t> key_;
   key_set seen_;

@@ -3,7 +3,10 @@
 // A history segment is the calls that ran between two quiescent points (no
 // thread inside a call). It is linearizable when some sequential order of
 // the model's operations explains it: each call's operations in program
-// order (a contract caller is two or three operations, see model.h), every
+// order (a contract caller is two or three operations, a session's
+// teardown three per file, see model.h), the operations of two calls
+// holding one session's mutex not interleaved (model::call_session_mutex:
+// the kernel runs them one after the other), every
 // call that returned before another started ordered before it (real time),
 // each call's return value the model's, each injected fault fired inside the
 // call it was injected in, and the model state at the end abstracting to the

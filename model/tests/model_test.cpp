@@ -97,6 +97,62 @@ TEST(Model, session_release_leaves_files_preserved_outside_sessions) {
   EXPECT_EQ(only(m, s, release(0)).next, s);
 }
 
+// The teardown's program, op by op: it reads the file its session lists
+// last, and its handler and LUO then act on that file, whatever left the
+// list meanwhile (the kernel's luo_session_release reads the entry, then
+// calls the handler, then LUO).
+TEST(Model, session_release_tears_down_the_file_it_read_even_if_dropped_meanwhile) {
+  Topology t = default_topology();
+  Model m(t);
+  State s = after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::luo_preserve_file, -1, -1, 4)});
+  Call c = release(0);
+  Progress p;
+  auto step = [&](const Op& op) {
+    std::vector<OpOutcome> outs;
+    apply(m, s, op, nullptr, outs);
+    EXPECT_EQ(outs.size(), 1u) << describe(op);
+    s = outs.front().next;
+    return outs.front().ret;
+  };
+  std::optional<Op> read = call_next_op(t, c, p);
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->kind, OpKind::session_last_file);
+  int ret = 0, call_ret = 0;
+  ret = step(*read);
+  EXPECT_EQ(ret, session_entry(t.iommufd_file(0), 0));
+  EXPECT_FALSE(call_advance(c, p, ret, &call_ret));
+  // Meanwhile: the file is dropped (off the list too) and a device is preserved against its domain.
+  step(Op{OpKind::file_unpreserve, t.iommufd_file(0)});
+  step(Op{OpKind::device_preserve, -1, 0, 1});
+  std::optional<Op> handler = call_next_op(t, c, p);
+  ASSERT_TRUE(handler.has_value());
+  EXPECT_EQ(handler->kind, OpKind::domain_unpreserve);
+  EXPECT_EQ(handler->domain, 0);
+  EXPECT_FALSE(call_advance(c, p, step(*handler), &call_ret));
+  EXPECT_EQ(m.project(s).warnings[static_cast<int>(WarnFunction::iommu_domain_unpreserve)], 1);  // rule 3: in use
+  std::optional<Op> luo = call_next_op(t, c, p);
+  ASSERT_TRUE(luo.has_value());
+  EXPECT_EQ(luo->kind, OpKind::file_unpreserve);
+  EXPECT_EQ(luo->file, t.iommufd_file(0));
+  EXPECT_EQ(step(*luo), -ENOENT);  // already dropped: a no-op
+  EXPECT_FALSE(call_advance(c, p, -ENOENT, &call_ret));
+  EXPECT_EQ(call_next_op(t, c, p)->kind, OpKind::session_last_file);
+  EXPECT_EQ(step(*call_next_op(t, c, p)), SESSION_EMPTY);
+  EXPECT_TRUE(call_advance(c, p, SESSION_EMPTY, &call_ret));
+  EXPECT_EQ(call_ret, 0);
+}
+
+TEST(Model, the_calls_holding_a_session_mutex_name_it) {
+  Topology t = default_topology();
+  t.sessions = {0, 1, 0, 0, 1};
+  EXPECT_EQ(call_session_mutex(t, call(CallKind::iommufd_preserve, 1)), 1);
+  EXPECT_EQ(call_session_mutex(t, call(CallKind::vfio_unpreserve, 0, 1)), 0);
+  EXPECT_EQ(call_session_mutex(t, call(CallKind::vfio_preserve, 1, 2)), 1);
+  EXPECT_EQ(call_session_mutex(t, release(1)), 1);
+  EXPECT_EQ(call_session_mutex(t, call(CallKind::luo_unpreserve_file, -1, -1, 0)), -1);
+  EXPECT_EQ(call_session_mutex(t, call(CallKind::iommu_domain_unpreserve, 0)), -1);
+}
+
 TEST(Model, rule1_domain_without_unpreserve_is_refused_with_one_warning) {
   Model m(default_topology(IOMMU_OPS_ALL, DOMAIN_OP_PRESERVE));
   State s = after(m, {call(CallKind::luo_preserve_file, -1, -1, 0)});

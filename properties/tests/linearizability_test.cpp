@@ -92,8 +92,7 @@ TEST(Linearizability, no_model_op_reads_the_warnings) {
     for (model::OpKind k : {model::OpKind::file_check, model::OpKind::file_preserve, model::OpKind::file_unpreserve})
       ops.push_back(model::Op{k, f, -1, -1});
   for (int session = 0; session < 5; ++session)
-    for (model::OpKind k : {model::OpKind::session_object_unpreserve, model::OpKind::session_file_unpreserve})
-      ops.push_back(model::Op{k, -1, -1, -1, session});
+    ops.push_back(model::Op{model::OpKind::session_last_file, -1, -1, -1, session});
   for (int d = 0; d < 2; ++d) {
     ops.push_back(model::Op{model::OpKind::domain_preserve, -1, d, -1});
     ops.push_back(model::Op{model::OpKind::domain_unpreserve, -1, d, -1});
@@ -269,6 +268,90 @@ TEST(Refinement, reference_race_on_domain_is_linearizable) {
       EXPECT_TRUE(r.verdict.ok()) << r.verdict.violation->message;
     }
   }
+}
+
+Scenario one_of_each() {  // one IOMMU, domain and device, each file in its own session
+  Scenario s;
+  s.mode = CallerMode::adversarial;
+  s.topology.objects_per_page = 1;
+  s.topology.iommus = {IommuSpec{}};
+  s.topology.domains = {DomainSpec{}};
+  s.topology.devices = {DeviceSpec{}};
+  return s;
+}
+
+Call release(int session) {
+  Call c;
+  c.kind = CallKind::luo_session_release;
+  c.session = session;
+  return c;
+}
+
+// luv check's finding on the reference (adversarial, seed 1, --calls-max 8
+// --schedule-max 60): T1's session teardown reads file0 off session0's list
+// under the session mutex and starts file0's handler unpreserve
+// (iommu_domain_unpreserve(domain0) waits for flb_obj->lock); meanwhile T0's
+// raw luo_unpreserve_file(file0) drops file0 and its list entry (it takes no
+// session mutex), and T0's vfio_preserve preserves dev0 against domain0; then
+// the handler finds dev0 on domain0 and refuses with a WARN_ON_ONCE (rule 3),
+// and LUO's unpreserve of file0 is a no-op (-ENOENT). The model must take the
+// file at the teardown's read of the list, not at its handler's op.
+Scenario teardown_of_a_file_dropped_meanwhile() {
+  Scenario s = one_of_each();
+  s.threads = {{call(CallKind::iommufd_preserve, 0), call(CallKind::iommufd_preserve, 0),
+                call(CallKind::luo_unpreserve_file, -1, -1, 0), call(CallKind::vfio_preserve, 0, 0)},
+               {call(CallKind::vfio_unpreserve, 0, 0), call(CallKind::vfio_unpreserve, 0, 0), release(0)}};
+  s.schedule = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+  return s;
+}
+
+TEST(Refinement, reference_teardown_of_a_file_dropped_meanwhile_refines_the_model) {
+  RunOptions o;
+  o.properties = only(PropertyId::model_refinement);
+  RunResult r = run(teardown_of_a_file_dropped_meanwhile(), o);
+  EXPECT_TRUE(r.verdict.ok()) << r.verdict.violation->message;
+  EXPECT_EQ(r.warnings, 1) << "the schedule no longer reaches the race (the handler's WARN_ON_ONCE)";
+}
+
+// The teardown and a contract call on the same session hold its mutex for
+// their whole call, so their operations never interleave: the teardown
+// cannot read file0, let iommufd_unpreserve(domain0) run whole, and then
+// warn in the handler's iommu_domain_unpreserve of a domain no longer
+// preserved.
+TEST(Linearizability, calls_holding_one_session_mutex_do_not_interleave) {
+  model::Model m(default_topology());
+  model::State start = state_after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::iommufd_preserve, 1)});
+  model::State end = state_after(m, {call(CallKind::iommufd_preserve, 1)});
+  std::vector<HistoryCall> h = {
+      {0, 0, release(0), 0, 1, 9, {}},
+      {1, 0, call(CallKind::iommufd_unpreserve, 0), 0, 2, 8, {}},
+  };
+  Linearization quiet = linearize(m, {start}, h, m.project(end));
+  EXPECT_FALSE(quiet.finals.empty()) << quiet.why;  // iommufd_unpreserve first, the teardown finds nothing
+  model::State warned = end;
+  warned.warned = 1u << static_cast<int>(model::WarnSite::domain_not_preserved);
+  Linearization loud = linearize(m, {start}, h, m.project(warned));
+  EXPECT_TRUE(loud.finals.empty()) << "the model interleaved two holders of session0's mutex";
+}
+
+// luv check's second finding of the kind (adversarial, seed 5): T1's
+// teardown reads file0 off session0's list; T2's raw luo_unpreserve_file
+// drops it and T0's raw luo_preserve_file preserves it again (unlisted, no
+// domain); the handler then finds domain0 unpreserved (rule 3's warning),
+// and LUO's unpreserve of file0, the last file, tears the FLB down with
+// nothing to unpreserve it by (rule 5's warning): no file is left.
+TEST(Refinement, reference_teardown_of_a_file_preserved_again_meanwhile_refines_the_model) {
+  Scenario s = one_of_each();
+  s.threads = {{call(CallKind::iommufd_preserve, 0), call(CallKind::luo_preserve_file, -1, -1, 0)},
+               {release(0)},
+               {call(CallKind::iommufd_preserve, 0), call(CallKind::iommufd_preserve, 0),
+                call(CallKind::luo_unpreserve_file, -1, -1, 0)}};
+  s.schedule = {0, 0, 0, 0, 0, 2, 1, 0, 2, 1, 2, 2, 1, 1, 2};
+  RunOptions o;
+  o.properties = only(PropertyId::model_refinement);
+  RunResult r = run(s, o);
+  EXPECT_TRUE(r.verdict.ok()) << r.verdict.violation->message;
+  EXPECT_EQ(r.warnings, 2) << "the schedule no longer reaches the race (the handler's and the teardown's warnings)";
 }
 
 TEST(Refinement, v2_domain_unpreserve_under_a_device_is_caught) {
