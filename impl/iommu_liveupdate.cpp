@@ -216,6 +216,8 @@ int iommu_flb_preserve(World& w, kptr<iommu_flb_obj>* obj_out) {
     ret = PTR_ERR(obj->ser);
     goto err_free_obj;
   }
+  if (flb_writes_version(w))  // v4
+    obj->ser->root.version = IOMMU_LUO_FLB_VERSION;
   obj->curr_iommu_array = kho_alloc_preserve(w, kho_page_kind::iommu_array, fault_site::kho_flb_array);
   if (IS_ERR(obj->curr_iommu_array)) {
     ret = PTR_ERR(obj->curr_iommu_array);

@@ -104,4 +104,27 @@ void liveupdate_flb_put_outgoing(World& w, liveupdate_flb* flb) {
     flb_teardown(w, flb);
 }
 
+int liveupdate_flb_get_incoming(World& w, liveupdate_flb* flb, kho_page** obj) {
+  if (flb->incoming == 0)
+    return -ENODATA;
+  if (flb->incoming_obj == nullptr) {
+    // The FLB's retrieve: the data KHO handed over must be a preserved root page.
+    if (int err = should_fail(w, fault_site::flb_retrieve))
+      return err;
+    kho_page* root = kho_page_at(w, flb->incoming);
+    if (root == nullptr || !root->preserved || root->kind != kho_page_kind::ser_root)
+      return -EINVAL;
+    flb->incoming_obj = root;
+  }
+  if (w.rules.hold_incoming_flb)
+    flb->incoming_users++;
+  *obj = flb->incoming_obj;
+  return 0;
+}
+
+void liveupdate_flb_put_incoming(World& w, liveupdate_flb* flb) {
+  BUG_ON(!w.rules.hold_incoming_flb || flb->incoming_users <= 0);
+  flb->incoming_users--;
+}
+
 }  // namespace luv::impl

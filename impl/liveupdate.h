@@ -14,6 +14,12 @@ struct liveupdate_flb {
   watched<int> users = 0;             // references held through get_outgoing (rule 4)
   kptr<iommu_flb_obj> outgoing;       // the FLB object while count > 0 (or users > 0)
   phys_addr_t incoming = 0;           // next kernel: the root ser page handed over by KHO
+  // Next kernel: LUO's incoming side. The object is the root page, once
+  // retrieved; incoming_users counts the references liveupdate_flb_get_incoming()
+  // handed out (hold_incoming_flb), and LUO runs the FLB's finish only when
+  // it is back to 0.
+  kho_page* incoming_obj = nullptr;
+  int incoming_users = 0;
 };
 
 // A LUO session (luo_session.c): the files preserved through it, in the
@@ -52,5 +58,15 @@ task<int> liveupdate_unpreserve_file(World& w, int file);
 // liveupdate_flb_put_outgoing() drops.
 task<int> liveupdate_flb_get_outgoing(World& w, liveupdate_flb* flb, kptr<iommu_flb_obj>* obj);
 void liveupdate_flb_put_outgoing(World& w, liveupdate_flb* flb);
+
+// Next kernel: the FLB object KHO handed over (its root page). -ENODATA when
+// none was handed over. The first call runs the FLB's retrieve (the fault
+// site flb_retrieve; -EINVAL when the handed-over address is no root page),
+// and every call until one succeeds runs it again, as LUO does (luv's next
+// kernel makes no call after a failed one). With hold_incoming_flb each
+// success takes a reference that liveupdate_flb_put_incoming() drops, and
+// LUO runs the FLB's finish only once none is held; before v4 there is none.
+int liveupdate_flb_get_incoming(World& w, liveupdate_flb* flb, kho_page** obj);
+void liveupdate_flb_put_incoming(World& w, liveupdate_flb* flb);
 
 }  // namespace luv::impl

@@ -185,4 +185,27 @@ inline u32 objs_page_full(const World& w, int max_objs) {
   return static_cast<u32>(mutated(w, mutant::alloc_object_ser_off_by_one) ? max_objs + 1 : max_objs);
 }
 
+// ---- the FLB's root record and the next kernel's incoming FLB (v4) ------------
+
+// iommu_flb_preserve: ser->version = IOMMU_LUO_FLB_VERSION;
+inline bool flb_writes_version(const World& w) {
+  return w.rules.flb_versioned && kept(w, mutant::flb_version_unset);
+}
+
+// iommu_liveupdate_flb_get_incoming: if (flb_obj->ser->version != IOMMU_LUO_FLB_VERSION) goto err_fatal;
+inline bool flb_version_mismatch(const World& w, const iommu_ser& ser) {
+  return w.rules.flb_versioned && ser.version != IOMMU_LUO_FLB_VERSION;
+}
+// if (!ser->iommu_array_phys || !ser->device_array_phys || !ser->iommu_domain_array_phys) goto err_fatal;
+inline bool flb_array_missing(const World& w, const iommu_ser& ser) {
+  return w.rules.flb_versioned && (!ser.iommu_array || !ser.device_array || !ser.domain_array);
+}
+
+// The walks' liveupdate_flb_put_incoming(&iommu_flb);   (v4; before it, no reference was taken)
+inline bool walk_holds_incoming(const World& w) { return w.rules.hold_incoming_flb; }
+// iommu_for_each_preserved_device's put, the one skip_put_incoming drops.
+inline bool device_walk_puts_incoming(const World& w) {
+  return w.rules.hold_incoming_flb && kept(w, mutant::skip_put_incoming);
+}
+
 }  // namespace luv::impl

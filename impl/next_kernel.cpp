@@ -6,6 +6,7 @@
 
 #include "impl/hex.h"
 #include "impl/mock_driver.h"
+#include "impl/mutants.h"
 #include "impl/world.h"
 #include "linux/errno.h"
 
@@ -45,6 +46,47 @@ struct incoming_state {
   next_kernel_result& result;
   std::vector<kho_page*> core_pages;
   std::vector<kho_page*> claimed_driver_pages;
+  kho_page* root = nullptr;  // the FLB object, once retrieved
+
+  // iommu_liveupdate_flb_get_incoming(): LUO's get (the first one retrieves
+  // the FLB), then, from v4 on, the root record's checks under the object's
+  // lock (one thread runs here: luv does not model that lock). A failed check
+  // is v4's panic(): luv reports it as an error of the restore and the next
+  // kernel stops there. False when the walk cannot go on.
+  bool get_incoming() {
+    kho_page* obj = nullptr;
+    if (int ret = liveupdate_flb_get_incoming(w, &w.iommu_flb, &obj)) {
+      result.retrieve_err = ret;
+      return false;
+    }
+    if (root == nullptr) {
+      root = obj;
+      core_pages.push_back(root);
+    }
+    std::string why;
+    if (flb_version_mismatch(w, obj->root))
+      why = "version " + std::to_string(obj->root.version) + ", expected " + std::to_string(IOMMU_LUO_FLB_VERSION);
+    else if (flb_array_missing(w, obj->root))
+      why = "an array address of 0";
+    if (why.empty()) return true;
+    result.errors.push_back("FLB root " + hex(obj->phys) + ": " + why + ": panic");
+    result.panicked = true;
+    return false;
+  }
+
+  // One walk of an array from the root, holding the incoming FLB for its
+  // length as v4's walks do (iommu_get_preserved_data: the IOMMU array;
+  // iommu_for_each_preserved_device: the device array; luv walks the domain
+  // array the same way). luv walks each array once and looks every IOMMU's
+  // token up in what it took, where the kernel walks once per IOMMU: the
+  // references held are the same at the end. `puts` is the walk's
+  // liveupdate_flb_put_incoming() (v4; before it nothing was taken).
+  bool walk(phys_addr_t iommu_ser::*head, kho_page_kind kind, std::vector<iommu_obj_ser*>& records, bool puts) {
+    if (!get_incoming()) return false;
+    records = live_records(root->root.*head, kind);
+    if (puts) liveupdate_flb_put_incoming(w, &w.iommu_flb);
+    return true;
+  }
 
   kho_page* page(phys_addr_t phys, kho_page_kind kind) {
     kho_page* p = kho_page_at(w, phys);
@@ -175,36 +217,33 @@ next_kernel_result next_kernel_restore(World& w) {
     return result;  // nothing was preserved
 
   incoming_state in{w, result, {}, {}};
-  kho_page* root = nullptr;
-  if (int err = should_fail(w, fault_site::flb_retrieve)) {
-    result.retrieve_err = err;
-  } else {
-    root = in.page(flb->incoming, kho_page_kind::ser_root);
-    if (root == nullptr) result.retrieve_err = -EINVAL;
-  }
-
-  if (root != nullptr) {
-    in.core_pages.push_back(root);
-    std::vector<iommu_obj_ser*> hw = in.live_records(root->root.iommu_array, kho_page_kind::iommu_array);
-    std::vector<iommu_obj_ser*> domains = in.live_records(root->root.domain_array, kho_page_kind::domain_array);
-    std::vector<iommu_obj_ser*> devices = in.live_records(root->root.device_array, kho_page_kind::device_array);
-
+  std::vector<iommu_obj_ser*> hw, domains, devices;
+  bool walked = in.walk(&iommu_ser::iommu_array, kho_page_kind::iommu_array, hw, walk_holds_incoming(w)) &&
+                in.walk(&iommu_ser::domain_array, kho_page_kind::domain_array, domains, walk_holds_incoming(w)) &&
+                in.walk(&iommu_ser::device_array, kho_page_kind::device_array, devices, device_walk_puts_incoming(w));
+  if (walked) {
     std::map<phys_addr_t, int> iommu_of_record = restore_iommus(in, hw);
     std::map<phys_addr_t, int> domain_of_record = restore_domains(in, domains);
     restore_devices(in, devices, domain_of_record, iommu_of_record);
   }
 
-  // Finish: the core and the drivers release what they took over. A retrieve
-  // that failed releases everything KHO handed over, as KHO does with pages
-  // nobody claims; any page still preserved after this is a leak.
-  if (root == nullptr) {
+  // Finish: the drivers release the pages they took over, and LUO runs the
+  // FLB's finish (the root and every array page) once no reference holds
+  // the incoming FLB (hold_incoming_flb; before v4 there is none). A
+  // retrieve that failed, or a panic, releases everything KHO handed over,
+  // as KHO does with pages nobody claims (a panicked kernel reboots; the
+  // panic is the restore's error, judged once). Any page still preserved
+  // after this is a leak.
+  if (!walked) {
     for (kho_page& p : w.kho.pages)
       if (p.preserved) kho_unpreserve_free(w, kptr<kho_page>(&p));
   } else {
-    for (kho_page* p : in.core_pages) kho_unpreserve_free(w, kptr<kho_page>(p));
+    if (flb->incoming_users == 0)
+      for (kho_page* p : in.core_pages) kho_unpreserve_free(w, kptr<kho_page>(p));
     for (kho_page* p : in.claimed_driver_pages) kho_unpreserve_free(w, kptr<kho_page>(p));
   }
   flb->incoming = 0;
+  if (flb->incoming_users == 0) flb->incoming_obj = nullptr;
   return result;
 }
 

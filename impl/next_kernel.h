@@ -1,6 +1,7 @@
-// kexec and the next kernel's side: retrieve the FLB, walk the arrays
-// skipping deleted records, look up IOMMU HW records by token, restore each
-// device with its domain, then finish and release the handed-over pages.
+// kexec and the next kernel's side: retrieve the FLB (v4: check its version),
+// walk the arrays skipping deleted records (v4: each walk holding the
+// incoming FLB), look up IOMMU HW records by token, restore each device with
+// its domain, then finish and release the handed-over pages.
 #pragma once
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ struct next_kernel_result {
   std::vector<int> domains;              // restored domains, by id
   std::vector<restored_device> devices;  // restored devices in array order
   std::vector<std::string> errors;       // records the next kernel refused, and why
+  bool panicked = false;                 // v4's FLB checks failed: the next kernel stopped (an error above)
 };
 
 // Drops every page not preserved, resets the kernel objects, and hands the

@@ -23,7 +23,9 @@ const std::vector<variant_rules>& shipped_variants() {
        .refuse_unpreserve_other_domain = true,
        .hold_flb_reference = true,
        .flb_teardown_unpreserves = true,
-       .refuse_non_singleton_group = true},
+       .refuse_non_singleton_group = true,
+       .flb_versioned = true,
+       .hold_incoming_flb = true},
       {.name = "v2",
        .summary = "patch v2 04/16 as posted (with patch 03's domain calls)"},
       {.name = "v2-warn",
@@ -42,7 +44,7 @@ const std::vector<variant_rules>& shipped_variants() {
        .warn_unpreserve_without_flb = true,
        .guard_unpreserve_locked = true},
       {.name = "v4",
-       .summary = "patch v4 of the series (2026-08-08): FLB get/put, -EBUSY, singleton IOMMU groups",
+       .summary = "patch v4 of the series (2026-08-08): FLB get/put, -EBUSY, singleton IOMMU groups, FLB version",
        .warn_domain_unpreserve_without_op = true,
        .warn_missing_unpreserve = true,
        .check_under_lock = true,
@@ -56,7 +58,9 @@ const std::vector<variant_rules>& shipped_variants() {
        .warn_on_every_call = true,
        .warn_unpreserve_without_flb = true,
        .guard_unpreserve_locked = true,
-       .refuse_non_singleton_group = true},
+       .refuse_non_singleton_group = true,
+       .flb_versioned = true,
+       .hold_incoming_flb = true},
   };
   return table;
 }
@@ -97,6 +101,8 @@ constexpr const char* kMutantNames[] = {
     "busy_device_einval",
     "busy_check_before_lock",
     "skip_put_on_busy",
+    "flb_version_unset",
+    "skip_put_incoming",
 };
 static_assert(std::size(kMutantNames) == MUTANT_COUNT, "name every mutant");
 }  // namespace

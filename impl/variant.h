@@ -53,10 +53,13 @@ enum class mutant : unsigned char {
   busy_device_einval,  // a device preserved twice is refused with -EINVAL, not -EBUSY
   busy_check_before_lock,  // the already-preserved check reads dev->iommu->device_ser before flb_obj->lock
   skip_put_on_busy,  // the -EBUSY refusal returns without liveupdate_flb_put_outgoing()
+  // v4's FLB version and incoming reference (the reference has them too)
+  flb_version_unset,  // iommu_flb_preserve: the root record's version is left unwritten (every restore panics)
+  skip_put_incoming,  // iommu_for_each_preserved_device: returns without liveupdate_flb_put_incoming()
 };
 // Every enumerator above, counting none; a new mutant bumps it and adds its
 // name in variant.cpp.
-inline constexpr int MUTANT_COUNT = 38;
+inline constexpr int MUTANT_COUNT = 40;
 const char* mutant_name(mutant m);
 bool mutant_parse(const std::string& name, mutant& out);
 
@@ -107,6 +110,15 @@ struct variant_rules {
   // record, then undoes it all (-EOPNOTSUPP) if the device's IOMMU group is
   // not a singleton.
   bool refuse_non_singleton_group = false;
+  // v4: iommu_flb_preserve writes IOMMU_LUO_FLB_VERSION into the root record;
+  // the next kernel's iommu_liveupdate_flb_get_incoming() panics on another
+  // version or an array address of 0 (luv: an error of the restore, which stops).
+  bool flb_versioned = false;
+  // v4: the next kernel's walks (iommu_get_preserved_data,
+  // iommu_for_each_preserved_device) take the incoming FLB with
+  // liveupdate_flb_get_incoming() and drop it with liveupdate_flb_put_incoming();
+  // LUO runs the FLB's finish only when no reference is held.
+  bool hold_incoming_flb = false;
   mutant mut = mutant::none;
 };
 

@@ -44,8 +44,14 @@ struct iommu_array_hdr_ser {
   u32 nr_objects;
 };
 
-// The root page: where each array starts.
+// The layout's version, which v4's FLB preserve writes into the root record
+// and its next kernel checks. The kernel's value is its own; luv's stands
+// for it (any value but 0, which is what an unwritten record reads).
+inline constexpr u32 IOMMU_LUO_FLB_VERSION = 1;
+
+// The root page: the layout's version (v4 on; 0 before) and where each array starts.
 struct iommu_ser {
+  u32 version;
   phys_addr_t iommu_array;
   phys_addr_t domain_array;
   phys_addr_t device_array;
