@@ -3,6 +3,7 @@
 // must refuse when the hand-over is corrupt.
 #include <gtest/gtest.h>
 
+#include "impl/hex.h"
 #include "impl/tests/kernel.h"
 #include "impl/tests/variant_names.h"
 #include "linux/errno.h"
@@ -286,7 +287,160 @@ TEST(NextKernelMutant, restore_deleted_tries_deleted_records) {
   }
 }
 
+// v4 (and the reference): the FLB preserve writes the layout's version into
+// the root record; v2 and v3 leave the record without one.
+TEST_P(NextKernel, flb_preserve_writes_the_version_from_v4_on) {
+  Kernel k(GetParam());
+  ASSERT_EQ(k.preserve_file(0), 0);
+
+  EXPECT_EQ(k.flb()->ser->root.version, rules().flb_versioned ? impl::IOMMU_LUO_FLB_VERSION : 0u);
+}
+
+// LUO's incoming side: with hold_incoming_flb each get takes a reference on
+// the incoming FLB and each put drops it; before v4 a get takes none. Only
+// the first get retrieves.
+TEST_P(NextKernel, incoming_get_takes_a_reference_from_v4_on) {
+  Kernel k(GetParam());
+  k.preserve_file_and_domain(0);
+  impl::phys_addr_t root = k.flb()->ser->phys;
+  impl::kexec(k.w());
+  impl::liveupdate_flb* flb = &k.w().iommu_flb;
+
+  impl::kho_page* obj = nullptr;
+  ASSERT_EQ(impl::liveupdate_flb_get_incoming(k.w(), flb, &obj), 0);
+  ASSERT_EQ(impl::liveupdate_flb_get_incoming(k.w(), flb, &obj), 0);
+  ASSERT_NE(obj, nullptr);
+  EXPECT_EQ(obj->phys, root);
+  EXPECT_EQ(k.w().fault_visits[static_cast<int>(fault_site::flb_retrieve)], 1);
+  EXPECT_EQ(flb->incoming_users, rules().hold_incoming_flb ? 2 : 0);
+  if (rules().hold_incoming_flb) {
+    impl::liveupdate_flb_put_incoming(k.w(), flb);
+    impl::liveupdate_flb_put_incoming(k.w(), flb);
+    EXPECT_EQ(flb->incoming_users, 0);
+  }
+}
+
+TEST_P(NextKernel, incoming_get_without_a_hand_over_is_enodata) {
+  Kernel k(GetParam());
+  impl::kexec(k.w());
+  impl::kho_page* obj = nullptr;
+
+  EXPECT_EQ(impl::liveupdate_flb_get_incoming(k.w(), &k.w().iommu_flb, &obj), -ENODATA);
+  EXPECT_EQ(k.w().iommu_flb.incoming_users, 0);
+}
+
+// The restore's walks hold the incoming FLB and drop it again: the count is
+// back to 0 when the restore finishes, so LUO ran the FLB's finish and no
+// page is left preserved; what is restored is what it always was.
+TEST_P(NextKernel, restore_drops_every_incoming_reference_it_took) {
+  Kernel k(GetParam());
+  k.preserve_file_and_domain(0);
+  ASSERT_EQ(k.preserve_device(0, 0), 0);
+  impl::kexec(k.w());
+
+  impl::next_kernel_result r = impl::next_kernel_restore(k.w());
+
+  EXPECT_TRUE(r.errors.empty()) << r.errors.front();
+  EXPECT_FALSE(r.panicked);
+  EXPECT_EQ(r.devices, (std::vector<restored_device>{{0, 0, 0}}));
+  EXPECT_EQ(k.w().iommu_flb.incoming_users, 0);
+  EXPECT_EQ(k.w().iommu_flb.incoming_obj, nullptr);
+  EXPECT_EQ(k.pages_preserved(), 0);
+}
+
+// A root record of another version: v4's next kernel panics (luv: an error
+// of the restore, nothing restored, every handed-over page released); v2 and
+// v3 do not read a version and restore as before.
+TEST_P(NextKernel, version_mismatch_is_a_panic_from_v4_on) {
+  Kernel k(GetParam());
+  k.preserve_file_and_domain(0);
+  ASSERT_EQ(k.preserve_device(0, 0), 0);
+  impl::kho_page* root = k.flb()->ser.get();
+  impl::kexec(k.w());
+  root->root.version = 7;
+
+  impl::next_kernel_result r = impl::next_kernel_restore(k.w());
+
+  EXPECT_EQ(r.retrieve_err, 0);
+  EXPECT_EQ(k.pages_preserved(), 0);
+  if (rules().flb_versioned) {
+    EXPECT_TRUE(r.panicked);
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_EQ(r.errors[0], "FLB root " + impl::hex(root->phys) + ": version 7, expected 1: panic");
+    EXPECT_TRUE(r.devices.empty() && r.domains.empty() && r.iommus.empty());
+  } else {
+    EXPECT_FALSE(r.panicked);
+    EXPECT_TRUE(r.errors.empty());
+    EXPECT_EQ(r.devices, (std::vector<restored_device>{{0, 0, 0}}));
+  }
+}
+
+// A root naming no device array: v4 panics as for a version mismatch.
+TEST_P(NextKernel, root_without_an_array_is_a_panic_from_v4_on) {
+  Kernel k(GetParam());
+  k.preserve_file_and_domain(0);
+  impl::kho_page* root = k.flb()->ser.get();
+  impl::kexec(k.w());
+  root->root.device_array = 0;
+
+  impl::next_kernel_result r = impl::next_kernel_restore(k.w());
+
+  EXPECT_EQ(r.panicked, rules().flb_versioned);
+  if (rules().flb_versioned) {
+    ASSERT_EQ(r.errors.size(), 1u);
+    EXPECT_NE(r.errors[0].find("an array address of 0: panic"), std::string::npos) << r.errors[0];
+    EXPECT_TRUE(r.domains.empty());
+  } else {
+    EXPECT_EQ(r.domains, std::vector<int>{0});
+  }
+}
+
 LUV_INSTANTIATE_VARIANTS(NextKernel);
+
+// flb_version_unset: the FLB preserve forgets the version, so every
+// restore of v4's next kernel panics, whatever was preserved.
+TEST(NextKernelMutant, flb_version_unset_makes_every_restore_panic) {
+  for (impl::mutant m : {impl::mutant::none, impl::mutant::flb_version_unset}) {
+    Kernel k("v4", default_topology(), {}, m);
+    k.preserve_file_and_domain(0);
+    ASSERT_EQ(k.preserve_device(0, 0), 0);
+    EXPECT_EQ(k.flb()->ser->root.version, m == impl::mutant::none ? impl::IOMMU_LUO_FLB_VERSION : 0u);
+    impl::kexec(k.w());
+
+    impl::next_kernel_result r = impl::next_kernel_restore(k.w());
+
+    EXPECT_EQ(r.panicked, m != impl::mutant::none);
+    EXPECT_EQ(r.devices.empty(), m != impl::mutant::none);
+    if (m != impl::mutant::none) {
+      ASSERT_EQ(r.errors.size(), 1u);
+      EXPECT_NE(r.errors[0].find("version 0, expected 1: panic"), std::string::npos) << r.errors[0];
+    }
+  }
+}
+
+// skip_put_incoming: the device walk keeps its reference, so LUO never runs
+// the FLB's finish: the root and the array pages stay preserved after the
+// restore (the drivers still release theirs), and the restore itself is right.
+TEST(NextKernelMutant, skip_put_incoming_leaves_the_flb_pages_preserved) {
+  for (impl::mutant m : {impl::mutant::none, impl::mutant::skip_put_incoming}) {
+    Kernel k("reference", default_topology(), {}, m);
+    k.preserve_file_and_domain(0);
+    ASSERT_EQ(k.preserve_device(0, 0), 0);
+    impl::kexec(k.w());
+
+    impl::next_kernel_result r = impl::next_kernel_restore(k.w());
+
+    bool mutated = m != impl::mutant::none;
+    EXPECT_TRUE(r.errors.empty());
+    EXPECT_EQ(r.devices, (std::vector<restored_device>{{0, 0, 0}}));
+    EXPECT_EQ(k.w().iommu_flb.incoming_users, mutated ? 1 : 0);
+    EXPECT_EQ(k.pages_preserved(kho_page_kind::ser_root), mutated ? 1 : 0);
+    EXPECT_EQ(k.pages_preserved(kho_page_kind::device_array), mutated ? 1 : 0);
+    EXPECT_EQ(k.pages_preserved(kho_page_kind::iommu_array), mutated ? 1 : 0);
+    EXPECT_EQ(k.pages_preserved(kho_page_kind::domain_array), mutated ? 1 : 0);
+    EXPECT_EQ(k.pages_preserved(kho_page_kind::driver_private), 0);
+  }
+}
 
 }  // namespace
 }  // namespace luv::test
