@@ -36,14 +36,38 @@ void CallersMemory::note_returned(const CallRecord& r, bool warned) {
 
 void CallersMemory::forget_kept() { devices_kept_.clear(), domains_kept_.clear(); }
 
-void CallersMemory::note_overlap(const Call& returned, const Call& other) {
-  auto object = [](const Call& x) {
-    return call_takes_device(x.kind) ? 1000 + x.device : call_takes_domain(x.kind) ? x.domain : -1;
-  };
-  if (object(returned) < 0 || object(other) != object(returned)) return;
-  if (call_is_preserve(other.kind) == call_is_preserve(returned.kind)) return;
-  if (call_takes_device(returned.kind)) racing_devices_.insert(returned.device);
-  else racing_domains_.insert(returned.domain);
+namespace {
+constexpr int DEVICE = 1000;  // devices after domains, in one numbering of the objects
+
+int file_object(const Topology& t, int file) {
+  return t.file_device(file) >= 0 ? DEVICE + t.file_device(file) : t.file_domain(file);
+}
+
+// The objects a call acts on: its domain or device; a raw LUO call's, the
+// object of its file; a session's teardown, the objects of the session's files.
+std::set<int> call_objects(const Topology& t, const Call& x) {
+  if (x.kind == CallKind::luo_session_release) {
+    std::set<int> out;
+    for (int f : t.files_of_session(x.session)) out.insert(file_object(t, f));
+    return out;
+  }
+  if (call_takes_file(x.kind)) return {file_object(t, x.file)};
+  if (call_takes_device(x.kind)) return {DEVICE + x.device};
+  if (call_takes_domain(x.kind)) return {x.domain};
+  return {};
+}
+}  // namespace
+
+void CallersMemory::note_overlap(const Topology& t, const Call& returned, const Call& other) {
+  // A teardown unpreserves; a raw LUO call may drop a file under a call.
+  auto unsure = [](const Call& x) { return x.kind == CallKind::luo_session_release || call_takes_file(x.kind); };
+  if (!unsure(returned) && !unsure(other) && call_is_preserve(other.kind) == call_is_preserve(returned.kind)) return;
+  std::set<int> theirs = call_objects(t, other);
+  for (int id : call_objects(t, returned)) {
+    if (!theirs.count(id)) continue;
+    if (id >= DEVICE) racing_devices_.insert(id - DEVICE);
+    else racing_domains_.insert(id);
+  }
 }
 
 bool CallersMemory::everything_unpreserved(const impl::World& w) const {

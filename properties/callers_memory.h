@@ -45,14 +45,20 @@ class CallersMemory {
   // unpreserves return void), so the object stays kept; a contract
   // unpreserve of a file its caller does not hold (-ENOENT) did nothing.
   void note_returned(const CallRecord& r, bool warned);
-  // Once no file is preserved, LUO has torn the FLB down and hands over
-  // nothing of what was kept before (rule 5), the last call's included.
+  // Once LUO has torn the FLB down (no file preserved and no call holding
+  // it), it hands over nothing of what was kept before (rule 5), the last
+  // call's included.
   void forget_kept();
   // `returned` returned while `other` was in its call: a preserve and an
   // unpreserve of the same object that overlap in time may take effect in
   // either order, so the callers cannot know which one won, and
-  // restore-matches leaves that object out (docs/SPEC.md).
-  void note_overlap(const Call& returned, const Call& other);
+  // restore-matches leaves that object out (docs/SPEC.md). The same for a
+  // raw LUO call on the object's file (adversarial mode) overlapping a call
+  // on the object: it can drop the file between the handler and LUO's step,
+  // and the call's errno then no longer says what it did; and for a session's
+  // teardown, whose unpreserves are noted when it returns, overlapping a call
+  // on one of its files' objects.
+  void note_overlap(const Topology& t, const Call& returned, const Call& other);
 
   const std::set<int>& devices_outstanding() const { return devices_outstanding_; }
   const std::set<int>& domains_outstanding() const { return domains_outstanding_; }

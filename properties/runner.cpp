@@ -186,16 +186,18 @@ class Runner {
         judge_object_call(object_call, warned);
     forget_kept_after_teardown();
     for (int u = 0; u < sched_.threads(); ++u)
-      if (u != r.thread && sched_.thread(u).in_call()) memory_.note_overlap(r.call, sched_.thread(u).call());
+      if (u != r.thread && sched_.thread(u).in_call()) memory_.note_overlap(s_.topology, r.call, sched_.thread(u).call());
     if (o_.observer) {
       if (auto msg = o_.observer->on_call_end(*w_, r)) checks_.fail(PropertyId::model_refinement, r.thread, r.index, *msg);
     }
   }
 
-  // Once no file is preserved, LUO has torn the FLB down (rule 5).
+  // Once no file is preserved and the FLB object is gone, LUO has torn it
+  // down (rule 5). While a call still holds a reference the teardown waits,
+  // and a file preserved meanwhile takes the FLB over with what it holds.
   void forget_kept_after_teardown() {
-    if (std::none_of(w_->file_preserved.begin(), w_->file_preserved.end(), [](bool b) { return b; }))
-      memory_.forget_kept();
+    bool no_file = std::none_of(w_->file_preserved.begin(), w_->file_preserved.end(), [](bool b) { return b; });
+    if (no_file && !w_->iommu_flb.outgoing) memory_.forget_kept();
   }
 
   int checks_from() const { return o_.explore ? o_.explore->checks_from : 0; }
