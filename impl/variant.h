@@ -47,12 +47,12 @@ enum class mutant : unsigned char {
   skip_file_busy_check,  // liveupdate_preserve_file: a file preserved twice counts twice
   alloc_object_ser_off_by_one,  // alloc_object_ser: the page-full test lets one record more than a page holds
   // v4's new lines in iommu_preserve_device (the reference has them too)
-  singleton_keep_device_ser,  // the group-not-singleton rollback leaves dev->iommu->device_ser set
-  singleton_skip_unpreserve_device,  // the rollback forgets the driver's unpreserve_device (its pages stay)
-  accept_shared_group,  // the iommu_group_is_singleton() check is dropped: a shared group's device is kept
-  busy_device_einval,  // a device preserved twice is refused with -EINVAL, not -EBUSY
-  busy_check_before_lock,  // the already-preserved check reads dev->iommu->device_ser before flb_obj->lock
-  skip_put_on_busy,  // the -EBUSY refusal returns without liveupdate_flb_put_outgoing()
+  singleton_keep_device_ser,  // iommu_preserve_device (v4): the group-not-singleton rollback leaves dev->iommu->device_ser set
+  singleton_skip_unpreserve_device,  // iommu_preserve_device (v4): the rollback forgets the driver's unpreserve_device (its pages stay)
+  accept_shared_group,  // iommu_preserve_device (v4): the iommu_group_is_singleton() check is dropped: a shared group's device is kept
+  busy_device_einval,  // iommu_preserve_device (v4): a device preserved twice is refused with -EINVAL, not -EBUSY
+  busy_check_before_lock,  // iommu_preserve_device (v4): the already-preserved check reads dev->iommu->device_ser before flb_obj->lock
+  skip_put_on_busy,  // iommu_preserve_device (v4): the -EBUSY refusal returns without liveupdate_flb_put_outgoing()
   // v4's FLB version and incoming reference (the reference has them too)
   flb_version_unset,  // iommu_flb_preserve: the root record's version is left unwritten (every restore panics)
   skip_put_incoming,  // iommu_for_each_preserved_device: returns without liveupdate_flb_put_incoming()
