@@ -2,11 +2,12 @@
 //
 // iommu_preserve_device, the first part of iommu_unpreserve_device,
 // iommu_preserve_locked, iommu_unpreserve_locked, alloc_iommu_hw_ser and
-// alloc_iommu_device_ser are patch v2 04/16 as posted. The rest (the domain
-// calls of patch 03, alloc_object_ser, the FLB callbacks) is written from
-// docs/SPEC.md. Where a revision or a mutant changes a line, the line calls the
-// hook of impl/mutants.h named after what it does; a variant is the
-// reference minus some of variant.h's switches.
+// alloc_iommu_device_ser are patch v2 04/16 as posted, and v3's and v4's
+// changes to them hooked lines (docs/SPEC.md, "What v3 and v4 change"). The
+// rest (the domain calls of patch 03, alloc_object_ser, the FLB callbacks) is
+// written from docs/SPEC.md. Where a revision or a mutant changes a line, the line calls the
+// hook of impl/mutants.h named after what it does; a variant is the set of
+// variant.h's switches it turns on.
 #include "impl/iommu_liveupdate.h"
 
 #include "impl/mutants.h"

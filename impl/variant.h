@@ -1,4 +1,6 @@
-// The variants: each is the reference lifecycle minus named rules.
+// The variants: each is a set of switches, one per kernel behaviour that
+// differs between revisions (the reference's rules, and how a revision writes
+// its checks).
 //
 // One table, read by the implementation (impl/) and by the Z3 encoding
 // (solver/), so the two cannot drift apart: a rule is a field here, and each
