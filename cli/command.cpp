@@ -78,9 +78,8 @@ std::vector<int> parse_number_list(const std::string& text, const char* option, 
 }
 
 CLI::Option* add_variant_option(CLI::App* cmd, std::string& variant, const std::string& what) {
-  std::string names;
-  for (const impl::variant_rules& v : impl::shipped_variants()) names += std::string(names.empty() ? "" : ", ") + v.name;
-  return cmd->add_option("--variant", variant, (what.empty() ? "" : what + ": ") + names + ", or BASE+mutant:NAME");
+  return cmd->add_option("--variant", variant,
+                         (what.empty() ? "" : what + ": ") + impl::shipped_variant_names() + ", or BASE+mutant:NAME");
 }
 
 const std::string& checked_variant(const std::string& variant) {

@@ -122,11 +122,15 @@ bool mutant_parse(const std::string& name, mutant& out) {
   return false;
 }
 
+std::string shipped_variant_names() {
+  std::string names;
+  for (const variant_rules& v : shipped_variants()) names += std::string(names.empty() ? "" : ", ") + v.name;
+  return names;
+}
+
 std::string unknown_variant(const std::string& name) {
   if (find_variant(name) != nullptr) return "";
-  std::string known;
-  for (const variant_rules& v : shipped_variants()) known += std::string(known.empty() ? "" : ", ") + v.name;
-  return "unknown variant '" + name + "' (expected one of " + known + ", or BASE+mutant:NAME)";
+  return "unknown variant '" + name + "' (expected one of " + shipped_variant_names() + ", or BASE+mutant:NAME)";
 }
 
 namespace {

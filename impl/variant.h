@@ -130,6 +130,8 @@ const std::vector<variant_rules>& shipped_variants();
 // one mutant applied, e.g. "reference+mutant:skip_refcount_get"), or null.
 // The pointer stays valid for the program's life.
 const variant_rules* find_variant(const std::string& name);
+// "reference, v2, ...": the shipped rows' names, in table order.
+std::string shipped_variant_names();
 // "" for a name find_variant() knows; otherwise the one message every reader
 // of a variant name gives: "unknown variant 'v9' (expected one of ...)".
 std::string unknown_variant(const std::string& name);

@@ -43,18 +43,21 @@ int file_object(const Topology& t, int file) {
   return t.file_device(file) >= 0 ? DEVICE + t.file_device(file) : t.file_domain(file);
 }
 
-// The objects a call acts on: its domain or device; a raw LUO call's, the
-// object of its file; a session's teardown, the objects of the session's files.
-std::set<int> call_objects(const Topology& t, const Call& x) {
+// Calls f on each object a call acts on: its domain or device; a raw LUO
+// call's, the object of its file; a session's teardown, the objects of the
+// session's files. No allocation: it runs at every overlapping call's return.
+template <typename F>
+void for_each_object(const Topology& t, const Call& x, F f) {
   if (x.kind == CallKind::luo_session_release) {
-    std::set<int> out;
-    for (int f : t.files_of_session(x.session)) out.insert(file_object(t, f));
-    return out;
+    for (int file = 0; file < t.files(); ++file)
+      if (t.session_of(file) == x.session) f(file_object(t, file));
+  } else if (call_takes_file(x.kind)) {
+    f(file_object(t, x.file));
+  } else if (call_takes_device(x.kind)) {
+    f(DEVICE + x.device);
+  } else if (call_takes_domain(x.kind)) {
+    f(x.domain);
   }
-  if (call_takes_file(x.kind)) return {file_object(t, x.file)};
-  if (call_takes_device(x.kind)) return {DEVICE + x.device};
-  if (call_takes_domain(x.kind)) return {x.domain};
-  return {};
 }
 }  // namespace
 
@@ -62,12 +65,13 @@ void CallersMemory::note_overlap(const Topology& t, const Call& returned, const 
   // A teardown unpreserves; a raw LUO call may drop a file under a call.
   auto unsure = [](const Call& x) { return x.kind == CallKind::luo_session_release || call_takes_file(x.kind); };
   if (!unsure(returned) && !unsure(other) && call_is_preserve(other.kind) == call_is_preserve(returned.kind)) return;
-  std::set<int> theirs = call_objects(t, other);
-  for (int id : call_objects(t, returned)) {
-    if (!theirs.count(id)) continue;
-    if (id >= DEVICE) racing_devices_.insert(id - DEVICE);
-    else racing_domains_.insert(id);
-  }
+  for_each_object(t, returned, [&](int id) {
+    for_each_object(t, other, [&](int theirs) {
+      if (theirs != id) return;
+      if (id >= DEVICE) racing_devices_.insert(id - DEVICE);
+      else racing_domains_.insert(id);
+    });
+  });
 }
 
 bool CallersMemory::everything_unpreserved(const impl::World& w) const {
