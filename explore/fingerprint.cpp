@@ -70,6 +70,7 @@ enum : std::uint64_t {
   c_slab_alloc = 11ull << 56,
   c_warn_once = 12ull << 56,
   c_session = 13ull << 56,  // index i: session i's list of files (its mutex is c_mutex | 128 + i)
+  c_group = 14ull << 56,    // index i: IOMMU group i's DMA ownership claims
 };
 constexpr std::uint64_t c_session_mutex = 128;  // below it: the FLB objects' mutexes
 
@@ -112,7 +113,9 @@ void world_components(const impl::World& w, Components& out) {
   for (size_t i = 0; i < w.domains.size(); ++i)
     add(c_domain | i, {phys_of(w.domains[i].preserved_state), phys_of(w.domains[i].driver_page)});
   for (size_t i = 0; i < w.dev_iommus.size(); ++i) add(c_dev_iommu | i, {phys_of(w.dev_iommus[i].device_ser)});
-  for (size_t i = 0; i < w.devices.size(); ++i) add(c_device | i, {phys_of(w.devices[i].driver_page)});
+  for (size_t i = 0; i < w.devices.size(); ++i)
+    add(c_device | i, {phys_of(w.devices[i].driver_page), std::uint64_t(bool(w.devices[i].dma_owner_held))});
+  for (size_t i = 0; i < w.groups.size(); ++i) add(c_group | i, {std::uint64_t(int(w.groups[i].owner_cnt))});
   for (size_t i = 0; i < w.kho.pages.size(); ++i) out.emplace_back(c_page | i, page_hash(w.kho.pages[i]));
   add(c_kho_alloc, {w.kho.pages.size()});
   add(c_slab_alloc, {w.flb_cache.objects.size()});
@@ -173,6 +176,7 @@ std::uint64_t component_of(const impl::World& w, const impl::read_event& e) {
   if (std::uint64_t id = index_in(e.at, w.domains, c_domain)) return id;
   if (std::uint64_t id = index_in(e.at, w.dev_iommus, c_dev_iommu)) return id;
   if (std::uint64_t id = index_in(e.at, w.devices, c_device)) return id;
+  if (std::uint64_t id = index_in(e.at, w.groups, c_group)) return id;
   for (size_t i = 0; i < w.kho.pages.size(); ++i)
     if (inside(e.at, w.kho.pages[i])) return c_page | i;
   return 0;

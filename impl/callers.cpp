@@ -107,6 +107,16 @@ task<int> run_iommu_unpreserve_device(World& w, const Call& c) {
   co_await iommu_unpreserve_device(w, domain_of(w, c), device_of(w, c));
   co_return 0;
 }
+// VFIO gives back its device's DMA ownership claim (when the device is
+// unbound from iommufd); it releases only a claim it holds.
+task<int> run_iommu_device_release_dma_owner(World& w, const Call& c) {
+  device* dev = device_of(w, c);
+  if (dev->dma_owner_held) {
+    dev->dma_owner_held = false;
+    iommu_device_release_dma_owner(dev);
+  }
+  co_return 0;
+}
 task<int> run_iommufd_preserve(World& w, const Call& c) { co_return co_await iommufd_preserve(w, c.domain); }
 task<int> run_iommufd_unpreserve(World& w, const Call& c) { co_return co_await iommufd_unpreserve(w, c.domain); }
 task<int> run_vfio_preserve(World& w, const Call& c) { co_return co_await vfio_preserve(w, c.device, c.domain); }
@@ -121,6 +131,8 @@ constexpr entry_point kEntryPoints[] = {
     {CallKind::iommu_domain_unpreserve, "iommu_domain_unpreserve", true, run_iommu_domain_unpreserve},
     {CallKind::iommu_preserve_device, "iommu_preserve_device", false, run_iommu_preserve_device},
     {CallKind::iommu_unpreserve_device, "iommu_unpreserve_device", true, run_iommu_unpreserve_device},
+    {CallKind::iommu_device_release_dma_owner, "iommu_device_release_dma_owner", true,
+     run_iommu_device_release_dma_owner},
     {CallKind::iommufd_preserve, "iommu_domain_preserve", false, run_iommufd_preserve},
     {CallKind::iommufd_unpreserve, "iommu_domain_unpreserve", false, run_iommufd_unpreserve},
     {CallKind::vfio_preserve, "iommu_preserve_device", false, run_vfio_preserve},
@@ -165,6 +177,8 @@ std::vector<Call> calls_of_mode(CallerMode mode, const Topology& t) {
     c.kind = kind;
     if (call_takes_file(kind)) {
       push_each(out, c, t.files(), &Call::file);
+    } else if (call_takes_device(kind) && !call_takes_domain(kind)) {
+      push_each(out, c, devices, &Call::device);
     } else if (call_takes_device(kind)) {
       for (int d = 0; d < domains; ++d) {
         c.domain = d;

@@ -73,7 +73,15 @@ struct device {
   dev_iommu* iommu = nullptr;
   pci_dev pdev;
   kptr<kho_page> driver_page;  // the mock driver's context/PASID table, while preserved
+  // VFIO holds this device's claim on its group's DMA ownership (its half
+  // of iommu_group::owner_cnt).
+  watched<bool> dma_owner_held = false;
 };
+
+// drivers/iommu/iommu.c: a claim on the group's DMA ownership given back
+// (the group's mutex held throughout; one step, so luv takes no lock). The
+// group stays owned while another claim is held.
+void iommu_device_release_dma_owner(device* dev);
 
 // The FLB object of the IOMMU core: allocated by the FLB preserve callback,
 // freed by its unpreserve callback.

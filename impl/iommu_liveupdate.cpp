@@ -434,7 +434,7 @@ task<void> iommu_unpreserve_device(World& w, iommu_domain* domain, device* dev) 
   if (!dev_is_pci(dev))
     co_return;
 
-  if (!iommu_group_dma_owner_claimed(dev->iommu_group))
+  if (unpreserve_refused_unowned(w, dev))
     co_return;
 
   iommu = dev->iommu;

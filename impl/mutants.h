@@ -131,6 +131,13 @@ inline bool group_not_singleton(const World& w, const device* dev) {
   return kept(w, mutant::accept_shared_group) && !iommu_group_is_singleton(dev->iommu_group);
 }
 
+// if (!iommu_group_dma_owner_claimed(dev->iommu_group)) return;   in
+// iommu_unpreserve_device (rule 6: the reference unpreserves what it
+// preserved, whoever owns the group now)
+inline bool unpreserve_refused_unowned(const World& w, const device* dev) {
+  return !w.rules.unpreserve_ignores_owner && !iommu_group_dma_owner_claimed(dev->iommu_group);
+}
+
 // domain->preserved_state->hdr.ref_count++;   (rule 3: the domain record counts its devices)
 inline void domain_ser_get(const World& w, iommu_domain* domain) {
   if (w.rules.domain_counts_devices && kept(w, mutant::skip_domain_refcount_get))

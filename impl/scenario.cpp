@@ -18,6 +18,7 @@ constexpr call_info kCalls[CALL_KIND_COUNT] = {
     {CallKind::iommu_domain_unpreserve, "iommu_domain_unpreserve", false, true, false, false, false, false},
     {CallKind::iommu_preserve_device, "iommu_preserve_device", false, true, true, false, false, true},
     {CallKind::iommu_unpreserve_device, "iommu_unpreserve_device", false, true, true, false, false, false},
+    {CallKind::iommu_device_release_dma_owner, "iommu_device_release_dma_owner", false, false, true, false, false, false},
     {CallKind::iommufd_preserve, "iommufd_preserve", false, true, false, false, true, true},
     {CallKind::iommufd_unpreserve, "iommufd_unpreserve", false, true, false, false, true, false},
     {CallKind::vfio_preserve, "vfio_preserve", false, true, true, false, true, true},

@@ -24,6 +24,9 @@ enum class CallKind : impl::u8 {
   iommu_domain_unpreserve,
   iommu_preserve_device,
   iommu_unpreserve_device,
+  // VFIO gives back a device's claim on its group's DMA ownership (adversarial
+  // mode: VFIO keeps the claim while LUO holds the device's file)
+  iommu_device_release_dma_owner,
   // the file owners, in the orders they really call (both modes)
   iommufd_preserve,    // LUO preserves the domain's iommufd file, which preserves the domain
   iommufd_unpreserve,  // the domain, then the file
@@ -33,7 +36,7 @@ enum class CallKind : impl::u8 {
   // file of the session, last preserved first, under the session's mutex
   luo_session_release,
 };
-inline constexpr int CALL_KIND_COUNT = 11;
+inline constexpr int CALL_KIND_COUNT = 12;
 const char* call_kind_name(CallKind kind);
 bool call_kind_parse(const std::string& name, CallKind& out);
 // Which arguments a call takes.

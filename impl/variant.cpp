@@ -24,6 +24,7 @@ const std::vector<variant_rules>& shipped_variants() {
        .hold_flb_reference = true,
        .flb_teardown_unpreserves = true,
        .refuse_non_singleton_group = true,
+       .unpreserve_ignores_owner = true,
        .flb_versioned = true,
        .hold_incoming_flb = true},
       {.name = "v2",

@@ -112,6 +112,10 @@ struct variant_rules {
   // record, then undoes it all (-EOPNOTSUPP) if the device's IOMMU group is
   // not a singleton.
   bool refuse_non_singleton_group = false;
+  // rule 6: iommu_unpreserve_device does not return on a group whose DMA
+  // owner was released since the preserve (every posted revision does, and
+  // leaves the record and the driver's pages to the next kernel).
+  bool unpreserve_ignores_owner = false;
   // v4: iommu_flb_preserve writes IOMMU_LUO_FLB_VERSION into the root record;
   // the next kernel's iommu_liveupdate_flb_get_incoming() panics on another
   // version or an array address of 0 (luv: an error of the restore, which stops).

@@ -28,12 +28,13 @@ World::World(const Scenario& scenario, const variant_rules& variant)
   for (size_t i = 0; i < t.devices.size(); ++i) {
     const DeviceSpec& spec = t.devices[i];
     iommu_group& group = groups[static_cast<size_t>(t.group_of(static_cast<int>(i)))];
-    group.dma_owner_claimed = spec.dma_owner;  // validate(): a group's devices agree on it
+    if (spec.dma_owner) group.owner_cnt++;  // validate(): a group's devices agree on it
     group.devices++;
     dev_iommus[i].iommu_dev = &iommus[spec.iommu];
     device& dev = devices[i];
     dev.id = static_cast<int>(i);
     dev.is_pci = spec.pci;
+    dev.dma_owner_held = spec.dma_owner;
     dev.iommu_group = &group;
     dev.iommu = &dev_iommus[i];
     dev.pdev.devfn_id = static_cast<u16>(i + 1);

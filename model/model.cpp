@@ -50,7 +50,7 @@ WarnFunction warn_function_parse(const std::string& name) {
 
 std::size_t State::hash() const {
   std::uint64_t h = files * 0x9E3779B97F4A7C15ull ^ (std::uint64_t{domains} << 32 | warned) ^
-                    (std::uint64_t{teardown_pending} << 48);
+                    (std::uint64_t{teardown_pending} << 48) ^ (std::uint64_t{released} << 49);
   for (std::int8_t d : device_domain) h = (h ^ static_cast<std::uint8_t>(d)) * 0x100000001B3ull;
   for (int i = 0; i < FILES_MAX && listed[i] >= 0; ++i)
     h = (h ^ (static_cast<std::uint8_t>(listed[i]) | static_cast<std::uint8_t>(listed_domain[i]) << 8)) *
@@ -187,6 +187,7 @@ std::string describe(const Op& op) {
       return "iommu_unpreserve_device(domain" + std::to_string(op.domain) + ", dev" + std::to_string(op.device) + ")";
     case OpKind::session_last_file:
       return "session" + std::to_string(op.session) + " teardown: reads the file it lists last";
+    case OpKind::owner_release: return "iommu_device_release_dma_owner(dev" + std::to_string(op.device) + ")";
   }
   return "?";
 }
@@ -333,6 +334,13 @@ void domain_unpreserve(const Model& m, const State& s, int d, std::vector<OpOutc
   out.push_back({0, n, false});
 }
 
+// The device's IOMMU group is owned: one of its devices still holds its claim.
+bool group_owned(const Topology& t, const State& s, int v) {
+  for (int u = 0; u < static_cast<int>(t.devices.size()); ++u)
+    if (t.group_of(u) == t.group_of(v) && t.devices[u].dma_owner && !s.released_claim(u)) return true;
+  return false;
+}
+
 void device_preserve(const Model& m, const State& s, int d, int v, const FaultHit* fault,
                      std::vector<OpOutcome>& out) {
   const Topology& t = m.topology();
@@ -347,7 +355,7 @@ void device_preserve(const Model& m, const State& s, int d, int v, const FaultHi
   // answer (the reference may check them in any order, some before the lock).
   size_t before = out.size();
   if (!s.domain_preserved(d)) refuse(out, s, {-EINVAL});
-  if (!dev.dma_owner) refuse(out, s, {-EINVAL});
+  if (!group_owned(t, s, v)) refuse(out, s, {-EINVAL});
   if (!iommu_has(t, dev.iommu, IOMMU_OP_PRESERVE) || !iommu_has(t, dev.iommu, IOMMU_OP_PRESERVE_DEVICE))
     refuse(out, s, {-EOPNOTSUPP});
   if (!s.flb()) refuse(out, s, {-ENOENT});
@@ -380,8 +388,10 @@ void device_unpreserve(const Model& m, const State& s, int d, int v, std::vector
   const Topology& t = m.topology();
   const DeviceSpec& dev = t.devices[v];
   State n = s;
-  if (!dev.pci || !dev.dma_owner) {
-    // Such a device can never be preserved: the call returns at once (the seed's checks).
+  // Rule 6: whoever owns the group now, the unpreserve goes on (the
+  // preserve was made under a claim).
+  if (!dev.pci) {
+    // Such a device can never be preserved: the call returns at once (the seed's check).
   } else if (!iommu_has(t, dev.iommu, IOMMU_OP_UNPRESERVE) || !iommu_has(t, dev.iommu, IOMMU_OP_UNPRESERVE_DEVICE)) {
     warn(n, WarnSite::unpreserve_ops_missing);  // the review's WARN_ON_ONCE
   } else if (!s.flb()) {
@@ -421,6 +431,12 @@ void apply(const Model& m, const State& s, const Op& op, const FaultHit* fault, 
     case OpKind::device_preserve: return device_preserve(m, s, op.domain, op.device, fault, out);
     case OpKind::device_unpreserve: return device_unpreserve(m, s, op.domain, op.device, out);
     case OpKind::session_last_file: return session_last_file(m, s, op.session, out);
+    case OpKind::owner_release: {
+      State n = s;
+      if (m.topology().devices[op.device].dma_owner) n.released |= static_cast<std::uint16_t>(1u << op.device);
+      out.push_back({0, n, false});
+      return;
+    }
   }
 }
 
@@ -451,6 +467,8 @@ std::optional<Op> call_next_op(const Topology& t, const Call& c, const Progress&
       return p.pc == 0 ? std::optional(object_op(OpKind::device_preserve, c)) : std::nullopt;
     case CallKind::iommu_unpreserve_device:
       return p.pc == 0 ? std::optional(object_op(OpKind::device_unpreserve, c)) : std::nullopt;
+    case CallKind::iommu_device_release_dma_owner:
+      return p.pc == 0 ? std::optional(object_op(OpKind::owner_release, c)) : std::nullopt;
     case CallKind::iommufd_preserve:
     case CallKind::vfio_preserve: {
       // Preserve the file, then the object inside it; undo the file if that fails.
@@ -498,7 +516,8 @@ bool call_advance(const Call& c, Progress& p, int ret, int* call_ret) {
   };
   switch (c.kind) {
     case CallKind::iommu_domain_unpreserve:
-    case CallKind::iommu_unpreserve_device: return finish(0);  // void in the kernel
+    case CallKind::iommu_unpreserve_device:
+    case CallKind::iommu_device_release_dma_owner: return finish(0);  // void in the kernel
     case CallKind::luo_preserve_file:
     case CallKind::luo_unpreserve_file:
     case CallKind::iommu_domain_preserve:

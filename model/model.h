@@ -78,6 +78,7 @@ struct State {
   std::uint16_t domains = 0;  // bit d: domain d preserved
   std::array<std::int8_t, DEVICES_MAX> device_domain{};  // domain the device is preserved against, -1 none
   std::uint16_t warned = 0;   // bit s: WarnSite s has fired (WARN_ON_ONCE: once per boot)
+  std::uint16_t released = 0;  // bit v: device v's claim on its group's DMA ownership given back
   // The last file went while state was preserved and a concurrent call still
   // holds the FLB (rule 4): the teardown waits for that call (teardown()),
   // and a file preserved before then takes the FLB over with its state.
@@ -97,6 +98,7 @@ struct State {
   bool flb() const { return files != 0; }  // the FLB exists while a file depending on it is preserved
   bool domain_preserved(int d) const { return (domains >> d) & 1u; }
   bool file_preserved(int f) const { return (files >> f) & 1u; }
+  bool released_claim(int v) const { return (released >> v) & 1u; }
   std::size_t hash() const;
 };
 
@@ -161,6 +163,9 @@ enum class OpKind : std::uint8_t {
   // session_entry(file, domain). Its handler's unpreserve and LUO's
   // unpreserve of that file are then the ops above, on that file.
   session_last_file,
+  // iommu_device_release_dma_owner: the device's claim given back (its group
+  // stays owned while another device of it holds one).
+  owner_release,
 };
 inline constexpr int SESSION_EMPTY = 1;
 // The return of session_last_file for a listed file and the domain its

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "impl/hex.h"
+#include "impl/mutants.h"
 #include "impl/unpreserve_twin.h"
 #include "impl/world.h"
 #include "linux/errno.h"
@@ -100,6 +101,8 @@ struct Checks::twinless {
 
 std::optional<Checks::twinless> Checks::twinless_object(const CallRecord& r) const {
   const Call& c = r.call;
+  // Neither a preserve nor an unpreserve: the device keeps what it holds.
+  if (c.kind == CallKind::iommu_device_release_dma_owner) return std::nullopt;
   bool enoent = call_is_contract(c.kind) && r.ret == -ENOENT;
   if (call_takes_device(c.kind)) {
     const impl::device& dev = w_.devices[static_cast<size_t>(c.device)];
@@ -110,9 +113,11 @@ std::optional<Checks::twinless> Checks::twinless_object(const CallRecord& r) con
     t.holds_state = dev.iommu->device_ser || dev.driver_page;
     t.pci = dev.is_pci;
     // The core's unpreserve returns before it looks at the driver for a
-    // non-PCI device or an unclaimed group, and VFIO before the core for a
-    // file it does not hold: those returns say nothing of the driver.
-    t.reached = t.pci && impl::iommu_group_dma_owner_claimed(dev.iommu_group) && !enoent;
+    // non-PCI device or (but for rule 6) an unclaimed group, and VFIO before
+    // the core for a file it does not hold: those returns say nothing of the
+    // driver. A release is never undone, so the claim read here is the one
+    // the call saw, unless a release raced the call (then this misses it).
+    t.reached = t.pci && !impl::unpreserve_refused_unowned(w_, &dev) && !enoent;
     return t;
   }
   if (call_takes_domain(c.kind)) {

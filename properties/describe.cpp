@@ -20,6 +20,8 @@ std::string describe_call(const Call& c) {
     out += "domain" + std::to_string(c.domain) + ", dev" + std::to_string(c.device);
   } else if (call_takes_domain(c.kind)) {
     out += sep + "domain" + std::to_string(c.domain);
+  } else if (call_takes_device(c.kind)) {
+    out += sep + "dev" + std::to_string(c.device);
   } else if (call_takes_session(c.kind)) {
     out += sep + "session" + std::to_string(c.session);
   }

@@ -514,17 +514,47 @@ TEST_P(Device, unpreserve_of_a_non_pci_device_returns_early) {
   EXPECT_EQ(k.warnings(), 0);
 }
 
-TEST_P(Device, unpreserve_without_dma_owner_returns_early) {
+// VFIO gives the device's DMA ownership back between its preserve and its
+// unpreserve. Every posted revision then returns before the driver: the
+// record and the driver's page stay for the next kernel. Rule 6: the
+// reference unpreserves all the same.
+TEST_P(Device, unpreserve_after_the_owner_is_released) {
   Kernel k(GetParam());
   k.preserve_file_and_domain(0);
   ASSERT_EQ(k.preserve_device(0, 0), 0);
-  k.dev(0).iommu_group->dma_owner_claimed = false;
+  EXPECT_EQ(k.invoke(Call{CallKind::iommu_device_release_dma_owner, -1, -1, 0}), 0);
+  ASSERT_FALSE(impl::iommu_group_dma_owner_claimed(k.dev(0).iommu_group));
 
   k.unpreserve_device(0, 0);
 
-  EXPECT_TRUE(k.dev(0).iommu->device_ser);
-  EXPECT_FALSE(k.dev(0).iommu->device_ser->hdr.deleted);
   EXPECT_EQ(k.warnings(), 0);
+  if (k.w().rules.unpreserve_ignores_owner) {
+    EXPECT_FALSE(k.dev(0).iommu->device_ser);
+    EXPECT_FALSE(k.dev(0).driver_page);
+  } else {
+    ASSERT_TRUE(k.dev(0).iommu->device_ser);
+    EXPECT_FALSE(k.dev(0).iommu->device_ser->hdr.deleted);
+    EXPECT_TRUE(k.dev(0).driver_page);
+  }
+}
+
+// A group stays owned while one of its devices holds a claim; a device
+// whose group is not owned cannot be preserved (-EINVAL), in every variant.
+TEST_P(Device, a_group_is_owned_while_one_claim_is_held) {
+  Topology t = default_topology();
+  t.devices[2].group = 1;  // devices 1 and 2: one group behind IOMMU 1
+  Kernel k(GetParam(), t);
+  k.preserve_file_and_domain(0);
+  k.invoke(Call{CallKind::iommu_device_release_dma_owner, -1, -1, 1});
+  EXPECT_TRUE(impl::iommu_group_dma_owner_claimed(k.dev(1).iommu_group));
+  k.invoke(Call{CallKind::iommu_device_release_dma_owner, -1, -1, 1});  // no claim left to give: a no-op
+  EXPECT_TRUE(impl::iommu_group_dma_owner_claimed(k.dev(1).iommu_group));
+  k.invoke(Call{CallKind::iommu_device_release_dma_owner, -1, -1, 2});
+  EXPECT_FALSE(impl::iommu_group_dma_owner_claimed(k.dev(1).iommu_group));
+
+  k.invoke(Call{CallKind::iommu_device_release_dma_owner, -1, -1, 0});
+  EXPECT_EQ(k.preserve_device(0, 0), -EINVAL);
+  EXPECT_FALSE(k.dev(0).iommu->device_ser);
 }
 
 // The review's point: v2 returns silently, v2-warn (and the reference) warn,

@@ -66,6 +66,9 @@ expr callers::invoke(const Call& call) {
     case CallKind::iommufd_unpreserve: return iommufd_unpreserve(top, call.domain);
     case CallKind::vfio_preserve: return vfio_preserve(top, call.device, call.domain);
     case CallKind::vfio_unpreserve: return vfio_unpreserve(top, call.device, call.domain);
+    case CallKind::iommu_device_release_dma_owner:
+      set(claim_[call.device], g(top), c_.bool_val(false));  // VFIO gives back a claim it holds
+      return c_.int_val(0);
     // Atomic calls: a session's teardown is its files' unpreserves in a
     // row, which the paths already make one call at a time (all_calls).
     case CallKind::luo_session_release: break;

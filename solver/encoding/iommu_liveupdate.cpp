@@ -246,7 +246,7 @@ expr iommu_liveupdate::iommu_preserve_device(const Fn& caller, int d, int v) {
     ret_if(f, lacks, -EOPNOTSUPP);
   }
   if (!r_.domain_checked_under_lock_only) ret_if(f, h_.ptr[od] == -1, -EINVAL);  // domain_read_unlocked()
-  ret_if(f, c_.bool_val(!spec.dma_owner), -EINVAL);
+  ret_if(f, !group_owned(v), -EINVAL);
   ret_if(f, device_ops_missing(i), -EOPNOTSUPP);
   expr obj_null(c_);
   expr ret = liveupdate_flb_get_outgoing(f, obj_null);
@@ -287,7 +287,7 @@ void iommu_liveupdate::iommu_unpreserve_device(const Fn& caller, int d, int v) {
   int i = spec.iommu;
   int od = l_.domain(d), ov = l_.device(v);
   ret_if(f, c_.bool_val(!spec.pci), 0);
-  ret_if(f, c_.bool_val(!spec.dma_owner), 0);
+  if (!r_.unpreserve_ignores_owner) ret_if(f, !group_owned(v), 0);  // unpreserve_refused_unowned()
   expr lacks = !pre_.iop(i, IOP_UNPRESERVE_DEVICE) || !pre_.iop(i, IOP_UNPRESERVE);
   if (r_.warn_missing_unpreserve) warn(g(f), lacks);
   ret_if(f, lacks, 0);

@@ -32,7 +32,7 @@ class machine {
           const std::array<expr, impl::FAULT_SITE_COUNT>& visits, bool fold = false)
       : l_(l), r_(rules), c_(pre.count.ctx()), pre_(pre), h_(c_), oracle_(oracle), visits_(visits),
         alive_(c_.bool_val(true)), oops_null_(c_.bool_val(false)), oops_uaf_(c_.bool_val(false)),
-        warned_(pre.warned), call_warned_(c_.bool_val(false)), fill_(pre.fill) {
+        warned_(pre.warned), call_warned_(c_.bool_val(false)), fill_(pre.fill), claim_(pre.claim) {
     h_.fold = fold;
     build_heap();
   }
@@ -127,6 +127,14 @@ class machine {
     return true;
   }
 
+  // iommu_group_dma_owner_claimed(): a device of v's group holds its claim.
+  expr group_owned(int v) const {
+    expr owned = c_.bool_val(false);
+    for (int u = 0; u < l_.V; ++u)
+      if (l_.topo.group_of(u) == l_.topo.group_of(v)) owned = owned || claim_[u];
+    return settle(owned);
+  }
+
   // kptr dereference of a record pointer: NULL oopses, a freed page is a use after free.
   bool rec_slot(int s) const { return s >= 0 && s < static_cast<int>(h_.recs.size()); }
   bool page_slot(int q) const { return q >= 0 && q < static_cast<int>(h_.pages.size()); }
@@ -214,6 +222,7 @@ class machine {
   std::vector<int> allocated_;
   expr alive_, oops_null_, oops_uaf_, warned_, call_warned_;
   std::vector<expr> fill_;
+  std::vector<expr> claim_;  // per device, as State::claim
 };
 
 }  // namespace luv::solver::encoding

@@ -36,6 +36,7 @@ expr exec::error_path_violated(const Call& call, const expr& ret, const Heap& be
 // unpreserve that returned before reaching the driver (a non-PCI device,
 // an unclaimed group, a file VFIO/iommufd does not hold) says nothing.
 expr exec::missing_unpreserve_violated(const Call& call, const expr& ret) {
+  if (call.kind == CallKind::iommu_device_release_dma_owner) return c_.bool_val(false);  // neither end
   expr lacks = c_.bool_val(false), holds = c_.bool_val(false);
   expr not_held = c_.bool_val(call_is_contract(call.kind)) && ret == -ENOENT;
   expr reached = !not_held;
@@ -46,7 +47,8 @@ expr exec::missing_unpreserve_violated(const Call& call, const expr& ret) {
     lacks = iommu_lacks_unpreserve(i);
     holds = h_.ptr[o] != -1 || h_.pgptr[o] != -1;
     pci = spec.pci;
-    reached = c_.bool_val(spec.pci && spec.dma_owner) && !not_held;
+    expr owned = r_.unpreserve_ignores_owner ? c_.bool_val(true) : group_owned(call.device);
+    reached = c_.bool_val(spec.pci) && owned && !not_held;
   } else if (call_takes_domain(call.kind)) {
     int o = l_.domain(call.domain);
     lacks = impl::lacks_unpreserve_twin(pre_.dop(call.domain, DOP_PRESERVE), pre_.dop(call.domain, DOP_UNPRESERVE));
@@ -96,6 +98,7 @@ std::vector<expr> exec::track_intent(const Call& call, const expr& ret) {
   std::vector<expr> intent = pre_.intent;
   bool device = call_takes_device(call.kind);
   if (!device && !call_takes_domain(call.kind)) return intent;
+  if (call.kind == CallKind::iommu_device_release_dma_owner) return intent;  // keeps what was preserved
   int o = device ? l_.device(call.device) : l_.domain(call.domain);
   if (call_is_preserve(call.kind)) {
     intent[o] = intent[o] || ret == 0;
@@ -118,6 +121,7 @@ expr exec::project(State& s) {
   s.flb = h_.flb;
   s.warned = warned_;
   s.fill = fill_;
+  s.claim = claim_;
   s.iommu_ops = pre_.iommu_ops;
   s.domain_ops = pre_.domain_ops;
   for (int slot = 0; slot < static_cast<int>(h_.recs.size()); ++slot) {

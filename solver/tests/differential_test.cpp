@@ -106,9 +106,9 @@ Comparison compare(const Scenario& s) { return compare(s, *impl::find_variant(s.
 
 TEST(SolverDifferential, random_sequential_scenarios_match_the_implementation) {
   std::mt19937 rng(20260507);
-  int violations = 0, faults_fired = 0, rollbacks = 0;
+  int violations = 0, faults_fired = 0, rollbacks = 0, releases = 0;
   std::map<std::string, int> per_variant;
-  const int total = 250;
+  const int total = 300;
   for (int i = 0; i < total; ++i) {
     Scenario s = testing::random_scenario(rng);
     Comparison c = compare(s);
@@ -116,21 +116,28 @@ TEST(SolverDifferential, random_sequential_scenarios_match_the_implementation) {
     violations += !c.run.verdict.ok();
     faults_fired += c.run.faults_fired;
     rollbacks += c.rollbacks;
+    for (const auto& thread : s.threads)
+      releases += static_cast<int>(std::count_if(thread.begin(), thread.end(), [](const Call& x) {
+        return x.kind == CallKind::iommu_device_release_dma_owner;
+      }));
     ++per_variant[s.variant];
   }
   // The sample must exercise both outcomes, the fault paths, every shipped
-  // variant and the singleton-group rollback (reference and v4).
+  // variant, the singleton-group rollback (reference and v4) and the DMA
+  // owner's release.
   EXPECT_GT(violations, 10);
   EXPECT_LT(violations, total - 10);
   EXPECT_GT(faults_fired, 10);
   std::cout << "[ differential ] " << total << " scenarios, " << violations << " violating, " << faults_fired
-            << " faults fired, " << rollbacks << " singleton-group rollbacks; by variant:";
+            << " faults fired, " << rollbacks << " singleton-group rollbacks, " << releases
+            << " DMA owner releases; by variant:";
   for (const impl::variant_rules& v : impl::shipped_variants()) {
     std::cout << " " << v.name << " " << per_variant[v.name];
     EXPECT_GE(per_variant[v.name], 15) << v.name;
   }
   std::cout << "\n";
   EXPECT_GE(rollbacks, 3);
+  EXPECT_GE(releases, 20);
 }
 
 // Devices 1 and 2 share IOMMU 1's group: the reference and v4 preserve
@@ -187,6 +194,15 @@ TEST(SolverDifferential, catches_an_encoding_of_v4_without_the_singleton_group_r
   std::string diff = first_disagreement("v4", &impl::variant_rules::refuse_non_singleton_group);
   EXPECT_NE(diff, "");
   std::cout << "[ differential on v4 ] " << diff << "\n";
+}
+
+// Rule 6: the reference unpreserves a device whose group's DMA owner was
+// released; an encoding that returns early there, as the posted revisions
+// do, keeps the record the implementation frees.
+TEST(SolverDifferential, catches_an_encoding_of_the_reference_that_needs_the_owner_to_unpreserve) {
+  std::string diff = first_disagreement("reference", &impl::variant_rules::unpreserve_ignores_owner);
+  EXPECT_NE(diff, "");
+  std::cout << "[ differential on reference ] " << diff << "\n";
 }
 
 // Every term of a step, each simplified on its own, as text.
