@@ -70,7 +70,7 @@ enum : std::uint64_t {
   c_slab_alloc = 11ull << 56,
   c_warn_once = 12ull << 56,
   c_session = 13ull << 56,  // index i: session i's list of files (its mutex is c_mutex | 128 + i)
-  c_group = 14ull << 56,    // index i: IOMMU group i's DMA ownership claims
+  c_group = 14ull << 56,    // index i: IOMMU group i's DMA ownership claims and devices
 };
 constexpr std::uint64_t c_session_mutex = 128;  // below it: the FLB objects' mutexes
 
@@ -115,7 +115,8 @@ void world_components(const impl::World& w, Components& out) {
   for (size_t i = 0; i < w.dev_iommus.size(); ++i) add(c_dev_iommu | i, {phys_of(w.dev_iommus[i].device_ser)});
   for (size_t i = 0; i < w.devices.size(); ++i)
     add(c_device | i, {phys_of(w.devices[i].driver_page), std::uint64_t(bool(w.devices[i].dma_owner_held))});
-  for (size_t i = 0; i < w.groups.size(); ++i) add(c_group | i, {std::uint64_t(int(w.groups[i].owner_cnt))});
+  for (size_t i = 0; i < w.groups.size(); ++i)
+    add(c_group | i, {std::uint64_t(int(w.groups[i].owner_cnt)), std::uint64_t(int(w.groups[i].devices))});
   for (size_t i = 0; i < w.kho.pages.size(); ++i) out.emplace_back(c_page | i, page_hash(w.kho.pages[i]));
   add(c_kho_alloc, {w.kho.pages.size()});
   add(c_slab_alloc, {w.flb_cache.objects.size()});

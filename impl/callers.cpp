@@ -117,6 +117,9 @@ task<int> run_iommu_device_release_dma_owner(World& w, const Call& c) {
   }
   co_return 0;
 }
+task<int> run_iommu_group_add_device(World& w, const Call& c) {
+  co_return iommu_group_add_device(w, device_of(w, c)->iommu_group);
+}
 task<int> run_iommufd_preserve(World& w, const Call& c) { co_return co_await iommufd_preserve(w, c.domain); }
 task<int> run_iommufd_unpreserve(World& w, const Call& c) { co_return co_await iommufd_unpreserve(w, c.domain); }
 task<int> run_vfio_preserve(World& w, const Call& c) { co_return co_await vfio_preserve(w, c.device, c.domain); }
@@ -133,6 +136,7 @@ constexpr entry_point kEntryPoints[] = {
     {CallKind::iommu_unpreserve_device, "iommu_unpreserve_device", true, run_iommu_unpreserve_device},
     {CallKind::iommu_device_release_dma_owner, "iommu_device_release_dma_owner", true,
      run_iommu_device_release_dma_owner},
+    {CallKind::iommu_group_add_device, "iommu_group_add_device", false, run_iommu_group_add_device},
     {CallKind::iommufd_preserve, "iommu_domain_preserve", false, run_iommufd_preserve},
     {CallKind::iommufd_unpreserve, "iommu_domain_unpreserve", false, run_iommufd_unpreserve},
     {CallKind::vfio_preserve, "iommu_preserve_device", false, run_vfio_preserve},

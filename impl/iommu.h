@@ -82,6 +82,9 @@ struct device {
 // (the group's mutex held throughout; one step, so luv takes no lock). The
 // group stays owned while another claim is held.
 void iommu_device_release_dma_owner(device* dev);
+// A device added to a group at its probe, under the group's mutex (one
+// step): 0, or -EBUSY when rule 6 keeps the group as it is.
+int iommu_group_add_device(World& w, iommu_group* group);
 
 // The FLB object of the IOMMU core: allocated by the FLB preserve callback,
 // freed by its unpreserve callback.

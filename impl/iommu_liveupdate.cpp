@@ -466,4 +466,15 @@ task<void> iommu_unpreserve_device(World& w, iommu_domain* domain, device* dev) 
   co_await iommu_unpreserve_locked(w, iommu->iommu_dev, flb_obj);
 }
 
+// Asked by iommu_group_add_device() under the group's mutex. The device
+// preserve publishes its record and checks iommu_group_is_singleton() in one
+// step too (both under that mutex in the kernel), so of a preserve and a
+// join that race, one sees the other.
+bool iommu_group_has_preserved_device(World& w, const iommu_group* group) {
+  for (const device& dev : w.devices)
+    if (dev.iommu_group == group && dev.iommu->device_ser)
+      return true;
+  return false;
+}
+
 }  // namespace luv::impl

@@ -14,5 +14,7 @@ task<int> iommu_domain_preserve(World& w, iommu_domain* domain);
 task<void> iommu_domain_unpreserve(World& w, iommu_domain* domain);
 task<int> iommu_preserve_device(World& w, iommu_domain* domain, device* dev, u64* preserved_state);
 task<void> iommu_unpreserve_device(World& w, iommu_domain* domain, device* dev);
+// Rule 6 at the group's end: whether a device of `group` is preserved.
+bool iommu_group_has_preserved_device(World& w, const iommu_group* group);
 
 }  // namespace luv::impl

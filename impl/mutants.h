@@ -138,6 +138,9 @@ inline bool unpreserve_refused_unowned(const World& w, const device* dev) {
   return !w.rules.unpreserve_ignores_owner && !iommu_group_dma_owner_claimed(dev->iommu_group);
 }
 
+// rule 6: iommu_group_add_device() refuses a group with a preserved device
+inline bool group_growth_refused(const World& w) { return w.rules.refuse_growth_of_preserved_group; }
+
 // domain->preserved_state->hdr.ref_count++;   (rule 3: the domain record counts its devices)
 inline void domain_ser_get(const World& w, iommu_domain* domain) {
   if (w.rules.domain_counts_devices && kept(w, mutant::skip_domain_refcount_get))

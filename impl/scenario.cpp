@@ -19,6 +19,7 @@ constexpr call_info kCalls[CALL_KIND_COUNT] = {
     {CallKind::iommu_preserve_device, "iommu_preserve_device", false, true, true, false, false, true},
     {CallKind::iommu_unpreserve_device, "iommu_unpreserve_device", false, true, true, false, false, false},
     {CallKind::iommu_device_release_dma_owner, "iommu_device_release_dma_owner", false, false, true, false, false, false},
+    {CallKind::iommu_group_add_device, "iommu_group_add_device", false, false, true, false, false, false},
     {CallKind::iommufd_preserve, "iommufd_preserve", false, true, false, false, true, true},
     {CallKind::iommufd_unpreserve, "iommufd_unpreserve", false, true, false, false, true, false},
     {CallKind::vfio_preserve, "vfio_preserve", false, true, true, false, true, true},
@@ -39,6 +40,9 @@ bool call_takes_device(CallKind kind) { return info(kind).device; }
 bool call_takes_session(CallKind kind) { return info(kind).session; }
 bool call_is_contract(CallKind kind) { return info(kind).contract; }
 bool call_is_preserve(CallKind kind) { return info(kind).preserve; }
+bool call_acts_on_group(CallKind kind) {
+  return kind == CallKind::iommu_device_release_dma_owner || kind == CallKind::iommu_group_add_device;
+}
 
 bool call_kind_parse(const std::string& name, CallKind& out) {
   for (const call_info& c : kCalls) {

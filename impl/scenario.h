@@ -27,6 +27,9 @@ enum class CallKind : impl::u8 {
   // VFIO gives back a device's claim on its group's DMA ownership (adversarial
   // mode: VFIO keeps the claim while LUO holds the device's file)
   iommu_device_release_dma_owner,
+  // A new device (one no call names) joins the device's IOMMU group, as a
+  // hotplugged function does at its probe (adversarial mode)
+  iommu_group_add_device,
   // the file owners, in the orders they really call (both modes)
   iommufd_preserve,    // LUO preserves the domain's iommufd file, which preserves the domain
   iommufd_unpreserve,  // the domain, then the file
@@ -36,7 +39,7 @@ enum class CallKind : impl::u8 {
   // file of the session, last preserved first, under the session's mutex
   luo_session_release,
 };
-inline constexpr int CALL_KIND_COUNT = 12;
+inline constexpr int CALL_KIND_COUNT = 13;
 const char* call_kind_name(CallKind kind);
 bool call_kind_parse(const std::string& name, CallKind& out);
 // Which arguments a call takes.
@@ -46,6 +49,9 @@ bool call_takes_device(CallKind kind);
 bool call_takes_session(CallKind kind);
 bool call_is_contract(CallKind kind);  // iommufd_*, vfio_* and luo_session_release
 bool call_is_preserve(CallKind kind);
+// iommu_device_release_dma_owner and iommu_group_add_device: they change the
+// device's IOMMU group, never a record, so they neither preserve nor unpreserve.
+bool call_acts_on_group(CallKind kind);
 
 struct Call {
   CallKind kind = CallKind::iommufd_preserve;

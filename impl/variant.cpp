@@ -25,6 +25,7 @@ const std::vector<variant_rules>& shipped_variants() {
        .flb_teardown_unpreserves = true,
        .refuse_non_singleton_group = true,
        .unpreserve_ignores_owner = true,
+       .refuse_growth_of_preserved_group = true,
        .flb_versioned = true,
        .hold_incoming_flb = true},
       {.name = "v2",

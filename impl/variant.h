@@ -116,6 +116,10 @@ struct variant_rules {
   // owner was released since the preserve (every posted revision does, and
   // leaves the record and the driver's pages to the next kernel).
   bool unpreserve_ignores_owner = false;
+  // rule 6: iommu_group_add_device() refuses (-EBUSY) a group one of whose
+  // devices is preserved (no posted revision looks: the preserved device's
+  // DMA context is then shared with a device the next kernel does not know).
+  bool refuse_growth_of_preserved_group = false;
   // v4: iommu_flb_preserve writes IOMMU_LUO_FLB_VERSION into the root record;
   // the next kernel's iommu_liveupdate_flb_get_incoming() panics on another
   // version or an array address of 0 (luv: an error of the restore, which stops).

@@ -50,7 +50,8 @@ WarnFunction warn_function_parse(const std::string& name) {
 
 std::size_t State::hash() const {
   std::uint64_t h = files * 0x9E3779B97F4A7C15ull ^ (std::uint64_t{domains} << 32 | warned) ^
-                    (std::uint64_t{teardown_pending} << 48) ^ (std::uint64_t{released} << 49);
+                    (std::uint64_t{teardown_pending} << 48) ^ (std::uint64_t{released} << 49) ^
+                    (std::uint64_t{grown} << 17);
   for (std::int8_t d : device_domain) h = (h ^ static_cast<std::uint8_t>(d)) * 0x100000001B3ull;
   for (int i = 0; i < FILES_MAX && listed[i] >= 0; ++i)
     h = (h ^ (static_cast<std::uint8_t>(listed[i]) | static_cast<std::uint8_t>(listed_domain[i]) << 8)) *
@@ -188,6 +189,7 @@ std::string describe(const Op& op) {
     case OpKind::session_last_file:
       return "session" + std::to_string(op.session) + " teardown: reads the file it lists last";
     case OpKind::owner_release: return "iommu_device_release_dma_owner(dev" + std::to_string(op.device) + ")";
+    case OpKind::group_add: return "iommu_group_add_device(group of dev" + std::to_string(op.device) + ")";
   }
   return "?";
 }
@@ -334,6 +336,17 @@ void domain_unpreserve(const Model& m, const State& s, int d, std::vector<OpOutc
   out.push_back({0, n, false});
 }
 
+// The device's IOMMU group has it alone: none other in the topology, none joined since.
+bool group_singleton(const Topology& t, const State& s, int v) {
+  return t.group_is_singleton(v) && !s.group_grown(t.group_of(v));
+}
+
+bool group_preserved(const Topology& t, const State& s, int v) {
+  for (int u = 0; u < static_cast<int>(t.devices.size()); ++u)
+    if (t.group_of(u) == t.group_of(v) && s.device_domain[u] >= 0) return true;
+  return false;
+}
+
 // The device's IOMMU group is owned: one of its devices still holds its claim.
 bool group_owned(const Topology& t, const State& s, int v) {
   for (int u = 0; u < static_cast<int>(t.devices.size()); ++u)
@@ -378,7 +391,7 @@ void device_preserve(const Model& m, const State& s, int d, int v, const FaultHi
   // all of it: no HW, device or driver record stays live, so the abstract
   // state is as before the call (only a KHO array page it added stays, with
   // the arrays). Every refusal above, and a fault on the way, come first.
-  if (!t.group_is_singleton(v)) return refuse(out, s, {-EOPNOTSUPP});
+  if (!group_singleton(t, s, v)) return refuse(out, s, {-EOPNOTSUPP});
   State n = s;
   n.device_domain[v] = static_cast<std::int8_t>(d);
   out.push_back({0, n, false});
@@ -437,6 +450,14 @@ void apply(const Model& m, const State& s, const Op& op, const FaultHit* fault, 
       out.push_back({0, n, false});
       return;
     }
+    case OpKind::group_add: {
+      const Topology& t = m.topology();
+      if (group_preserved(t, s, op.device)) return refuse(out, s, {-EBUSY});
+      State n = s;
+      n.grown |= static_cast<std::uint16_t>(1u << t.group_of(op.device));
+      out.push_back({0, n, false});
+      return;
+    }
   }
 }
 
@@ -469,6 +490,8 @@ std::optional<Op> call_next_op(const Topology& t, const Call& c, const Progress&
       return p.pc == 0 ? std::optional(object_op(OpKind::device_unpreserve, c)) : std::nullopt;
     case CallKind::iommu_device_release_dma_owner:
       return p.pc == 0 ? std::optional(object_op(OpKind::owner_release, c)) : std::nullopt;
+    case CallKind::iommu_group_add_device:
+      return p.pc == 0 ? std::optional(object_op(OpKind::group_add, c)) : std::nullopt;
     case CallKind::iommufd_preserve:
     case CallKind::vfio_preserve: {
       // Preserve the file, then the object inside it; undo the file if that fails.
@@ -521,7 +544,8 @@ bool call_advance(const Call& c, Progress& p, int ret, int* call_ret) {
     case CallKind::luo_preserve_file:
     case CallKind::luo_unpreserve_file:
     case CallKind::iommu_domain_preserve:
-    case CallKind::iommu_preserve_device: return finish(ret);
+    case CallKind::iommu_preserve_device:
+    case CallKind::iommu_group_add_device: return finish(ret);
     case CallKind::iommufd_preserve:
     case CallKind::vfio_preserve:
       if (p.pc == 0) {

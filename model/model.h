@@ -79,6 +79,7 @@ struct State {
   std::array<std::int8_t, DEVICES_MAX> device_domain{};  // domain the device is preserved against, -1 none
   std::uint16_t warned = 0;   // bit s: WarnSite s has fired (WARN_ON_ONCE: once per boot)
   std::uint16_t released = 0;  // bit v: device v's claim on its group's DMA ownership given back
+  std::uint16_t grown = 0;     // bit v: a new device joined the group device v heads
   // The last file went while state was preserved and a concurrent call still
   // holds the FLB (rule 4): the teardown waits for that call (teardown()),
   // and a file preserved before then takes the FLB over with its state.
@@ -99,6 +100,7 @@ struct State {
   bool domain_preserved(int d) const { return (domains >> d) & 1u; }
   bool file_preserved(int f) const { return (files >> f) & 1u; }
   bool released_claim(int v) const { return (released >> v) & 1u; }
+  bool group_grown(int head) const { return (grown >> head) & 1u; }
   std::size_t hash() const;
 };
 
@@ -166,6 +168,9 @@ enum class OpKind : std::uint8_t {
   // iommu_device_release_dma_owner: the device's claim given back (its group
   // stays owned while another device of it holds one).
   owner_release,
+  // iommu_group_add_device: a new device joins the device's group, unless one
+  // of the group's devices is preserved (rule 6: -EBUSY).
+  group_add,
 };
 inline constexpr int SESSION_EMPTY = 1;
 // The return of session_last_file for a listed file and the domain its

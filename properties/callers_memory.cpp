@@ -21,7 +21,7 @@ void CallersMemory::note_returned(const CallRecord& r, bool warned) {
   const Call& c = r.call;
   bool device = call_takes_device(c.kind);
   if (!device && !call_takes_domain(c.kind)) return;  // LUO file calls: w.file_preserved says
-  if (c.kind == CallKind::iommu_device_release_dma_owner) return;  // keeps what was preserved
+  if (call_acts_on_group(c.kind)) return;  // keeps what was preserved
   int id = device ? c.device : c.domain;
   std::set<int>& outstanding = device ? devices_outstanding_ : domains_outstanding_;
   std::map<int, int>& kept = device ? devices_kept_ : domains_kept_;
@@ -65,9 +65,8 @@ void for_each_object(const Topology& t, const Call& x, F f) {
 void CallersMemory::note_overlap(const Topology& t, const Call& returned, const Call& other) {
   // A teardown unpreserves; a raw LUO call may drop a file under a call.
   auto unsure = [](const Call& x) { return x.kind == CallKind::luo_session_release || call_takes_file(x.kind); };
-  // A release changes no record; a preserve it races says by its return.
-  auto owner = [](const Call& x) { return x.kind == CallKind::iommu_device_release_dma_owner; };
-  if (owner(returned) || owner(other)) return;
+  // A group's event changes no record; a preserve it races says by its return.
+  if (call_acts_on_group(returned.kind) || call_acts_on_group(other.kind)) return;
   if (!unsure(returned) && !unsure(other) && call_is_preserve(other.kind) == call_is_preserve(returned.kind)) return;
   for_each_object(t, returned, [&](int id) {
     for_each_object(t, other, [&](int theirs) {

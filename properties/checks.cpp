@@ -101,8 +101,7 @@ struct Checks::twinless {
 
 std::optional<Checks::twinless> Checks::twinless_object(const CallRecord& r) const {
   const Call& c = r.call;
-  // Neither a preserve nor an unpreserve: the device keeps what it holds.
-  if (c.kind == CallKind::iommu_device_release_dma_owner) return std::nullopt;
+  if (call_acts_on_group(c.kind)) return std::nullopt;  // neither end: the device keeps what it holds
   bool enoent = call_is_contract(c.kind) && r.ret == -ENOENT;
   if (call_takes_device(c.kind)) {
     const impl::device& dev = w_.devices[static_cast<size_t>(c.device)];

@@ -20,6 +20,8 @@ std::string describe_call(const Call& c) {
     out += "domain" + std::to_string(c.domain) + ", dev" + std::to_string(c.device);
   } else if (call_takes_domain(c.kind)) {
     out += sep + "domain" + std::to_string(c.domain);
+  } else if (c.kind == CallKind::iommu_group_add_device) {
+    out += "group of dev" + std::to_string(c.device);
   } else if (call_takes_device(c.kind)) {
     out += sep + "dev" + std::to_string(c.device);
   } else if (call_takes_session(c.kind)) {

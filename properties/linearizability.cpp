@@ -209,14 +209,15 @@ struct thread_pos {
 
 
 // Bytes of a configuration: the model state (files, domains, the
-// topology's devices, warnings, teardown, the sessions' lists of files)
+// topology's devices, warnings, the groups' claims and joins, teardown, the
+// sessions' lists of files)
 // and 6 per thread. Every field of model::State must be in it: two
 // configurations the key cannot tell apart are searched once.
-static_assert(sizeof(model::State) == 92, "a new model::State field must go into write_key() and key_width()");
+static_assert(sizeof(model::State) == 96, "a new model::State field must go into write_key() and key_width()");
 size_t key_width(const model::Model& m, const std::vector<HistoryCall>& calls) {
   int threads = 0;
   for (const HistoryCall& c : calls) threads = std::max(threads, c.thread + 1);
-  return 9 + m.topology().devices.size() + 2 * static_cast<size_t>(m.topology().files()) +
+  return 13 + m.topology().devices.size() + 2 * static_cast<size_t>(m.topology().files()) +
          6 * static_cast<size_t>(threads);
 }
 
@@ -232,6 +233,8 @@ void write_key(std::vector<std::uint8_t>& key, const model::Model& m, const Stat
   put(&s.domains, 2);
   put(s.device_domain.data(), m.topology().devices.size());
   put(&s.warned, 2);
+  put(&s.released, 2);
+  put(&s.grown, 2);
   *k++ = s.teardown_pending ? 1 : 0;
   put(s.listed.data(), static_cast<size_t>(m.topology().files()));
   put(s.listed_domain.data(), static_cast<size_t>(m.topology().files()));

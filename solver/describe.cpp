@@ -9,7 +9,7 @@ namespace luv::solver {
 
 bool AbstractState::operator==(const AbstractState& o) const {
   return file == o.file && set == o.set && deleted == o.deleted && freed == o.freed && page == o.page &&
-         rc == o.rc && dev_dom == o.dev_dom && hw_stale == o.hw_stale && claim == o.claim && (!flb || fill == o.fill) &&
+         rc == o.rc && dev_dom == o.dev_dom && hw_stale == o.hw_stale && claim == o.claim && grown == o.grown && (!flb || fill == o.fill) &&
          count == o.count && flb == o.flb && warned == o.warned && stray == o.stray;
 }
 
@@ -32,7 +32,8 @@ std::string AbstractState::describe(const Layout& l) const {
   out += warned ? ", warned" : "";
   out += stray ? ", a driver page nobody holds" : "";
   for (size_t v = 0; v < claim.size(); ++v)
-    out += claim[v] ? "" : ", dev" + std::to_string(v) + " holds no DMA ownership claim";
+    out += (claim[v] ? "" : ", dev" + std::to_string(v) + " holds no DMA ownership claim") +
+           (grown[v] ? ", a new device joined dev" + std::to_string(v) + "'s group" : "");
   for (int o = 0; o < l.objects(); ++o) {
     if (!set[o] && !page[o] && rc[o] == 0) continue;
     out += "; " + object_name(l, o) + ":";
@@ -89,6 +90,7 @@ AbstractState read_state(const z3::model& m, const Layout& l, const State& s) {
   for (const auto& d : s.dev_dom) a.dev_dom.push_back(i(d));
   for (const auto& h : s.hw_stale) a.hw_stale.push_back(b(h));
   for (const auto& h : s.claim) a.claim.push_back(b(h));
+  for (const auto& h : s.grown) a.grown.push_back(b(h));
   a.stray = b(s.stray);
   for (int k = 0; k < 3; ++k) a.fill[k] = i(s.fill[k]);
   a.count = i(s.count);
@@ -151,6 +153,10 @@ AbstractState abstract_world(const impl::World& w) {
     a.dev_dom.push_back(dom);
     a.hw_stale.push_back(hw_stale);
     a.claim.push_back(dev.dma_owner_held);
+    // A device joined the group this one heads: more members than the topology gave it.
+    int members = 0;
+    for (const auto& other : w.devices) members += other.iommu_group == dev.iommu_group;
+    a.grown.push_back(w.topology.group_of(dev.id) == dev.id && dev.iommu_group->devices > members);
   }
   for (const impl::kho_page& p : w.kho.pages)
     if (p.kind == impl::kho_page_kind::driver_private && !p.freed && !held.count(&p)) a.stray = true;

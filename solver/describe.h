@@ -21,6 +21,7 @@ struct AbstractState {
   std::vector<bool> deleted, freed;  // per object: the record it names is flagged deleted / on a freed page
   std::vector<bool> hw_stale;        // per device: iommu_phys names a dead record its IOMMU no longer holds
   std::vector<bool> claim;           // per device: it holds its claim on its group's DMA ownership
+  std::vector<bool> grown;           // per device: a new device joined the group it heads
   std::vector<int> rc, dev_dom;      // dev_dom -1: links a dead record no domain holds
   bool stray = false;                // a preserved driver page no object holds
   std::array<int, 3> fill{};  // meaningful only while the FLB object exists

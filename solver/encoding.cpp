@@ -44,6 +44,7 @@ State State::fresh(z3::context& c, const Layout& l, const std::string& p) {
   for (int v = 0; v < l.V; ++v) s.dev_dom.push_back(i("devdom" + std::to_string(v)));
   for (int v = 0; v < l.V; ++v) s.hw_stale.push_back(b("hwstale" + std::to_string(v)));
   for (int v = 0; v < l.V; ++v) s.claim.push_back(b("claim" + std::to_string(v)));
+  for (int v = 0; v < l.V; ++v) s.grown.push_back(b("grown" + std::to_string(v)));
   for (int a = 0; a < 3; ++a) s.fill.push_back(i("fill" + std::to_string(a)));
   for (int k = 0; k < 4 * l.I; ++k) s.iommu_ops.push_back(b("iop" + std::to_string(k)));
   for (int k = 0; k < 2 * l.D; ++k) s.domain_ops.push_back(b("dop" + std::to_string(k)));
@@ -56,7 +57,7 @@ State State::fresh(z3::context& c, const Layout& l, const std::string& p) {
 
 std::vector<z3::expr> State::mutable_vars() const {
   std::vector<z3::expr> v;
-  for (const auto* part : {&file, &set, &deleted, &freed, &rc, &page, &dev_dom, &hw_stale, &intent, &claim, &fill})
+  for (const auto* part : {&file, &set, &deleted, &freed, &rc, &page, &dev_dom, &hw_stale, &intent, &claim, &grown, &fill})
     v.insert(v.end(), part->begin(), part->end());
   v.push_back(count);
   v.push_back(flb);
@@ -87,7 +88,7 @@ z3::expr initial(const Layout& l, const State& s, OpsMode ops) {
     r = r && !s.set[o] && !s.deleted[o] && !s.freed[o] && s.rc[o] == 0 && !s.page[o] && !s.intent[o];
   for (const z3::expr& d : s.dev_dom) r = r && d == 0;
   for (const z3::expr& h : s.hw_stale) r = r && !h;
-  for (int v = 0; v < l.V; ++v) r = r && s.claim[v] == c.bool_val(l.topo.devices[v].dma_owner);
+  for (int v = 0; v < l.V; ++v) r = r && s.claim[v] == c.bool_val(l.topo.devices[v].dma_owner) && !s.grown[v];
   for (const z3::expr& f : s.fill) r = r && f == 0;
   for (int i = 0; i < l.I; ++i) {
     bool symbolic = ops == OpsMode::all || (ops == OpsMode::spec && i == 1);
@@ -193,7 +194,10 @@ std::vector<Call> all_calls(const Layout& l, CallerMode mode) {
       calls.push_back(Call{CallKind::iommu_unpreserve_device, -1, d, v});
     }
   }
-  for (int v = 0; v < l.V; ++v) calls.push_back(Call{CallKind::iommu_device_release_dma_owner, -1, -1, v});
+  for (int v = 0; v < l.V; ++v) {
+    calls.push_back(Call{CallKind::iommu_device_release_dma_owner, -1, -1, v});
+    calls.push_back(Call{CallKind::iommu_group_add_device, -1, -1, v});
+  }
   return calls;
 }
 

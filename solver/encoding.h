@@ -73,6 +73,7 @@ struct State {
   std::vector<z3::expr> hw_stale;         // Bool, per device: its record's iommu_phys names a dead record its IOMMU no longer holds
   std::vector<z3::expr> intent;           // Bool, per object (domains, devices): the Runner thinks it preserved
   std::vector<z3::expr> claim;            // Bool, per device: it holds its claim on its group's DMA ownership
+  std::vector<z3::expr> grown;            // Bool, per device: a new device joined the group it heads
   std::vector<z3::expr> fill;             // Int x3 (hw, domain, device arrays): records in the current page
   std::vector<z3::expr> iommu_ops;        // Bool, 4 per IOMMU (IommuOp bit order)
   std::vector<z3::expr> domain_ops;       // Bool, 2 per domain (DomainOp bit order)

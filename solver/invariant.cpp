@@ -41,7 +41,7 @@ State literal_state(z3::context& c, const Layout& l, const AbstractState& a, con
   };
   s.file = bools(a.file), s.set = bools(a.set), s.deleted = bools(a.deleted), s.freed = bools(a.freed);
   s.rc = ints(a.rc), s.page = bools(a.page), s.dev_dom = ints(a.dev_dom), s.hw_stale = bools(a.hw_stale);
-  s.claim = bools(a.claim);
+  s.claim = bools(a.claim), s.grown = bools(a.grown);
   s.intent = bools(std::vector<bool>(a.set.size(), false));
   for (int k = 0; k < 3; ++k) s.fill.push_back(c.int_val(a.flb ? a.fill[k] : 0));
   for (int i = 0; i < l.I; ++i)

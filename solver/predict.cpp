@@ -46,7 +46,7 @@ std::vector<z3::expr*> step_terms(StepResult& r) {
   for (z3::expr& b : r.bad) terms.push_back(&b);
   for (z3::expr& v : r.visits_after) terms.push_back(&v);
   for (auto* part : {&r.post.file, &r.post.set, &r.post.deleted, &r.post.freed, &r.post.rc, &r.post.page,
-                     &r.post.dev_dom, &r.post.hw_stale, &r.post.intent, &r.post.claim, &r.post.fill})
+                     &r.post.dev_dom, &r.post.hw_stale, &r.post.intent, &r.post.claim, &r.post.grown, &r.post.fill})
     for (z3::expr& x : *part) terms.push_back(&x);
   for (z3::expr* x : {&r.post.count, &r.post.flb, &r.post.warned, &r.post.stray}) terms.push_back(x);
   return terms;
@@ -69,7 +69,7 @@ std::pair<State, z3::model> initial_values(z3::context& c, const Layout& l) {
   lit.file = val(init.file), lit.set = val(init.set), lit.rc = val(init.rc), lit.page = val(init.page);
   lit.deleted = val(init.deleted), lit.freed = val(init.freed), lit.hw_stale = val(init.hw_stale);
   lit.dev_dom = val(init.dev_dom), lit.intent = val(init.intent), lit.fill = val(init.fill);
-  lit.claim = val(init.claim);
+  lit.claim = val(init.claim), lit.grown = val(init.grown);
   lit.stray = m0.eval(init.stray, true);
   lit.iommu_ops = val(init.iommu_ops), lit.domain_ops = val(init.domain_ops);
   lit.count = m0.eval(init.count, true), lit.flb = m0.eval(init.flb, true), lit.warned = m0.eval(init.warned, true);

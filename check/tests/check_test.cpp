@@ -115,7 +115,9 @@ TEST(Check, v2_counterexamples_shrink_to_what_a_reviewer_writes) {
   for (const CheckFinding& f : r.findings) {
     const Scenario& s = f.counterexample;
     EXPECT_LE(s.calls_total(), 4) << property_name(f.property);
-    EXPECT_LE(s.threads.size(), 2u) << property_name(f.property);
+    // Shrinking drops calls and threads but does not merge two threads'
+    // calls into one: a race of three one-call threads can stay as it is.
+    EXPECT_LE(s.threads.size(), 3u) << property_name(f.property);
     EXPECT_TRUE(s.faults.empty()) << property_name(f.property);
     EXPECT_EQ(s.topology.iommus.size(), 1u) << property_name(f.property);
     EXPECT_LE(s.topology.domains.size(), 2u) << property_name(f.property);

@@ -538,6 +538,25 @@ TEST_P(Device, unpreserve_after_the_owner_is_released) {
   }
 }
 
+// A new device joins the group of a preserved device. Every posted revision
+// lets it in (the preserved DMA context is then shared); rule 6 refuses it
+// until the device is unpreserved. Once in, the v4 and reference preserve
+// refuses the device (its group is no longer a singleton).
+TEST_P(Device, a_device_joining_the_group_of_a_preserved_device) {
+  Kernel k(GetParam());
+  k.preserve_file_and_domain(0);
+  ASSERT_EQ(k.preserve_device(0, 0), 0);
+  bool rule6 = k.w().rules.refuse_growth_of_preserved_group;
+
+  EXPECT_EQ(k.invoke(Call{CallKind::iommu_group_add_device, -1, -1, 0}), rule6 ? -EBUSY : 0);
+  EXPECT_EQ(impl::iommu_group_is_singleton(k.dev(0).iommu_group), rule6);
+
+  k.unpreserve_device(0, 0);
+  EXPECT_EQ(k.invoke(Call{CallKind::iommu_group_add_device, -1, -1, 0}), 0);
+  EXPECT_FALSE(impl::iommu_group_is_singleton(k.dev(0).iommu_group));
+  EXPECT_EQ(k.preserve_device(0, 0), k.w().rules.refuse_non_singleton_group ? -EOPNOTSUPP : 0);
+}
+
 // A group stays owned while one of its devices holds a claim; a device
 // whose group is not owned cannot be preserved (-EINVAL), in every variant.
 TEST_P(Device, a_group_is_owned_while_one_claim_is_held) {

@@ -369,4 +369,44 @@ TEST(Model, shared_group_refusal_drops_only_its_own_hw_reference) {
 }
 
 }  // namespace
+// Rule 6, the group's events. A released claim: the preserve is refused
+// (-EINVAL), the unpreserve of what was preserved under the claim goes on. A
+// group shared with others stays owned while one of them holds its claim.
+TEST(Model, owner_release_refuses_the_preserve_but_not_the_unpreserve) {
+  Model m(shared_group());  // devices 1 and 2 share a group
+  State s = after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 0),
+                      call(CallKind::iommu_device_release_dma_owner, -1, 0)});
+  EXPECT_EQ(rets_of(run_call(m, s, call(CallKind::iommu_preserve_device, 0, 0), nullptr)),
+            (std::vector<int>{-EINVAL, -EEXIST, -EBUSY}));  // released, and already preserved
+  State n = only(m, s, call(CallKind::vfio_unpreserve, 0, 0)).next;
+  EXPECT_EQ(n.device_domain[0], -1);
+  EXPECT_EQ(n.warned, 0);
+  State g = after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::iommu_device_release_dma_owner, -1, 1)});
+  EXPECT_EQ(rets_of(run_call(m, g, call(CallKind::iommu_preserve_device, 0, 2), nullptr)),
+            std::vector<int>{-EOPNOTSUPP});  // owned through dev2: only the shared group refuses
+}
+
+// A device joins a group: refused (-EBUSY) while a device of the group is
+// preserved; once in, the group's device can no longer be preserved.
+TEST(Model, a_group_with_a_preserved_device_takes_no_new_device) {
+  Model m(default_topology());
+  State s = after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 0)});
+  CallOutcome refused = only(m, s, call(CallKind::iommu_group_add_device, -1, 0));
+  EXPECT_EQ(refused.ret, -EBUSY);
+  EXPECT_EQ(refused.next, s);
+  State grown = after(m, {call(CallKind::iommufd_preserve, 0), call(CallKind::iommu_group_add_device, -1, 0)});
+  EXPECT_EQ(rets_of(run_call(m, grown, call(CallKind::iommu_preserve_device, 0, 0), nullptr)),
+            std::vector<int>{-EOPNOTSUPP});
+}
+
+// The reference World agrees with the model through both events.
+TEST(Model, reference_agrees_with_the_model_through_the_group_events) {
+  expect_reference_agrees(default_topology(),
+                          {call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 0),
+                           call(CallKind::iommu_group_add_device, -1, 0), call(CallKind::iommu_device_release_dma_owner, -1, 0),
+                           call(CallKind::vfio_unpreserve, 0, 0), call(CallKind::iommu_group_add_device, -1, 0),
+                           call(CallKind::vfio_preserve, 0, 0), call(CallKind::iommu_device_release_dma_owner, -1, 1),
+                           call(CallKind::vfio_preserve, 0, 1)});
+}
+
 }  // namespace luv::model

@@ -247,7 +247,7 @@ TEST(Sessions, calls_of_mode_lists_the_contract_calls_and_every_session) {
 
   EXPECT_EQ(contract.size(), 2u + 2u + 6u + 6u + 5u);
   for (const Call& c : contract) EXPECT_TRUE(call_is_contract(c.kind)) << call_kind_name(c.kind);
-  EXPECT_EQ(adversarial.size(), contract.size() + 5u + 5u + 2u + 2u + 6u + 6u + 3u);
+  EXPECT_EQ(adversarial.size(), contract.size() + 5u + 5u + 2u + 2u + 6u + 6u + 3u + 3u);
   EXPECT_EQ(contract.back(), release(4));
   for (const std::vector<Call>* calls : {&contract, &adversarial}) {
     Scenario s;

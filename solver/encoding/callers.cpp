@@ -69,6 +69,7 @@ expr callers::invoke(const Call& call) {
     case CallKind::iommu_device_release_dma_owner:
       set(claim_[call.device], g(top), c_.bool_val(false));  // VFIO gives back a claim it holds
       return c_.int_val(0);
+    case CallKind::iommu_group_add_device: return iommu_group_add_device(top, call.device);
     // Atomic calls: a session's teardown is its files' unpreserves in a
     // row, which the paths already make one call at a time (all_calls).
     case CallKind::luo_session_release: break;

@@ -224,14 +224,16 @@ void iommu_liveupdate::unpreserve_get_failed(Fn& f, const expr& ret) {
 expr iommu_liveupdate::refuse_non_singleton_group(const Fn& ok, int v, const expr& ser) {
   int ov = l_.device(v);
   set(h_.ptr[ov], g(ok), ser);
-  if (l_.topo.group_is_singleton(v)) return ok.ret;
+  expr singleton = group_singleton(v);
+  if (singleton.is_true()) return ok.ret;
+  Fn undo{settle(ok.active && !singleton), ok.ret};
   // dev->iommu->device_ser->hdr.deleted = true: ser, the record just
   // published, is this call's own and cannot oops.
-  rec_set(g(ok), ser, &RecSlot::deleted, c_.bool_val(true));
-  call_op(g(ok), pre_.iop(l_.iommu_of_device(v), IOP_UNPRESERVE_DEVICE));
-  mock_unpreserve(g(ok), ov, ser);
-  set(h_.ptr[ov], g(ok), c_.int_val(-1));  // WRITE_ONCE(dev->iommu->device_ser, NULL)
-  return settle(z3::ite(ok.active, c_.int_val(-EOPNOTSUPP), ok.ret));
+  rec_set(g(undo), ser, &RecSlot::deleted, c_.bool_val(true));
+  call_op(g(undo), pre_.iop(l_.iommu_of_device(v), IOP_UNPRESERVE_DEVICE));
+  mock_unpreserve(g(undo), ov, ser);
+  set(h_.ptr[ov], g(undo), c_.int_val(-1));  // WRITE_ONCE(dev->iommu->device_ser, NULL)
+  return settle(z3::ite(undo.active, c_.int_val(-EOPNOTSUPP), ok.ret));
 }
 
 expr iommu_liveupdate::iommu_preserve_device(const Fn& caller, int d, int v) {
@@ -317,6 +319,20 @@ void iommu_liveupdate::iommu_unpreserve_device(const Fn& caller, int d, int v) {
     rec_set(g(f), h_.ptr[od], &RecSlot::rc, rec_get(h_.ptr[od], &RecSlot::rc) - 1);
   }
   iommu_unpreserve_locked(f, i);
+}
+
+expr iommu_liveupdate::iommu_group_add_device(const Fn& caller, int v) {
+  Fn f = frame(caller);
+  int head = l_.topo.group_of(v);
+  if (r_.refuse_growth_of_preserved_group) {  // group_growth_refused()
+    expr preserved = c_.bool_val(false);
+    for (int u = 0; u < l_.V; ++u)
+      if (l_.topo.group_of(u) == head) preserved = preserved || h_.ptr[l_.device(u)] != -1;
+    ret_if(f, settle(preserved), -EBUSY);
+  }
+  set(grown_[head], g(f), c_.bool_val(true));
+  ret_if(f, c_.bool_val(true), 0);
+  return f.ret;
 }
 
 }  // namespace luv::solver::encoding

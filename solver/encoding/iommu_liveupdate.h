@@ -27,6 +27,9 @@ class iommu_liveupdate : public liveupdate {
   expr refuse_non_singleton_group(const Fn& ok, int v, const expr& ser);
   expr iommu_preserve_device(const Fn& caller, int d, int v);
   void iommu_unpreserve_device(const Fn& caller, int d, int v);
+  // impl/iommu.cpp's iommu_group_add_device() on v's group, with rule 6's
+  // iommu_group_has_preserved_device().
+  expr iommu_group_add_device(const Fn& caller, int v);
 };
 
 }  // namespace luv::solver::encoding

@@ -32,7 +32,7 @@ class machine {
           const std::array<expr, impl::FAULT_SITE_COUNT>& visits, bool fold = false)
       : l_(l), r_(rules), c_(pre.count.ctx()), pre_(pre), h_(c_), oracle_(oracle), visits_(visits),
         alive_(c_.bool_val(true)), oops_null_(c_.bool_val(false)), oops_uaf_(c_.bool_val(false)),
-        warned_(pre.warned), call_warned_(c_.bool_val(false)), fill_(pre.fill), claim_(pre.claim) {
+        warned_(pre.warned), call_warned_(c_.bool_val(false)), fill_(pre.fill), claim_(pre.claim), grown_(pre.grown) {
     h_.fold = fold;
     build_heap();
   }
@@ -135,6 +135,13 @@ class machine {
     return settle(owned);
   }
 
+  // iommu_group_is_singleton(): v is its group's only device in the
+  // topology, and none has joined the group since.
+  expr group_singleton(int v) const {
+    if (!l_.topo.group_is_singleton(v)) return c_.bool_val(false);
+    return settle(!grown_[l_.topo.group_of(v)]);
+  }
+
   // kptr dereference of a record pointer: NULL oopses, a freed page is a use after free.
   bool rec_slot(int s) const { return s >= 0 && s < static_cast<int>(h_.recs.size()); }
   bool page_slot(int q) const { return q >= 0 && q < static_cast<int>(h_.pages.size()); }
@@ -223,6 +230,7 @@ class machine {
   expr alive_, oops_null_, oops_uaf_, warned_, call_warned_;
   std::vector<expr> fill_;
   std::vector<expr> claim_;  // per device, as State::claim
+  std::vector<expr> grown_;  // per device, as State::grown
 };
 
 }  // namespace luv::solver::encoding

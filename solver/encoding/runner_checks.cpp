@@ -36,7 +36,7 @@ expr exec::error_path_violated(const Call& call, const expr& ret, const Heap& be
 // unpreserve that returned before reaching the driver (a non-PCI device,
 // an unclaimed group, a file VFIO/iommufd does not hold) says nothing.
 expr exec::missing_unpreserve_violated(const Call& call, const expr& ret) {
-  if (call.kind == CallKind::iommu_device_release_dma_owner) return c_.bool_val(false);  // neither end
+  if (call_acts_on_group(call.kind)) return c_.bool_val(false);  // neither end
   expr lacks = c_.bool_val(false), holds = c_.bool_val(false);
   expr not_held = c_.bool_val(call_is_contract(call.kind)) && ret == -ENOENT;
   expr reached = !not_held;
@@ -91,21 +91,20 @@ StepResult exec::run(const Call& call) {
   return r;
 }
 
-// What the Runner believes is preserved (runner.cpp's track_intent): a
-// successful preserve adds, an unpreserve drops, unless it was refused with a
-// warning (a void call's way of refusing) or the caller did not hold the file.
+// What the callers preserved and have not asked to unpreserve (CallersMemory's
+// outstanding objects, no-leak's "everything unpreserved"): a successful
+// preserve adds, an unpreserve drops, even one refused with a warning (the
+// callers asked), unless the caller did not hold the file.
 std::vector<expr> exec::track_intent(const Call& call, const expr& ret) {
   std::vector<expr> intent = pre_.intent;
   bool device = call_takes_device(call.kind);
   if (!device && !call_takes_domain(call.kind)) return intent;
-  if (call.kind == CallKind::iommu_device_release_dma_owner) return intent;  // keeps what was preserved
+  if (call_acts_on_group(call.kind)) return intent;  // keeps what was preserved
   int o = device ? l_.device(call.device) : l_.domain(call.domain);
   if (call_is_preserve(call.kind)) {
     intent[o] = intent[o] || ret == 0;
   } else {
-    bool is_void = call.kind == CallKind::iommu_domain_unpreserve || call.kind == CallKind::iommu_unpreserve_device;
-    expr kept = (c_.bool_val(is_void) && call_warned_) || (c_.bool_val(call_is_contract(call.kind)) && ret == -ENOENT);
-    intent[o] = intent[o] && kept;
+    intent[o] = intent[o] && c_.bool_val(call_is_contract(call.kind)) && ret == -ENOENT;
   }
   return intent;
 }
@@ -122,6 +121,7 @@ expr exec::project(State& s) {
   s.warned = warned_;
   s.fill = fill_;
   s.claim = claim_;
+  s.grown = grown_;
   s.iommu_ops = pre_.iommu_ops;
   s.domain_ops = pre_.domain_ops;
   for (int slot = 0; slot < static_cast<int>(h_.recs.size()); ++slot) {

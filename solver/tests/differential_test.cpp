@@ -106,7 +106,7 @@ Comparison compare(const Scenario& s) { return compare(s, *impl::find_variant(s.
 
 TEST(SolverDifferential, random_sequential_scenarios_match_the_implementation) {
   std::mt19937 rng(20260507);
-  int violations = 0, faults_fired = 0, rollbacks = 0, releases = 0;
+  int violations = 0, faults_fired = 0, rollbacks = 0, releases = 0, joins = 0;
   std::map<std::string, int> per_variant;
   const int total = 300;
   for (int i = 0; i < total; ++i) {
@@ -117,20 +117,21 @@ TEST(SolverDifferential, random_sequential_scenarios_match_the_implementation) {
     faults_fired += c.run.faults_fired;
     rollbacks += c.rollbacks;
     for (const auto& thread : s.threads)
-      releases += static_cast<int>(std::count_if(thread.begin(), thread.end(), [](const Call& x) {
-        return x.kind == CallKind::iommu_device_release_dma_owner;
-      }));
+      for (const Call& x : thread) {
+        releases += x.kind == CallKind::iommu_device_release_dma_owner;
+        joins += x.kind == CallKind::iommu_group_add_device;
+      }
     ++per_variant[s.variant];
   }
   // The sample must exercise both outcomes, the fault paths, every shipped
-  // variant, the singleton-group rollback (reference and v4) and the DMA
-  // owner's release.
+  // variant, the singleton-group rollback (reference and v4), and the two
+  // group events (a DMA owner's release, a device joining).
   EXPECT_GT(violations, 10);
   EXPECT_LT(violations, total - 10);
   EXPECT_GT(faults_fired, 10);
   std::cout << "[ differential ] " << total << " scenarios, " << violations << " violating, " << faults_fired
             << " faults fired, " << rollbacks << " singleton-group rollbacks, " << releases
-            << " DMA owner releases; by variant:";
+            << " DMA owner releases, " << joins << " group joins; by variant:";
   for (const impl::variant_rules& v : impl::shipped_variants()) {
     std::cout << " " << v.name << " " << per_variant[v.name];
     EXPECT_GE(per_variant[v.name], 15) << v.name;
@@ -138,6 +139,7 @@ TEST(SolverDifferential, random_sequential_scenarios_match_the_implementation) {
   std::cout << "\n";
   EXPECT_GE(rollbacks, 3);
   EXPECT_GE(releases, 20);
+  EXPECT_GE(joins, 20);
 }
 
 // Devices 1 and 2 share IOMMU 1's group: the reference and v4 preserve
@@ -201,6 +203,33 @@ TEST(SolverDifferential, catches_an_encoding_of_v4_without_the_singleton_group_r
 // do, keeps the record the implementation frees.
 TEST(SolverDifferential, catches_an_encoding_of_the_reference_that_needs_the_owner_to_unpreserve) {
   std::string diff = first_disagreement("reference", &impl::variant_rules::unpreserve_ignores_owner);
+  EXPECT_NE(diff, "");
+  std::cout << "[ differential on reference ] " << diff << "\n";
+}
+
+// Rule 6: the reference refuses a device joining the group of a preserved
+// device, the posted revisions accept it; the encoding follows each, and one
+// that lets the reference's group grow is caught. (Random sequences rarely
+// preserve a device and then join its group, so this one is written out.)
+TEST(SolverDifferential, a_join_of_a_preserved_group_is_predicted_and_a_wrong_encoding_caught) {
+  Scenario s;
+  s.mode = CallerMode::adversarial;
+  s.kexec = false;
+  s.topology = default_topology();
+  s.threads = {{Call{CallKind::iommufd_preserve, -1, 0, -1}, Call{CallKind::vfio_preserve, -1, 0, 0},
+                Call{CallKind::iommu_group_add_device, -1, -1, 0}, Call{CallKind::vfio_unpreserve, -1, 0, 0},
+                Call{CallKind::iommu_group_add_device, -1, -1, 0}, Call{CallKind::vfio_preserve, -1, 0, 0}}};
+  for (const impl::variant_rules& v : impl::shipped_variants()) {
+    s.variant = v.name;
+    Comparison c = compare(s);
+    EXPECT_EQ(c.diff, "") << v.name;
+    ASSERT_EQ(c.run.calls.size(), 6u) << v.name;
+    EXPECT_EQ(c.run.calls[2].ret, v.refuse_growth_of_preserved_group ? -EBUSY : 0) << v.name;
+  }
+  s.variant = "reference";
+  impl::variant_rules wrong = *impl::find_variant("reference");
+  wrong.refuse_growth_of_preserved_group = false;
+  std::string diff = compare(s, wrong).diff;
   EXPECT_NE(diff, "");
   std::cout << "[ differential on reference ] " << diff << "\n";
 }

@@ -15,7 +15,7 @@ namespace {
 TEST(SolverSnapshot, z3_and_cpp_checks_agree_on_random_runs_including_interleaved_ones) {
   std::mt19937 rng(7);
   int snapshots = 0, violated = 0;
-  for (int i = 0; i < 50; ++i) {
+  for (int i = 0; i < 60; ++i) {
     Scenario s = testing::random_scenario(rng, 6);
     if (s.threads.size() > 1 && i % 2 == 0)  // half of the two-thread runs interleave
       for (int k = 0; k < 12; ++k) s.schedule.push_back(static_cast<int>(rng() % s.threads.size()));

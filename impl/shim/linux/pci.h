@@ -10,7 +10,7 @@ struct iommu_group {
   // device it binds, iommu_device_claim_dma_owner(); the group is owned
   // while any is held). Watched: a release is a step other threads read.
   watched<int> owner_cnt = 0;
-  int devices = 0;  // the group's members
+  watched<int> devices = 0;  // the group's members (a join is a step other threads read)
 };
 struct pci_bus {
   u32 domain_nr = 0;
