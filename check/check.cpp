@@ -1,5 +1,6 @@
 #include "check/check.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -27,7 +28,56 @@ struct judged {
   std::string undecided;  // the linearizability check stopped at its bound (a limit, not a violation)
   std::string divergence;  // a state outside CheckOptions::invariant
   PropertySet unjudged;    // checked but not judged past the oops or deadlock that ended the run
+  bool ended = false;      // an oops or a deadlock ended the run (whatever was checked)
 };
+
+// The Scenarios o's shard runs: indices i-1, i-1+N, ... below o.tests.
+int planned_tests(const CheckOptions& o) { return o.tests >= o.shard ? (o.tests - o.shard) / o.shards + 1 : 0; }
+
+// "seed 1", or "seed 1, shard 2/4" for a shard's own report.
+std::string seed_text(const CheckOptions& o) {
+  std::string text = "seed " + std::to_string(o.seed);
+  if (o.shards > 1) text += ", shard " + std::to_string(o.shard) + "/" + std::to_string(o.shards);
+  return text;
+}
+
+// One outcome per property of o.properties, from r's findings and tallies
+// (check() and merge_checks() both end here, so shards merge into one run's text).
+void judge_outcomes(const CheckOptions& o, CheckResult& r) {
+  r.report.engine = "check";
+  r.report.variant = o.variant;
+  r.report.mode = caller_mode_name(o.mode);
+  r.report.outcomes.clear();
+  for (int p = 0; p < PROPERTY_COUNT; ++p) {
+    PropertyId id = static_cast<PropertyId>(p);
+    if (!has(o.properties, id)) continue;
+    PropertyOutcome out;
+    out.property = id;
+    auto found = std::find_if(r.findings.begin(), r.findings.end(), [&](const CheckFinding& f) { return f.property == id; });
+    if (found != r.findings.end()) {
+      out.status = Status::violated;
+      out.how = "shrunk to " + scenario_size(found->counterexample) + " (scenario " + std::to_string(found->test) +
+                " of " + seed_text(o) + ")";
+      out.counterexample = found->counterexample;
+      out.violation = found->violation;
+    } else if (id == PropertyId::model_refinement && r.undecided > 0) {
+      out.status = Status::unknown;
+      out.how = std::to_string(r.undecided) + " of " + std::to_string(r.tests) +
+                " random scenarios undecided by the linearizability check (scenario " +
+                std::to_string(r.first_undecided_test) + ": " + r.first_undecided + ")";
+    } else if (!r.cut.empty()) {
+      out.status = Status::unknown;
+      out.how = r.cut + " after " + std::to_string(r.tests) + " of " + std::to_string(planned_tests(o)) +
+                " random scenarios, " + seed_text(o);
+    } else {
+      out.status = Status::holds;
+      out.how = std::to_string(r.tests) + " random scenarios, " + seed_text(o);
+      if (r.unjudged.test(static_cast<size_t>(p)))
+        out.how += "; not judged past the oops or deadlock that ended " + std::to_string(r.runs_ended) + " of them";
+    }
+    r.report.outcomes.push_back(std::move(out));
+  }
+}
 
 class engine {
  public:
@@ -41,11 +91,16 @@ class engine {
     auto t0 = std::chrono::steady_clock::now();
     PropertySet remaining = o_.properties;
     rc::Random random(o_.seed);
+    int last_judged = -1;  // the Scenario judged last: it is judged again after a finding
     // With no property left, the Scenarios still run for the invariant.
     for (int i = 0; i < o_.tests && (remaining.any() || o_.invariant);) {
+      if (i % o_.shards != o_.shard - 1) {  // another shard's: generated only to keep the stream
+        random.split();
+        ++i;
+        continue;
+      }
       if (past_deadline()) {
-        cut_ = true;
-        cut_reason_ = stop_reason();
+        result_.cut = stop_reason();
         break;
       }
       rc::Shrinkable<Scenario> s = (*gen_)(random.split(), rc::kNominalSize);
@@ -54,12 +109,11 @@ class engine {
         result_.divergence = j.divergence;
         result_.divergence_scenario = s.value();
       }
-      result_.tests = i + 1;
-      if (j.unjudged.any()) ++runs_ended_, unjudged_ |= j.unjudged;
-      if (!j.undecided.empty() && undecided_++ == 0) first_undecided_ = "scenario " + std::to_string(i) + ": " + j.undecided;
+      if (i != last_judged) tally(i, j);
+      last_judged = i;
       if (!j.violation) {
         ++i;
-        if (o_.progress && (i % 50 == 0 || i == o_.tests)) report_progress(i, false);
+        if (o_.progress && (result_.tests % 50 == 0 || result_.tests == planned_tests(o_))) report_progress(false);
         continue;
       }
       // Shrink, record, drop the property, and look at the same Scenario again.
@@ -72,45 +126,26 @@ class engine {
       random = rc::Random(o_.seed);  // regenerate Scenario i from the same stream
       for (int k = 0; k < i; ++k) random.split();
     }
-    result_.report.engine = "check";
-    result_.report.variant = o_.variant;
-    result_.report.mode = caller_mode_name(o_.mode);
-    for (int p = 0; p < PROPERTY_COUNT; ++p) {
-      PropertyId id = static_cast<PropertyId>(p);
-      if (!has(o_.properties, id)) continue;
-      PropertyOutcome out;
-      out.property = id;
-      auto found = std::find_if(result_.findings.begin(), result_.findings.end(),
-                                [&](const CheckFinding& f) { return f.property == id; });
-      if (found != result_.findings.end()) {
-        out.status = Status::violated;
-        out.how = "shrunk to " + scenario_size(found->counterexample) + " (scenario " + std::to_string(found->test) +
-                  " of seed " + std::to_string(o_.seed) + ")";
-        out.counterexample = found->counterexample;
-        out.violation = found->violation;
-      } else if (id == PropertyId::model_refinement && undecided_ > 0) {
-        out.status = Status::unknown;
-        out.how = std::to_string(undecided_) + " of " + std::to_string(result_.tests) +
-                  " random scenarios undecided by the linearizability check (" + first_undecided_ + ")";
-      } else if (cut_) {
-        out.status = Status::unknown;
-        out.how = std::string(cut_reason_) + " after " + std::to_string(result_.tests) + " of " + std::to_string(o_.tests) +
-                  " random scenarios, seed " + std::to_string(o_.seed);
-      } else {
-        out.status = Status::holds;
-        out.how = std::to_string(result_.tests) + " random scenarios, seed " + std::to_string(o_.seed);
-        if (unjudged_.test(static_cast<size_t>(p)))
-          out.how += "; not judged past the oops or deadlock that ended " + std::to_string(runs_ended_) + " of them";
-      }
-      result_.report.outcomes.push_back(std::move(out));
-    }
     result_.report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    judge_outcomes(o_, result_);
     return std::move(result_);
   }
 
  private:
   // An interrupt stops the pass as the deadline does (stop.h).
   bool past_deadline() const { return must_stop(o_.deadline); }
+
+  // Scenario i's first judgement, counted once however often it is judged.
+  void tally(int i, const judged& j) {
+    result_.tests++;
+    if (j.ended) result_.runs_ended++;
+    result_.unjudged |= j.unjudged;
+    if (j.undecided.empty()) return;
+    if (result_.undecided++ == 0) {
+      result_.first_undecided_test = i;
+      result_.first_undecided = j.undecided;
+    }
+  }
 
   judged judge(const Scenario& s, const PropertySet& properties) {
     RunOptions options;
@@ -122,7 +157,7 @@ class engine {
     result_.calls += static_cast<long long>(r.calls.size());
     return judged{r.verdict.violation, static_cast<int>(r.calls.size()),
                   options.observer ? observer_.undecided() : std::string(), r.divergence.value_or(""),
-                  r.verdict.unjudged_after_end(properties)};
+                  r.verdict.unjudged_after_end(properties), r.verdict.ended.has_value()};
   }
 
   CheckFinding shrink(rc::Shrinkable<Scenario> cur, Violation v, const PropertySet& checked) {
@@ -142,7 +177,7 @@ class engine {
           v = *j.violation;
           f.shrink_steps++;
           improved = true;
-          if (o_.progress && f.shrink_steps % 10 == 0) report_progress(result_.tests, true);
+          if (o_.progress && f.shrink_steps % 10 == 0) report_progress(true);
           break;
         }
       }
@@ -209,10 +244,10 @@ class engine {
     }
   }
 
-  void report_progress(int done, bool shrinking) {
+  void report_progress(bool shrinking) {
     CheckProgress p;
-    p.tests_done = done;
-    p.tests_total = o_.tests;
+    p.tests_done = result_.tests;
+    p.tests_total = planned_tests(o_);
     p.violated = static_cast<int>(result_.findings.size());
     p.shrinking = shrinking;
     o_.progress(p);
@@ -222,13 +257,7 @@ class engine {
   GenOptions go_;
   std::optional<rc::Gen<Scenario>> gen_;
   RefinementObserver observer_;
-  int undecided_ = 0;             // scenarios whose history the linearizability check left undecided
-  int runs_ended_ = 0;            // scenarios an oops or a deadlock ended
-  PropertySet unjudged_;          // properties those left unjudged past their end
-  std::string first_undecided_;
   CheckResult result_;
-  bool cut_ = false;  // the deadline stopped the pass before `tests`
-  const char* cut_reason_ = "";  // "cut by the budget" or "interrupted"
 };
 
 }  // namespace
@@ -236,6 +265,12 @@ class engine {
 CheckResult check(const CheckOptions& o) {
   if (std::string bad = impl::unknown_variant(o.variant); !bad.empty()) throw std::invalid_argument("--variant: " + bad);
   if (o.tests < 1) throw std::invalid_argument("--tests: must be 1 or more, got " + std::to_string(o.tests));
+  std::string shard = std::to_string(o.shard) + "/" + std::to_string(o.shards);
+  if (o.shards < 1 || o.shard < 1 || o.shard > o.shards)
+    throw std::invalid_argument("--shard: " + shard + " is not i/N with 1 <= i <= N");
+  if (o.shards > o.tests)
+    throw std::invalid_argument("--shard: " + std::to_string(o.shards) + " shards for " + std::to_string(o.tests) +
+                                " tests (at most one shard per test)");
   CheckOptions fixed = o;
   fixed.gen.variant = o.variant;
   fixed.gen.mode = o.mode;
@@ -243,6 +278,33 @@ CheckResult check(const CheckOptions& o) {
 }
 
 EngineReport check_variant(const CheckOptions& o) { return check(o).report; }
+
+CheckResult merge_checks(const CheckOptions& o, const std::vector<CheckResult>& shards) {
+  CheckResult out;
+  for (const CheckResult& r : shards) {
+    out.tests += r.tests, out.runs += r.runs, out.calls += r.calls;
+    out.report.seconds += r.report.seconds;
+    out.undecided += r.undecided, out.runs_ended += r.runs_ended;
+    out.unjudged |= r.unjudged;
+    if (r.first_undecided_test >= 0 && (out.first_undecided_test < 0 || r.first_undecided_test < out.first_undecided_test))
+      out.first_undecided_test = r.first_undecided_test, out.first_undecided = r.first_undecided;
+    if (out.cut.empty()) out.cut = r.cut;
+    if (out.divergence.empty()) out.divergence = r.divergence, out.divergence_scenario = r.divergence_scenario;
+    out.findings.insert(out.findings.end(), r.findings.begin(), r.findings.end());
+  }
+  // One pass finds each property at the lowest index that shows it, and a
+  // Scenario's findings in the order its run shows them (kept by the stable sort).
+  std::stable_sort(out.findings.begin(), out.findings.end(),
+                   [](const CheckFinding& a, const CheckFinding& b) { return a.test < b.test; });
+  PropertySet seen;
+  std::erase_if(out.findings, [&](const CheckFinding& f) {
+    bool again = has(seen, f.property);
+    seen.set(static_cast<size_t>(f.property));
+    return again;
+  });
+  judge_outcomes(o, out);
+  return out;
+}
 
 Counterexample finding_file(const CheckFinding& f) {
   // Judged on its own property alone, so that no property found earlier masks it.

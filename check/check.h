@@ -49,6 +49,10 @@ struct CheckOptions {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   // Held against every quiescent state the Scenarios reach (RunOptions::invariant).
   std::function<std::string(const impl::World&)> invariant;
+  // --shard i/N: run only the Scenarios whose index is i-1 mod N (1 <= i <= N
+  // <= tests), each generated from the seed as one run generates it, so that
+  // merge_checks() over the N shards gives one run's verdicts.
+  int shard = 1, shards = 1;
 };
 
 struct CheckFinding {
@@ -70,6 +74,14 @@ struct CheckResult {
   // The first Scenario whose states left CheckOptions::invariant, and why.
   std::optional<Scenario> divergence_scenario;
   std::string divergence;
+  // What the outcomes are judged from besides the findings, per Scenario
+  // (not per run), so that shards add up to one run's.
+  int undecided = 0;              // Scenarios the linearizability check left undecided
+  int first_undecided_test = -1;  // the first of them, and why
+  std::string first_undecided;
+  int runs_ended = 0;             // Scenarios an oops or a deadlock ended
+  PropertySet unjudged;           // properties left unjudged past such an end
+  std::string cut;                // why the pass stopped short ("cut by the budget", "interrupted"), or ""
 };
 
 // Bad options (unknown variant, tests < 1) throw std::invalid_argument with a
@@ -77,6 +89,13 @@ struct CheckResult {
 CheckResult check(const CheckOptions& o);
 // The entry point for `luv verify`: one EngineReport, one outcome per property in o.properties.
 EngineReport check_variant(const CheckOptions& o);
+
+// The N shards' results (o without its shard, as one run's options) as that
+// run's: tests, runs and calls summed; per property the finding of the
+// lowest Scenario index, as one pass meets it first; outcomes judged as
+// check() judges them. The runs and calls are the shards' work: shrinking a
+// finding another shard beat counts too, so they may exceed one run's.
+CheckResult merge_checks(const CheckOptions& o, const std::vector<CheckResult>& shards);
 
 // The finding as a counterexample file's contents (what save_counterexample writes).
 Counterexample finding_file(const CheckFinding& f);

@@ -9,8 +9,10 @@
 
 #include "cli/command.h"
 #include "cli/interrupt.h"
+#include "cli/shard.h"
 #include "counterexamples/counterexample.h"
 #include "explore/explore.h"
+#include "explore/search.h"
 #include "verify/reports.h"
 
 namespace luv::cli {
@@ -58,7 +60,7 @@ struct explore_flags {
   std::string iommu1 = "all", domain1 = "all";
   TopologyFlags topology;
   bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, quiet = false;
-  std::string json_out, cx_dir;
+  std::string json_out, cx_dir, shard;
   double budget = 0;
   long long memory_max_mb = 0;
 };
@@ -109,12 +111,16 @@ ExploreOptions explore_options(const explore_flags& o) {
   x.symmetry = !o.no_symmetry;
   x.memory_max_bytes = o.memory_max_mb * 1024 * 1024;
   x.deadline = deadline_after(o.budget);
+  Shard shard = parse_shard(o.shard);
+  x.shard = shard.index, x.shards = shard.count;
   std::string bad = validate(x);
   if (!bad.empty()) throw BadInput{bad};
   return x;
 }
 
-ExploreResult run_explore(ExploreOptions x, bool quiet) {
+// The shard's op-set choices searched (all of them without --shard), with
+// progress lines on stderr unless quiet; `seconds`: the time they took.
+std::vector<explorer::ChoiceResult> run_explore(ExploreOptions x, bool quiet, double& seconds) {
   bool tty = isatty(fileno(stderr));
   if (!quiet)
     x.progress = [tty](const ExploreStats& s) {
@@ -122,7 +128,9 @@ ExploreResult run_explore(ExploreOptions x, bool quiet) {
                    tty ? "\r" : "", s.states, s.states_per_second(), s.frontier, s.topology, s.topologies,
                    mib(s.peak_rss_bytes).c_str(), tty ? "   " : "\n");
     };
-  ExploreResult r = explore(x);
+  auto start = std::chrono::steady_clock::now();
+  std::vector<explorer::ChoiceResult> r = explore_choices(x);
+  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!quiet && tty) std::fprintf(stderr, "\n");
   return r;
 }
@@ -137,9 +145,12 @@ Counterexample explore_finding(const ExploreOptions& x, const PropertyOutcome& o
                                 o.violation->message);
 }
 
-// Where the finding's file goes: DIR/explore-VARIANT-MODE-PROPERTY.json.
-std::string finding_path(const std::string& dir, const ExploreResult& r, PropertyId p) {
-  std::string where = dir + "/explore-" + r.report.variant + "-" + r.report.mode + "-" + property_name(p) + ".json";
+// Where the finding's file goes: DIR/explore-VARIANT-MODE-PROPERTY.json; a
+// shard's .shard-I-of-N.json, so that shards sharing a folder keep their files.
+std::string finding_path(const std::string& dir, const ExploreOptions& x, const ExploreResult& r, PropertyId p) {
+  std::string shard = x.shards > 1 ? ".shard-" + std::to_string(x.shard) + "-of-" + std::to_string(x.shards) : "";
+  std::string where =
+      dir + "/explore-" + r.report.variant + "-" + r.report.mode + "-" + property_name(p) + shard + ".json";
   for (char& c : where)
     if (c == ':' || c == '+') c = '_';
   return where;
@@ -172,7 +183,7 @@ nlohmann::ordered_json report_outcomes(const ExploreOptions& x, const ExploreRes
     if (po.counterexample) {
       file = explore_finding(x, po);
       if (!dir.empty()) {
-        where = finding_path(dir, r, po.property);
+        where = finding_path(dir, x, r, po.property);
         if (!write_counterexample_file(where, *file)) throw BadInput{where + ": cannot write"};
       }
     }
@@ -183,23 +194,151 @@ nlohmann::ordered_json report_outcomes(const ExploreOptions& x, const ExploreRes
   return outcomes;
 }
 
-int explore_command(const explore_flags& o) {
-  ExploreOptions x = explore_options(o);
-  std::string dir = counterexample_dir(o.cx_dir, o.json_out);  // every path, before the search
-  set_phase("explore " + x.variant + " (" + o.mode + " mode)");
-  ExploreResult r = run_explore(x, o.quiet);
-  throw_if_interrupted();
+// What one run prints and writes of `r` (a shard's part, or the merged
+// shards), with the shard's object in the JSON report when there is one;
+// the exit code.
+int finish_explore(const ExploreOptions& x, const ExploreResult& r, const std::string& dir,
+                   const std::string& json_out, const nlohmann::ordered_json& shard) {
   nlohmann::ordered_json report = engine_report_json(r.report, report_outcomes(x, r, dir));
   report["bound"] = bound_json(x);
   report["stats"] = stats_json(r.stats);
+  if (!shard.is_null()) report["shard"] = shard;
   std::printf("\n");
   print_table(r.stats);
-  if (!o.json_out.empty() && !write_report(o.json_out, report.dump(2) + "\n"))
-    throw BadInput{o.json_out + ": cannot write"};
+  if (!json_out.empty() && !write_report(json_out, report.dump(2) + "\n")) throw BadInput{json_out + ": cannot write"};
   bool violated = false;
   for (const PropertyOutcome& po : r.report.outcomes) violated = violated || po.counterexample;
   return violated ? EXIT_VIOLATION : EXIT_OK;
 }
+
+// The options every shard must share (and merge_choices() reads): the
+// bound, with the variant, mode and topology as a Scenario's frame.
+nlohmann::ordered_json shard_options_json(const ExploreOptions& x) {
+  Scenario frame;
+  frame.variant = x.variant, frame.mode = x.mode, frame.topology = x.topology;
+  frame.threads = {{}};
+  nlohmann::ordered_json j = bound_json(x);
+  j["frame"] = scenario_to_json(frame);
+  j["iommu1_ops"] = x.iommu1_ops;
+  j["domain1_ops"] = x.domain1_ops;
+  j["states_max"] = x.states_max;
+  return j;
+}
+
+ExploreOptions shard_options_from_json(const nlohmann::json& j) {
+  ExploreOptions x;
+  Scenario frame = scenario_from_json(j.at("frame"));
+  x.variant = frame.variant, x.mode = frame.mode, x.topology = frame.topology;
+  x.threads = j.at("threads"), x.calls = j.at("calls"), x.faults = j.at("faults");
+  x.bfs = j.at("bfs"), x.por = j.at("por"), x.hashing = j.at("hashing");
+  x.read_frames = j.at("read_frames"), x.symmetry = j.at("symmetry");
+  x.iommu1_ops = j.at("iommu1_ops").get<std::vector<unsigned char>>();
+  x.domain1_ops = j.at("domain1_ops").get<std::vector<unsigned char>>();
+  x.states_max = j.at("states_max");
+  return x;
+}
+
+CutBy cut_by_from(const std::string& name) {
+  for (CutBy c : {CutBy::none, CutBy::first_violation, CutBy::states, CutBy::budget, CutBy::memory, CutBy::interrupted})
+    if (name == cut_by_name(c)) return c;
+  format_error("cut_by", "unknown cut '" + name + "'");
+}
+
+// One op-set choice's result, whole: what merge_choices() reads of it.
+nlohmann::ordered_json choice_json(size_t index, const explorer::ChoiceResult& c) {
+  const ExploreStats& s = c.stats;
+  nlohmann::ordered_json stats = {
+      {"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
+      {"pruned_sleep", s.pruned_sleep}, {"visited", s.visited}, {"visited_bytes", s.visited_bytes},
+      {"frontier_max", s.frontier_max}, {"paths_ended", s.paths_ended}, {"unjudged", property_set_json(s.unjudged)},
+      {"collision_odds", s.collision_odds}, {"seconds", s.seconds}, {"complete", s.complete},
+      {"cut_by", cut_by_name(s.cut_by)}};
+  nlohmann::ordered_json findings = nlohmann::ordered_json::array();
+  for (const ExploreFinding& f : c.findings)
+    findings.push_back({{"property", property_name(f.property)}, {"calls", f.calls}, {"steps", f.steps},
+                        {"checked", property_set_json(f.checked)}, {"violation", full_violation_json(f.violation)},
+                        {"scenario", scenario_to_json(f.counterexample)}});
+  return {{"choice", index}, {"stats", stats}, {"findings", findings}};
+}
+
+explorer::ChoiceResult choice_from_json(const nlohmann::json& j) {
+  explorer::ChoiceResult c;
+  const nlohmann::json& s = j.at("stats");
+  ExploreStats& t = c.stats;
+  t.states = s.at("states"), t.transitions = s.at("transitions"), t.pruned_visited = s.at("pruned_visited");
+  t.pruned_sleep = s.at("pruned_sleep"), t.visited = s.at("visited"), t.visited_bytes = s.at("visited_bytes");
+  t.frontier_max = s.at("frontier_max"), t.paths_ended = s.at("paths_ended");
+  t.unjudged = property_set_from_json(s.at("unjudged"));
+  t.collision_odds = s.at("collision_odds"), t.seconds = s.at("seconds"), t.complete = s.at("complete");
+  t.cut_by = cut_by_from(s.at("cut_by"));
+  for (const nlohmann::json& f : j.at("findings")) {
+    ExploreFinding x;
+    x.violation = violation_from_json(f.at("violation"));
+    x.property = x.violation.property;
+    x.calls = f.at("calls"), x.steps = f.at("steps");
+    x.checked = property_set_from_json(f.at("checked"));
+    x.counterexample = scenario_from_json(f.at("scenario"));
+    c.findings.push_back(std::move(x));
+  }
+  return c;
+}
+
+// The shard's object: its options, each of its choices whole, its time and memory.
+nlohmann::ordered_json explore_shard_json(const ExploreOptions& x, const Shard& shard,
+                                          const std::vector<explorer::ChoiceResult>& choices, const ExploreStats& s) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  std::vector<size_t> indices = shard_choices(x);
+  for (size_t k = 0; k < choices.size(); ++k) list.push_back(choice_json(indices[k], choices[k]));
+  return shard_json("explore", shard, shard_options_json(x),
+                    {{"seconds", s.seconds}, {"peak_rss_bytes", s.peak_rss_bytes}, {"choices", list}});
+}
+
+int explore_command(const explore_flags& o) {
+  ExploreOptions x = explore_options(o);
+  Shard shard = parse_shard(o.shard);
+  std::string dir = counterexample_dir(o.cx_dir, o.json_out);  // every path, before the search
+  set_phase("explore " + x.variant + " (" + o.mode + " mode)");
+  if (shard.given)
+    std::printf("shard %d/%d: %zu of %zu op-set choices; `luv merge` combines the shards' --json reports\n",
+                shard.index, shard.count, shard_choices(x).size(), op_set_choices(x).size());
+  double seconds = 0;
+  std::vector<explorer::ChoiceResult> choices = run_explore(x, o.quiet, seconds);
+  throw_if_interrupted();
+  ExploreResult r = merge_choices(x, choices, seconds);
+  nlohmann::ordered_json shard_object;
+  if (shard.given) shard_object = explore_shard_json(x, shard, choices, r.stats);
+  return finish_explore(x, r, dir, o.json_out, shard_object);
+}
+
+// `luv merge` of explore shards: every choice of the bound, each once, in
+// choice order, merged as one run merges them.
+int merge_explore(const std::vector<ShardFile>& shards, const MergeOutput& out) {
+  ExploreOptions x;
+  read_shard(shards.front(), [&](const nlohmann::json& s) { x = shard_options_from_json(s.at("options")); });
+  std::vector<explorer::ChoiceResult> choices(op_set_choices(x).size());
+  std::vector<bool> seen(choices.size());
+  double seconds = 0;
+  long long peak = 0;
+  for (const ShardFile& f : shards)
+    read_shard(f, [&](const nlohmann::json& s) {
+      seconds += s.at("seconds").get<double>();
+      peak = std::max(peak, s.at("peak_rss_bytes").get<long long>());
+      for (const nlohmann::json& c : s.at("choices")) {
+        size_t i = c.at("choice");
+        if (i >= choices.size() || seen[i]) throw BadInput{f.path + ": op-set choice " + std::to_string(i) + " is out of range or given twice"};
+        seen[i] = true;
+        choices[i] = choice_from_json(c);
+      }
+    });
+  for (size_t i = 0; i < seen.size(); ++i)
+    if (!seen[i]) throw BadInput{"merge: op-set choice " + std::to_string(i) + " is in no shard"};
+  std::string dir = counterexample_dir(out.cx_dir, out.json_out);
+  ExploreResult r = merge_choices(x, choices, seconds);
+  r.stats.peak_rss_bytes = peak;  // the largest shard's, not this process's
+  return finish_explore(x, r, dir, out.json_out, nullptr);
+}
+
+[[maybe_unused]] const bool merges_explore = register_merger("explore", merge_explore);
 
 }  // namespace
 
@@ -210,6 +349,7 @@ LUV_COMMAND(explore, "explore", "Enumerate every Scenario within a bound; report
   cmd->add_option("--json", o->json_out, "write the report here (counterexamples beside it)");
   cmd->add_option("--counterexamples", o->cx_dir, "folder for counterexample files (default: beside --json)");
   cmd->add_flag("-q,--quiet", o->quiet, "no progress lines");
+  add_shard_option(cmd, o->shard, "the op-set choices");
   return [o] { return explore_command(*o); };
 }
 

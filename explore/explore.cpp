@@ -61,6 +61,22 @@ int default_jobs() { return static_cast<int>(std::max(1u, std::thread::hardware_
 
 std::vector<Call> call_alphabet(CallerMode mode, const Topology& t) { return impl::calls_of_mode(mode, t); }
 
+namespace {
+
+// One shard per op-set choice at most: splitting a choice's subtree is not
+// done (docs/DESIGN.md, "Shards").
+std::string validate_shard(const ExploreOptions& o) {
+  std::string which = std::to_string(o.shard) + "/" + std::to_string(o.shards);
+  if (o.shards < 1 || o.shard < 1 || o.shard > o.shards) return "--shard: " + which + " is not i/N with 1 <= i <= N";
+  size_t choices = op_set_choices(o).size();
+  if (static_cast<size_t>(o.shards) > choices)
+    return "--shard: " + std::to_string(o.shards) + " shards for " + std::to_string(choices) +
+           " op-set choices (at most one shard per choice)";
+  return "";
+}
+
+}  // namespace
+
 std::string validate(const ExploreOptions& o) {
   if (std::string bad = impl::unknown_variant(o.variant); !bad.empty()) return "--variant: " + bad;
   if (o.threads < 1 || o.threads > 8) return "--threads: " + std::to_string(o.threads) + " is outside 1..8";
@@ -77,13 +93,9 @@ std::string validate(const ExploreOptions& o) {
   probe.mode = o.mode;
   probe.topology = o.topology;
   probe.threads.assign(static_cast<size_t>(o.threads), {});
-  return validate(probe);
+  if (std::string bad = validate(probe); !bad.empty()) return bad;
+  return validate_shard(o);
 }
-
-namespace {
-
-using explorer::ChoiceResult;
-using explorer::Live;
 
 std::vector<Topology> op_set_choices(const ExploreOptions& o) {
   std::vector<unsigned char> iommu1 = o.iommu1_ops, domain1 = o.domain1_ops;
@@ -101,6 +113,18 @@ std::vector<Topology> op_set_choices(const ExploreOptions& o) {
     }
   return out;
 }
+
+std::vector<size_t> shard_choices(const ExploreOptions& o) {
+  std::vector<size_t> out;
+  size_t n = op_set_choices(o).size(), step = static_cast<size_t>(std::max(1, o.shards));
+  for (size_t i = static_cast<size_t>(std::max(1, o.shard) - 1); i < n; i += step) out.push_back(i);
+  return out;
+}
+
+namespace {
+
+using explorer::ChoiceResult;
+using explorer::Live;
 
 // A choice's stats added to the sums.
 void add_stats(ExploreStats& s, const ExploreStats& x) {
@@ -145,9 +169,22 @@ PropertyOutcome outcome_of(const ExploreOptions& o, const ExploreStats& s, Prope
   return po;
 }
 
-// The choices' results in choice order: sums, and per property the finding
-// of the first choice (DFS) or the shortest one, ties to the first (BFS).
-ExploreResult merge(const ExploreOptions& o, std::vector<ChoiceResult>& choices, double seconds) {
+// "2 threads, 4 calls, 1 fault(s), 64 op-set choices", a shard's "16 of 64
+// op-set choices (shard 1/4)".
+std::string bound_text(const ExploreOptions& o, size_t choices) {
+  std::string text = std::to_string(o.threads) + " threads, " + std::to_string(o.calls) + " calls, " +
+                     std::to_string(o.faults) + " fault(s), " + std::to_string(choices);
+  if (o.shards > 1)
+    text += " of " + std::to_string(op_set_choices(o).size()) + " op-set choices (shard " + std::to_string(o.shard) +
+            "/" + std::to_string(o.shards) + ")";
+  else
+    text += " op-set choices";
+  return text;
+}
+
+}  // namespace
+
+ExploreResult merge_choices(const ExploreOptions& o, const std::vector<ChoiceResult>& choices, double seconds) {
   ExploreResult out;
   ExploreStats& s = out.stats;
   s.topologies = static_cast<int>(choices.size());
@@ -187,8 +224,7 @@ ExploreResult merge(const ExploreOptions& o, std::vector<ChoiceResult>& choices,
   out.report.variant = o.variant;
   out.report.mode = caller_mode_name(o.mode);
   out.report.seconds = seconds;
-  std::string bound = std::to_string(o.threads) + " threads, " + std::to_string(o.calls) + " calls, " +
-                      std::to_string(o.faults) + " fault(s), " + std::to_string(choices.size()) + " op-set choices";
+  std::string bound = bound_text(o, choices.size());
   for (int p = 0; p < PROPERTY_COUNT; ++p) {
     PropertyId id = static_cast<PropertyId>(p);
     auto f = std::find_if(found.begin(), found.end(), [&](const auto& x) { return x.first->property == id; });
@@ -198,14 +234,16 @@ ExploreResult merge(const ExploreOptions& o, std::vector<ChoiceResult>& choices,
   return out;
 }
 
-}  // namespace
-
-ExploreResult explore(const ExploreOptions& o) {
+std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
   std::string bad = validate(o);
   if (!bad.empty()) throw std::invalid_argument(bad);
-  std::vector<Topology> topologies = op_set_choices(o);
+  std::vector<Topology> all = op_set_choices(o);
+  // The share of the whole bound's choices, whichever shard runs them.
+  long long total = static_cast<long long>(all.size());
+  long long share = o.states_max > 0 ? std::max(1LL, (o.states_max + total - 1) / total) : 0;
+  std::vector<Topology> topologies;
+  for (size_t i : shard_choices(o)) topologies.push_back(all[i]);
   size_t n = topologies.size();
-  long long share = o.states_max > 0 ? std::max(1LL, (o.states_max + static_cast<long long>(n) - 1) / static_cast<long long>(n)) : 0;
   std::vector<ChoiceResult> results(n);
   Live live;
   // Choices with more ops present reach more code and take longest: start
@@ -260,7 +298,13 @@ ExploreResult explore(const ExploreOptions& o) {
     o.progress(p);
   }
   for (std::thread& t : pool) t.join();
-  return merge(o, results, elapsed());
+  return results;
+}
+
+ExploreResult explore(const ExploreOptions& o) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<ChoiceResult> results = explore_choices(o);
+  return merge_choices(o, results, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 EngineReport explore_variant(const ExploreOptions& o) { return explore(o).report; }

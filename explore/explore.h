@@ -75,6 +75,11 @@ struct ExploreOptions {
   // outcome does not depend on `jobs`; a cut search says "unknown".
   long long states_max = 0;
   int jobs = 1;  // op-set choices searched at once (each its own search; results merged in choice order)
+  // --shard i/N: search only the op-set choices whose index in choice order
+  // is i-1 mod N (1 <= i <= N <= the choices); `luv merge` combines the N
+  // shards' reports into one run's. states_max keeps its share per choice
+  // of the whole bound, so a choice searches the same in any shard.
+  int shard = 1, shards = 1;
   bool first_violation_only = false;  // stop at the first violation (mutant killing)
   std::function<void(const ExploreStats&)> progress;  // about once a second, from the calling thread
   // A hard limit (luv verify's and luv explore's budget): past it the search
@@ -108,10 +113,29 @@ struct ExploreResult {
   std::optional<Scenario> divergence_scenario;
 };
 
+namespace explorer {
+struct ChoiceResult;  // one op-set choice's search (explore/search.h)
+}
+
 // Empty when the options can run, else one line naming the option at fault.
 std::string validate(const ExploreOptions& o);
-// Throws std::invalid_argument when validate() is not empty.
+// Throws std::invalid_argument when validate() is not empty. The shard's
+// choices (all of them without --shard), merged by merge_choices().
 ExploreResult explore(const ExploreOptions& o);
+
+// The bound's op-set choices (IOMMU 1's op set x domain 1's), in choice order.
+std::vector<Topology> op_set_choices(const ExploreOptions& o);
+// The indices, in choice order, of the choices o's shard searches.
+std::vector<size_t> shard_choices(const ExploreOptions& o);
+// Searches the shard's choices, `jobs` at once; their results in the order
+// of shard_choices(). Throws std::invalid_argument as explore() does.
+std::vector<explorer::ChoiceResult> explore_choices(const ExploreOptions& o);
+// Choice results, in choice order, as one search's result: sums of the
+// counts, and per property the first choice's finding (DFS) or the shortest,
+// ties to the earlier choice (BFS). explore() merges its own choices so, and
+// `luv merge` the choices of every shard; `seconds` is the time reported.
+ExploreResult merge_choices(const ExploreOptions& o, const std::vector<explorer::ChoiceResult>& choices,
+                            double seconds);
 // For `luv verify`: the report alone.
 EngineReport explore_variant(const ExploreOptions& o);
 

@@ -51,6 +51,12 @@ std::vector<std::string> mutant_catalogue() {
   return out;
 }
 
+std::vector<std::string> mutant_shard(const std::vector<std::string>& names, int shard, int shards) {
+  std::vector<std::string> out;
+  for (size_t i = static_cast<size_t>(shard - 1); i < names.size(); i += static_cast<size_t>(shards)) out.push_back(names[i]);
+  return out;
+}
+
 namespace {
 
 // The explorer stages: BFS, every property the Runner checks on its own.

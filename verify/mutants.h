@@ -48,6 +48,9 @@ Counterexample kill_file(const MutantVerdict& v);
 
 // Every mutant of the catalogue (impl::mutant minus none).
 std::vector<std::string> mutant_catalogue();
+// What `luv mutants --shard i/N` runs of `names` (the catalogue, or --only's
+// list): names i-1, i-1+N, ... in their order (1 <= i <= N).
+std::vector<std::string> mutant_shard(const std::vector<std::string>& names, int shard, int shards);
 // Runs the engine stages on one mutant until one kills it.
 MutantVerdict run_mutant(const std::string& mutant, const MutantCheckBudget& budget = {});
 // The check stage alone (what run_mutant runs after the explorer's stages):

@@ -1,0 +1,171 @@
+// --shard i/N and `luv merge`: the merged shards of a run are that run (its
+// verdicts, counterexample files, totals and exit code), for explore, check
+// and mutants; bad shard values and bad sets of shards are one line, exit 2.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/tests/luv_process.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using luv_test::Outcome;
+using nlohmann::json;
+
+// A fresh folder for one test's reports.
+std::string folder(const std::string& name) {
+  fs::path d = fs::temp_directory_path() / ("luv_shard_test." + std::to_string(::getpid())) / name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d.string();
+}
+
+json read_json(const std::string& path) { return json::parse(luv_test::read_file(path)); }
+
+// What may differ between one run and its merged shards: the time and
+// memory they took, and where the files went. A counterexample's path is
+// replaced by the file's contents, which must not differ.
+json comparable(json j) {
+  if (j.is_object()) {
+    for (const char* key : {"seconds", "states_per_second", "peak_rss_bytes"}) j.erase(key);
+    if (j.contains("counterexample") && j["counterexample"].is_string())
+      j["counterexample"] = luv_test::read_file(j["counterexample"].get<std::string>());
+  }
+  if (j.is_structured())
+    for (auto& item : j) item = comparable(item);
+  return j;
+}
+
+// `luv COMMAND ARGS` run whole and in `n` shards, then merged: the same
+// report and exit code. `ignore` lists what the shards may add up to
+// differently (check's runs: shrinking a finding another shard beat).
+void expect_merge_is_one_run(const std::string& name, const std::string& command, const std::string& args, int n,
+                             const std::vector<std::string>& ignore = {}) {
+  std::string dir = folder(name + "." + std::to_string(n));
+  Outcome one = luv_test::run_luv(command + " " + args + " --json " + dir + "/one.json");
+  ASSERT_LE(one.exit_code, 1) << one.err;
+  std::string shards;
+  for (int i = 1; i <= n; ++i) {
+    std::string path = dir + "/shard-" + std::to_string(i) + ".json";
+    Outcome s = luv_test::run_luv(command + " " + args + " --shard " + std::to_string(i) + "/" + std::to_string(n) +
+                                  " --json " + path);
+    ASSERT_LE(s.exit_code, 1) << s.err;
+    shards = " " + path + shards;  // in reverse: merge puts them in order
+  }
+  fs::create_directory(dir + "/merged");
+  Outcome merged = luv_test::run_luv("merge" + shards + " --json " + dir + "/merged/merged.json");
+  ASSERT_EQ(merged.exit_code, one.exit_code) << merged.err << merged.out;
+  json a = comparable(read_json(dir + "/one.json")), b = comparable(read_json(dir + "/merged/merged.json"));
+  for (const std::string& key : ignore) a.erase(key), b.erase(key);
+  EXPECT_EQ(a, b) << name << " split " << n << " ways";
+}
+
+const char* kBound = "--threads 2 --calls 2 --faults 1 --iommu1-ops 15,5,7,0 --domain1-ops 3,1 -q";
+
+TEST(Shards, explore_reference_contract_dfs_and_bfs) {
+  for (const char* search : {"", " --bfs"})
+    for (int n : {2, 4, 8})
+      expect_merge_is_one_run("ref-contract", "explore", std::string("--variant reference --mode contract ") + kBound + search, n);
+}
+
+TEST(Shards, explore_reference_adversarial_dfs_and_bfs) {
+  for (const char* search : {"", " --bfs"})
+    for (int n : {2, 4, 8})
+      expect_merge_is_one_run("ref-adv", "explore", std::string("--variant reference --mode adversarial ") + kBound + search, n);
+}
+
+TEST(Shards, explore_v2_contract_dfs_and_bfs) {
+  for (const char* search : {"", " --bfs"})
+    for (int n : {2, 4, 8})
+      expect_merge_is_one_run("v2-contract", "explore", std::string("--variant v2 --mode contract ") + kBound + search, n);
+}
+
+TEST(Shards, explore_v2_adversarial_dfs_and_bfs) {
+  for (const char* search : {"", " --bfs"})
+    for (int n : {2, 4, 8})
+      expect_merge_is_one_run("v2-adv", "explore", std::string("--variant v2 --mode adversarial ") + kBound + search, n);
+}
+
+// A state limit keeps its share per op-set choice of the whole bound, so the
+// shards are cut where the one run is.
+TEST(Shards, explore_cut_by_the_state_limit) {
+  expect_merge_is_one_run("v2-cut", "explore", std::string("--variant v2 --mode adversarial --states-max 400 ") + kBound, 4);
+}
+
+TEST(Shards, check_v2_and_reference) {
+  for (const char* args : {"--variant v2 --mode contract --tests 150 --seed 3", "--variant v2 --mode adversarial --tests 150 --seed 1",
+                           "--variant reference --mode adversarial --tests 150 --seed 2"})
+    for (int n : {2, 3})
+      expect_merge_is_one_run("check", "check", args, n, {"runs", "calls"});
+}
+
+TEST(Shards, mutants_subset) {
+  expect_merge_is_one_run("mutants", "mutants",
+                          "--check-tests 50 --only keep_error_record_live restore_deleted skip_free_device_array "
+                          "flb_version_unset warn_without_refusing",
+                          2);
+}
+
+// One line on stderr naming --shard, exit 2, nothing run.
+void expect_bad_shard(const std::string& args) {
+  Outcome o = luv_test::run_luv(args);
+  EXPECT_EQ(o.exit_code, 2) << args << ": " << o.out << o.err;
+  EXPECT_EQ(luv_test::lines(o.err), 1) << args << ": " << o.err;
+  EXPECT_EQ(o.err.rfind("luv: --shard: ", 0), 0u) << args << ": " << o.err;
+}
+
+TEST(Shards, a_bad_shard_is_one_line_and_exit_2) {
+  for (const char* shard : {"0/4", "5/4", "1/0", "x", "1/", "/4", "-1/4", "2/4/6", "1.5/4"}) {
+    expect_bad_shard(std::string("explore --variant reference --calls 1 -q --shard ") + shard);
+    expect_bad_shard(std::string("check --tests 10 --shard ") + shard);
+    expect_bad_shard(std::string("mutants --only restore_deleted --shard ") + shard);
+  }
+  // More shards than op-set choices, tests or mutants: refused, not split further.
+  expect_bad_shard("explore --variant reference --calls 1 -q --iommu1-ops 15 --domain1-ops 3,1 --shard 1/3");
+  expect_bad_shard("check --tests 2 --shard 1/3");
+  expect_bad_shard("mutants --only restore_deleted --shard 1/2");
+}
+
+// `luv merge` refuses a set of shards that is not one run: one line, exit 2.
+TEST(Shards, merge_refuses_shards_that_are_not_one_run) {
+  std::string dir = folder("bad-merge");
+  auto shard = [&](const std::string& command, const std::string& args, const std::string& which) {
+    std::string path = dir + "/" + command + "-" + std::to_string(std::hash<std::string>{}(args + which)) + ".json";
+    Outcome o = luv_test::run_luv(command + " " + args + " --shard " + which + " --json " + path);
+    EXPECT_LE(o.exit_code, 1) << o.err;
+    return path;
+  };
+  std::string e1 = shard("explore", "--variant reference --calls 1 -q", "1/2"),
+              e2 = shard("explore", "--variant reference --calls 1 -q", "2/2"),
+              other = shard("explore", "--variant reference --calls 0 -q", "2/2"),
+              c2 = shard("check", "--tests 4", "2/2"), e3 = shard("explore", "--variant reference --calls 1 -q", "1/3");
+  struct bad {
+    std::string files, says;
+  };
+  for (const bad& b : std::vector<bad>{
+           {e1, "missing"},
+           {e1 + " " + e1 + " " + e2, "given twice"},
+           {e1 + " " + c2, "a shard of luv check, not of luv explore"},
+           {e1 + " " + other, "option calls is 0, not 1"},
+           {e1 + " " + e3, "shard 1/3, but"},
+           {dir + "/nothing.json", "nothing.json"},
+       }) {
+    Outcome o = luv_test::run_luv("merge " + b.files);
+    EXPECT_EQ(o.exit_code, 2) << b.files << ": " << o.err;
+    EXPECT_EQ(luv_test::lines(o.err), 1) << o.err;
+    EXPECT_NE(o.err.find(b.says), std::string::npos) << o.err;
+  }
+  Outcome plain = luv_test::run_luv("explore --variant reference --calls 0 -q --json " + dir + "/plain.json");
+  Outcome o = luv_test::run_luv("merge " + dir + "/plain.json");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("not a shard report"), std::string::npos) << o.err;
+}
+
+}  // namespace
