@@ -43,74 +43,95 @@ json comparable(json j) {
   return j;
 }
 
-// `luv COMMAND ARGS` run whole and in `n` shards, then merged: the same
-// report and exit code. `ignore` lists what the shards may add up to
-// differently (check's runs: shrinking a finding another shard beat).
-void expect_merge_is_one_run(const std::string& name, const std::string& command, const std::string& args, int n,
-                             const std::vector<std::string>& ignore = {}) {
-  std::string dir = folder(name + "." + std::to_string(n));
-  Outcome one = luv_test::run_luv(command + " " + args + " --json " + dir + "/one.json");
-  ASSERT_LE(one.exit_code, 1) << one.err;
-  std::string shards;
+// `luv COMMAND ARGS --shard i/N --json` for each i, then `luv merge`: the
+// merged report's path, after the merge exited with `exit_code`.
+std::string merged_shards(const std::string& dir, const std::string& command, const std::string& args, int n,
+                          int exit_code) {
+  std::string shards, out = dir + "/merged-" + std::to_string(n);
+  fs::create_directory(out);
   for (int i = 1; i <= n; ++i) {
-    std::string path = dir + "/shard-" + std::to_string(i) + ".json";
+    std::string path = dir + "/shard-" + std::to_string(i) + "-of-" + std::to_string(n) + ".json";
     Outcome s = luv_test::run_luv(command + " " + args + " --shard " + std::to_string(i) + "/" + std::to_string(n) +
                                   " --json " + path);
-    ASSERT_LE(s.exit_code, 1) << s.err;
+    EXPECT_LE(s.exit_code, 1) << s.err;
     shards = " " + path + shards;  // in reverse: merge puts them in order
   }
-  fs::create_directory(dir + "/merged");
-  Outcome merged = luv_test::run_luv("merge" + shards + " --json " + dir + "/merged/merged.json");
-  ASSERT_EQ(merged.exit_code, one.exit_code) << merged.err << merged.out;
-  json a = comparable(read_json(dir + "/one.json")), b = comparable(read_json(dir + "/merged/merged.json"));
-  for (const std::string& key : ignore) a.erase(key), b.erase(key);
-  EXPECT_EQ(a, b) << name << " split " << n << " ways";
+  Outcome merged = luv_test::run_luv("merge" + shards + " --json " + out + "/merged.json");
+  EXPECT_EQ(merged.exit_code, exit_code) << merged.err << merged.out;
+  return out + "/merged.json";
 }
 
-const char* kBound = "--threads 2 --calls 2 --faults 1 --iommu1-ops 15,5,7,0 --domain1-ops 3,1 -q";
-
-TEST(Shards, explore_reference_contract_dfs_and_bfs) {
-  for (const char* search : {"", " --bfs"})
-    for (int n : {2, 4, 8})
-      expect_merge_is_one_run("ref-contract", "explore", std::string("--variant reference --mode contract ") + kBound + search, n);
+// `luv COMMAND ARGS` run whole, then split `n` ways for each n and merged:
+// the same report and exit code. `ignore` lists what the shards may add up
+// to differently (check's runs and calls: shrinking a finding another shard beat).
+void expect_merges_are_one_run(const std::string& name, const std::string& command, const std::string& args,
+                               const std::vector<int>& splits, const std::vector<std::string>& ignore = {}) {
+  std::string dir = folder(name);
+  Outcome one = luv_test::run_luv(command + " " + args + " --json " + dir + "/one.json");
+  ASSERT_LE(one.exit_code, 1) << one.err;
+  json a = comparable(read_json(dir + "/one.json"));
+  for (const std::string& key : ignore) a.erase(key);
+  for (int n : splits) {
+    json b = comparable(read_json(merged_shards(dir, command, args, n, one.exit_code)));
+    for (const std::string& key : ignore) b.erase(key);
+    EXPECT_EQ(a, b) << name << " split " << n << " ways";
+  }
 }
 
-TEST(Shards, explore_reference_adversarial_dfs_and_bfs) {
-  for (const char* search : {"", " --bfs"})
-    for (int n : {2, 4, 8})
-      expect_merge_is_one_run("ref-adv", "explore", std::string("--variant reference --mode adversarial ") + kBound + search, n);
-}
+// Eight op-set choices, so that 8 shards have one each. Adversarial mode
+// without faults, to keep each test within seconds.
+const char* kChoices = " --threads 2 --calls 2 --iommu1-ops 15,5,7,0 --domain1-ops 3,1 -q";
+const std::string kContract = std::string("--mode contract --faults 1") + kChoices;
+const std::string kAdversarial = std::string("--mode adversarial --faults 0") + kChoices;
 
-TEST(Shards, explore_v2_contract_dfs_and_bfs) {
-  for (const char* search : {"", " --bfs"})
-    for (int n : {2, 4, 8})
-      expect_merge_is_one_run("v2-contract", "explore", std::string("--variant v2 --mode contract ") + kBound + search, n);
+TEST(Shards, explore_reference_contract) {
+  expect_merges_are_one_run("ref-contract", "explore", "--variant reference " + kContract, {2, 4, 8});
 }
-
-TEST(Shards, explore_v2_adversarial_dfs_and_bfs) {
-  for (const char* search : {"", " --bfs"})
-    for (int n : {2, 4, 8})
-      expect_merge_is_one_run("v2-adv", "explore", std::string("--variant v2 --mode adversarial ") + kBound + search, n);
+TEST(Shards, explore_reference_contract_bfs) {
+  expect_merges_are_one_run("ref-contract-bfs", "explore", "--variant reference --bfs " + kContract, {2, 4, 8});
+}
+TEST(Shards, explore_reference_adversarial) {
+  expect_merges_are_one_run("ref-adv", "explore", "--variant reference " + kAdversarial, {2, 4, 8});
+}
+TEST(Shards, explore_reference_adversarial_bfs) {
+  expect_merges_are_one_run("ref-adv-bfs", "explore", "--variant reference --bfs " + kAdversarial, {2, 4, 8});
+}
+TEST(Shards, explore_v2_contract) {
+  expect_merges_are_one_run("v2-contract", "explore", "--variant v2 " + kContract, {2, 4, 8});
+}
+TEST(Shards, explore_v2_contract_bfs) {
+  expect_merges_are_one_run("v2-contract-bfs", "explore", "--variant v2 --bfs " + kContract, {2, 4, 8});
+}
+TEST(Shards, explore_v2_adversarial) {
+  expect_merges_are_one_run("v2-adv", "explore", "--variant v2 " + kAdversarial, {2, 4, 8});
+}
+TEST(Shards, explore_v2_adversarial_bfs) {
+  expect_merges_are_one_run("v2-adv-bfs", "explore", "--variant v2 --bfs " + kAdversarial, {2, 4, 8});
 }
 
 // A state limit keeps its share per op-set choice of the whole bound, so the
 // shards are cut where the one run is.
 TEST(Shards, explore_cut_by_the_state_limit) {
-  expect_merge_is_one_run("v2-cut", "explore", std::string("--variant v2 --mode adversarial --states-max 400 ") + kBound, 4);
+  expect_merges_are_one_run("v2-cut", "explore", "--variant v2 --states-max 4000 " + kContract, {3});
+  json one = read_json((fs::temp_directory_path() / ("luv_shard_test." + std::to_string(::getpid())) / "v2-cut" /
+                        "one.json").string());
+  EXPECT_EQ(one["stats"]["complete"], false);
 }
 
-TEST(Shards, check_v2_and_reference) {
-  for (const char* args : {"--variant v2 --mode contract --tests 150 --seed 3", "--variant v2 --mode adversarial --tests 150 --seed 1",
+TEST(Shards, check) {
+  for (const char* args : {"--variant v2 --mode contract --tests 150 --seed 3",
+                           "--variant v2 --mode adversarial --tests 300 --seed 1",
+                           "--variant v4 --mode adversarial --tests 300 --seed 7",
                            "--variant reference --mode adversarial --tests 150 --seed 2"})
-    for (int n : {2, 3})
-      expect_merge_is_one_run("check", "check", args, n, {"runs", "calls"});
+    expect_merges_are_one_run(std::string("check-") + std::to_string(std::hash<std::string>{}(args)), "check", args,
+                              {2, 3}, {"runs", "calls"});
 }
 
-TEST(Shards, mutants_subset) {
-  expect_merge_is_one_run("mutants", "mutants",
-                          "--check-tests 50 --only keep_error_record_live restore_deleted skip_free_device_array "
-                          "flb_version_unset warn_without_refusing",
-                          2);
+TEST(Shards, mutants) {
+  expect_merges_are_one_run("mutants", "mutants",
+                            "--check-tests 50 --only keep_error_record_live restore_deleted skip_free_device_array "
+                            "flb_version_unset warn_without_refusing",
+                            {2, 5});
 }
 
 // One line on stderr naming --shard, exit 2, nothing run.
