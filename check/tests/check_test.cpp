@@ -298,6 +298,35 @@ TEST(Check, counterexample_file_reads_back_and_states_its_replay_verdict) {
   std::filesystem::remove_all(dir);
 }
 
+// --shard i/N: each shard runs the Scenarios i-1, i-1+N, ... of the seed's
+// stream; merged, the shards are one run: its verdicts, counterexamples
+// (each from the lowest Scenario index that shows it) and outcome texts.
+TEST(Check, shards_merged_are_one_run) {
+  for (auto [variant, mode] : {std::pair{"v2", CallerMode::adversarial}, {"v2-warn", CallerMode::contract}}) {
+    CheckOptions o;
+    o.variant = variant, o.mode = mode, o.tests = 300, o.seed = 4;
+    CheckResult one = check(o);
+    for (int n : {2, 3, 5}) {
+      std::vector<CheckResult> shards;
+      for (int i = 1; i <= n; ++i) {
+        CheckOptions s = o;
+        s.shard = i, s.shards = n;
+        shards.push_back(check(s));
+      }
+      CheckResult merged = merge_checks(o, shards);
+      std::string what = std::string(variant) + ", " + std::to_string(n) + " shards";
+      EXPECT_EQ(one.tests, merged.tests) << what;
+      ASSERT_EQ(one.findings.size(), merged.findings.size()) << what;
+      for (size_t k = 0; k < one.findings.size(); ++k) {
+        EXPECT_EQ(one.findings[k].test, merged.findings[k].test) << what;
+        EXPECT_EQ(one.findings[k].counterexample, merged.findings[k].counterexample) << what;
+      }
+      for (size_t p = 0; p < one.report.outcomes.size(); ++p)
+        EXPECT_EQ(one.report.outcomes[p].how, merged.report.outcomes[p].how) << what;
+    }
+  }
+}
+
 TEST(Check, bad_options_name_the_option) {
   CheckOptions o;
   o.variant = "v9";

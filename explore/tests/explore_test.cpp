@@ -6,6 +6,7 @@
 
 #include "counterexamples/scenario_json.h"
 #include "explore/explore.h"
+#include "explore/search.h"
 #include "properties/stop.h"
 
 namespace luv {
@@ -223,6 +224,52 @@ TEST(Explore, jobs_change_nothing_in_the_result) {
       }
     }
   }
+}
+
+// --shard i/N: the shards partition the op-set choices, and their results,
+// put back in choice order, merge into one run's (the cut included: a
+// choice's share of states_max is of the whole bound, in any shard).
+TEST(Explore, shards_merged_in_choice_order_are_one_run) {
+  for (bool bfs : {false, true}) {
+    ExploreOptions o = small("v2", CallerMode::adversarial);
+    o.bfs = bfs;
+    o.states_max = 6000;
+    ExploreResult one = explore(o);
+    for (int n : {2, 4}) {
+      std::vector<explorer::ChoiceResult> choices(op_set_choices(o).size());
+      for (int i = 1; i <= n; ++i) {
+        ExploreOptions shard = o;
+        shard.shard = i, shard.shards = n;
+        std::vector<size_t> mine = shard_choices(shard);
+        std::vector<explorer::ChoiceResult> results = explore_choices(shard);
+        ASSERT_EQ(mine.size(), results.size());
+        for (size_t k = 0; k < mine.size(); ++k) choices[mine[k]] = results[k];
+      }
+      ExploreResult merged = merge_choices(o, choices, 0);
+      std::string what = std::string(bfs ? "bfs" : "dfs") + ", " + std::to_string(n) + " shards";
+      EXPECT_EQ(one.stats.states, merged.stats.states) << what;
+      EXPECT_EQ(one.stats.transitions, merged.stats.transitions) << what;
+      EXPECT_EQ(one.stats.collision_odds, merged.stats.collision_odds) << what;
+      EXPECT_EQ(one.stats.complete, merged.stats.complete) << what;
+      ASSERT_EQ(one.report.outcomes.size(), merged.report.outcomes.size());
+      for (size_t p = 0; p < one.report.outcomes.size(); ++p) {
+        EXPECT_EQ(one.report.outcomes[p].status, merged.report.outcomes[p].status) << what;
+        EXPECT_EQ(one.report.outcomes[p].how, merged.report.outcomes[p].how) << what;
+        EXPECT_EQ(one.report.outcomes[p].counterexample, merged.report.outcomes[p].counterexample) << what;
+      }
+    }
+  }
+}
+
+TEST(Explore, a_shard_is_i_of_n_with_at_most_one_shard_per_choice) {
+  ExploreOptions o = small("reference", CallerMode::contract);  // 4 op-set choices
+  for (auto [i, n] : {std::pair{0, 4}, {5, 4}, {1, 0}, {1, 5}}) {
+    o.shard = i, o.shards = n;
+    EXPECT_EQ(validate(o).rfind("--shard: ", 0), 0u) << i << "/" << n << ": " << validate(o);
+  }
+  o.shard = 3, o.shards = 4;
+  EXPECT_EQ(validate(o), "");
+  EXPECT_EQ(shard_choices(o), std::vector<size_t>{2});
 }
 
 TEST(Explore, bad_options_name_the_option) {
