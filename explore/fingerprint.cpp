@@ -5,6 +5,7 @@
 #include <string>
 
 #include "impl/world.h"
+#include "properties/assert.h"
 
 namespace luv::explorer {
 
@@ -87,6 +88,8 @@ std::uint64_t index_in(const void* at, const std::vector<T>& v, std::uint64_t ki
 }
 }  // namespace
 
+// In id order (kind, then index), so that the list needs no sort: each kind's
+// loop below comes in the order of the kinds' ids.
 void world_components(const impl::World& w, Components& out) {
   out.clear();
   auto add = [&](std::uint64_t id, std::initializer_list<std::uint64_t> words) {
@@ -95,16 +98,20 @@ void world_components(const impl::World& w, Components& out) {
     out.emplace_back(id, h.h);
   };
   const impl::liveupdate_flb& flb = w.iommu_flb;
+  const auto& objects = w.flb_cache.objects;
   add(c_luo | 0, {std::uint64_t(int(flb.count))});
   add(c_luo | 1, {std::uint64_t(int(flb.users))});
   add(c_luo | 2, {flb_index(w, flb.outgoing.get())});
   add(c_luo | 3, {flb.incoming});
   for (size_t f = 0; f < w.file_preserved.size(); ++f) add(c_luo | (16 + f), {std::uint64_t(bool(w.file_preserved[f]))});
   out.emplace_back(c_mutex, mutex_state(flb.lock));
-  for (size_t i = 0; i < w.flb_cache.objects.size(); ++i) {
-    const impl::iommu_flb_obj& o = w.flb_cache.objects[i];
-    out.emplace_back(c_mutex | (i + 1), mutex_state(o.lock));
-    add(c_flb_live | i, {std::uint64_t(o.freed)});
+  LUV_ASSERT(objects.size() < c_session_mutex);  // FLB objects' mutexes come before the sessions'
+  for (size_t i = 0; i < objects.size(); ++i) out.emplace_back(c_mutex | (i + 1), mutex_state(objects[i].lock));
+  for (size_t i = 0; i < w.sessions.size(); ++i)
+    out.emplace_back(c_mutex | (c_session_mutex + i), mutex_state(w.sessions[i].lock));
+  for (size_t i = 0; i < objects.size(); ++i) add(c_flb_live | i, {std::uint64_t(objects[i].freed)});
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const impl::iommu_flb_obj& o = objects[i];
     add(c_flb_arrays | i, {phys_of(o.ser), phys_of(o.curr_iommu_array), phys_of(o.curr_domain_array),
                            phys_of(o.curr_device_array)});
   }
@@ -115,20 +122,18 @@ void world_components(const impl::World& w, Components& out) {
   for (size_t i = 0; i < w.dev_iommus.size(); ++i) add(c_dev_iommu | i, {phys_of(w.dev_iommus[i].device_ser)});
   for (size_t i = 0; i < w.devices.size(); ++i)
     add(c_device | i, {phys_of(w.devices[i].driver_page), std::uint64_t(bool(w.devices[i].dma_owner_held))});
-  for (size_t i = 0; i < w.groups.size(); ++i)
-    add(c_group | i, {std::uint64_t(int(w.groups[i].owner_cnt)), std::uint64_t(int(w.groups[i].devices))});
   for (size_t i = 0; i < w.kho.pages.size(); ++i) out.emplace_back(c_page | i, page_hash(w.kho.pages[i]));
   add(c_kho_alloc, {w.kho.pages.size()});
-  add(c_slab_alloc, {w.flb_cache.objects.size()});
+  add(c_slab_alloc, {objects.size()});
   add(c_warn_once, {warn_once_hash(w)});
   for (size_t i = 0; i < w.sessions.size(); ++i) {
-    const impl::luo_session& session = w.sessions[i];
-    out.emplace_back(c_mutex | (c_session_mutex + i), mutex_state(session.lock));
     Hasher h;
-    for (const auto& e : session.files) h.add(std::uint64_t(e.file) << 32 | std::uint32_t(e.domain));
+    for (const auto& e : w.sessions[i].files) h.add(std::uint64_t(e.file) << 32 | std::uint32_t(e.domain));
     out.emplace_back(c_session | i, h.h);
   }
-  std::sort(out.begin(), out.end());
+  for (size_t i = 0; i < w.groups.size(); ++i)
+    add(c_group | i, {std::uint64_t(int(w.groups[i].owner_cnt)), std::uint64_t(int(w.groups[i].devices))});
+  LUV_ASSERT(std::is_sorted(out.begin(), out.end()));  // what observe() and the fingerprint rely on
 }
 
 bool is_mutex_component(std::uint64_t id) { return (id >> 56) == (c_mutex >> 56); }
