@@ -15,7 +15,9 @@ namespace {
 // Reads the World where the replay ends.
 class Capture : public RunObserver {
  public:
-  explicit Capture(bool mirror) : mirror_(mirror) {}
+  // `before` and `after` are buffers the Replayer keeps, so that a replay
+  // does not allocate them again.
+  Capture(bool mirror, Components& before, Components& after) : mirror_(mirror), before_(before), after_(after) {}
   void on_reads_step(const impl::World& w) override {
     reader_ = w.current;
     world_components(w, before_);
@@ -67,7 +69,8 @@ class Capture : public RunObserver {
   }
   bool mirror_;
   int reader_ = -1;
-  Components before_, after_;
+  Components& before_;
+  Components& after_;
 };
 
 // The Runner's memory of what the callers believe (RunResult::callers) as
@@ -110,7 +113,7 @@ Scenario Replayer::counterexample_of(const Node& n) const {
 
 void Replayer::replay(Node& n) {
   Scenario s = scenario_of(n);
-  Capture cap(symmetric_);
+  Capture cap(symmetric_, before_, after_);
   int steps = static_cast<int>(n.schedule.size());
   ExploreHook hook;
   hook.steps_stop = n.retrieve_fault ? -1 : steps;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "explore/explore.h"
+#include "explore/fingerprint.h"
 #include "impl/scenario.h"
 #include "properties/property.h"
 #include "properties/runner.h"
@@ -95,6 +96,7 @@ class Replayer {
   ExploreStats& stats_;
   PropertySet judged_;
   bool symmetric_;
+  Components before_, after_;  // Capture's buffers, reused by every replay
 };
 
 }  // namespace luv::explorer

@@ -8,6 +8,7 @@
 // executes the same code; the points then simply resume at once.
 #pragma once
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <utility>
 
@@ -28,7 +29,15 @@ template <typename T>
 class task;
 
 namespace detail {
+// Coroutine frames come from a per-thread pool of blocks by size class: a
+// run makes and drops hundreds of frames of a few sizes, which malloc serves
+// slowly. A block freed on another thread joins that thread's pool.
+void* frame_alloc(std::size_t size);
+void frame_free(void* p, std::size_t size) noexcept;
+
 struct promise_base {
+  static void* operator new(std::size_t size) { return frame_alloc(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { frame_free(p, size); }
   std::coroutine_handle<> continuation;
   std::exception_ptr exception;
   std::suspend_always initial_suspend() noexcept { return {}; }
