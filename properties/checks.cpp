@@ -1,6 +1,7 @@
 #include "properties/checks.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "impl/hex.h"
 #include "impl/mutants.h"
@@ -160,9 +161,35 @@ bool Checks::graph_may_report() {
   watch_->update(w_);
   unfreed_.update_flb_objects(w_);
   PossibleFindings p = watch_->possible(w_, unfreed_.flb_objects());
-  auto judged = [&](PropertyId q) { return enabled(q) && !violated(q); };
   return (judged(PropertyId::refcount_balanced) && p.refcount) || (judged(PropertyId::no_dangling) && p.dangling) ||
          (judged(PropertyId::no_leak) && (p.orphans || (callers_.everything_unpreserved(w_) && p.remaining)));
+}
+
+// Whether a verdict the graph would word (or decide) concerns a property still judged here.
+bool Checks::needs_graph(const GraphVerdicts& v) {
+  auto open = [](Tri t) { return t != Tri::no; };
+  return (judged(PropertyId::refcount_balanced) && open(v.refcount)) ||
+         (judged(PropertyId::no_dangling) && open(v.dangling)) ||
+         (judged(PropertyId::no_leak) &&
+          (open(v.orphans) || (open(v.remaining) && callers_.everything_unpreserved(w_))));
+}
+
+// The graph's findings, or none where the incremental verdicts say the graph
+// has none for what is still judged (RunOptions::graph_checks).
+GraphFindings Checks::graph_findings() {
+  auto graph = [&] { return check_object_graph(build_judged_graph(w_, unfreed())); };
+  if (o_.graph_checks == GraphChecks::graph) return graph_may_report() ? graph() : GraphFindings{};
+  bool differential = o_.graph_checks == GraphChecks::both;
+  if (!differential && !graph_may_report()) return {};
+  GraphVerdicts v = judge_.judge(w_, unfreed());
+  if (!differential && !needs_graph(v)) return {};
+  GraphFindings f = graph();
+  // The graph is built: check the verdicts against it (luv relies on them where it is not).
+  std::string why = disagreement(v, f);
+  if (!why.empty())
+    throw std::logic_error("luv bug: incremental object-graph verdicts differ from the graph at step " +
+                           std::to_string(sched_.step()) + ": " + why);
+  return f;
 }
 
 void Checks::object_graph(int thread, int call) {
@@ -171,7 +198,7 @@ void Checks::object_graph(int thread, int call) {
   bool all_found = violated(PropertyId::refcount_balanced) && violated(PropertyId::no_dangling) &&
                    violated(PropertyId::no_leak);
   if (!asked || all_found) return;
-  GraphFindings f = graph_may_report() ? check_object_graph(build_judged_graph(w_, unfreed())) : GraphFindings{};
+  GraphFindings f = graph_findings();
   if (!f.refcount.empty()) fail(PropertyId::refcount_balanced, thread, call, f.refcount.front());
   int preserved_files = static_cast<int>(std::count(w_.file_preserved.begin(), w_.file_preserved.end(), true));
   if (w_.iommu_flb.count != preserved_files)

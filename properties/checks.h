@@ -13,6 +13,7 @@
 #include "properties/call_record.h"
 #include "properties/callers_memory.h"
 #include "properties/facts.h"
+#include "properties/graph_verdicts.h"
 #include "properties/object_graph.h"
 #include "properties/runner.h"
 
@@ -68,6 +69,9 @@ class Checks {
   struct twinless;  // an object whose driver lacks an unpreserve op
   std::optional<twinless> twinless_object(const CallRecord& r) const;
   bool graph_may_report();
+  bool judged(PropertyId p) const { return enabled(p) && !violated(p); }
+  bool needs_graph(const GraphVerdicts& v);
+  GraphFindings graph_findings();
   const Unfreed& unfreed();
 
   const Scenario& s_;
@@ -79,6 +83,7 @@ class Checks {
   PropertySet violated_;
   Unfreed unfreed_;
   std::optional<PageWatch> watch_;
+  GraphJudge judge_;
 };
 
 }  // namespace luv

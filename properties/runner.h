@@ -112,6 +112,14 @@ struct ExploreHook {
   std::vector<impl::read_event>* reads = nullptr;
 };
 
+// How refcount-balanced, no-dangling and no-leak are judged at quiescent
+// points. incremental: decided from the World (graph_verdicts.h), the graph
+// built only to word a violation or to decide a state with a page-chain
+// cycle; graph: the Boost.Graph object graph at every quiescent point (the
+// old path, for benchmarks); both: both at every quiescent point, and a
+// logic_error when they disagree (the differential test). Same verdicts.
+enum class GraphChecks : unsigned char { incremental, graph, both };
+
 struct RunOptions {
   PropertySet properties = all_properties();
   bool trace = false;               // fill RunResult::trace with a kernel-log style trace
@@ -126,6 +134,7 @@ struct RunOptions {
   // graph at each quiescent point is cheaper (and the explorer's short runs
   // note no reads). 0: always; INT_MAX: never.
   int watch_from_calls = 32;
+  GraphChecks graph_checks = GraphChecks::incremental;
   // At every quiescent point: "" or why the World lies outside a proof's
   // inductive invariant (solver::InvariantCheck; docs/SPEC.md, "What PROVED
   // covers"). Not a property: RunResult::divergence.

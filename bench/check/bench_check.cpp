@@ -10,9 +10,12 @@
 // and the model (abstraction + one step, ~1 us). So "every check on" is
 // bounded by the string facts and the graph at ~10^5 calls/s, not by the
 // model; 10^6 calls/s/core would need the graph and the facts replaced by
-// incremental checks. The rows below measure each layer separately.
+// incremental checks. The rows below measure each layer separately; the
+// object-graph properties are now decided incrementally (graph_verdicts.h),
+// and the "graph path" rows run the old path in the same binary.
 //
-// Usage: bench_check [seconds_per_sample=0.5] [samples=5]
+// Usage: bench_check [seconds_per_sample=0.5] [samples=5] [ROW]
+// ROW: run only the rows whose name contains it (for a profiler).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -99,6 +102,8 @@ double scenarios_per_second(luv::CallerMode mode, int tests, int samples, double
 int main(int argc, char** argv) {
   double seconds = argc > 1 ? std::atof(argv[1]) : 0.5;
   int samples = argc > 2 ? std::atoi(argv[2]) : 5;
+  std::string only_rows = argc > 3 ? argv[3] : "";
+  auto wanted = [&](const std::string& row) { return row.find(only_rows) != std::string::npos; };
   if (seconds <= 0 || samples < 1) {
     std::fprintf(stderr, "usage: bench_check [seconds_per_sample>0] [samples>=1]\n");
     return 2;
@@ -111,25 +116,33 @@ int main(int argc, char** argv) {
   struct config {
     const char* what;
     luv::PropertySet properties;
+    luv::GraphChecks graph_checks = luv::GraphChecks::incremental;
   };
   luv::PropertySet no_model = luv::all_properties();
   no_model.reset(static_cast<size_t>(luv::PropertyId::model_refinement));
   const config configs[] = {
       {"every check + model-refinement", luv::all_properties()},
       {"every check, no model", no_model},
+      // The old path in the same binary: the object graph at every quiescent point.
+      {"every check + model, graph path", luv::all_properties(), luv::GraphChecks::graph},
+      {"every check, no model, graph path", no_model, luv::GraphChecks::graph},
       {"model-refinement only", luv::only(luv::PropertyId::model_refinement)},
       {"object graph only (no-dangling)", luv::only(luv::PropertyId::no_dangling)},
+      {"object graph only, graph path", luv::only(luv::PropertyId::no_dangling), luv::GraphChecks::graph},
       {"error-path-deleted only (facts)", luv::only(luv::PropertyId::error_path_deleted)},
       {"no checks (implementation alone)", luv::PropertySet()},
   };
   for (const config& c : configs) {
+    if (!wanted(c.what)) continue;
     luv::RunOptions options;
     options.properties = c.properties;
-    std::printf("  runner, %-33s %10.0f calls/s\n", (std::string(c.what) + ":").c_str(),
+    options.graph_checks = c.graph_checks;
+    std::printf("  runner, %-36s %10.0f calls/s\n", (std::string(c.what) + ":").c_str(),
                 calls_per_second(work, options, seconds, samples));
   }
 
   for (luv::CallerMode mode : {luv::CallerMode::contract, luv::CallerMode::adversarial}) {
+    if (!wanted(std::string("luv check ") + luv::caller_mode_name(mode))) continue;
     double call_rate = 0;
     double rate = scenarios_per_second(mode, 5000, samples, &call_rate);
     std::printf("  luv check reference %-11s: %10.0f scenarios/s (%8.0f calls/s, generation included)\n",

@@ -1,0 +1,70 @@
+// The differential test of the incremental object-graph checks
+// (properties/graph_verdicts.h) against the Boost.Graph object graph, the
+// oracle: at every quiescent point of many random runs on every shipped
+// variant and every mutant, GraphChecks::both decides each state both ways
+// and throws when a decided verdict differs from the graph's; and whole runs
+// judged incrementally report the same violations, at the same steps, with
+// the same messages, as runs that build the graph at every quiescent point.
+#include <climits>
+#include <map>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "properties/runner.h"
+#include "properties/tests/random_runs.h"
+
+namespace luv {
+namespace {
+
+using testing_runs::random_scenario;
+using testing_runs::variants;
+using testing_runs::verdict_text;
+
+std::string judged(const Scenario& s, GraphChecks how, int watch_from_calls = 32) {
+  RunOptions o;
+  o.graph_checks = how;
+  o.watch_from_calls = watch_from_calls;
+  return verdict_text(run(s, o));
+}
+
+bool found(const std::string& verdict, PropertyId p) {
+  return verdict.find(std::string(property_name(p)) + " at step") != std::string::npos;
+}
+
+TEST(GraphVerdicts, agree_with_the_graph_at_every_quiescent_point_of_random_runs) {
+  std::mt19937 rng(20261130);
+  int runs = 0;
+  std::map<PropertyId, int> violated;
+  for (const std::string& variant : variants())
+    for (int i = 0; i < 120; ++i, ++runs) {
+      Scenario s = random_scenario(rng, variant);
+      ASSERT_EQ(validate(s), "");
+      std::string graph = judged(s, GraphChecks::graph);
+      // `both` throws at the first state where the two disagree, watch or not.
+      std::string both;
+      ASSERT_NO_THROW(both = judged(s, GraphChecks::both, INT_MAX)) << variant << ", scenario " << i;
+      ASSERT_NO_THROW(judged(s, GraphChecks::both, 0)) << variant << ", scenario " << i;
+      ASSERT_EQ(both, graph) << variant << ", scenario " << i;
+      ASSERT_EQ(judged(s, GraphChecks::incremental), graph) << variant << ", scenario " << i;
+      for (PropertyId p : {PropertyId::refcount_balanced, PropertyId::no_dangling, PropertyId::no_leak})
+        violated[p] += found(graph, p);
+    }
+  // The comparison covers each property's violations, not only clean runs.
+  for (PropertyId p : {PropertyId::refcount_balanced, PropertyId::no_dangling, PropertyId::no_leak})
+    EXPECT_GT(violated[p], runs / 100) << property_name(p);
+}
+
+// The shipped variants alone, longer: their corpus findings and what
+// follows them, at every quiescent point.
+TEST(GraphVerdicts, agree_on_the_shipped_variants) {
+  std::mt19937 rng(7);
+  for (const impl::variant_rules& v : impl::shipped_variants())
+    for (int i = 0; i < 1500; ++i) {
+      Scenario s = random_scenario(rng, v.name);
+      ASSERT_NO_THROW(judged(s, GraphChecks::both, INT_MAX)) << v.name << ", scenario " << i;
+    }
+}
+
+}  // namespace
+}  // namespace luv
