@@ -122,9 +122,18 @@ void GraphJudge::kernel_objects(const impl::World& w, GraphVerdicts& v) {
     if (n.kind != Node::page || page_of(w, n).freed) found(v.dangling);
     found(v.remaining);
   };
-  for (const impl::iommu_device& i : w.iommus) state(i.outgoing_preserved_state, kho_page_kind::iommu_array), driver_page(i.driver_page);
-  for (const impl::iommu_domain& d : w.domains) state(d.preserved_state, kho_page_kind::domain_array), driver_page(d.driver_page);
-  for (const impl::device& d : w.devices) state(d.iommu->device_ser, kho_page_kind::device_array), driver_page(d.driver_page);
+  for (const impl::iommu_device& i : w.iommus) {
+    state(i.outgoing_preserved_state, kho_page_kind::iommu_array);
+    driver_page(i.driver_page);
+  }
+  for (const impl::iommu_domain& d : w.domains) {
+    state(d.preserved_state, kho_page_kind::domain_array);
+    driver_page(d.driver_page);
+  }
+  for (const impl::device& d : w.devices) {
+    state(d.iommu->device_ser, kho_page_kind::device_array);
+    driver_page(d.driver_page);
+  }
   std::sort(owned_records_.begin(), owned_records_.end());
   std::sort(owned_pages_.begin(), owned_pages_.end());
 }

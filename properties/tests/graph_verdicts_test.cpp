@@ -66,5 +66,34 @@ TEST(GraphVerdicts, agree_on_the_shipped_variants) {
     }
 }
 
+// Every interleaving of two VMMs racing on one domain (each schedule of
+// the first 12 steps; later steps run the current thread on), in both caller
+// modes, with and without a failed allocation: every quiescent point of that
+// bound, on every shipped variant, judged both ways.
+TEST(GraphVerdicts, agree_on_every_interleaving_of_a_small_race) {
+  auto call = [](CallKind kind, int domain, int device = -1) { return Call{kind, -1, domain, device}; };
+  Scenario race;
+  race.threads = {{call(CallKind::iommufd_preserve, 0), call(CallKind::vfio_preserve, 0, 0),
+                   call(CallKind::vfio_unpreserve, 0, 0)},
+                  {call(CallKind::vfio_preserve, 0, 1), call(CallKind::iommufd_unpreserve, 0)}};
+  constexpr int steps = 12;
+  int runs = 0;
+  for (const impl::variant_rules& v : impl::shipped_variants())
+    for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial})
+      for (bool fault : {false, true}) {
+        Scenario s = race;
+        s.variant = v.name;
+        s.mode = mode;
+        if (fault) s.faults = {Fault{impl::fault_site::op_preserve_device, 2, 0}};  // the second device fails
+        ASSERT_EQ(validate(s), "");
+        for (unsigned bits = 0; bits < 1u << steps; ++bits, ++runs) {
+          s.schedule.clear();
+          for (int k = 0; k < steps; ++k) s.schedule.push_back(static_cast<int>(bits >> k & 1u));
+          ASSERT_NO_THROW(judged(s, GraphChecks::both, INT_MAX)) << v.name << ", schedule " << bits;
+        }
+      }
+  EXPECT_EQ(runs, 5 * 2 * 2 * (1 << steps));
+}
+
 }  // namespace
 }  // namespace luv
