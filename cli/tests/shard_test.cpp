@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -84,30 +85,35 @@ const char* kChoices = " --threads 2 --calls 2 --iommu1-ops 15,5,7,0 --domain1-o
 const std::string kContract = std::string("--mode contract --faults 1") + kChoices;
 const std::string kAdversarial = std::string("--mode adversarial --faults 0") + kChoices;
 
-TEST(Shards, explore_reference_contract) {
-  expect_merges_are_one_run("ref-contract", "explore", "--variant reference " + kContract, {2, 4, 8});
+// Explore on one variant, caller mode and search, split 2, 4 and 8 ways.
+struct ExploreCase {
+  const char* variant;
+  bool adversarial, bfs;
+};
+
+void PrintTo(const ExploreCase& c, std::ostream* out) {
+  *out << c.variant << (c.adversarial ? " adversarial" : " contract") << (c.bfs ? " bfs" : " dfs");
 }
-TEST(Shards, explore_reference_contract_bfs) {
-  expect_merges_are_one_run("ref-contract-bfs", "explore", "--variant reference --bfs " + kContract, {2, 4, 8});
+
+class ShardsExplore : public testing::TestWithParam<ExploreCase> {};
+
+TEST_P(ShardsExplore, merged_is_one_run) {
+  const ExploreCase& c = GetParam();
+  std::string name = std::string(c.variant) + (c.adversarial ? "-adv" : "-contract") + (c.bfs ? "-bfs" : "");
+  std::string args = std::string("--variant ") + c.variant + (c.bfs ? " --bfs " : " ") +
+                     (c.adversarial ? kAdversarial : kContract);
+  expect_merges_are_one_run(name, "explore", args, {2, 4, 8});
 }
-TEST(Shards, explore_reference_adversarial) {
-  expect_merges_are_one_run("ref-adv", "explore", "--variant reference " + kAdversarial, {2, 4, 8});
-}
-TEST(Shards, explore_reference_adversarial_bfs) {
-  expect_merges_are_one_run("ref-adv-bfs", "explore", "--variant reference --bfs " + kAdversarial, {2, 4, 8});
-}
-TEST(Shards, explore_v2_contract) {
-  expect_merges_are_one_run("v2-contract", "explore", "--variant v2 " + kContract, {2, 4, 8});
-}
-TEST(Shards, explore_v2_contract_bfs) {
-  expect_merges_are_one_run("v2-contract-bfs", "explore", "--variant v2 --bfs " + kContract, {2, 4, 8});
-}
-TEST(Shards, explore_v2_adversarial) {
-  expect_merges_are_one_run("v2-adv", "explore", "--variant v2 " + kAdversarial, {2, 4, 8});
-}
-TEST(Shards, explore_v2_adversarial_bfs) {
-  expect_merges_are_one_run("v2-adv-bfs", "explore", "--variant v2 --bfs " + kAdversarial, {2, 4, 8});
-}
+
+INSTANTIATE_TEST_SUITE_P(Shards, ShardsExplore,
+                         testing::Values(ExploreCase{"reference", false, false}, ExploreCase{"reference", false, true},
+                                         ExploreCase{"reference", true, false}, ExploreCase{"reference", true, true},
+                                         ExploreCase{"v2", false, false}, ExploreCase{"v2", false, true},
+                                         ExploreCase{"v2", true, false}, ExploreCase{"v2", true, true}),
+                         [](const testing::TestParamInfo<ExploreCase>& i) {
+                           return std::string(i.param.variant) + (i.param.adversarial ? "_adversarial" : "_contract") +
+                                  (i.param.bfs ? "_bfs" : "_dfs");
+                         });
 
 // A state limit keeps its share per op-set choice of the whole bound, so the
 // shards are cut where the one run is.

@@ -202,6 +202,20 @@ TEST(Explore, bfs_is_never_longer_than_dfs) {
   }
 }
 
+// Two searches of one bound gave the same counts, verdicts and counterexamples.
+void expect_same_result(const ExploreResult& a, const ExploreResult& b, const std::string& what) {
+  EXPECT_EQ(a.stats.states, b.stats.states) << what;
+  EXPECT_EQ(a.stats.transitions, b.stats.transitions) << what;
+  EXPECT_EQ(a.stats.collision_odds, b.stats.collision_odds) << what;
+  EXPECT_EQ(a.stats.complete, b.stats.complete) << what;
+  ASSERT_EQ(a.report.outcomes.size(), b.report.outcomes.size());
+  for (size_t i = 0; i < a.report.outcomes.size(); ++i) {
+    EXPECT_EQ(a.report.outcomes[i].status, b.report.outcomes[i].status) << what;
+    EXPECT_EQ(a.report.outcomes[i].how, b.report.outcomes[i].how) << what;
+    EXPECT_EQ(a.report.outcomes[i].counterexample, b.report.outcomes[i].counterexample) << what;
+  }
+}
+
 // Each op-set choice is its own search, so how many run at once changes
 // nothing: not the verdicts, the counterexamples, nor the counts.
 TEST(Explore, jobs_change_nothing_in_the_result) {
@@ -212,16 +226,7 @@ TEST(Explore, jobs_change_nothing_in_the_result) {
       o.states_max = 3000;  // also the cut, shared by the choices the same way
       ExploreResult one = explore(o);
       o.jobs = 3;
-      ExploreResult three = explore(o);
-      EXPECT_EQ(one.stats.states, three.stats.states) << variant;
-      EXPECT_EQ(one.stats.transitions, three.stats.transitions) << variant;
-      EXPECT_EQ(one.stats.complete, three.stats.complete) << variant;
-      ASSERT_EQ(one.report.outcomes.size(), three.report.outcomes.size());
-      for (size_t i = 0; i < one.report.outcomes.size(); ++i) {
-        EXPECT_EQ(one.report.outcomes[i].status, three.report.outcomes[i].status) << variant;
-        EXPECT_EQ(one.report.outcomes[i].how, three.report.outcomes[i].how) << variant;
-        EXPECT_EQ(one.report.outcomes[i].counterexample, three.report.outcomes[i].counterexample) << variant;
-      }
+      expect_same_result(one, explore(o), variant);
     }
   }
 }
@@ -245,18 +250,8 @@ TEST(Explore, shards_merged_in_choice_order_are_one_run) {
         ASSERT_EQ(mine.size(), results.size());
         for (size_t k = 0; k < mine.size(); ++k) choices[mine[k]] = results[k];
       }
-      ExploreResult merged = merge_choices(o, choices, 0);
-      std::string what = std::string(bfs ? "bfs" : "dfs") + ", " + std::to_string(n) + " shards";
-      EXPECT_EQ(one.stats.states, merged.stats.states) << what;
-      EXPECT_EQ(one.stats.transitions, merged.stats.transitions) << what;
-      EXPECT_EQ(one.stats.collision_odds, merged.stats.collision_odds) << what;
-      EXPECT_EQ(one.stats.complete, merged.stats.complete) << what;
-      ASSERT_EQ(one.report.outcomes.size(), merged.report.outcomes.size());
-      for (size_t p = 0; p < one.report.outcomes.size(); ++p) {
-        EXPECT_EQ(one.report.outcomes[p].status, merged.report.outcomes[p].status) << what;
-        EXPECT_EQ(one.report.outcomes[p].how, merged.report.outcomes[p].how) << what;
-        EXPECT_EQ(one.report.outcomes[p].counterexample, merged.report.outcomes[p].counterexample) << what;
-      }
+      expect_same_result(one, merge_choices(o, choices, 0),
+                         std::string(bfs ? "bfs" : "dfs") + ", " + std::to_string(n) + " shards");
     }
   }
 }
