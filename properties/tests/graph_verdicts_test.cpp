@@ -18,6 +18,7 @@ namespace luv {
 namespace {
 
 using testing_runs::random_scenario;
+using testing_runs::SAMPLE_DIVISOR;
 using testing_runs::variants;
 using testing_runs::verdict_text;
 
@@ -37,7 +38,7 @@ TEST(GraphVerdicts, agree_with_the_graph_at_every_quiescent_point_of_random_runs
   int runs = 0;
   std::map<PropertyId, int> violated;
   for (const std::string& variant : variants())
-    for (int i = 0; i < 120; ++i, ++runs) {
+    for (int i = 0; i < 120 / SAMPLE_DIVISOR; ++i, ++runs) {
       Scenario s = random_scenario(rng, variant);
       ASSERT_EQ(validate(s), "");
       std::string graph = judged(s, GraphChecks::graph);
@@ -60,7 +61,7 @@ TEST(GraphVerdicts, agree_with_the_graph_at_every_quiescent_point_of_random_runs
 TEST(GraphVerdicts, agree_on_the_shipped_variants) {
   std::mt19937 rng(7);
   for (const impl::variant_rules& v : impl::shipped_variants())
-    for (int i = 0; i < 1500; ++i) {
+    for (int i = 0; i < 1500 / SAMPLE_DIVISOR; ++i) {
       Scenario s = random_scenario(rng, v.name);
       ASSERT_NO_THROW(judged(s, GraphChecks::both, INT_MAX)) << v.name << ", scenario " << i;
     }
@@ -86,13 +87,13 @@ TEST(GraphVerdicts, agree_on_every_interleaving_of_a_small_race) {
         s.mode = mode;
         if (fault) s.faults = {Fault{impl::fault_site::op_preserve_device, 2, 0}};  // the second device fails
         ASSERT_EQ(validate(s), "");
-        for (unsigned bits = 0; bits < 1u << steps; ++bits, ++runs) {
+        for (unsigned bits = 0; bits < 1u << steps; bits += SAMPLE_DIVISOR, ++runs) {
           s.schedule.clear();
           for (int k = 0; k < steps; ++k) s.schedule.push_back(static_cast<int>(bits >> k & 1u));
           ASSERT_NO_THROW(judged(s, GraphChecks::both, INT_MAX)) << v.name << ", schedule " << bits;
         }
       }
-  EXPECT_EQ(runs, 5 * 2 * 2 * (1 << steps));
+  EXPECT_EQ(runs, 5 * 2 * 2 * (((1 << steps) + SAMPLE_DIVISOR - 1) / SAMPLE_DIVISOR));
 }
 
 }  // namespace
