@@ -419,6 +419,22 @@ void device_unpreserve(const Model& m, const State& s, int d, int v, std::vector
   out.push_back({0, n, false});
 }
 
+// Device v's claim given back (a no-op for a device that never held one).
+void owner_release(const Model& m, const State& s, int v, std::vector<OpOutcome>& out) {
+  State n = s;
+  if (m.topology().devices[v].dma_owner) n.released |= static_cast<std::uint16_t>(1u << v);
+  out.push_back({0, n, false});
+}
+
+// Rule 6: a new device joins v's group unless a device of it is preserved.
+void group_add(const Model& m, const State& s, int v, std::vector<OpOutcome>& out) {
+  const Topology& t = m.topology();
+  if (group_preserved(t, s, v)) return refuse(out, s, {-EBUSY});
+  State n = s;
+  n.grown |= static_cast<std::uint16_t>(1u << t.group_of(v));
+  out.push_back({0, n, false});
+}
+
 // A session's teardown reads the file the session preserved last, and the
 // domain its handler preserved against; the handler and LUO then act on
 // that file whatever happens to the list meanwhile.
@@ -444,20 +460,8 @@ void apply(const Model& m, const State& s, const Op& op, const FaultHit* fault, 
     case OpKind::device_preserve: return device_preserve(m, s, op.domain, op.device, fault, out);
     case OpKind::device_unpreserve: return device_unpreserve(m, s, op.domain, op.device, out);
     case OpKind::session_last_file: return session_last_file(m, s, op.session, out);
-    case OpKind::owner_release: {
-      State n = s;
-      if (m.topology().devices[op.device].dma_owner) n.released |= static_cast<std::uint16_t>(1u << op.device);
-      out.push_back({0, n, false});
-      return;
-    }
-    case OpKind::group_add: {
-      const Topology& t = m.topology();
-      if (group_preserved(t, s, op.device)) return refuse(out, s, {-EBUSY});
-      State n = s;
-      n.grown |= static_cast<std::uint16_t>(1u << t.group_of(op.device));
-      out.push_back({0, n, false});
-      return;
-    }
+    case OpKind::owner_release: return owner_release(m, s, op.device, out);
+    case OpKind::group_add: return group_add(m, s, op.device, out);
   }
 }
 
