@@ -59,7 +59,7 @@ struct explore_flags {
   std::string mode = "adversarial";
   std::string iommu1 = "all", domain1 = "all";
   TopologyFlags topology;
-  bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, quiet = false;
+  bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, no_snapshots = false, quiet = false;
   std::string json_out, cx_dir, shard;
   double budget = 0;
   long long memory_max_mb = 0;
@@ -83,6 +83,8 @@ void add_search_options(CLI::App* cmd, explore_flags& o) {
   cmd->add_flag("--world-frames", o.world_frames,
                 "key a paused thread on the whole World at each resume, not on what it read (coarser)");
   cmd->add_flag("--no-symmetry", o.no_symmetry, "keep a state and its mirror (two threads swapped) apart");
+  cmd->add_flag("--no-snapshots", o.no_snapshots,
+                "reach each node by replaying its prefix, not by one step from its parent's saved state (same results)");
   cmd->add_option("--states-max", o.x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")
       ->default_val(0)
       ->check(integer_range(0, INT64_MAX));
@@ -109,6 +111,7 @@ ExploreOptions explore_options(const explore_flags& o) {
   x.hashing = !o.no_hashing;
   x.read_frames = !o.world_frames;
   x.symmetry = !o.no_symmetry;
+  x.snapshots = !o.no_snapshots;
   x.memory_max_bytes = o.memory_max_mb * 1024 * 1024;
   x.deadline = deadline_after(o.budget);
   Shard shard = parse_shard(o.shard);

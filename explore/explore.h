@@ -70,6 +70,11 @@ struct ExploreOptions {
   bool read_frames = true;
   // Two threads: a state and its mirror (the threads swapped) are one.
   bool symmetry = true;
+  // Depth-first: a node is reached by restoring its parent's saved state
+  // and taking one step (impl/shim/arena.h), not by replaying its prefix.
+  // Same states and verdicts either way; off for BFS (its frontier would
+  // keep a state per parent) and where the arena is not built (ASan).
+  bool snapshots = true;
   PropertySet properties = all_properties();
   // 0: no limit. Else each op-set choice gets an equal share of it, so the
   // outcome does not depend on `jobs`; a cut search says "unknown".

@@ -1,6 +1,8 @@
 #include "explore/replay.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "explore/fingerprint.h"
 #include "impl/world.h"
@@ -10,15 +12,19 @@ namespace luv::explorer {
 
 using std::uint64_t;
 
-namespace {
-
-// Reads the World where the replay ends.
-class Capture : public RunObserver {
+// Reads the World where the replay ends. Its hooks run inside a step, so
+// what they fill is kept out of the arena (the explorer's, not a state's).
+class Replayer::Capture : public RunObserver {
  public:
   // `before` and `after` are buffers the Replayer keeps, so that a replay
   // does not allocate them again.
   Capture(bool mirror, Components& before, Components& after) : mirror_(mirror), before_(before), after_(after) {}
+  void reset() {
+    got = false;
+    reads.clear();
+  }
   void on_reads_step(const impl::World& w) override {
+    impl::arena::outside malloc_here;
     reader_ = w.current;
     world_components(w, before_);
   }
@@ -27,13 +33,8 @@ class Capture : public RunObserver {
     take(w);
     return std::nullopt;
   }
-  bool got = false;
-  uint64_t world = 0, world_mirror = 0, observed = 0;
-  unsigned in_call = 0, runnable = 0;
-  std::vector<impl::read_event> reads;
-
- private:
   void take(const impl::World& w) {
+    impl::arena::outside malloc_here;
     got = true;
     world_components(w, after_);
     world = world_fingerprint(w, after_);
@@ -48,7 +49,12 @@ class Capture : public RunObserver {
       if (m == nullptr || m->owner < 0 || m->poisoned) runnable |= 1u << t;
     }
   }
+  bool got = false;
+  uint64_t world = 0, world_mirror = 0, observed = 0;
+  unsigned in_call = 0, runnable = 0;
+  std::vector<impl::read_event> reads;
 
+ private:
   // The components the step read, each with its content before the step
   // (a component the step created has none).
   void observe(const impl::World& w) {
@@ -73,6 +79,8 @@ class Capture : public RunObserver {
   Components& after_;
 };
 
+namespace {
+
 // The Runner's memory of what the callers believe (RunResult::callers) as
 // one word of the key: each device and domain a caller believes preserved,
 // what it kept and against which domain, what raced.
@@ -85,12 +93,34 @@ uint64_t callers_hash(const CallersMemory& m) {
 }  // namespace
 
 Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreStats& stats)
-    : o_(o), topology_(topology), stats_(stats), symmetric_(o.symmetry && o.threads == 2 && o.read_frames) {
+    : o_(o), topology_(topology), stats_(stats), symmetric_(o.symmetry && o.threads == 2 && o.read_frames),
+      capture_(std::make_unique<Capture>(symmetric_, before_, after_)) {
   LUV_ASSERT(o.threads >= 1 && o.threads <= THREADS_MAX);
   // The explorer runs no model observer: model-refinement is not judged
   // (run() would attach the model for it, at a cost per state).
   judged_ = o.properties;
   judged_.reset(static_cast<size_t>(PropertyId::model_refinement));
+  if (o.snapshots && !o.bfs && impl::arena::supported()) {
+    arena_ = std::make_unique<impl::arena::Arena>();
+    Node root;
+    root.threads.assign(static_cast<size_t>(o.threads), {});
+    RunOptions ro = run_options(judged_);
+    impl::arena::inside in(*arena_);
+    run_ = new SteppedRun(scenario_of(root), ro);
+    start_ = arena_->save();
+  }
+}
+
+// The run, its World and their frames are dropped with the arena.
+Replayer::~Replayer() = default;
+
+RunOptions Replayer::run_options(const PropertySet& properties) {
+  RunOptions ro;
+  ro.properties = properties;
+  ro.observer = capture_.get();
+  ro.explore = &hook_;
+  ro.invariant = o_.invariant;
+  return ro;
 }
 
 Scenario Replayer::scenario_of(const Node& n) const {
@@ -112,37 +142,13 @@ Scenario Replayer::counterexample_of(const Node& n) const {
 }
 
 void Replayer::replay(Node& n) {
-  Scenario s = scenario_of(n);
-  Capture cap(symmetric_, before_, after_);
-  int steps = static_cast<int>(n.schedule.size());
-  ExploreHook hook;
-  hook.steps_stop = n.retrieve_fault ? -1 : steps;
-  // The parent's replay checked every step but the last (a retrieve-fault
-  // sibling: every thread step).
-  hook.checks_from = steps - (n.retrieve_fault ? 0 : 1);
-  if (o_.read_frames && !n.retrieve_fault) {
-    hook.reads_step = steps - 1;
-    hook.reads = &cap.reads;
-  }
-  RunOptions ro;
-  ro.properties = judged_ & ~n.masked;
-  ro.observer = &cap;
-  ro.explore = &hook;
-  ro.invariant = o_.invariant;
-  RunResult r = run(s, ro);
   ++stats_.transitions;
-  if (r.divergence && divergence.empty()) {
-    divergence = *r.divergence;
-    divergence_scenario = counterexample_of(n);
-  }
-  n.visits = r.fault_visits;
-  n.callers = callers_hash(r.callers);
-  for (const Violation& v : r.verdict.violations) {
-    n.violations.emplace_back(v, n.masked);
-    n.masked.set(static_cast<size_t>(v.property));
-  }
-  if (r.verdict.ended) note_ended(judged_ & ~n.masked);
-  if (r.verdict.ended || !cap.got) {  // !cap.got: an oops or deadlock ended the run before the stop
+  capture_->reset();
+  n.state_id = 0;
+  if (run_) step_to(n);
+  else rerun(n);
+  Capture& cap = *capture_;
+  if (n.leaf || !cap.got) {  // !cap.got: an oops or deadlock ended the run before the stop
     n.leaf = true;
     return;
   }
@@ -152,8 +158,91 @@ void Replayer::replay(Node& n) {
   n.in_call = cap.in_call;
   n.runnable = cap.runnable;
   n.quiescent = cap.in_call == 0;
-  n.alone = r.callers.alone_mask(cap.in_call);
   if (n.retrieve_fault) n.leaf = true;
+}
+
+// From the start: the Runner stops before the step past the prefix.
+void Replayer::rerun(Node& n) {
+  int steps = static_cast<int>(n.schedule.size());
+  hook_.steps_stop = n.retrieve_fault ? -1 : steps;
+  // The parent's replay checked every step but the last (a retrieve-fault
+  // sibling: every thread step).
+  hook_.checks_from = steps - (n.retrieve_fault ? 0 : 1);
+  hook_.reads_step = o_.read_frames && !n.retrieve_fault ? steps - 1 : -1;
+  hook_.reads = &capture_->reads;
+  RunResult r = run(scenario_of(n), run_options(judged_ & ~n.masked));
+  take(n, r.verdict, 0, r.fault_visits, r.callers, r.divergence);
+}
+
+// From the saved state of n's parent (or an older ancestor's): the steps
+// past it, and the next kernel when every thread has finished.
+void Replayer::step_to(Node& n) {
+  catch_up(n, true);
+  const Verdict& v = run_->verdict();
+  if (!v.ended && run_->all_finished()) {
+    holds_ = 0;  // kexec changes the state: the arena no longer holds n's
+    impl::arena::inside in(*arena_);
+    run_->finish();  // Capture::on_threads_done takes the state first
+  } else if (!v.ended) {
+    capture_->take(run_->world());
+    holds_ = n.state_id = ++last_id_;
+  }
+  take(n, v, base_violations_, run_->world().fault_visits, run_->callers(), run_->divergence());
+}
+
+void Replayer::catch_up(const Node& n, bool capture) {
+  arena_->restore(n.base ? *n.base : *start_);
+  holds_ = 0;
+  base_violations_ = run_->verdict().violations.size();
+  hook_.checks_from = 0;
+  hook_.reads_step = -1;
+  hook_.reads = &capture_->reads;
+  const Scenario& s = run_->scenario();
+  impl::arena::inside in(*arena_);
+  for (size_t t = 0; t < n.threads.size(); ++t)
+    for (size_t k = s.threads[t].size(); k < n.threads[t].size(); ++k) run_->start(static_cast<int>(t), n.threads[t][k]);
+  for (size_t k = s.faults.size(); k < n.faults.size(); ++k) run_->add_fault(n.faults[k]);
+  int last = static_cast<int>(n.schedule.size()) - 1;
+  for (int i = run_->steps(); i <= last && !run_->verdict().ended; ++i) {
+    bool reads = capture && i == last && o_.read_frames;
+    if (reads) {
+      impl::arena::outside malloc_here;
+      capture_->reads.reserve(READS_RESERVED);
+    }
+    hook_.reads_step = reads ? i : -1;
+    run_->step(n.schedule[static_cast<size_t>(i)]);
+    // A step's reads filled the reserved buffer without growing it: a buffer grown inside the arena would be lost with the state.
+    if (reads && capture_->reads.capacity() != READS_RESERVED)
+      throw std::logic_error("luv bug: a step noted more than " + std::to_string(READS_RESERVED) + " reads");
+  }
+}
+
+void Replayer::prepare(Node& n) {
+  if (!run_) return;
+  if (holds_ != n.state_id || n.state_id == 0) catch_up(n, false);
+  holds_ = n.state_id = ++last_id_;
+  n.state = arena_->save();
+}
+
+// What a run (from the start or from a saved state) showed, past the
+// violations the state it started from had already shown.
+void Replayer::take(Node& n, const Verdict& v, size_t first_new, const std::array<int, impl::FAULT_SITE_COUNT>& visits,
+                    const CallersMemory& callers, const std::optional<std::string>& divergence_seen) {
+  if (divergence_seen && divergence.empty()) {
+    divergence = *divergence_seen;
+    divergence_scenario = counterexample_of(n);
+  }
+  n.visits = visits;
+  n.callers = callers_hash(callers);
+  for (size_t i = first_new; i < v.violations.size(); ++i) {
+    n.violations.emplace_back(v.violations[i], n.masked);
+    n.masked.set(static_cast<size_t>(v.violations[i].property));
+  }
+  if (v.ended) {
+    note_ended(judged_ & ~n.masked);
+    n.leaf = true;
+  }
+  n.alone = callers.alone_mask(capture_->in_call);
 }
 
 void Replayer::note_ended(const PropertySet& unjudged) {
@@ -210,6 +299,7 @@ Node Replayer::child(const Node& n, int t) const {
   c.schedule.push_back(t);
   c.faults = n.faults;
   c.masked = n.masked;
+  c.base = n.state;
   return c;
 }
 

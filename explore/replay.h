@@ -1,10 +1,12 @@
 // The explorer's nodes and how it reaches them: a node is an execution
-// prefix (calls started, schedule, faults fired), re-run from the start
-// through the Runner to reach its state (the search is stateless), and keyed
-// for the visited set on what the rest of the run can depend on.
+// prefix (calls started, schedule, faults fired), keyed for the visited set
+// on what the rest of the run can depend on. Its state is reached from its
+// parent's saved state by one step (snapshots, depth-first), or by re-running
+// the prefix from the start through the Runner (breadth-first, or no arena).
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,6 +15,7 @@
 #include "explore/explore.h"
 #include "explore/fingerprint.h"
 #include "impl/scenario.h"
+#include "impl/shim/arena.h"
 #include "properties/property.h"
 #include "properties/runner.h"
 
@@ -53,6 +56,10 @@ struct Node {
   bool quiescent = false;
   bool leaf = false;  // nothing runs past it (an oops, a deadlock, a terminal-only sibling)
   std::vector<std::pair<Violation, PropertySet>> violations;  // seen, with the properties masked then
+  // Snapshots: the saved state a replay starts from (an ancestor's; null:
+  // the run's start), and, once the node is expanded, its own.
+  std::shared_ptr<const impl::arena::Snapshot> base, state;
+  std::uint64_t state_id = 0;  // this replay's, to know that the arena still holds it
 };
 
 // Bits of threads 0 and 1 swapped (the symmetry of two threads).
@@ -68,11 +75,17 @@ class Replayer {
   // Two threads with read-keyed frames: a state and its mirror are one.
   bool symmetric() const { return symmetric_; }
 
+  Replayer(const Replayer&) = delete;
+  Replayer& operator=(const Replayer&) = delete;
+  ~Replayer();
+
   // Runs the node's prefix; fills its replay fields and its violations. The
   // Runner goes on past a violation, so one run judges every property; a
   // property violated on this path is masked in its children's runs (its
   // finding is made), and an oops or a deadlock makes the node a leaf.
   void replay(Node& n);
+  // Before n's children are replayed: saves n's state for them (snapshots).
+  void prepare(Node& n);
   // The node one step of thread t past n, not yet replayed.
   Node child(const Node& n, int t) const;
   // Thread t took the step from `parent` to `c` (starting `started` when not
@@ -88,7 +101,17 @@ class Replayer {
   std::optional<Scenario> divergence_scenario;
 
  private:
+  class Capture;
+  static constexpr size_t READS_RESERVED = 4096;  // reads one step may note (a few dozen in practice)
+  RunOptions run_options(const PropertySet& properties);
   Scenario scenario_of(const Node& n) const;
+  void rerun(Node& n);
+  void step_to(Node& n);
+  // The stepped run caught up with n's prefix from n.base; `capture`: its
+  // last step's reads and the state it ends in go to the Capture.
+  void catch_up(const Node& n, bool capture);
+  void take(Node& n, const Verdict& v, size_t first_new, const std::array<int, impl::FAULT_SITE_COUNT>& visits,
+            const CallersMemory& callers, const std::optional<std::string>& divergence);
   void note_ended(const PropertySet& unjudged);
 
   const ExploreOptions& o_;
@@ -97,6 +120,15 @@ class Replayer {
   PropertySet judged_;
   bool symmetric_;
   Components before_, after_;  // Capture's buffers, reused by every replay
+  std::unique_ptr<Capture> capture_;
+  ExploreHook hook_;
+  // Snapshots: the arena, the run inside it, the state where it started,
+  // and which node's state the arena holds now (0: none).
+  std::unique_ptr<impl::arena::Arena> arena_;
+  SteppedRun* run_ = nullptr;
+  std::shared_ptr<const impl::arena::Snapshot> start_;
+  std::uint64_t holds_ = 0, last_id_ = 0;
+  size_t base_violations_ = 0;  // violations of the state a step_to started from
 };
 
 }  // namespace luv::explorer

@@ -121,7 +121,8 @@ void Search::cut(CutBy why) {
   stats_.cut_by = std::max(stats_.cut_by, why);
 }
 
-void Search::expand(const Node& n) {
+void Search::expand(Node& n) {
+  replayer_.prepare(n);
   retrieve_fault_sibling(n);
   unsigned explored_pure = 0;
   for (int t = 0; t < o_.threads; ++t) {
@@ -144,6 +145,8 @@ void Search::retrieve_fault_sibling(const Node& n) {
   if (!n.quiescent || n.faults_used >= o_.faults || n.visits[site] == 0) return;
   Node f = n;
   f.violations.clear();
+  f.base = n.state;
+  f.state = nullptr;
   f.retrieve_fault = true;
   f.faults.push_back(Fault{impl::fault_site::flb_retrieve, n.visits[site], 0});
   f.faults_used++;

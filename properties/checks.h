@@ -39,6 +39,7 @@ class Checks {
   void end_run(PropertyId p, int thread, int call, std::string message);
   bool ended() const { return verdict_.ended.has_value(); }
   Verdict take_verdict() { return std::move(verdict_); }
+  const Verdict& verdict() const { return verdict_; }
 
   // What the object-graph checks read of every step's touched pages
   // (RunOptions::watch_from_calls); null below it.

@@ -44,8 +44,7 @@ class Runner {
   Runner& operator=(const Runner&) = delete;
 
   RunResult go() {
-    tracer_.header(s_);
-    if (o_.observer) o_.observer->on_start(*w_);
+    begin();
     // steps_stop does not cut a run whose threads have all finished: it goes on to kexec.
     while (!done_ && !(steps_stop_ >= 0 && sched_.step() >= steps_stop_ && !sched_.all_finished())) step();
     result_.stopped = !done_;
@@ -58,6 +57,13 @@ class Runner {
   }
 
  private:
+  friend class SteppedRun;
+
+  void begin() {
+    tracer_.header(s_);
+    if (o_.observer) o_.observer->on_start(*w_);
+  }
+
   RunResult finish() {
     result_.steps = sched_.step();
     result_.fault_visits = w_->fault_visits;
@@ -82,6 +88,7 @@ class Runner {
       return;
     }
     int t = sched_.choose(mask);
+    last_thread_ = t;
     ThreadRun& tr = sched_.thread(t);
     w_->current = t;
     memory_.note_step(t);
@@ -246,8 +253,49 @@ class Runner {
   const int steps_stop_;
   RunResult result_;
   bool done_ = false;
+  int last_thread_ = -1;  // that ran the last step
   std::vector<impl::read_event> step_events_;
 };
+
+SteppedRun::SteppedRun(const Scenario& s, const RunOptions& o) : s_(s), o_(o) {
+  const impl::variant_rules* rules = impl::find_variant(s.variant);
+  if (rules == nullptr) throw std::invalid_argument("variant: " + impl::unknown_variant(s.variant));
+  LUV_ASSERT(o.explore != nullptr && s.calls_total() == 0 && s.schedule.empty());
+  r_ = new Runner(s_, o_, *rules);
+  r_->begin();
+}
+
+void SteppedRun::start(int t, const Call& call) {
+  LUV_ASSERT(t >= 0 && t < r_->sched_.threads());
+  s_.threads[static_cast<size_t>(t)].push_back(call);
+  r_->sched_.calls_added();
+}
+
+void SteppedRun::add_fault(const Fault& f) {
+  s_.faults.push_back(f);
+  r_->w_->faults.push_back(f);
+}
+
+void SteppedRun::step(int t) {
+  LUV_ASSERT(!r_->done_ && static_cast<int>(s_.schedule.size()) == r_->sched_.step());
+  s_.schedule.push_back(t);
+  r_->step();
+  LUV_ASSERT(r_->last_thread_ == t);  // the explorer steps runnable threads only
+}
+
+bool SteppedRun::all_finished() const { return r_->sched_.all_finished(); }
+
+void SteppedRun::finish() {
+  LUV_ASSERT(all_finished() && !r_->done_);
+  r_->done_ = true;
+  if (!r_->checks_.ended() && s_.kexec) r_->after_threads();
+}
+
+const Verdict& SteppedRun::verdict() const { return r_->checks_.verdict(); }
+int SteppedRun::steps() const { return r_->sched_.step(); }
+const impl::World& SteppedRun::world() const { return *r_->w_; }
+const CallersMemory& SteppedRun::callers() const { return r_->memory_; }
+const std::optional<std::string>& SteppedRun::divergence() const { return r_->result_.divergence; }
 
 const CallersMemory& RunObserver::callers() const {
   LUV_ASSERT(callers_ != nullptr);  // only inside a run, on the observer run() was given

@@ -25,6 +25,8 @@ struct read_event;
 
 namespace luv {
 
+class Runner;
+
 struct Violation {
   PropertyId property = PropertyId::no_leak;
   int step = 0;     // the step after which it was seen (steps count from 0)
@@ -165,6 +167,41 @@ struct RunResult {
 // (validate(s) empty) and name a known variant; run() throws
 // std::invalid_argument otherwise.
 RunResult run(const Scenario& s, const RunOptions& options = {});
+
+// A run driven one step at a time, for the explorer's snapshots
+// (impl/shim/arena.h): created while the arena is in use, so that all of it
+// (the Scenario it grows, the World, the scheduler, the checks) is in the
+// state the arena saves; never destroyed (the arena is dropped whole).
+// Judges as run() would judge the same Scenario, step by step: a
+// violation is recorded once per property, and verdict() grows.
+class SteppedRun {
+ public:
+  // `s` starts no call; its threads get calls as the explorer starts them.
+  // o.observer and o.explore stay outside the arena, where they are, for
+  // the run's life; o.explore->reads_step is moved to each step.
+  SteppedRun(const Scenario& s, const RunOptions& o);
+  SteppedRun(const SteppedRun&) = delete;
+  SteppedRun& operator=(const SteppedRun&) = delete;
+
+  void start(int t, const Call& call);  // thread t's next call, which its next step starts
+  void add_fault(const Fault& f);       // into the fault plan, for visits not yet made
+  void step(int t);                     // thread t (runnable) takes the next step
+  bool all_finished() const;
+  // Every thread finished: kexec, the next kernel's restore and their checks.
+  void finish();
+
+  const Scenario& scenario() const { return s_; }
+  const Verdict& verdict() const;
+  int steps() const;
+  const impl::World& world() const;
+  const CallersMemory& callers() const;
+  const std::optional<std::string>& divergence() const;
+
+ private:
+  Scenario s_;
+  RunOptions o_;
+  Runner* r_;  // in the arena, like this object
+};
 
 // The most steps a run of `s` can take, from its calls (steps_bound's
 // comment in runner.cpp counts them). A run that reaches it is a bug of

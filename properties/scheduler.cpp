@@ -60,6 +60,8 @@ std::string Scheduler::deadlock() const {
   return "deadlock:" + who;
 }
 
+void Scheduler::calls_added() { steps_bound_ = steps_bound(s_); }
+
 int Scheduler::choose(thread_mask mask) {
   if (step_ >= steps_bound_)
     throw std::logic_error("luv bug: the run reached " + std::to_string(steps_bound_) +

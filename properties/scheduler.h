@@ -54,6 +54,9 @@ class Scheduler {
   // is a bug of luv: this throws std::logic_error there.
   int choose(thread_mask mask);
   void stepped();  // the step ran: the next one begins
+  // A call was appended to a thread of the Scenario (SteppedRun): the
+  // steps bound grows with it.
+  void calls_added();
   int step() const { return step_; }
 
   // Destroys the threads' coroutines (before the World they point into).

@@ -2,11 +2,13 @@
 // for each size class (64-byte steps up to 2 KiB). A run allocates and frees
 // hundreds of frames of a few sizes; reusing blocks skips malloc's bookkeeping.
 // Under AddressSanitizer frames go to operator new, so that a use after free
-// of a frame is still caught.
+// of a frame is still caught; so do they while the explorer's arena is in
+// use (arena.h): a frame is then part of the state a snapshot saves.
 #include <cstdlib>
 #include <new>
 #include <vector>
 
+#include "impl/shim/arena.h"
 #include "impl/shim/kthread.h"
 
 namespace luv::impl::detail {
@@ -35,7 +37,7 @@ std::size_t class_of(std::size_t size) { return (size + GRAIN - 1) / GRAIN - 1; 
 
 void* frame_alloc(std::size_t size) {
   std::size_t c = class_of(size);
-  if (c >= CLASSES) return ::operator new(size);
+  if (c >= CLASSES || arena::active()) return ::operator new(size);
   std::vector<void*>& l = frames.lists[c];
   if (!l.empty()) {
     void* p = l.back();
@@ -48,7 +50,8 @@ void* frame_alloc(std::size_t size) {
 
 void frame_free(void* p, std::size_t size) noexcept {
   std::size_t c = class_of(size);
-  if (c >= CLASSES) return ::operator delete(p);
+  arena::Arena* a = arena::current();
+  if (c >= CLASSES || (a && a->owns(p))) return ::operator delete(p);
   std::vector<void*>& l = frames.lists[c];
   if (l.size() < KEPT) l.push_back(p);
   else std::free(p);
