@@ -41,6 +41,8 @@ void print_table(const ExploreStats& s) {
   std::printf("%-22s %.0f\n", "states/s", s.states_per_second());
   std::printf("%-22s %lld (%.1f bytes each, collision odds %.2g)\n", "visited fingerprints", s.visited,
               s.bytes_per_visited(), s.collision_odds);
+  if (s.snapshots > 0)
+    std::printf("%-22s %lld (the largest %lld bytes)\n", "snapshots saved", s.snapshots, s.snapshot_bytes_max);
   std::printf("%-22s %s\n", "peak memory", mib(s.peak_rss_bytes).c_str());
   std::printf("%-22s %.2f s\n", "time", s.seconds);
   std::string cut = std::string("no (cut by ") + cut_by_name(s.cut_by) + ")";
@@ -253,7 +255,8 @@ nlohmann::ordered_json choice_json(size_t index, const explorer::ChoiceResult& c
   nlohmann::ordered_json stats = {
       {"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
       {"pruned_sleep", s.pruned_sleep}, {"visited", s.visited}, {"visited_bytes", s.visited_bytes},
-      {"frontier_max", s.frontier_max}, {"paths_ended", s.paths_ended}, {"unjudged", property_set_json(s.unjudged)},
+      {"frontier_max", s.frontier_max}, {"snapshots", s.snapshots}, {"snapshot_bytes_max", s.snapshot_bytes_max},
+      {"paths_ended", s.paths_ended}, {"unjudged", property_set_json(s.unjudged)},
       {"collision_odds", s.collision_odds}, {"seconds", s.seconds}, {"complete", s.complete},
       {"cut_by", cut_by_name(s.cut_by)}};
   nlohmann::ordered_json findings = nlohmann::ordered_json::array();
@@ -271,6 +274,7 @@ explorer::ChoiceResult choice_from_json(const nlohmann::json& j) {
   t.states = s.at("states"), t.transitions = s.at("transitions"), t.pruned_visited = s.at("pruned_visited");
   t.pruned_sleep = s.at("pruned_sleep"), t.visited = s.at("visited"), t.visited_bytes = s.at("visited_bytes");
   t.frontier_max = s.at("frontier_max"), t.paths_ended = s.at("paths_ended");
+  t.snapshots = s.at("snapshots"), t.snapshot_bytes_max = s.at("snapshot_bytes_max");
   t.unjudged = property_set_from_json(s.at("unjudged"));
   t.collision_odds = s.at("collision_odds"), t.seconds = s.at("seconds"), t.complete = s.at("complete");
   t.cut_by = cut_by_from(s.at("cut_by"));

@@ -131,6 +131,8 @@ void add_stats(ExploreStats& s, const ExploreStats& x) {
   s.states += x.states, s.transitions += x.transitions, s.pruned_visited += x.pruned_visited;
   s.pruned_sleep += x.pruned_sleep, s.visited += x.visited, s.visited_bytes += x.visited_bytes;
   s.frontier_max = std::max(s.frontier_max, x.frontier_max);
+  s.snapshots += x.snapshots;
+  s.snapshot_bytes_max = std::max(s.snapshot_bytes_max, x.snapshot_bytes_max);
   s.collision_odds += x.collision_odds;
   s.complete &= x.complete;
   s.cut_by = std::max(s.cut_by, x.cut_by);

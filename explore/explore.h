@@ -35,6 +35,9 @@ struct ExploreStats {
   long long visited_bytes = 0;    // memory of the visited set
   long long frontier = 0;         // nodes waiting (stack or queue)
   long long frontier_max = 0;
+  // Snapshots: states saved (one per expanded node) and the largest, in
+  // bytes (0 when the search replayed its prefixes).
+  long long snapshots = 0, snapshot_bytes_max = 0;
   long long peak_rss_bytes = 0;
   double seconds = 0;
   // Paths an oops or a deadlock ended (nothing runs past them), and the

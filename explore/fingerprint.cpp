@@ -80,11 +80,12 @@ bool inside(const void* at, const T& object) {
   auto a = reinterpret_cast<std::uintptr_t>(at), b = reinterpret_cast<std::uintptr_t>(&object);
   return a >= b && a < b + sizeof(T);
 }
+// The element of v that `at` points into (a vector's elements are contiguous).
 template <typename T>
 std::uint64_t index_in(const void* at, const std::vector<T>& v, std::uint64_t kind) {
-  for (size_t i = 0; i < v.size(); ++i)
-    if (inside(at, v[i])) return kind | i;
-  return 0;
+  auto a = reinterpret_cast<std::uintptr_t>(at), b = reinterpret_cast<std::uintptr_t>(v.data());
+  if (v.empty() || a < b || a >= b + v.size() * sizeof(T)) return 0;
+  return kind | (a - b) / sizeof(T);
 }
 }  // namespace
 
@@ -188,19 +189,26 @@ std::uint64_t component_of(const impl::World& w, const impl::read_event& e) {
   return 0;
 }
 
-std::uint64_t world_fingerprint(const impl::World& w, const Components& c, bool mirror) {
-  Hasher h;
+std::uint64_t world_fingerprint(const impl::World& w, const Components& c, std::uint64_t* mirror) {
+  Hasher h, m;
+  // One word per component (id and content in one, so one mixing round):
+  // the ids are distinct and in order, so words of different states differ.
+  auto word = [](std::uint64_t id, std::uint64_t content) { return id * 0x9e3779b97f4a7c15ull ^ content; };
   for (const auto& [id, content] : c) {
-    h.add(id);
-    if (is_mutex_component(id) && mirror) {
-      int owner = renamed(static_cast<int>(static_cast<std::uint32_t>(content)), mirror);
-      h.add((content >> 32) << 32 | std::uint32_t(owner));
-    } else {
-      h.add(content);
+    std::uint64_t x = word(id, content);
+    h.add(x);
+    if (mirror == nullptr) continue;
+    if (is_mutex_component(id)) {
+      int owner = renamed(static_cast<int>(static_cast<std::uint32_t>(content)), true);
+      x = word(id, (content >> 32) << 32 | std::uint32_t(owner));
     }
+    m.add(x);
   }
-  h.add(std::uint64_t(!w.warnings.empty()) | std::uint64_t(w.splats.size()) << 1 |
-        std::uint64_t(w.after_kexec) << 40);
+  std::uint64_t tail = std::uint64_t(!w.warnings.empty()) | std::uint64_t(w.splats.size()) << 1 |
+                       std::uint64_t(w.after_kexec) << 40;
+  h.add(tail);
+  m.add(tail);
+  if (mirror) *mirror = m.h;
   return h.h;
 }
 

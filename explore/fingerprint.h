@@ -37,9 +37,10 @@ void world_components(const impl::World& w, Components& out);
 // Everything in the World that a later step can read, except thread
 // positions and fault-site visit counts: the components, whether anything
 // warned, how many splats (lockdep, KASAN) are pending. Thread positions are
-// added by the caller where needed. `mirror`: as if threads 0 and 1 were
-// swapped (lock owners renamed), for the symmetry of two threads.
-std::uint64_t world_fingerprint(const impl::World& w, const Components& c, bool mirror = false);
+// added by the caller where needed. `mirror`, when not null, gets the
+// fingerprint as if threads 0 and 1 were swapped (lock owners renamed), for
+// the symmetry of two threads, computed in the same pass.
+std::uint64_t world_fingerprint(const impl::World& w, const Components& c, std::uint64_t* mirror = nullptr);
 
 // The component a noted read touched, or 0 when it is not shared state (a
 // kptr local to a coroutine frame).

@@ -22,11 +22,17 @@ class Replayer::Capture : public RunObserver {
   void reset() {
     got = false;
     reads.clear();
+    known_before = nullptr;
   }
   void on_reads_step(const impl::World& w) override {
-    impl::arena::outside malloc_here;
     reader_ = w.current;
+    if (known_before) {
+      before_view_ = known_before;
+      return;
+    }
+    impl::arena::outside malloc_here;
     world_components(w, before_);
+    before_view_ = &before_;
   }
   void on_stop(const impl::World& w) override { take(w); }
   std::optional<std::string> on_threads_done(const impl::World& w) override {
@@ -37,8 +43,7 @@ class Replayer::Capture : public RunObserver {
     impl::arena::outside malloc_here;
     got = true;
     world_components(w, after_);
-    world = world_fingerprint(w, after_);
-    if (mirror_) world_mirror = world_fingerprint(w, after_, true);
+    world = world_fingerprint(w, after_, mirror_ ? &world_mirror : nullptr);
     observe(w);
     in_call = runnable = 0;
     for (size_t t = 0; t < w.threads.size(); ++t) {
@@ -50,6 +55,9 @@ class Replayer::Capture : public RunObserver {
     }
   }
   bool got = false;
+  // The components of the state the step starts from, when the Replayer
+  // has them (the parent's, shared by its children's steps).
+  const Components* known_before = nullptr;
   uint64_t world = 0, world_mirror = 0, observed = 0;
   unsigned in_call = 0, runnable = 0;
   std::vector<impl::read_event> reads;
@@ -65,8 +73,9 @@ class Replayer::Capture : public RunObserver {
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     Hasher h;
     for (uint64_t id : ids) {
-      auto it = std::lower_bound(before_.begin(), before_.end(), std::make_pair(id, uint64_t{0}));
-      bool existed = it != before_.end() && it->first == id;
+      const Components& before = *before_view_;
+      auto it = std::lower_bound(before.begin(), before.end(), std::make_pair(id, uint64_t{0}));
+      bool existed = it != before.end() && it->first == id;
       h.add(id);
       if (!existed) h.add(0x6e657700ull);
       else h.add(is_mutex_component(id) ? mutex_as_seen_by(it->second, reader_) : it->second);
@@ -75,6 +84,7 @@ class Replayer::Capture : public RunObserver {
   }
   bool mirror_;
   int reader_ = -1;
+  const Components* before_view_ = nullptr;
   Components& before_;
   Components& after_;
 };
@@ -104,9 +114,9 @@ Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreSta
     arena_ = std::make_unique<impl::arena::Arena>();
     Node root;
     root.threads.assign(static_cast<size_t>(o.threads), {});
+    Scenario s = scenario_of(root);
     RunOptions ro = run_options(judged_);
-    impl::arena::inside in(*arena_);
-    run_ = new SteppedRun(scenario_of(root), ro);
+    in_arena([&] { run_ = new SteppedRun(s, ro); });
     start_ = arena_->save();
   }
 }
@@ -181,8 +191,7 @@ void Replayer::step_to(Node& n) {
   const Verdict& v = run_->verdict();
   if (!v.ended && run_->all_finished()) {
     holds_ = 0;  // kexec changes the state: the arena no longer holds n's
-    impl::arena::inside in(*arena_);
-    run_->finish();  // Capture::on_threads_done takes the state first
+    in_arena([&] { run_->finish(); });  // Capture::on_threads_done takes the state first
   } else if (!v.ended) {
     capture_->take(run_->world());
     holds_ = n.state_id = ++last_id_;
@@ -198,30 +207,60 @@ void Replayer::catch_up(const Node& n, bool capture) {
   hook_.reads_step = -1;
   hook_.reads = &capture_->reads;
   const Scenario& s = run_->scenario();
-  impl::arena::inside in(*arena_);
-  for (size_t t = 0; t < n.threads.size(); ++t)
-    for (size_t k = s.threads[t].size(); k < n.threads[t].size(); ++k) run_->start(static_cast<int>(t), n.threads[t][k]);
-  for (size_t k = s.faults.size(); k < n.faults.size(); ++k) run_->add_fault(n.faults[k]);
   int last = static_cast<int>(n.schedule.size()) - 1;
-  for (int i = run_->steps(); i <= last && !run_->verdict().ended; ++i) {
-    bool reads = capture && i == last && o_.read_frames;
-    if (reads) {
-      impl::arena::outside malloc_here;
-      capture_->reads.reserve(READS_RESERVED);
-    }
-    hook_.reads_step = reads ? i : -1;
-    run_->step(n.schedule[static_cast<size_t>(i)]);
-    // A step's reads filled the reserved buffer without growing it: a buffer grown inside the arena would be lost with the state.
-    if (reads && capture_->reads.capacity() != READS_RESERVED)
-      throw std::logic_error("luv bug: a step noted more than " + std::to_string(READS_RESERVED) + " reads");
+  if (capture && n.base && n.base.get() == components_of_ && run_->steps() == last)
+    capture_->known_before = &parent_components_;
+  in_arena([&] {
+    for (size_t t = 0; t < n.threads.size(); ++t)
+      for (size_t k = s.threads[t].size(); k < n.threads[t].size(); ++k)
+        run_->start(static_cast<int>(t), n.threads[t][k]);
+    for (size_t k = s.faults.size(); k < n.faults.size(); ++k) run_->add_fault(n.faults[k]);
+    for (int i = run_->steps(); i <= last && !run_->verdict().ended; ++i) step(n.schedule[static_cast<size_t>(i)], capture && i == last);
+  });
+}
+
+// One step of thread t, its reads noted when `reads`.
+void Replayer::step(int t, bool reads) {
+  reads &= o_.read_frames;
+  if (reads) {
+    impl::arena::outside malloc_here;
+    capture_->reads.reserve(READS_RESERVED);
   }
+  hook_.reads_step = reads ? run_->steps() : -1;
+  run_->step(t);
+  // A buffer grown inside the arena would be lost with the state.
+  if (reads && capture_->reads.capacity() != READS_RESERVED)
+    throw std::logic_error("luv bug: a step noted more than " + std::to_string(READS_RESERVED) + " reads");
+}
+
+// f with this thread allocating from the arena. An exception's message,
+// allocated there, is copied out before the arena can go.
+template <typename F>
+void Replayer::in_arena(F f) {
+  std::string failure;
+  try {
+    impl::arena::inside in(*arena_);
+    f();
+    return;
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  throw std::logic_error("explore, stepping a saved state: " + failure);
 }
 
 void Replayer::prepare(Node& n) {
   if (!run_) return;
-  if (holds_ != n.state_id || n.state_id == 0) catch_up(n, false);
+  if (holds_ == n.state_id && n.state_id != 0) {
+    std::swap(parent_components_, after_);  // n's, from its replay just now
+  } else {
+    catch_up(n, false);
+    world_components(run_->world(), parent_components_);
+  }
   holds_ = n.state_id = ++last_id_;
   n.state = arena_->save();
+  components_of_ = n.state.get();
+  ++stats_.snapshots;
+  stats_.snapshot_bytes_max = std::max(stats_.snapshot_bytes_max, static_cast<long long>(n.state->bytes()));
 }
 
 // What a run (from the start or from a saved state) showed, past the

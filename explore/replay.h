@@ -110,6 +110,9 @@ class Replayer {
   // The stepped run caught up with n's prefix from n.base; `capture`: its
   // last step's reads and the state it ends in go to the Capture.
   void catch_up(const Node& n, bool capture);
+  void step(int t, bool reads);
+  template <typename F>
+  void in_arena(F f);
   void take(Node& n, const Verdict& v, size_t first_new, const std::array<int, impl::FAULT_SITE_COUNT>& visits,
             const CallersMemory& callers, const std::optional<std::string>& divergence);
   void note_ended(const PropertySet& unjudged);
@@ -129,6 +132,9 @@ class Replayer {
   std::shared_ptr<const impl::arena::Snapshot> start_;
   std::uint64_t holds_ = 0, last_id_ = 0;
   size_t base_violations_ = 0;  // violations of the state a step_to started from
+  // The components of the last state prepare() saved, for its children's steps.
+  Components parent_components_;
+  const impl::arena::Snapshot* components_of_ = nullptr;
 };
 
 }  // namespace luv::explorer

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "impl/callers.h"
+#include "impl/shim/arena.h"
 #include "impl/world.h"
 #include "linux/errno.h"
 #include "properties/assert.h"
@@ -211,7 +212,11 @@ class Runner {
 
   void at_quiescent(int t, int call) {
     if (o_.invariant && !result_.divergence) {
-      std::string why = o_.invariant(*w_);
+      std::string why;
+      {
+        impl::arena::outside own_memory;  // the invariant is not the kernel's: it may keep what it allocates
+        why = o_.invariant(*w_);
+      }
       if (!why.empty()) result_.divergence = "after step " + std::to_string(sched_.step()) + ": " + why;
     }
     checks_.object_graph(t, call);

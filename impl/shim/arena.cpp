@@ -1,5 +1,5 @@
 // The arena of arena.h and the replaced allocation functions that draw from
-// it. Blocks are size-classed (16-byte steps to 4 KiB, then powers of two)
+// it. Blocks are size-classed (16-byte steps to 1 KiB, then powers of two)
 // with a free list per class, so a run that frees as much as it allocates
 // (frames, vectors growing) keeps its state small: a snapshot copies the
 // region up to its top.
@@ -19,7 +19,8 @@ namespace {
 thread_local constinit Arena* tl_current = nullptr;
 thread_local constinit bool tl_active = false;
 
-constexpr std::size_t GRAIN = 16, SMALL_CLASSES = 256, LARGE_CLASSES = 40;
+// 64 + 40 free lists: the header every snapshot copies stays under 1 KiB.
+constexpr std::size_t GRAIN = 16, SMALL_CLASSES = 64, LARGE_CLASSES = 40;
 constexpr std::size_t CLASSES = SMALL_CLASSES + LARGE_CLASSES;
 constexpr std::size_t BLOCK_HEADER = 16;  // keeps every payload 16-byte aligned
 constexpr std::size_t SMALL_MAX = SMALL_CLASSES * GRAIN;
