@@ -11,6 +11,11 @@
 // false) so that ASan keeps checking every allocation; the explorer then
 // replays its prefixes, with the same results.
 //
+// A restore writes objects' bytes behind the compiler's back: what lives in
+// the arena is reached through pointers that escaped (stored in the arena,
+// passed to functions of other files), never through a local the compiler
+// could prove no call writes to.
+//
 // The allocator's state (its free lists, its top) lives in the region's
 // first bytes, so a restore restores it too. Memory allocated outside the
 // arena and freed inside it goes back to malloc; memory of the arena freed
