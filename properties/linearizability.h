@@ -36,6 +36,7 @@
 // LinearizeOptions::configurations_max is `undecided`, a limit of the
 // checker and never a verdict on the history.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,32 @@ struct Linearization {
   long long nodes = 0;   // configurations expanded
 };
 
-// `starts`: the model states the history may be in before the segment.
+// The search with its buffers (memo, stack, moves, interned sets), kept
+// from one segment to the next: once warm, deciding a segment allocates
+// nothing (the model-refinement check decides one at every quiescent
+// point, and the allocation of fresh buffers was a fifth of its time).
+// Buffers a big search grew past a few megabytes are given back before the
+// next one. Not for use by two threads at once.
+class Linearizer {
+ public:
+  Linearizer();
+  ~Linearizer();
+  Linearizer(Linearizer&&) noexcept;
+  Linearizer& operator=(Linearizer&&) noexcept;
+
+  // `starts`: the model states the history may be in before the segment.
+  Linearization operator()(const model::Model& m, const std::vector<model::State>& starts,
+                           const std::vector<HistoryCall>& calls, const model::Abstract& target,
+                           const LinearizeOptions& options = {});
+
+ private:
+  class searcher;
+  std::unique_ptr<searcher> searcher_;
+};
+
+// A Linearizer of the calling thread's own: the Runner builds a new
+// model-refinement observer for every run, so buffers kept by the observer
+// would be cold at most segments.
 Linearization linearize(const model::Model& m, const std::vector<model::State>& starts,
                         const std::vector<HistoryCall>& calls, const model::Abstract& target,
                         const LinearizeOptions& options = {});
