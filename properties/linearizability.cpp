@@ -102,7 +102,13 @@ std::uint64_t hash_bytes(const void* data, size_t n) {
   }
   if (n > 0) {
     std::uint64_t w = 0;
-    for (size_t i = 0; i < n; ++i) w |= std::uint64_t{p[i]} << (8 * i);
+    size_t i = 0;
+    if (n >= 4) {
+      std::uint32_t half;
+      std::memcpy(&half, p, 4);
+      w = half, i = 4;
+    }
+    for (; i < n; ++i) w |= std::uint64_t{p[i]} << (8 * i);
     mix(w);
   }
   h ^= h >> 33;
@@ -353,11 +359,17 @@ static_assert(sizeof(model::State) == 96, "a new model::State field must go into
 size_t key_width(const model::Model& m, size_t threads) {
   return 13 + m.topology().devices.size() + 2 * static_cast<size_t>(m.topology().files()) + 6 * threads;
 }
-// The key's buffer: key_width() bytes, then zeros to a whole word, which
-// write_key() never writes.
+// The key: key_width() bytes, then zeros to a whole word (hashed and
+// compared a word at a time), in a buffer with KEY_SLACK bytes more:
+// write_key() copies each of State's arrays whole, one copy of a size known
+// when compiling (a copy of the topology's few bytes is a call to memcpy or
+// a loop a byte at a time, and was a fifth of the key's cost), and moves
+// on by the bytes the topology uses; what is copied past them is written
+// over by the fields after them, or lies past the key.
 size_t padded(size_t width) { return (width + 7) / 8 * 8; }
+constexpr size_t KEY_SLACK = std::max(model::DEVICES_MAX, model::FILES_MAX);
 
-// The key of configuration (pos, s), into key's first `width` (key_width()) bytes.
+// The key of configuration (pos, s), into key (padded(width) + KEY_SLACK bytes).
 void write_key(std::vector<std::uint8_t>& key, size_t width, const model::Model& m, const State& s,
                const std::vector<thread_pos>& pos) {
   std::uint8_t* k = key.data();
@@ -365,19 +377,19 @@ void write_key(std::vector<std::uint8_t>& key, size_t width, const model::Model&
     std::memcpy(k, p, n);
     k += n;
   };
-  // Byte by byte: a few bytes each, and memcpy of a size known only at run time is a call.
-  auto put_bytes = [&k](const std::int8_t* p, size_t n) {
-    for (size_t i = 0; i < n; ++i) *k++ = static_cast<std::uint8_t>(p[i]);
+  auto put_array = [&k](const auto& a, size_t used) {
+    std::memcpy(k, a.data(), sizeof a);
+    k += used;
   };
   put(&s.files, 4);
   put(&s.domains, 2);
-  put_bytes(s.device_domain.data(), m.topology().devices.size());
+  put_array(s.device_domain, m.topology().devices.size());
   put(&s.warned, 2);
   put(&s.released, 2);
   put(&s.grown, 2);
   *k++ = s.teardown_pending ? 1 : 0;
-  put_bytes(s.listed.data(), static_cast<size_t>(m.topology().files()));
-  put_bytes(s.listed_domain.data(), static_cast<size_t>(m.topology().files()));
+  put_array(s.listed, static_cast<size_t>(m.topology().files()));
+  put_array(s.listed_domain, static_cast<size_t>(m.topology().files()));
   for (const thread_pos& p : pos) {
     put(&p.done, 2);
     *k++ = p.progress.pc;
@@ -386,6 +398,7 @@ void write_key(std::vector<std::uint8_t>& key, size_t width, const model::Model&
   }
   // key_width() and this must agree byte for byte, or two configurations may share a key.
   if (k != key.data() + width) throw std::logic_error("write_key: the key is not key_width() bytes");
+  std::memset(k, 0, 8);  // the padding (under 8 bytes), which an array's copy may have reached
 }
 
 }  // namespace
@@ -420,7 +433,7 @@ class Linearizer::searcher {
               std::to_string(threads_.threads()) + " threads stopped at its bound of " +
               std::to_string(options.configurations_max) + " configurations (a limit of the checker)";
     } else if (r.finals.empty()) {
-      seen_.reset(key_.size());
+      seen_.reset(padded(key_used_));
       for (const State& start : starts) explain(start);
       r.why = failure_message();
     }
@@ -470,8 +483,8 @@ class Linearizer::searcher {
     mutex_of_.clear();
     for (const HistoryCall& c : calls) mutex_of_.push_back(model::call_session_mutex(m.topology(), c.call));
     key_used_ = key_width(m, threads_.threads());
-    key_.assign(padded(key_used_), 0);
-    seen_.reset(key_.size());
+    key_.assign(padded(key_used_) + KEY_SLACK, 0);
+    seen_.reset(padded(key_used_));
     ends_.clear();
     sets_.reset();
     end_bares_.clear();
@@ -725,8 +738,8 @@ class Linearizer::searcher {
   std::vector<thread_pos> frame_pos_;  // each frame's positions, pos_.size() per frame
   std::vector<std::uint32_t> ends_found_;  // each frame's ends so far, stacked
   std::vector<model::OpOutcome> outs_;  // step()'s outcomes of one op
-  std::vector<std::uint8_t> key_;  // padded(key_used_) bytes
-  size_t key_used_ = 0;
+  std::vector<std::uint8_t> key_;  // padded(key_used_) bytes and KEY_SLACK
+  size_t key_used_ = 0;  // key_width()
   key_set seen_;
   std::vector<std::uint32_t> ends_;  // by configuration index: its set of ends (sets_)
   set_table sets_;
