@@ -535,7 +535,7 @@ class Linearizer::searcher {
         if (ret != c.ret || np.fault_used != !c.faults.empty()) continue;
         np = thread_pos{static_cast<std::uint16_t>(p.done + 1), Progress{}, false};
       }
-      moves_.push_back(move{o.next, returned ? ci : -1, static_cast<int>(t), np});
+      moves_.emplace_back(o.next, returned ? ci : -1, static_cast<int>(t), np);  // in place: one copy of the state
     }
   }
 
@@ -563,7 +563,7 @@ class Linearizer::searcher {
   void push_frame(const State& s, size_t index, int completed) {
     size_t begin = moves_.size();
     add_moves(s);
-    stack_.push_back(frame{s, index, completed, begin, moves_.size(), begin, ends_found_.size()});
+    stack_.emplace_back(s, index, completed, begin, moves_.size(), begin, ends_found_.size());
     frame_pos_.insert(frame_pos_.end(), pos_.begin(), pos_.end());
   }
   void pop_frame() {
