@@ -1,8 +1,9 @@
 // `luv explore`: every Scenario within a bound, run through the Runner.
 //
-// The search is stateless (CHESS-style): a node is an execution prefix
-// (calls started so far, schedule so far, faults fired so far) and is
-// re-run from the start to reach its state. Calls and faults are chosen
+// A node is an execution prefix (calls started so far, schedule so far,
+// faults fired so far), reached from its parent's saved state by one step
+// (snapshots, depth-first) or by re-running the prefix from the start
+// (breadth-first, --no-snapshots, ASan). Calls and faults are chosen
 // lazily, when a thread starts a call and when a fault site is visited,
 // so the bound's call sequences share their prefixes. Each op-set choice
 // is a search of its own (`jobs` of them at once). See README.md.
@@ -28,7 +29,7 @@ const char* cut_by_name(CutBy c);
 
 struct ExploreStats {
   long long states = 0;           // execution prefixes reached and expanded
-  long long transitions = 0;      // Runner replays (one per prefix, plus re-runs past a violation)
+  long long transitions = 0;      // nodes reached (a step from a saved state, or a replay of the prefix)
   long long pruned_visited = 0;   // quiescent states reached again (subtree skipped)
   long long pruned_sleep = 0;     // steps skipped by sleep sets
   long long visited = 0;          // fingerprints in the visited set

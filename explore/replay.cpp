@@ -118,6 +118,7 @@ Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreSta
     RunOptions ro = run_options(judged_);
     in_arena([&] { run_ = new SteppedRun(s, ro); });
     start_ = arena_->save();
+    holding_ = start_.get();
   }
 }
 
@@ -200,7 +201,9 @@ void Replayer::step_to(Node& n) {
 }
 
 void Replayer::catch_up(const Node& n, bool capture) {
-  arena_->restore(n.base ? *n.base : *start_);
+  const impl::arena::Snapshot& from = n.base ? *n.base : *start_;
+  if (&from != holding_) arena_->restore(from);  // else the arena holds it: just saved
+  holding_ = nullptr;
   holds_ = 0;
   base_violations_ = run_->verdict().violations.size();
   hook_.checks_from = 0;
@@ -258,6 +261,7 @@ void Replayer::prepare(Node& n) {
   }
   holds_ = n.state_id = ++last_id_;
   n.state = arena_->save();
+  holding_ = n.state.get();
   components_of_ = n.state.get();
   ++stats_.snapshots;
   stats_.snapshot_bytes_max = std::max(stats_.snapshot_bytes_max, static_cast<long long>(n.state->bytes()));

@@ -131,6 +131,7 @@ class Replayer {
   SteppedRun* run_ = nullptr;
   std::shared_ptr<const impl::arena::Snapshot> start_;
   std::uint64_t holds_ = 0, last_id_ = 0;
+  const impl::arena::Snapshot* holding_ = nullptr;  // the saved state the arena equals, if any
   size_t base_violations_ = 0;  // violations of the state a step_to started from
   // The components of the last state prepare() saved, for its children's steps.
   Components parent_components_;

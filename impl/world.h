@@ -3,8 +3,10 @@
 //
 // No global mutable state: everything a run touches is in its World. A World
 // holds pointers into itself (dev->iommu, kptrs into its pages), so it is
-// built in place and never copied or moved; an engine that needs a state
-// again rebuilds it by replaying the Scenario (see README's design section).
+// built in place and never copied or moved as an object; an engine that
+// needs a state again copies back the bytes of the arena it lives in
+// (shim/arena.h, the explorer) or rebuilds it by replaying the Scenario
+// (docs/DESIGN.md, "Search nodes").
 #pragma once
 #include <array>
 #include <string>
