@@ -77,7 +77,7 @@ Linearization linearize_one(const model::Model& m, const std::vector<State>& sta
 
 // A buffer kept between searches is given back when a search grew it past
 // this: a thread keeps a few megabytes, not a big search's hundreds.
-constexpr size_t KEEP_BYTES = size_t{4} << 20;
+constexpr size_t KEEP_BYTES = size_t{1} << 20;
 template <class V>
 void clear_keeping_small(V& v) {
   if (v.capacity() * sizeof(typename V::value_type) > KEEP_BYTES) V().swap(v);

@@ -3,6 +3,7 @@
 // a segment must be decided exactly as by a fresh one, whatever the
 // segments before it left behind (a bigger search, one cut at its bound, a
 // violation's second search for the message).
+#include <algorithm>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -85,6 +86,50 @@ TEST(LinearizerReuse, a_warm_linearizer_decides_every_segment_as_a_fresh_one) {
   EXPECT_GT(multi, 100);
   EXPECT_GT(undecided, 10);
   EXPECT_GT(violations, 10);
+}
+
+// The longest segment of a run of the reference with 7 threads of 16 calls
+// taken from a random Scenario's, one step each in turn: tens of thousands
+// of configurations, past what a Linearizer keeps between searches.
+judged_segment a_big_segment(std::mt19937& rng) {
+  Scenario s = random_scenario(rng, "reference");
+  std::vector<Call> pool;
+  for (const auto& t : s.threads) pool.insert(pool.end(), t.begin(), t.end());
+  s.mode = CallerMode::adversarial;
+  s.threads.assign(7, {});
+  for (size_t t = 0; t < 7; ++t)
+    for (size_t j = 0; j < 16; ++j) s.threads[t].push_back(pool[(t * 5 + j * 3) % pool.size()]);
+  s.faults.clear();
+  s.schedule.clear();
+  for (int i = 0; i < 7 * 16 * 12; ++i) s.schedule.push_back(i % 7);
+  std::vector<RefinementObserver::Segment> kept;
+  RefinementObserver observer;
+  observer.keep_segments(&kept);
+  RunOptions o;
+  o.properties = only(PropertyId::model_refinement);
+  o.observer = &observer;
+  run(s, o);
+  auto longest = std::max_element(kept.begin(), kept.end(),
+                                  [](const auto& a, const auto& b) { return a.calls.size() < b.calls.size(); });
+  return judged_segment{model::Model(s.topology), *longest, LinearizeOptions{}};
+}
+
+TEST(LinearizerReuse, small_searches_after_a_big_one_are_decided_as_by_a_fresh_linearizer) {
+  std::mt19937 rng(7);
+  std::vector<judged_segment> small = segments_of("reference", rng, 10);
+  judged_segment big = a_big_segment(rng);
+  Linearizer warm;
+  auto same_as_fresh = [&warm](const judged_segment& j) {
+    Linearizer fresh;
+    Linearization a = judge(warm, j), b = judge(fresh, j);
+    EXPECT_EQ(a.finals, b.finals);
+    EXPECT_EQ(a.why, b.why);
+    EXPECT_EQ(a.nodes, b.nodes);
+    return b.nodes;
+  };
+  for (const judged_segment& j : small) same_as_fresh(j);
+  EXPECT_GT(same_as_fresh(big), 30'000);  // its buffers grew past KEEP_BYTES, given back after
+  for (const judged_segment& j : small) same_as_fresh(j);
 }
 
 }  // namespace
