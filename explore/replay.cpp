@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "explore/fingerprint.h"
 #include "impl/world.h"
@@ -66,14 +67,22 @@ class Replayer::Capture : public RunObserver {
   // The components the step read, each with its content before the step
   // (a component the step created has none).
   void observe(const impl::World& w) {
-    std::vector<uint64_t> ids;
-    for (const impl::read_event& e : reads)
-      if (uint64_t id = component_of(w, e)) ids.push_back(id);
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    // A step reads a few places many times: each (place, kind) is resolved once.
+    distinct_.assign(reads.begin(), reads.end());
+    auto order = [](const impl::read_event& a, const impl::read_event& b) {
+      return std::tie(a.at, a.kind) < std::tie(b.at, b.kind);
+    };
+    auto same = [](const impl::read_event& a, const impl::read_event& b) { return a.at == b.at && a.kind == b.kind; };
+    std::sort(distinct_.begin(), distinct_.end(), order);
+    distinct_.erase(std::unique(distinct_.begin(), distinct_.end(), same), distinct_.end());
+    ids_.clear();
+    for (const impl::read_event& e : distinct_)
+      if (uint64_t id = component_of(w, e)) ids_.push_back(id);
+    std::sort(ids_.begin(), ids_.end());
+    ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
     Hasher h;
-    for (uint64_t id : ids) {
-      const Components& before = *before_view_;
+    const Components& before = *before_view_;
+    for (uint64_t id : ids_) {
       auto it = std::lower_bound(before.begin(), before.end(), std::make_pair(id, uint64_t{0}));
       bool existed = it != before.end() && it->first == id;
       h.add(id);
@@ -82,6 +91,8 @@ class Replayer::Capture : public RunObserver {
     }
     observed = h.h;
   }
+  std::vector<impl::read_event> distinct_;  // observe()'s buffers, kept from one step to the next
+  std::vector<uint64_t> ids_;
   bool mirror_;
   int reader_ = -1;
   const Components* before_view_ = nullptr;

@@ -3,7 +3,9 @@
 # variant and both modes, runs `luv explore` with every reduction on, with
 # --no-por and with --no-symmetry, on docs/SPEC.md's default bound (or on the
 # bound the extra options give) and compares the status of every property.
-# Prints one row per run with its states and time; exits 1 on a difference.
+# Prints one row per run with its states, transitions (nodes reached: sleep
+# sets prune transitions, the visited set then merges states) and time;
+# exits 1 on a difference.
 #
 #   bash bench/explore/reductions.sh [LUV] [explore options, e.g. --iommu1-ops 15 --domain1-ops 3]
 #
@@ -19,8 +21,8 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 differ=0
-printf '%-9s %-12s %-14s %12s %9s  %s\n' variant mode reductions states seconds verdicts
-for variant in ${VARIANTS:-reference v2 v2-warn}; do
+printf '%-9s %-12s %-14s %12s %12s %9s  %s\n' variant mode reductions states transitions seconds verdicts
+for variant in ${VARIANTS:-reference v2 v2-warn v3 v4}; do
   for mode in ${MODES:-contract adversarial}; do
     base=""
     for config in all --no-por --no-symmetry; do
@@ -33,6 +35,7 @@ for variant in ${VARIANTS:-reference v2 v2-warn}; do
       seconds=$(jq -r '.stats.seconds' "$json")
       verdicts=$(jq -r '[.outcomes[] | "\(.property)=\(.status)"] | join(" ")' "$json")
       states=$(jq -r '.stats.states' "$json")
+      transitions=$(jq -r '.stats.transitions' "$json")
       mark=""
       if [ -z "$base" ]; then
         base=$verdicts
@@ -40,7 +43,7 @@ for variant in ${VARIANTS:-reference v2 v2-warn}; do
         mark="DIFFERS"
         differ=1
       fi
-      printf '%-9s %-12s %-14s %12s %9.1f  %s\n' "$variant" "$mode" "$config" "$states" "$seconds" \
+      printf '%-9s %-12s %-14s %12s %12s %9.1f  %s\n' "$variant" "$mode" "$config" "$states" "$transitions" "$seconds" \
         "$(echo "$verdicts" | tr ' ' '\n' | grep -c '=violated') violated ${mark}"
     done
   done
