@@ -8,7 +8,9 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "impl/shim/arena.h"
 #include "linux/errno.h"
+#include "properties/assert.h"
 #include "properties/runner.h"
 
 namespace luv {
@@ -772,6 +774,9 @@ Linearization Linearizer::operator()(const model::Model& m, const std::vector<St
 
 Linearization linearize(const model::Model& m, const std::vector<State>& starts, const std::vector<HistoryCall>& calls,
                         const model::Abstract& target, const LinearizeOptions& options) {
+  // Its buffers outlive the run: never from a run's arena (the explorer
+  // judges no model-refinement, so none calls this inside one).
+  LUV_ASSERT(impl::arena::active() == nullptr);
   thread_local Linearizer linearizer;
   return linearizer(m, starts, calls, target, options);
 }
