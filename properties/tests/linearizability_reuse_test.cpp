@@ -25,6 +25,18 @@ struct judged_segment {
   LinearizeOptions options;
 };
 
+// The segments the model's observer judged in a run of s.
+std::vector<RefinementObserver::Segment> segments_of_run(const Scenario& s) {
+  std::vector<RefinementObserver::Segment> kept;
+  RefinementObserver observer;
+  observer.keep_segments(&kept);
+  RunOptions o;
+  o.properties = only(PropertyId::model_refinement);
+  o.observer = &observer;
+  run(s, o);
+  return kept;
+}
+
 // The segments of random runs of `variant`, a fifth of them with 2-4 threads
 // under a random schedule (long overlapping segments); each judged at the
 // default bound and at a small one, so that some searches are cut.
@@ -40,14 +52,7 @@ std::vector<judged_segment> segments_of(const std::string& variant, std::mt19937
       s.schedule.clear();
       for (int k = 0; k < 400; ++k) s.schedule.push_back(static_cast<int>(rng() % static_cast<unsigned>(threads)));
     }
-    std::vector<RefinementObserver::Segment> kept;
-    RefinementObserver observer;
-    observer.keep_segments(&kept);
-    RunOptions o;
-    o.properties = only(PropertyId::model_refinement);
-    o.observer = &observer;
-    run(s, o);
-    for (RefinementObserver::Segment& seg : kept) {
+    for (RefinementObserver::Segment& seg : segments_of_run(s)) {
       LinearizeOptions small;
       small.configurations_max = 1 + static_cast<long long>(rng() % 60);
       out.push_back(judged_segment{model::Model(s.topology), seg, LinearizeOptions{}});
@@ -102,13 +107,7 @@ judged_segment a_big_segment(std::mt19937& rng) {
   s.faults.clear();
   s.schedule.clear();
   for (int i = 0; i < 7 * 16 * 12; ++i) s.schedule.push_back(i % 7);
-  std::vector<RefinementObserver::Segment> kept;
-  RefinementObserver observer;
-  observer.keep_segments(&kept);
-  RunOptions o;
-  o.properties = only(PropertyId::model_refinement);
-  o.observer = &observer;
-  run(s, o);
+  std::vector<RefinementObserver::Segment> kept = segments_of_run(s);
   auto longest = std::max_element(kept.begin(), kept.end(),
                                   [](const auto& a, const auto& b) { return a.calls.size() < b.calls.size(); });
   return judged_segment{model::Model(s.topology), *longest, LinearizeOptions{}};
