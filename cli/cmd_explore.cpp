@@ -171,6 +171,7 @@ nlohmann::ordered_json stats_json(const ExploreStats& s) {
   nlohmann::ordered_json j = {{"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
                               {"pruned_sleep", s.pruned_sleep}, {"visited", s.visited},
                               {"bytes_per_visited", s.bytes_per_visited()}, {"collision_odds", s.collision_odds},
+                              {"snapshots", s.snapshots}, {"snapshot_bytes_max", s.snapshot_bytes_max},
                               {"peak_rss_bytes", s.peak_rss_bytes}, {"seconds", s.seconds},
                               {"states_per_second", s.states_per_second()}, {"complete", s.complete}};
   if (!s.complete) j["cut_by"] = cut_by_name(s.cut_by);

@@ -1,6 +1,7 @@
 // --shard i/N and `luv merge`: the merged shards of a run are that run (its
 // verdicts, counterexample files, totals and exit code), for explore, check
 // and mutants; bad shard values and bad sets of shards are one line, exit 2.
+// And explore's other way to the same report: --no-snapshots.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -30,12 +31,13 @@ std::string folder(const std::string& name) {
 
 json read_json(const std::string& path) { return json::parse(luv_test::read_file(path)); }
 
-// What may differ between one run and its merged shards: the time and
-// memory they took, and where the files went. A counterexample's path is
+// What may differ between one run and its merged shards (or its replaying
+// twin): the time and memory they took, and where the files went. A counterexample's path is
 // replaced by the file's contents, which must not differ.
 json comparable(json j) {
   if (j.is_object()) {
-    for (const char* key : {"seconds", "states_per_second", "peak_rss_bytes"}) j.erase(key);
+    for (const char* key : {"seconds", "states_per_second", "peak_rss_bytes", "snapshots", "snapshot_bytes_max"})
+      j.erase(key);
     if (j.contains("counterexample") && j["counterexample"].is_string())
       j["counterexample"] = luv_test::read_file(j["counterexample"].get<std::string>());
   }
@@ -193,6 +195,28 @@ TEST(Shards, merge_refuses_shards_that_are_not_one_run) {
   Outcome o = luv_test::run_luv("merge " + dir + "/plain.json");
   EXPECT_EQ(o.exit_code, 2);
   EXPECT_NE(o.err.find("not a shard report"), std::string::npos) << o.err;
+}
+
+}  // namespace
+
+namespace {
+
+// Reaching each node from its parent's saved state or by replaying its
+// prefix: the same report, counterexample files included, the same exit code.
+TEST(Snapshots, explore_with_and_without_snapshots_writes_one_report) {
+  for (const std::string variant : {"reference", "v2"}) {
+    // Each run in a folder of its own, so that each writes its own counterexample files.
+    std::string snapshots = folder("snapshots-" + variant), replays = folder("replays-" + variant);
+    std::string args = "explore --variant " + variant +
+                       " --mode adversarial --calls 2 --iommu1-ops 15,5 --domain1-ops 3,1 --jobs 2 --json ";
+    Outcome a = luv_test::run_luv(args + snapshots + "/out.json");
+    Outcome b = luv_test::run_luv(args + replays + "/out.json --no-snapshots");
+    EXPECT_EQ(a.exit_code, b.exit_code) << variant << a.err << b.err;
+    json ja = read_json(snapshots + "/out.json"), jb = read_json(replays + "/out.json");
+    EXPECT_GT(ja["stats"]["snapshots"].get<long long>(), 0) << variant;
+    EXPECT_EQ(jb["stats"]["snapshots"].get<long long>(), 0) << variant;
+    EXPECT_EQ(comparable(ja), comparable(jb)) << variant;
+  }
 }
 
 }  // namespace
