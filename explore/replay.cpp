@@ -236,15 +236,17 @@ void Replayer::catch_up(const Node& n, bool capture) {
 // One step of thread t, its reads noted when `reads`.
 void Replayer::step(int t, bool reads) {
   reads &= o_.read_frames;
+  size_t capacity = 0;
   if (reads) {
     impl::arena::outside malloc_here;
     capture_->reads.reserve(READS_RESERVED);
+    capacity = capture_->reads.capacity();
   }
   hook_.reads_step = reads ? run_->steps() : -1;
   run_->step(t);
   // A buffer grown inside the arena would be lost with the state.
-  if (reads && capture_->reads.capacity() != READS_RESERVED)
-    throw std::logic_error("luv bug: a step noted more than " + std::to_string(READS_RESERVED) + " reads");
+  if (reads && capture_->reads.capacity() != capacity)
+    throw std::logic_error("luv bug: a step noted more than " + std::to_string(capacity) + " reads");
 }
 
 // f with this thread allocating from the arena. An exception's message,

@@ -51,8 +51,8 @@ class Runner {
     result_.stopped = !done_;
     if (result_.stopped) {
       if (o_.observer) o_.observer->on_stop(*w_);
-    } else if (!checks_.ended() && s_.kexec) {
-      after_threads();
+    } else {
+      threads_done();
     }
     return finish();
   }
@@ -63,6 +63,11 @@ class Runner {
   void begin() {
     tracer_.header(s_);
     if (o_.observer) o_.observer->on_start(*w_);
+  }
+
+  // The threads are done: kexec and the next kernel, unless an oops or a deadlock ended the run.
+  void threads_done() {
+    if (!checks_.ended() && s_.kexec) after_threads();
   }
 
   RunResult finish() {
@@ -293,7 +298,7 @@ bool SteppedRun::all_finished() const { return r_->sched_.all_finished(); }
 void SteppedRun::finish() {
   LUV_ASSERT(all_finished() && !r_->done_);
   r_->done_ = true;
-  if (!r_->checks_.ended() && s_.kexec) r_->after_threads();
+  r_->threads_done();
 }
 
 const Verdict& SteppedRun::verdict() const { return r_->checks_.verdict(); }
