@@ -24,6 +24,7 @@ class Replayer::Capture : public RunObserver {
     got = false;
     reads.clear();
     known_before = nullptr;
+    before_view_ = &before_;  // a step without noted reads reads none of it
   }
   void on_reads_step(const impl::World& w) override {
     reader_ = w.current;
