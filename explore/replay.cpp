@@ -130,7 +130,7 @@ Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreSta
     RunOptions ro = run_options(judged_);
     in_arena([&] { run_ = new SteppedRun(s, ro); });
     start_ = arena_->save();
-    holding_ = start_.get();
+    holds_ = START;
   }
 }
 
@@ -213,9 +213,8 @@ void Replayer::step_to(Node& n) {
 }
 
 void Replayer::catch_up(const Node& n, bool capture) {
-  const impl::arena::Snapshot& from = n.base ? *n.base : *start_;
-  if (&from != holding_) arena_->restore(from);  // else the arena holds it: just saved
-  holding_ = nullptr;
+  std::uint64_t from = n.base ? n.base_id : START;
+  if (from != holds_) arena_->restore(n.base ? *n.base : *start_);  // else the arena holds it: just saved
   holds_ = 0;
   base_violations_ = run_->verdict().violations.size();
   hook_.checks_from = 0;
@@ -223,7 +222,7 @@ void Replayer::catch_up(const Node& n, bool capture) {
   hook_.reads = &capture_->reads;
   const Scenario& s = run_->scenario();
   int last = static_cast<int>(n.schedule.size()) - 1;
-  if (capture && n.base && n.base.get() == components_of_ && run_->steps() == last)
+  if (capture && from == components_of_ && run_->steps() == last)
     capture_->known_before = &parent_components_;
   in_arena([&] {
     for (size_t t = 0; t < n.threads.size(); ++t)
@@ -273,10 +272,8 @@ void Replayer::prepare(Node& n) {
     catch_up(n, false);
     world_components(run_->world(), parent_components_);
   }
-  holds_ = n.state_id = ++last_id_;
+  holds_ = n.state_id = components_of_ = ++last_id_;
   n.state = arena_->save();
-  holding_ = n.state.get();
-  components_of_ = n.state.get();
   ++stats_.snapshots;
   stats_.snapshot_bytes_max = std::max(stats_.snapshot_bytes_max, static_cast<long long>(n.state->bytes()));
 }
@@ -357,6 +354,7 @@ Node Replayer::child(const Node& n, int t) const {
   c.faults = n.faults;
   c.masked = n.masked;
   c.base = n.state;
+  c.base_id = n.state_id;
   return c;
 }
 

@@ -59,7 +59,10 @@ struct Node {
   // Snapshots: the saved state a replay starts from (an ancestor's; null:
   // the run's start), and, once the node is expanded, its own.
   std::shared_ptr<const impl::arena::Snapshot> base, state;
-  std::uint64_t state_id = 0;  // this replay's, to know that the arena still holds it
+  // Which states those are (Replayer::holds_ names the one the arena holds):
+  // base_id, base's (0 with no base: the run's start); state_id, the node's
+  // own once reached, 0 when the arena no longer holds it unsaved.
+  std::uint64_t base_id = 0, state_id = 0;
 };
 
 // Bits of threads 0 and 1 swapped (the symmetry of two threads).
@@ -130,12 +133,14 @@ class Replayer {
   std::unique_ptr<impl::arena::Arena> arena_;
   SteppedRun* run_ = nullptr;
   std::shared_ptr<const impl::arena::Snapshot> start_;
-  std::uint64_t holds_ = 0, last_id_ = 0;
-  const impl::arena::Snapshot* holding_ = nullptr;  // the saved state the arena equals, if any
+  // The state the arena holds now (0: none known) and the last id given;
+  // the run's start is START.
+  static constexpr std::uint64_t START = 1;
+  std::uint64_t holds_ = 0, last_id_ = START;
   size_t base_violations_ = 0;  // violations of the state a step_to started from
   // The components of the last state prepare() saved, for its children's steps.
   Components parent_components_;
-  const impl::arena::Snapshot* components_of_ = nullptr;
+  std::uint64_t components_of_ = 0;  // the state they are of
 };
 
 }  // namespace luv::explorer

@@ -146,6 +146,7 @@ void Search::retrieve_fault_sibling(const Node& n) {
   Node f = n;
   f.violations.clear();
   f.base = n.state;
+  f.base_id = n.state_id;
   f.state = nullptr;
   f.retrieve_fault = true;
   f.faults.push_back(Fault{impl::fault_site::flb_retrieve, n.visits[site], 0});

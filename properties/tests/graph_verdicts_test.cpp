@@ -17,10 +17,7 @@
 namespace luv {
 namespace {
 
-using testing_runs::random_scenario;
-using testing_runs::SAMPLE_DIVISOR;
-using testing_runs::variants;
-using testing_runs::verdict_text;
+using namespace testing_runs;  // the random runs both differential tests draw
 
 std::string judged(const Scenario& s, GraphChecks how, int watch_from_calls = 32) {
   RunOptions o;

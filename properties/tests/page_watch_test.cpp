@@ -13,10 +13,7 @@
 namespace luv {
 namespace {
 
-using testing_runs::random_scenario;
-using testing_runs::SAMPLE_DIVISOR;
-using testing_runs::variants;
-using testing_runs::verdict_text;
+using namespace testing_runs;  // the random runs both differential tests draw
 
 // INT_MAX: no watch, and the object graph built at every quiescent point.
 std::string judged(const Scenario& s, int watch_from_calls) {
