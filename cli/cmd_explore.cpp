@@ -39,6 +39,9 @@ void print_table(const ExploreStats& s) {
   std::printf("%-22s %lld\n", "pruned: visited", s.pruned_visited);
   std::printf("%-22s %lld\n", "pruned: sleep sets", s.pruned_sleep);
   std::printf("%-22s %.0f\n", "states/s", s.states_per_second());
+  if (s.covered > 0)
+    std::printf("%-22s %d of %d, from an equivalent choice's search (%lld states searched)\n", "op-set choices taken",
+                s.covered, s.topologies, s.states_searched);
   std::printf("%-22s %lld (%.1f bytes each, collision odds %.2g)\n", "visited fingerprints", s.visited,
               s.bytes_per_visited(), s.collision_odds);
   if (s.snapshots > 0)
@@ -62,6 +65,7 @@ struct explore_flags {
   std::string iommu1 = "all", domain1 = "all";
   TopologyFlags topology;
   bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, no_snapshots = false, quiet = false;
+  bool no_equivalence = false;
   std::string json_out, cx_dir, shard;
   double budget = 0;
   long long memory_max_mb = 0;
@@ -87,6 +91,8 @@ void add_search_options(CLI::App* cmd, explore_flags& o) {
   cmd->add_flag("--no-symmetry", o.no_symmetry, "keep a state and its mirror (two threads swapped) apart");
   cmd->add_flag("--no-snapshots", o.no_snapshots,
                 "reach each node by replaying its prefix, not by one step from its parent's saved state (same results)");
+  cmd->add_flag("--no-op-set-equivalence", o.no_equivalence,
+                "search every op-set choice, even one an equivalent choice's search already stands for (same results)");
   cmd->add_option("--states-max", o.x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")
       ->default_val(0)
       ->check(integer_range(0, INT64_MAX));
@@ -114,6 +120,7 @@ ExploreOptions explore_options(const explore_flags& o) {
   x.read_frames = !o.world_frames;
   x.symmetry = !o.no_symmetry;
   x.snapshots = !o.no_snapshots;
+  x.op_set_equivalence = !o.no_equivalence;
   x.memory_max_bytes = o.memory_max_mb * 1024 * 1024;
   x.deadline = deadline_after(o.budget);
   Shard shard = parse_shard(o.shard);
@@ -172,6 +179,7 @@ nlohmann::ordered_json stats_json(const ExploreStats& s) {
                               {"pruned_sleep", s.pruned_sleep}, {"visited", s.visited},
                               {"bytes_per_visited", s.bytes_per_visited()}, {"collision_odds", s.collision_odds},
                               {"snapshots", s.snapshots}, {"snapshot_bytes_max", s.snapshot_bytes_max},
+                              {"choices_covered", s.covered}, {"states_searched", s.states_searched},
                               {"peak_rss_bytes", s.peak_rss_bytes}, {"seconds", s.seconds},
                               {"states_per_second", s.states_per_second()}, {"complete", s.complete}};
   if (!s.complete) j["cut_by"] = cut_by_name(s.cut_by);
@@ -259,7 +267,7 @@ nlohmann::ordered_json choice_json(size_t index, const explorer::ChoiceResult& c
       {"frontier_max", s.frontier_max}, {"snapshots", s.snapshots}, {"snapshot_bytes_max", s.snapshot_bytes_max},
       {"paths_ended", s.paths_ended}, {"unjudged", property_set_json(s.unjudged)},
       {"collision_odds", s.collision_odds}, {"seconds", s.seconds}, {"complete", s.complete},
-      {"cut_by", cut_by_name(s.cut_by)}};
+      {"cut_by", cut_by_name(s.cut_by)}, {"covered", s.covered}, {"states_searched", s.states_searched}};
   nlohmann::ordered_json findings = nlohmann::ordered_json::array();
   for (const ExploreFinding& f : c.findings)
     findings.push_back({{"property", property_name(f.property)}, {"calls", f.calls}, {"steps", f.steps},
@@ -279,6 +287,7 @@ explorer::ChoiceResult choice_from_json(const nlohmann::json& j) {
   t.unjudged = property_set_from_json(s.at("unjudged"));
   t.collision_odds = s.at("collision_odds"), t.seconds = s.at("seconds"), t.complete = s.at("complete");
   t.cut_by = cut_by_from(s.at("cut_by"));
+  t.covered = s.at("covered"), t.states_searched = s.at("states_searched");
   for (const nlohmann::json& f : j.at("findings")) {
     ExploreFinding x;
     x.violation = violation_from_json(f.at("violation"));

@@ -138,6 +138,8 @@ void add_stats(ExploreStats& s, const ExploreStats& x) {
   s.cut_by = std::max(s.cut_by, x.cut_by);
   s.paths_ended += x.paths_ended;
   s.unjudged |= x.unjudged;
+  s.covered += x.covered;
+  s.states_searched += x.states_searched;
   s.topology++;
 }
 
@@ -182,6 +184,38 @@ std::string bound_text(const ExploreOptions& o, size_t choices) {
   else
     text += " op-set choices";
   return text;
+}
+
+// A search that can stand for the choices inside its footprint: one that
+// no clock, memory or stop request cut (those stop at a moment, not at a
+// point of the search the other choices would reach alike), and no
+// invariant judged (ExploreOptions::invariant reads whole op masks, asking
+// no question).
+bool stands_for_others(const ExploreOptions& o, const ChoiceResult& r) {
+  if (o.invariant) return false;
+  return r.stats.complete || r.stats.cut_by == CutBy::states || r.stats.cut_by == CutBy::first_violation;
+}
+
+// Choice t's result, taken from the search of an equivalent choice: the
+// same counts and verdicts, the counterexamples on t's op sets, no work.
+ChoiceResult as_choice(const ChoiceResult& r, const Topology& t) {
+  ChoiceResult out = r;
+  out.stats.covered = 1;
+  out.stats.states_searched = 0;
+  out.stats.snapshots = 0;
+  out.stats.seconds = 0;
+  for (ExploreFinding& f : out.findings) f.counterexample.topology = t;
+  return out;
+}
+
+// One choice searched, with what it asked of the op sets.
+ChoiceResult search_choice(const ExploreOptions& o, const Topology& t, long long share, Live& live) {
+  impl::op_footprint footprint;
+  impl::op_footprint_scope scope(&footprint);
+  explorer::Search search(o, t, share, live);
+  ChoiceResult r = search.go();
+  r.footprint = footprint;
+  return r;
 }
 
 }  // namespace
@@ -260,15 +294,24 @@ std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ops_present(a) > ops_present(b); });
   std::atomic<size_t> next{0};
   int done = 0;  // guarded by done_mutex
+  std::vector<size_t> standing;  // guarded by done_mutex: searched choices that stand for the others inside them
   std::mutex done_mutex;
   std::condition_variable done_cv;
   auto start = std::chrono::steady_clock::now();
+  // The searched choice that stands for choice i, if one has finished.
+  auto equivalent = [&](size_t i) -> std::optional<size_t> {
+    std::lock_guard<std::mutex> hold(done_mutex);
+    for (size_t r : standing)
+      if (impl::inside(results[r].footprint, topologies[i])) return r;
+    return std::nullopt;
+  };
   auto worker = [&] {
     for (size_t k; (k = next++) < n;) {
       size_t i = order[k];
-      explorer::Search search(o, topologies[i], share, live);
-      results[i] = search.go();
+      std::optional<size_t> r = o.op_set_equivalence ? equivalent(i) : std::nullopt;
+      results[i] = r ? as_choice(results[*r], topologies[i]) : search_choice(o, topologies[i], share, live);
       std::lock_guard<std::mutex> hold(done_mutex);
+      if (!r && stands_for_others(o, results[i])) standing.push_back(i);
       ++done;
       done_cv.notify_all();
     }
@@ -288,7 +331,7 @@ std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
     if (!o.progress || std::chrono::steady_clock::now() - last < std::chrono::seconds(1)) continue;
     last = std::chrono::steady_clock::now();
     ExploreStats p;
-    p.states = live.states.load();
+    p.states = p.states_searched = live.states.load();
     p.frontier = live.frontier.load();
     {
       std::lock_guard<std::mutex> hold(done_mutex);

@@ -6,7 +6,8 @@
 // (breadth-first, --no-snapshots, ASan). Calls and faults are chosen
 // lazily, when a thread starts a call and when a fault site is visited,
 // so the bound's call sequences share their prefixes. Each op-set choice
-// is a search of its own (`jobs` of them at once). See README.md.
+// is a search of its own (`jobs` of them at once), unless an equivalent
+// choice's search already stands for it. See README.md.
 #pragma once
 #include <chrono>
 #include <functional>
@@ -48,10 +49,17 @@ struct ExploreStats {
   bool complete = true;           // false when a limit cut the search (cut_by says which)
   CutBy cut_by = CutBy::none;
   int topology = 0, topologies = 0;  // op-set choices finished, of
+  // Op-set choices whose search was an equivalent choice's, not their own
+  // (docs/DESIGN.md, "Equivalent op sets"): their counts above are that
+  // search's, and only the choices searched add to states_searched, the
+  // work done. Which choice stands for which can depend on `jobs`' timing;
+  // the counts and verdicts cannot.
+  int covered = 0;
+  long long states_searched = 0;
   // Odds that two distinct visited states share a 64-bit fingerprint: the
   // sum over the op-set choices (each has its own visited set) of n^2/2^65.
   double collision_odds = 0;
-  double states_per_second() const { return seconds > 0 ? states / seconds : 0; }
+  double states_per_second() const { return seconds > 0 ? states_searched / seconds : 0; }
   double bytes_per_visited() const { return visited > 0 ? double(visited_bytes) / double(visited) : 0; }
 };
 
@@ -79,6 +87,10 @@ struct ExploreOptions {
   // Same states and verdicts either way; off for BFS (its frontier would
   // keep a state per parent) and where the arena is not built (ASan).
   bool snapshots = true;
+  // A choice inside the footprint of a choice already searched takes that
+  // search's result instead of its own (impl/op_footprint.h; off: every
+  // choice is searched, kept to check the first).
+  bool op_set_equivalence = true;
   PropertySet properties = all_properties();
   // 0: no limit. Else each op-set choice gets an equal share of it, so the
   // outcome does not depend on `jobs`; a cut search says "unknown".

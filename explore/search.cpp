@@ -62,6 +62,7 @@ ChoiceResult Search::go() {
     visit(n);
   }
   stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  stats_.states_searched = stats_.states;
   stats_.visited = visited_.size();
   stats_.visited_bytes = visited_.bytes();
   stats_.collision_odds = double(stats_.visited) * double(stats_.visited) / 3.6893488147419103e19;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "linux/kexec_handover.h"
+#include "impl/op_footprint.h"
 #include "impl/shim/kptr.h"
 #include "linux/mutex.h"
 #include "linux/pci.h"
@@ -17,25 +18,34 @@ struct iommu_device;
 struct iommu_domain;
 
 // A driver op: a function pointer that may be absent. Calling an absent op
-// oopses as no-null-op instead of jumping to address 0.
+// oopses as no-null-op instead of jumping to address 0. Whether it is there
+// is a question asked of its owner's op set (impl/op_footprint.h), both
+// when the code tests it and when it calls it.
 template <typename R, typename... A>
 class op {
  public:
   using fn = R (*)(World&, A...);
   op() = default;
-  op(const char* name, fn f) : name_(name), f_(f) {}
-  explicit operator bool() const { return f_ != nullptr; }
+  // There (as f) when `bit`, this op's bit (IommuOp or DomainOp), is in its owner's mask.
+  op(const char* name, op_owner owner, u8 bit, fn f)
+      : name_(name), f_((owner.mask & bit) ? f : nullptr), owner_(owner), bit_(bit) {}
+  explicit operator bool() const {
+    return ask_ops(owner_, [bit = bit_](u8 mask) { return (mask & bit) != 0; });
+  }
   R operator()(World& w, A... args) const {
-    if (f_ == nullptr) oops(oops_kind::null_op, std::string("call of absent op ") + name_);
+    if (!*this) oops(oops_kind::null_op, std::string("call of absent op ") + name_);
     return f_(w, args...);
   }
 
  private:
   const char* name_ = "op";
   fn f_ = nullptr;
+  op_owner owner_;
+  u8 bit_ = 0;
 };
 
 struct iommu_ops {
+  op_owner owner;  // luv: whose op set this is, for questions asked of it whole (rule 1)
   op<int, iommu_device*, kptr<iommu_hw_ser>> preserve;
   op<void, iommu_device*, kptr<iommu_hw_ser>> unpreserve;
   op<int, device*, kptr<iommu_device_ser>> preserve_device;
@@ -43,6 +53,7 @@ struct iommu_ops {
 };
 
 struct iommu_domain_ops {
+  op_owner owner;  // luv: whose op set this is
   op<int, iommu_domain*, kptr<iommu_domain_ser>> preserve;
   op<void, iommu_domain*, kptr<iommu_domain_ser>> unpreserve;
 };

@@ -66,19 +66,23 @@ void mock_domain_unpreserve(World& w, iommu_domain* domain, kptr<iommu_domain_se
 }  // namespace
 
 // Absent ops keep their names, so an oops says which op was missing.
-iommu_ops mock_iommu_ops(u8 op_mask) {
+iommu_ops mock_iommu_ops(u8 op_mask, int iommu) {
+  op_owner owner{false, iommu, op_mask};
   iommu_ops ops;
-  ops.preserve = {"iommu_ops.preserve", (op_mask & IOMMU_OP_PRESERVE) ? mock_iommu_preserve : nullptr};
-  ops.unpreserve = {"iommu_ops.unpreserve", (op_mask & IOMMU_OP_UNPRESERVE) ? mock_iommu_unpreserve : nullptr};
-  ops.preserve_device = {"iommu_ops.preserve_device", (op_mask & IOMMU_OP_PRESERVE_DEVICE) ? mock_preserve_device : nullptr};
-  ops.unpreserve_device = {"iommu_ops.unpreserve_device", (op_mask & IOMMU_OP_UNPRESERVE_DEVICE) ? mock_unpreserve_device : nullptr};
+  ops.owner = owner;
+  ops.preserve = {"iommu_ops.preserve", owner, IOMMU_OP_PRESERVE, mock_iommu_preserve};
+  ops.unpreserve = {"iommu_ops.unpreserve", owner, IOMMU_OP_UNPRESERVE, mock_iommu_unpreserve};
+  ops.preserve_device = {"iommu_ops.preserve_device", owner, IOMMU_OP_PRESERVE_DEVICE, mock_preserve_device};
+  ops.unpreserve_device = {"iommu_ops.unpreserve_device", owner, IOMMU_OP_UNPRESERVE_DEVICE, mock_unpreserve_device};
   return ops;
 }
 
-iommu_domain_ops mock_domain_ops(u8 op_mask) {
+iommu_domain_ops mock_domain_ops(u8 op_mask, int domain) {
+  op_owner owner{true, domain, op_mask};
   iommu_domain_ops ops;
-  ops.preserve = {"domain_ops.preserve", (op_mask & DOMAIN_OP_PRESERVE) ? mock_domain_preserve : nullptr};
-  ops.unpreserve = {"domain_ops.unpreserve", (op_mask & DOMAIN_OP_UNPRESERVE) ? mock_domain_unpreserve : nullptr};
+  ops.owner = owner;
+  ops.preserve = {"domain_ops.preserve", owner, DOMAIN_OP_PRESERVE, mock_domain_preserve};
+  ops.unpreserve = {"domain_ops.unpreserve", owner, DOMAIN_OP_UNPRESERVE, mock_domain_unpreserve};
   return ops;
 }
 

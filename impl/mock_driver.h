@@ -7,8 +7,8 @@
 #include "impl/scenario.h"
 
 namespace luv::impl {
-iommu_ops mock_iommu_ops(u8 op_mask);
-iommu_domain_ops mock_domain_ops(u8 op_mask);
+iommu_ops mock_iommu_ops(u8 op_mask, int iommu);
+iommu_domain_ops mock_domain_ops(u8 op_mask, int domain);
 // The token an IOMMU unit writes into its HW record; the next kernel looks
 // the record up by it.
 u64 iommu_token(const iommu_device* iommu);

@@ -29,10 +29,26 @@ inline bool warn_unpreserve_check(World& w, bool condition, site_t site) {
   return w.rules.warn_on_every_call ? WARN_ON(w, condition, site) : WARN_ON_ONCE(w, condition, site);
 }
 
+// A condition on several of a driver's ops is one question asked of its op
+// set (impl/op_footprint.h), so that op sets giving the condition the same
+// value count as alike, whichever op made it so. The question reads the
+// ops as the kernel line does: ops.preserve is "ops->preserve is there".
+struct iommu_ops_there {
+  bool preserve, unpreserve, preserve_device, unpreserve_device;
+};
+template <typename Q>
+bool ask(const iommu_ops* ops, Q question) {
+  return ask_ops(ops->owner, [&](u8 mask) {
+    return question(iommu_ops_there{(mask & IOMMU_OP_PRESERVE) != 0, (mask & IOMMU_OP_UNPRESERVE) != 0,
+                                    (mask & IOMMU_OP_PRESERVE_DEVICE) != 0, (mask & IOMMU_OP_UNPRESERVE_DEVICE) != 0});
+  });
+}
+
 // Rule 1 asked of a driver's ops.
 inline bool iommu_lacks_unpreserve(const iommu_ops* ops) {
-  return iommu_lacks_unpreserve_twin<bool>(bool(ops->preserve), bool(ops->unpreserve),
-                                           bool(ops->preserve_device), bool(ops->unpreserve_device));
+  return ask(ops, [](const iommu_ops_there& o) {
+    return iommu_lacks_unpreserve_twin<bool>(o.preserve, o.unpreserve, o.preserve_device, o.unpreserve_device);
+  });
 }
 
 // ---- iommu_domain_preserve ----------------------------------------------------
@@ -98,13 +114,17 @@ inline bool domain_read_unlocked(const World& w) { return !w.rules.domain_checke
 // The ops check after the DMA-owner check: v2 asks for preserve_device and
 // preserve; v3 on for all four (a missing unpreserve op refused silently).
 inline bool device_ops_missing(const World& w, const iommu_ops* ops) {
-  if (!ops->preserve_device || !ops->preserve) return true;
-  return w.rules.device_needs_four_ops && (!ops->unpreserve_device || !ops->unpreserve);
+  return ask(ops, [four = w.rules.device_needs_four_ops](const iommu_ops_there& o) {
+    if (!o.preserve_device || !o.preserve) return true;
+    return four && (!o.unpreserve_device || !o.unpreserve);
+  });
 }
 
 // iommu_preserve_locked: v3 on, if (!iommu->ops->preserve || !iommu->ops->unpreserve) return -EOPNOTSUPP;
 inline bool hw_ops_missing(const World& w, const iommu_ops* ops) {
-  return !ops->preserve || (w.rules.device_needs_four_ops && !ops->unpreserve);
+  return ask(ops, [four = w.rules.device_needs_four_ops](const iommu_ops_there& o) {
+    return !o.preserve || (four && !o.unpreserve);
+  });
 }
 
 // if (!domain->preserved_state) return -EINVAL;   again, under flb_obj->lock (rule 2)
@@ -152,7 +172,7 @@ inline void domain_ser_get(const World& w, iommu_domain* domain) {
 // if (WARN_ON_ONCE(!ops->unpreserve_device || !ops->unpreserve)) return;
 // (the review's WARN_ON_ONCE; v2 returns quietly)
 inline bool device_unpreserve_lacks_op(World& w, const iommu_ops* ops, site_t site = site_t::current()) {
-  bool lacks = !ops->unpreserve_device || !ops->unpreserve;
+  bool lacks = ask(ops, [](const iommu_ops_there& o) { return !o.unpreserve_device || !o.unpreserve; });
   if (w.rules.warn_missing_unpreserve) return warn_unpreserve_check(w, lacks, site);
   return lacks;
 }
@@ -185,7 +205,8 @@ inline bool hw_record_missing(World& w, const kptr<iommu_hw_ser>& ser, site_t si
 }
 // v3 on: if (WARN_ON_ONCE(!iommu->ops->preserve || !iommu->ops->unpreserve)) return;
 inline bool hw_unpreserve_ops_missing(World& w, const iommu_ops* ops, site_t site = site_t::current()) {
-  return w.rules.guard_unpreserve_locked && WARN_ON_ONCE(w, !ops->preserve || !ops->unpreserve, site);
+  return w.rules.guard_unpreserve_locked &&
+         WARN_ON_ONCE(w, ask(ops, [](const iommu_ops_there& o) { return !o.preserve || !o.unpreserve; }), site);
 }
 
 // ---- alloc_object_ser ---------------------------------------------------------

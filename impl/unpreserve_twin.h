@@ -3,6 +3,7 @@
 // properties/ of a topology's op masks, solver/ of symbolic op bits; all
 // call these, so the condition cannot drift between them.
 #pragma once
+#include "impl/op_footprint.h"
 #include "impl/scenario.h"
 
 namespace luv::impl {
@@ -25,6 +26,15 @@ inline bool iommu_lacks_unpreserve_twin(u8 ops) {
 }
 inline bool domain_lacks_unpreserve_twin(u8 ops) {
   return lacks_unpreserve_twin<bool>(ops & DOMAIN_OP_PRESERVE, ops & DOMAIN_OP_UNPRESERVE);
+}
+
+// Rule 1 asked of IOMMU i's (domain d's) op set in a topology: one question,
+// noted in the thread's op footprint.
+inline bool iommu_lacks_unpreserve_twin(const Topology& t, int i) {
+  return ask_iommu_ops(t, i, [](u8 mask) { return iommu_lacks_unpreserve_twin(mask); });
+}
+inline bool domain_lacks_unpreserve_twin(const Topology& t, int d) {
+  return ask_domain_ops(t, d, [](u8 mask) { return domain_lacks_unpreserve_twin(mask); });
 }
 
 }  // namespace luv::impl

@@ -16,12 +16,12 @@ World::World(const Scenario& scenario, const variant_rules& variant)
   devices.resize(t.devices.size());
 
   for (size_t i = 0; i < t.iommus.size(); ++i) {
-    iommu_op_tables.push_back(mock_iommu_ops(t.iommus[i].ops));
+    iommu_op_tables.push_back(mock_iommu_ops(t.iommus[i].ops, static_cast<int>(i)));
     iommus[i].id = static_cast<int>(i);
     iommus[i].ops = &iommu_op_tables[i];
   }
   for (size_t i = 0; i < t.domains.size(); ++i) {
-    domain_op_tables.push_back(mock_domain_ops(t.domains[i].ops));
+    domain_op_tables.push_back(mock_domain_ops(t.domains[i].ops, static_cast<int>(i)));
     domains[i].id = static_cast<int>(i);
     domains[i].ops = &domain_op_tables[i];
   }

@@ -196,7 +196,13 @@ std::string describe(const Op& op) {
 
 namespace {
 
-bool iommu_has(const Topology& t, int iommu, impl::u8 op) { return (t.iommus[iommu].ops & op) != 0; }
+// Whether an object's op set has `op`: a question noted in the thread's op footprint.
+bool iommu_has(const Topology& t, int iommu, impl::u8 op) {
+  return impl::ask_iommu_ops(t, iommu, [op](impl::u8 mask) { return (mask & op) != 0; });
+}
+bool domain_has(const Topology& t, int domain, impl::u8 op) {
+  return impl::ask_domain_ops(t, domain, [op](impl::u8 mask) { return (mask & op) != 0; });
+}
 
 void warn(State& s, WarnSite site) { s.warned |= static_cast<std::uint16_t>(1u << static_cast<int>(site)); }
 
@@ -303,9 +309,8 @@ void file_unpreserve(const State& s, int f, bool overlapped, std::vector<OpOutco
 }
 
 void domain_preserve(const Model& m, const State& s, int d, const FaultHit* fault, std::vector<OpOutcome>& out) {
-  impl::u8 ops = m.topology().domains[d].ops;
-  if (!(ops & DOMAIN_OP_PRESERVE)) return refuse(out, s, {-EOPNOTSUPP});
-  if (!(ops & DOMAIN_OP_UNPRESERVE)) {  // rule 1
+  if (!domain_has(m.topology(), d, DOMAIN_OP_PRESERVE)) return refuse(out, s, {-EOPNOTSUPP});
+  if (!domain_has(m.topology(), d, DOMAIN_OP_UNPRESERVE)) {  // rule 1
     State n = s;
     warn(n, WarnSite::domain_lacks_unpreserve);
     return refuse(out, n, {-EOPNOTSUPP});
@@ -322,7 +327,7 @@ void domain_preserve(const Model& m, const State& s, int d, const FaultHit* faul
 
 void domain_unpreserve(const Model& m, const State& s, int d, std::vector<OpOutcome>& out) {
   State n = s;
-  if (!(m.topology().domains[d].ops & DOMAIN_OP_UNPRESERVE)) {
+  if (!domain_has(m.topology(), d, DOMAIN_OP_UNPRESERVE)) {
     warn(n, WarnSite::domain_unpreserve_op_missing);  // rule 1 at the other end: nothing to call
   } else if (!s.flb()) {
     // Nothing can be preserved without the FLB; the call has nothing to act on.
@@ -359,7 +364,7 @@ void device_preserve(const Model& m, const State& s, int d, int v, const FaultHi
   const Topology& t = m.topology();
   const DeviceSpec& dev = t.devices[v];
   if (!dev.pci) return refuse(out, s, {-EOPNOTSUPP});
-  if (impl::iommu_lacks_unpreserve_twin(t.iommus[dev.iommu].ops)) {  // rule 1, before anything else about the call
+  if (impl::iommu_lacks_unpreserve_twin(t, dev.iommu)) {  // rule 1, before anything else about the call
     State n = s;
     warn(n, WarnSite::iommu_lacks_unpreserve);
     return refuse(out, n, {-EOPNOTSUPP});

@@ -107,7 +107,7 @@ std::optional<Checks::twinless> Checks::twinless_object(const CallRecord& r) con
   if (call_takes_device(c.kind)) {
     const impl::device& dev = w_.devices[static_cast<size_t>(c.device)];
     const impl::iommu_device& iommu = *dev.iommu->iommu_dev;
-    if (!impl::iommu_lacks_unpreserve_twin(s_.topology.iommus[static_cast<size_t>(iommu.id)].ops)) return std::nullopt;
+    if (!impl::iommu_lacks_unpreserve_twin(s_.topology, iommu.id)) return std::nullopt;
     twinless t;
     t.who = "dev" + std::to_string(dev.id) + " behind iommu" + std::to_string(iommu.id);
     t.holds_state = dev.iommu->device_ser || dev.driver_page;
@@ -122,7 +122,7 @@ std::optional<Checks::twinless> Checks::twinless_object(const CallRecord& r) con
   }
   if (call_takes_domain(c.kind)) {
     const impl::iommu_domain& domain = w_.domains[static_cast<size_t>(c.domain)];
-    if (!impl::domain_lacks_unpreserve_twin(s_.topology.domains[static_cast<size_t>(domain.id)].ops)) return std::nullopt;
+    if (!impl::domain_lacks_unpreserve_twin(s_.topology, domain.id)) return std::nullopt;
     twinless t;
     t.who = "domain" + std::to_string(domain.id);
     t.holds_state = domain.preserved_state || domain.driver_page;

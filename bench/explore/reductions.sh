@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The explorer's reductions must not change a verdict. For every shipped
 # variant and both modes, runs `luv explore` with every reduction on, with
-# --no-por and with --no-symmetry, on docs/SPEC.md's default bound (or on the
+# --no-por, with --no-symmetry and with --no-op-set-equivalence, on docs/SPEC.md's default bound (or on the
 # bound the extra options give) and compares the status of every property.
 # Prints one row per run with its states, transitions (nodes reached: sleep
-# sets prune transitions, the visited set then merges states) and time;
+# sets prune transitions, the visited set then merges states), the states
+# searched (equivalent op sets search one choice of each class) and time;
 # exits 1 on a difference.
 #
 #   bash bench/explore/reductions.sh [LUV] [explore options, e.g. --iommu1-ops 15 --domain1-ops 3]
@@ -21,11 +22,11 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 differ=0
-printf '%-9s %-12s %-14s %12s %12s %9s  %s\n' variant mode reductions states transitions seconds verdicts
+printf '%-9s %-12s %-24s %12s %12s %12s %9s  %s\n' variant mode reductions states transitions searched seconds verdicts
 for variant in ${VARIANTS:-reference v2 v2-warn v3 v4}; do
   for mode in ${MODES:-contract adversarial}; do
     base=""
-    for config in all --no-por --no-symmetry; do
+    for config in all --no-por --no-symmetry --no-op-set-equivalence; do
       flags=()
       [ "$config" != all ] && flags=("$config")
       json="$out/$variant.$mode.$config.json"
@@ -36,6 +37,7 @@ for variant in ${VARIANTS:-reference v2 v2-warn v3 v4}; do
       verdicts=$(jq -r '[.outcomes[] | "\(.property)=\(.status)"] | join(" ")' "$json")
       states=$(jq -r '.stats.states' "$json")
       transitions=$(jq -r '.stats.transitions' "$json")
+      searched=$(jq -r '.stats.states_searched' "$json")
       mark=""
       if [ -z "$base" ]; then
         base=$verdicts
@@ -43,7 +45,8 @@ for variant in ${VARIANTS:-reference v2 v2-warn v3 v4}; do
         mark="DIFFERS"
         differ=1
       fi
-      printf '%-9s %-12s %-14s %12s %12s %9.1f  %s\n' "$variant" "$mode" "$config" "$states" "$transitions" "$seconds" \
+      printf '%-9s %-12s %-24s %12s %12s %12s %9.1f  %s\n' "$variant" "$mode" "$config" "$states" "$transitions" \
+        "$searched" "$seconds" \
         "$(echo "$verdicts" | tr ' ' '\n' | grep -c '=violated') violated ${mark}"
     done
   done
