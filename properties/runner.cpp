@@ -100,6 +100,10 @@ class Runner {
     memory_.note_step(t);
     if (!tr.in_call()) start_call(t);
     resume(t);
+    // The step may have torn the FLB down (a call's last FLB put): noted
+    // now, since a file preserved by a later step, before any call
+    // returns, starts a new FLB without what was kept before.
+    forget_kept_after_teardown();
     if (o_.observer) o_.observer->on_step(*w_, t);
 
     bool returned = tr.current->done();

@@ -125,5 +125,29 @@ TEST(PerProperty, a_refused_unpreserve_keeps_the_object_in_the_callers_view) {
   EXPECT_EQ(r.restore.domains, std::vector<int>{0});
 }
 
+// Found by the explorer on the default bound (reference, adversarial, all 64
+// op-set choices): T1 preserves domain0 while T0's VFIO preserve of dev0
+// holds an FLB reference; T1 drops dev0's file (LUO's count goes to 0), T0's
+// driver op fails and its last FLB put tears the FLB down, releasing
+// domain0 (rule 5), and T1 then preserves file 4, a fresh FLB. No call
+// returned between the teardown and that preserve, so the callers' view,
+// updated only at returns, kept domain0 and restore-matches said the next
+// kernel dropped it. The teardown is now noted at the step that made it.
+TEST(PerProperty, a_teardown_between_two_returns_forgets_what_was_kept) {
+  Scenario s;
+  s.variant = "reference";
+  s.mode = CallerMode::adversarial;
+  s.topology = default_topology(0, 0);
+  s.threads = {{device_call(CallKind::vfio_preserve, 0, 0)},
+               {domain_call(CallKind::iommu_domain_preserve, 0), file_call(CallKind::luo_unpreserve_file, 2),
+                file_call(CallKind::luo_preserve_file, 4)}};
+  s.faults = {Fault{impl::fault_site::op_preserve_device, 1, 0}};
+  s.schedule = {0, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 1, 0};
+  RunResult r = run(s);
+  EXPECT_EQ(r.restore.domains, std::vector<int>{});  // what was kept went with the FLB
+  EXPECT_EQ(r.verdict.first_of(PropertyId::restore_matches), nullptr)
+      << r.verdict.first_of(PropertyId::restore_matches)->message;
+}
+
 }  // namespace
 }  // namespace luv
