@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <queue>
 #include <set>
 #include <stdexcept>
@@ -21,6 +22,7 @@
 
 #include "explore/search.h"
 #include "impl/callers.h"
+#include "impl/op_footprint.h"
 #include "impl/variant.h"
 #include "impl/world.h"
 #include "properties/assert.h"
@@ -208,15 +210,102 @@ ChoiceResult as_choice(const ChoiceResult& r, const Topology& t) {
   return out;
 }
 
-// One choice searched, with what it asked of the op sets.
-ChoiceResult search_choice(const ExploreOptions& o, const Topology& t, long long share, Live& live) {
-  impl::op_footprint footprint;
+// One choice searched; what its runs ask of the op sets narrows `footprint`.
+ChoiceResult search_choice(const ExploreOptions& o, const Topology& t, long long share, Live& live,
+                           impl::op_footprint& footprint) {
   impl::op_footprint_scope scope(&footprint);
   explorer::Search search(o, t, share, live);
-  ChoiceResult r = search.go();
-  r.footprint = footprint;
-  return r;
+  return search.go();
 }
+
+// The choices in the order of work, handed to the threads. With equivalent
+// op sets a thread takes first a choice a finished search stands for (no
+// work), then the first choice no running search can still stand for (its
+// footprint so far does not hold it: a footprint only narrows), and when
+// every choice left may yet be one a running search stands for, it waits
+// (up to a second, as the running footprints narrow or a search ends)
+// rather than search a likely twin. Which choices are searched changes no
+// result, only the work.
+class ChoiceQueue {
+ public:
+  ChoiceQueue(const ExploreOptions& o, const std::vector<Topology>& topologies, std::vector<size_t> order)
+      : o_(o), topologies_(topologies), order_(std::move(order)), footprints_(topologies.size()),
+        taken_(topologies.size(), false) {}
+
+  struct Turn {
+    size_t choice;
+    std::optional<size_t> from;  // the finished search that stands for it
+  };
+  // The next choice for a thread; none once every choice is taken.
+  std::optional<Turn> take() {
+    std::unique_lock<std::mutex> hold(m_);
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    for (;;) {
+      if (taken_count_ == order_.size()) return std::nullopt;
+      std::optional<Turn> t = pick(std::chrono::steady_clock::now() < give_up);
+      if (t) {
+        taken_[t->choice] = true;
+        ++taken_count_;
+        if (!t->from) running_.push_back(t->choice);
+        return t;
+      }
+      cv_.wait_for(hold, std::chrono::milliseconds(10));
+    }
+  }
+  // What choice i's runs ask of the op sets (written by its search's thread).
+  impl::op_footprint& footprint(size_t i) { return footprints_[i]; }
+  // Choice i's result is in: a search that can, stands for the choices inside its footprint.
+  void finished(size_t i, bool searched, bool stands) {
+    std::lock_guard<std::mutex> hold(m_);
+    if (searched) std::erase(running_, i);
+    if (stands) standing_.push_back(i);
+    ++done_;
+    cv_.notify_all();
+  }
+  // Waits up to `d`; true once every choice is done.
+  bool all_done_within(std::chrono::milliseconds d) {
+    std::unique_lock<std::mutex> hold(m_);
+    return cv_.wait_for(hold, d, [&] { return done_ == order_.size(); });
+  }
+  int done() {
+    std::lock_guard<std::mutex> hold(m_);
+    return static_cast<int>(done_);
+  }
+
+ private:
+  // Under m_: the choice to take now, if any; `patient`: none that a
+  // running search may yet stand for.
+  std::optional<Turn> pick(bool patient) const {
+    auto held_by = [&](const std::vector<size_t>& searches, size_t i) -> std::optional<size_t> {
+      for (size_t r : searches)
+        if (footprints_[r].holds(topologies_[i])) return r;
+      return std::nullopt;
+    };
+    if (!o_.op_set_equivalence) return first_left();
+    for (size_t i : order_)
+      if (!taken_[i])
+        if (std::optional<size_t> r = held_by(standing_, i)) return Turn{i, r};
+    for (size_t i : order_)
+      if (!taken_[i] && !(patient && held_by(running_, i))) return Turn{i, std::nullopt};
+    return std::nullopt;
+  }
+  std::optional<Turn> first_left() const {
+    for (size_t i : order_)
+      if (!taken_[i]) return Turn{i, std::nullopt};
+    return std::nullopt;
+  }
+
+  const ExploreOptions& o_;
+  const std::vector<Topology>& topologies_;
+  const std::vector<size_t> order_;
+  std::vector<impl::op_footprint> footprints_;  // per choice, written by its search's thread alone
+  std::mutex m_;
+  std::condition_variable cv_;
+  // Guarded by m_:
+  std::vector<bool> taken_;
+  size_t taken_count_ = 0, done_ = 0;
+  std::vector<size_t> running_, standing_;  // searches under way; finished searches that stand for others
+};
 
 }  // namespace
 
@@ -292,28 +381,14 @@ std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
            std::popcount(static_cast<unsigned>(topologies[i].domains[1].ops));
   };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ops_present(a) > ops_present(b); });
-  std::atomic<size_t> next{0};
-  int done = 0;  // guarded by done_mutex
-  std::vector<size_t> standing;  // guarded by done_mutex: searched choices that stand for the others inside them
-  std::mutex done_mutex;
-  std::condition_variable done_cv;
+  ChoiceQueue queue(o, topologies, std::move(order));
   auto start = std::chrono::steady_clock::now();
-  // The searched choice that stands for choice i, if one has finished.
-  auto equivalent = [&](size_t i) -> std::optional<size_t> {
-    std::lock_guard<std::mutex> hold(done_mutex);
-    for (size_t r : standing)
-      if (impl::inside(results[r].footprint, topologies[i])) return r;
-    return std::nullopt;
-  };
   auto worker = [&] {
-    for (size_t k; (k = next++) < n;) {
-      size_t i = order[k];
-      std::optional<size_t> r = o.op_set_equivalence ? equivalent(i) : std::nullopt;
-      results[i] = r ? as_choice(results[*r], topologies[i]) : search_choice(o, topologies[i], share, live);
-      std::lock_guard<std::mutex> hold(done_mutex);
-      if (!r && stands_for_others(o, results[i])) standing.push_back(i);
-      ++done;
-      done_cv.notify_all();
+    while (std::optional<ChoiceQueue::Turn> turn = queue.take()) {
+      size_t i = turn->choice;
+      results[i] = turn->from ? as_choice(results[*turn->from], topologies[i])
+                              : search_choice(o, topologies[i], share, live, queue.footprint(i));
+      queue.finished(i, !turn->from, !turn->from && stands_for_others(o, results[i]));
     }
   };
   std::vector<std::thread> pool;
@@ -323,20 +398,14 @@ std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
   // The calling thread watches memory and reports progress while the searches run.
   auto last = start;
   for (;;) {
-    {
-      std::unique_lock<std::mutex> hold(done_mutex);
-      if (done_cv.wait_for(hold, std::chrono::milliseconds(100), [&] { return done == static_cast<int>(n); })) break;
-    }
+    if (queue.all_done_within(std::chrono::milliseconds(100))) break;
     if (o.memory_max_bytes > 0 && rss_bytes() > o.memory_max_bytes) live.over_memory = true;
     if (!o.progress || std::chrono::steady_clock::now() - last < std::chrono::seconds(1)) continue;
     last = std::chrono::steady_clock::now();
     ExploreStats p;
     p.states = p.states_searched = live.states.load();
     p.frontier = live.frontier.load();
-    {
-      std::lock_guard<std::mutex> hold(done_mutex);
-      p.topology = done;
-    }
+    p.topology = queue.done();
     p.topologies = static_cast<int>(n);
     p.seconds = elapsed();
     p.peak_rss_bytes = peak_rss_bytes();

@@ -15,7 +15,6 @@
 #include "explore/explore.h"
 #include "explore/replay.h"
 #include "explore/visited_set.h"
-#include "impl/op_footprint.h"
 
 namespace luv::explorer {
 
@@ -28,9 +27,6 @@ struct Live {
 // One op-set choice's search and what it found.
 struct ChoiceResult {
   ExploreStats stats;
-  // What the search asked of the op sets: every choice inside it makes
-  // this same search (impl/op_footprint.h).
-  impl::op_footprint footprint;
   std::vector<ExploreFinding> findings;
   std::string divergence;
   std::optional<Scenario> divergence_scenario;

@@ -11,6 +11,7 @@
 // holds (docs/DESIGN.md, "Equivalent op sets").
 #pragma once
 #include <array>
+#include <atomic>
 #include <cstdint>
 
 #include "impl/scenario.h"
@@ -24,15 +25,41 @@ struct op_owner {
   u8 mask = 0;          // the run's op set (IommuOp or DomainOp bits)
 };
 
-// Bit m of iommus[i] (domains[i]): op mask m answers every question asked
-// so far of IOMMU i's (domain i's) op set as that object's own mask did.
-struct op_footprint {
-  std::array<std::uint16_t, SCENARIO_IOMMUS_MAX> iommus;
-  std::array<std::uint16_t, SCENARIO_DOMAINS_MAX> domains;
+// Bit m of the entry of IOMMU i (domain i): op mask m answers every
+// question asked so far of that object's op set as its own mask did. Only
+// the thread whose questions narrow it writes it; the explorer reads it
+// from another thread while the search runs (to put off the choices it may
+// yet hold), hence the atomics, relaxed: a stale entry only holds more.
+class op_footprint {
+ public:
   op_footprint() {
-    iommus.fill(0xffff);
-    domains.fill(0xffff);
+    for (auto& e : iommus_) e.store(0xffff, std::memory_order_relaxed);
+    for (auto& e : domains_) e.store(0xffff, std::memory_order_relaxed);
   }
+  op_footprint(const op_footprint& o) { *this = o; }
+  op_footprint& operator=(const op_footprint& o) {
+    for (size_t i = 0; i < iommus_.size(); ++i) iommus_[i].store(o.iommus_[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    for (size_t i = 0; i < domains_.size(); ++i) domains_[i].store(o.domains_[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    return *this;
+  }
+  // Keeps only the masks in `alike` for that object.
+  void narrow(bool domain, int index, std::uint16_t alike) {
+    std::atomic<std::uint16_t>& e = (domain ? domains_ : iommus_)[static_cast<size_t>(index)];
+    e.store(static_cast<std::uint16_t>(e.load(std::memory_order_relaxed) & alike), std::memory_order_relaxed);
+  }
+  // Whether every op set of `t` answers alike: a run on t asks the same
+  // questions, gets the same answers, and so runs the same.
+  bool holds(const Topology& t) const {
+    for (size_t i = 0; i < t.iommus.size(); ++i)
+      if (!(iommus_[i].load(std::memory_order_relaxed) >> t.iommus[i].ops & 1u)) return false;
+    for (size_t d = 0; d < t.domains.size(); ++d)
+      if (!(domains_[d].load(std::memory_order_relaxed) >> t.domains[d].ops & 1u)) return false;
+    return true;
+  }
+
+ private:
+  std::array<std::atomic<std::uint16_t>, SCENARIO_IOMMUS_MAX> iommus_;
+  std::array<std::atomic<std::uint16_t>, SCENARIO_DOMAINS_MAX> domains_;
 };
 
 // The footprint this thread's questions narrow (null: none is kept). The
@@ -51,16 +78,6 @@ class op_footprint_scope {
   op_footprint* outer_;
 };
 
-// Whether every op set of `t` answers alike in `f`: a run on t asks the
-// same questions, gets the same answers, and so runs the same.
-inline bool inside(const op_footprint& f, const Topology& t) {
-  for (size_t i = 0; i < t.iommus.size(); ++i)
-    if (!(f.iommus[i] >> t.iommus[i].ops & 1u)) return false;
-  for (size_t d = 0; d < t.domains.size(); ++d)
-    if (!(f.domains[d] >> t.domains[d].ops & 1u)) return false;
-  return true;
-}
-
 // question(mask) -> bool, asked of `who`'s op set; noted in the thread's footprint.
 template <typename Q>
 bool ask_ops(const op_owner& who, Q question) {
@@ -71,8 +88,7 @@ bool ask_ops(const op_owner& who, Q question) {
   std::uint16_t alike = 0;
   for (int m = 0; m < masks; ++m)
     if (question(static_cast<u8>(m)) == answer) alike = static_cast<std::uint16_t>(alike | 1u << m);
-  auto& entries = who.domain ? f->domains : f->iommus;
-  entries[static_cast<size_t>(who.index)] &= alike;
+  f->narrow(who.domain, who.index, alike);
   return answer;
 }
 
