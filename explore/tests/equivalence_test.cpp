@@ -10,6 +10,7 @@
 
 #include "explore/explore.h"
 #include "explore/search.h"
+#include "explore/tests/same_search.h"
 #include "impl/variant.h"
 
 namespace luv {
@@ -17,41 +18,17 @@ namespace {
 
 using explorer::ChoiceResult;
 
+// All 64 op-set choices, one job.
 ExploreOptions bound(const std::string& variant, CallerMode mode) {
-  ExploreOptions o;
-  o.variant = variant;
-  o.mode = mode;
-  o.calls = 2;
-  o.faults = 1;
+  ExploreOptions o = testing_search::small_bound(variant, mode);
   o.jobs = 1;
   return o;
 }
 
 // What a choice reports, but the work it took.
 void expect_same_choice(const ChoiceResult& a, const ChoiceResult& b, const std::string& what) {
-  EXPECT_EQ(a.stats.states, b.stats.states) << what;
-  EXPECT_EQ(a.stats.transitions, b.stats.transitions) << what;
-  EXPECT_EQ(a.stats.pruned_visited, b.stats.pruned_visited) << what;
-  EXPECT_EQ(a.stats.pruned_sleep, b.stats.pruned_sleep) << what;
-  EXPECT_EQ(a.stats.visited, b.stats.visited) << what;
-  EXPECT_EQ(a.stats.paths_ended, b.stats.paths_ended) << what;
-  EXPECT_EQ(a.stats.unjudged, b.stats.unjudged) << what;
-  EXPECT_EQ(a.stats.complete, b.stats.complete) << what;
-  EXPECT_EQ(a.stats.cut_by, b.stats.cut_by) << what;
-  ASSERT_EQ(a.findings.size(), b.findings.size()) << what;
-  for (size_t i = 0; i < a.findings.size(); ++i) {
-    const ExploreFinding &x = a.findings[i], &y = b.findings[i];
-    std::string at = what + " " + property_name(x.property);
-    EXPECT_EQ(x.property, y.property) << at;
-    EXPECT_EQ(x.counterexample, y.counterexample) << at;
-    EXPECT_EQ(x.checked, y.checked) << at;
-    EXPECT_EQ(x.calls, y.calls) << at;
-    EXPECT_EQ(x.steps, y.steps) << at;
-    EXPECT_EQ(x.violation.step, y.violation.step) << at;
-    EXPECT_EQ(x.violation.thread, y.violation.thread) << at;
-    EXPECT_EQ(x.violation.message, y.violation.message) << at;
-    EXPECT_EQ(x.violation.snapshot, y.violation.snapshot) << at;
-  }
+  testing_search::expect_same_counts(a.stats, b.stats, what);
+  testing_search::expect_same_findings(a.findings, b.findings, what);
 }
 
 // Each choice with equivalence against its own search; the choices taken

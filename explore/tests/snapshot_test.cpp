@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "explore/explore.h"
+#include "explore/tests/same_search.h"
 #include "impl/shim/arena.h"
 #include "impl/variant.h"
 
@@ -69,11 +70,7 @@ TEST(Arena, outside_and_without_it_allocations_come_from_malloc) {
 }
 
 ExploreOptions bound(const std::string& variant, CallerMode mode) {
-  ExploreOptions o;
-  o.variant = variant;
-  o.mode = mode;
-  o.calls = 2;
-  o.faults = 1;
+  ExploreOptions o = testing_search::small_bound(variant, mode);
   o.iommu1_ops = {15, 5};  // every op; preserve ops without their unpreserve twins
   o.domain1_ops = {3, 1};
   return o;
@@ -86,25 +83,8 @@ void expect_same_search(const ExploreOptions& o, const std::string& what) {
   ExploreResult a = explore(o), b = explore(replays);
   EXPECT_GT(a.stats.snapshots, 0) << what;
   EXPECT_EQ(b.stats.snapshots, 0) << what;
-  EXPECT_EQ(a.stats.states, b.stats.states) << what;
-  EXPECT_EQ(a.stats.transitions, b.stats.transitions) << what;
-  EXPECT_EQ(a.stats.pruned_visited, b.stats.pruned_visited) << what;
-  EXPECT_EQ(a.stats.pruned_sleep, b.stats.pruned_sleep) << what;
-  EXPECT_EQ(a.stats.paths_ended, b.stats.paths_ended) << what;
-  EXPECT_EQ(a.stats.unjudged, b.stats.unjudged) << what;
-  EXPECT_EQ(a.stats.complete, b.stats.complete) << what;
-  ASSERT_EQ(a.findings.size(), b.findings.size()) << what;
-  for (size_t i = 0; i < a.findings.size(); ++i) {
-    const ExploreFinding &x = a.findings[i], &y = b.findings[i];
-    std::string at = what + " " + property_name(x.property);
-    EXPECT_EQ(x.property, y.property) << at;
-    EXPECT_EQ(x.counterexample, y.counterexample) << at;
-    EXPECT_EQ(x.checked, y.checked) << at;
-    EXPECT_EQ(x.violation.step, y.violation.step) << at;
-    EXPECT_EQ(x.violation.thread, y.violation.thread) << at;
-    EXPECT_EQ(x.violation.message, y.violation.message) << at;
-    EXPECT_EQ(x.violation.snapshot, y.violation.snapshot) << at;
-  }
+  testing_search::expect_same_counts(a.stats, b.stats, what);
+  testing_search::expect_same_findings(a.findings, b.findings, what);
 }
 
 TEST(Snapshots, every_shipped_variant_and_mode_finds_what_replays_find) {
