@@ -50,10 +50,10 @@ struct ExploreStats {
   CutBy cut_by = CutBy::none;
   int topology = 0, topologies = 0;  // op-set choices finished, of
   // Op-set choices whose search was an equivalent choice's, not their own
-  // (docs/DESIGN.md, "Equivalent op sets"): their counts above are that
-  // search's, and only the choices searched add to states_searched, the
-  // work done. Which choice stands for which can depend on `jobs`' timing;
-  // the counts and verdicts cannot.
+  // (docs/DESIGN.md, "Op-set choices, and equivalent op sets"): their
+  // counts above are that search's, and only the choices searched add to
+  // states_searched, the work done. Which choice stands for which can
+  // depend on `jobs`' timing; the counts and verdicts cannot.
   int covered = 0;
   long long states_searched = 0;
   // Odds that two distinct visited states share a 64-bit fingerprint: the

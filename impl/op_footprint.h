@@ -8,7 +8,10 @@
 // that object's entry to the masks that give the same answer. Two op sets
 // that agree on every answer make the same run, step for step; the explorer
 // uses that to search one op-set choice for all the choices its footprint
-// holds (docs/DESIGN.md, "Equivalent op sets").
+// holds (docs/DESIGN.md, "Op-set choices, and equivalent op sets"). That
+// rests on every read of an op mask during a run being a question: a read
+// that is not one lets the explorer take a search for a choice that would
+// have run otherwise (explore/tests/equivalence_test.cpp catches one).
 #pragma once
 #include <array>
 #include <atomic>

@@ -203,10 +203,9 @@ TEST(Shards, merge_refuses_shards_that_are_not_one_run) {
 
 namespace {
 
-// Reaching each node from its parent's saved state or by replaying its
-// prefix: the same report, counterexample files included, the same exit code.
-// `luv explore` with and without `flag` (a way to reach the same search):
-// the same report, with the stat `done` counting the work the flag turns off.
+// `luv explore` with and without `flag` (another way to the same search):
+// the same report, counterexample files included, the same exit code, and
+// the stat `done` counting the work the flag turns off.
 void expect_one_report(const std::string& flag, const char* done, const std::string& choices) {
   for (const std::string variant : {"reference", "v2"}) {
     // Each run in a folder of its own, so that each writes its own counterexample files.
