@@ -258,7 +258,7 @@ class ChoiceQueue {
   void finished(size_t i, bool searched, bool stands) {
     std::lock_guard<std::mutex> hold(m_);
     if (searched) std::erase(running_, i);
-    if (stands) standing_.push_back(i);
+    if (stands && o_.op_set_equivalence) standing_.push_back(i);
     ++done_;
     cv_.notify_all();
   }
@@ -281,17 +281,12 @@ class ChoiceQueue {
         if (footprints_[r].holds(topologies_[i])) return r;
       return std::nullopt;
     };
-    if (!o_.op_set_equivalence) return first_left();
-    for (size_t i : order_)
+    for (size_t i : order_)  // empty without equivalence: no search stands for another
       if (!taken_[i])
         if (std::optional<size_t> r = held_by(standing_, i)) return Turn{i, r};
+    patient = patient && o_.op_set_equivalence;
     for (size_t i : order_)
       if (!taken_[i] && !(patient && held_by(running_, i))) return Turn{i, std::nullopt};
-    return std::nullopt;
-  }
-  std::optional<Turn> first_left() const {
-    for (size_t i : order_)
-      if (!taken_[i]) return Turn{i, std::nullopt};
     return std::nullopt;
   }
 
