@@ -38,6 +38,8 @@ void print_table(const ExploreStats& s) {
   std::printf("%-22s %lld\n", "transitions (replays)", s.transitions);
   std::printf("%-22s %lld\n", "pruned: visited", s.pruned_visited);
   std::printf("%-22s %lld\n", "pruned: sleep sets", s.pruned_sleep);
+  if (s.alone_runs > 0)
+    std::printf("%-22s %lld (%lld steps past their first)\n", "calls run alone", s.alone_runs, s.alone_steps);
   std::printf("%-22s %.0f\n", "states/s", s.states_per_second());
   if (s.covered > 0)
     std::printf("%-22s %d of %d, from an equivalent choice's search (%lld states searched)\n", "op-set choices taken",
@@ -65,7 +67,7 @@ struct explore_flags {
   std::string iommu1 = "all", domain1 = "all";
   TopologyFlags topology;
   bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, no_snapshots = false, quiet = false;
-  bool no_equivalence = false;
+  bool no_equivalence = false, no_alone_runs = false;
   std::string json_out, cx_dir, shard;
   double budget = 0;
   long long memory_max_mb = 0;
@@ -93,6 +95,9 @@ void add_search_options(CLI::App* cmd, explore_flags& o) {
                 "reach each node by replaying its prefix, not by one step from its parent's saved state (same results)");
   cmd->add_flag("--no-op-set-equivalence", o.no_equivalence,
                 "search every op-set choice, even one an equivalent choice's search already stands for (same results)");
+  cmd->add_flag("--no-alone-runs", o.no_alone_runs,
+                "key states on which calls have run alone instead of running each call alone from where it starts "
+                "(same verdicts, more states)");
   cmd->add_option("--states-max", o.x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")
       ->default_val(0)
       ->check(integer_range(0, INT64_MAX));
@@ -121,6 +126,7 @@ ExploreOptions explore_options(const explore_flags& o) {
   x.symmetry = !o.no_symmetry;
   x.snapshots = !o.no_snapshots;
   x.op_set_equivalence = !o.no_equivalence;
+  x.alone_runs = !o.no_alone_runs;
   x.memory_max_bytes = o.memory_max_mb * 1024 * 1024;
   x.deadline = deadline_after(o.budget);
   Shard shard = parse_shard(o.shard);
@@ -171,12 +177,14 @@ std::string finding_path(const std::string& dir, const ExploreOptions& x, const 
 nlohmann::ordered_json bound_json(const ExploreOptions& x) {
   return {{"threads", x.threads}, {"calls", x.calls}, {"faults", x.faults},
           {"objects_per_page", x.topology.objects_per_page}, {"bfs", x.bfs}, {"por", x.por},
-          {"hashing", x.hashing}, {"read_frames", x.read_frames}, {"symmetry", x.symmetry}};
+          {"hashing", x.hashing}, {"read_frames", x.read_frames}, {"symmetry", x.symmetry},
+          {"alone_runs", x.alone_runs}};
 }
 
 nlohmann::ordered_json stats_json(const ExploreStats& s) {
   nlohmann::ordered_json j = {{"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
-                              {"pruned_sleep", s.pruned_sleep}, {"visited", s.visited},
+                              {"pruned_sleep", s.pruned_sleep}, {"alone_runs", s.alone_runs},
+                              {"alone_steps", s.alone_steps}, {"visited", s.visited},
                               {"bytes_per_visited", s.bytes_per_visited()}, {"collision_odds", s.collision_odds},
                               {"snapshots", s.snapshots}, {"snapshot_bytes_max", s.snapshot_bytes_max},
                               {"choices_covered", s.covered}, {"states_searched", s.states_searched},
@@ -245,7 +253,7 @@ ExploreOptions shard_options_from_json(const nlohmann::json& j) {
   x.variant = frame.variant, x.mode = frame.mode, x.topology = frame.topology;
   x.threads = j.at("threads"), x.calls = j.at("calls"), x.faults = j.at("faults");
   x.bfs = j.at("bfs"), x.por = j.at("por"), x.hashing = j.at("hashing");
-  x.read_frames = j.at("read_frames"), x.symmetry = j.at("symmetry");
+  x.read_frames = j.at("read_frames"), x.symmetry = j.at("symmetry"), x.alone_runs = j.at("alone_runs");
   x.iommu1_ops = j.at("iommu1_ops").get<std::vector<unsigned char>>();
   x.domain1_ops = j.at("domain1_ops").get<std::vector<unsigned char>>();
   x.states_max = j.at("states_max");
@@ -263,7 +271,8 @@ nlohmann::ordered_json choice_json(size_t index, const explorer::ChoiceResult& c
   const ExploreStats& s = c.stats;
   nlohmann::ordered_json stats = {
       {"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
-      {"pruned_sleep", s.pruned_sleep}, {"visited", s.visited}, {"visited_bytes", s.visited_bytes},
+      {"pruned_sleep", s.pruned_sleep}, {"alone_runs", s.alone_runs}, {"alone_steps", s.alone_steps},
+      {"visited", s.visited}, {"visited_bytes", s.visited_bytes},
       {"frontier_max", s.frontier_max}, {"snapshots", s.snapshots}, {"snapshot_bytes_max", s.snapshot_bytes_max},
       {"paths_ended", s.paths_ended}, {"unjudged", property_set_json(s.unjudged)},
       {"collision_odds", s.collision_odds}, {"seconds", s.seconds}, {"complete", s.complete},
@@ -282,6 +291,7 @@ explorer::ChoiceResult choice_from_json(const nlohmann::json& j) {
   ExploreStats& t = c.stats;
   t.states = s.at("states"), t.transitions = s.at("transitions"), t.pruned_visited = s.at("pruned_visited");
   t.pruned_sleep = s.at("pruned_sleep"), t.visited = s.at("visited"), t.visited_bytes = s.at("visited_bytes");
+  t.alone_runs = s.at("alone_runs"), t.alone_steps = s.at("alone_steps");
   t.frontier_max = s.at("frontier_max"), t.paths_ended = s.at("paths_ended");
   t.snapshots = s.at("snapshots"), t.snapshot_bytes_max = s.at("snapshot_bytes_max");
   t.unjudged = property_set_from_json(s.at("unjudged"));

@@ -33,8 +33,11 @@ struct ExploreStats {
   long long transitions = 0;      // nodes reached (a step from a saved state, or a replay of the prefix)
   long long pruned_visited = 0;   // quiescent states reached again (subtree skipped)
   long long pruned_sleep = 0;     // steps skipped by sleep sets
+  // Calls run alone from where a thread starts them (ExploreOptions::alone_runs),
+  // and the steps those runs took past each call's first (not transitions).
+  long long alone_runs = 0, alone_steps = 0;
   long long visited = 0;          // fingerprints in the visited set
-  long long visited_bytes = 0;    // memory of the visited set
+  long long visited_bytes = 0;    // memory of the visited set (and of the calls run alone's starts)
   long long frontier = 0;         // nodes waiting (stack or queue)
   long long frontier_max = 0;
   // Snapshots: states saved (one per expanded node) and the largest, in
@@ -91,6 +94,13 @@ struct ExploreOptions {
   // search's result instead of its own (impl/op_footprint.h; off: every
   // choice is searched, kept to check the first).
   bool op_set_equivalence = true;
+  // error-path-deleted compares a failing call's end with its start only
+  // when no other thread stepped in between (the call ran alone). On: each
+  // call a thread starts is also run alone to its end, once per World it
+  // starts from, and a state's key leaves out which calls have run alone so
+  // far (docs/DESIGN.md, "Calls run alone"). Off, and breadth-first: the
+  // key keeps them.
+  bool alone_runs = true;
   PropertySet properties = all_properties();
   // 0: no limit. Else each op-set choice gets an equal share of it, so the
   // outcome does not depend on `jobs`; a cut search says "unknown".

@@ -164,8 +164,8 @@ Scenario Replayer::counterexample_of(const Node& n) const {
   return s;
 }
 
-void Replayer::replay(Node& n) {
-  ++stats_.transitions;
+void Replayer::replay(Node& n, bool alone) {
+  ++(alone ? stats_.alone_steps : stats_.transitions);
   capture_->reset();
   n.state_id = 0;
   if (run_) step_to(n);
@@ -214,7 +214,8 @@ void Replayer::step_to(Node& n) {
 
 void Replayer::catch_up(const Node& n, bool capture) {
   std::uint64_t from = n.base ? n.base_id : START;
-  if (from != holds_) arena_->restore(n.base ? *n.base : *start_);  // else the arena holds it: just saved
+  bool parent_held = n.parent_id != 0 && n.parent_id == holds_;  // one step past what the arena holds
+  if (!parent_held && from != holds_) arena_->restore(n.base ? *n.base : *start_);  // else: just saved
   holds_ = 0;
   base_violations_ = run_->verdict().violations.size();
   hook_.checks_from = 0;
@@ -222,7 +223,7 @@ void Replayer::catch_up(const Node& n, bool capture) {
   hook_.reads = &capture_->reads;
   const Scenario& s = run_->scenario();
   int last = static_cast<int>(n.schedule.size()) - 1;
-  if (capture && from == components_of_ && run_->steps() == last)
+  if (capture && !parent_held && from == components_of_ && run_->steps() == last)
     capture_->known_before = &parent_components_;
   in_arena([&] {
     for (size_t t = 0; t < n.threads.size(); ++t)
@@ -306,7 +307,7 @@ void Replayer::note_ended(const PropertySet& unjudged) {
 
 uint64_t Replayer::key(const Node& n, bool mirror) const {
   auto who = [&](int t) { return static_cast<size_t>(mirror ? 1 - t : t); };  // the thread in place t
-  unsigned alone = mirror ? swap_threads(n.alone) : n.alone;
+  unsigned alone = runs_alone(o_) ? 0u : mirror ? swap_threads(n.alone) : n.alone;
   Hasher h;
   h.add(mirror ? n.world_mirror : n.world);
   h.add(static_cast<uint64_t>(n.calls_used) << 8 | static_cast<uint64_t>(n.faults_used));
@@ -324,8 +325,7 @@ void Replayer::advance(const Node& parent, Node& c, int t, const Call* started, 
   size_t i = static_cast<size_t>(t);
   Hasher h;
   if (started) {
-    h.add(static_cast<uint64_t>(started->kind) << 48 ^ static_cast<uint64_t>(started->file + 1) << 32 ^
-          static_cast<uint64_t>(started->domain + 1) << 16 ^ static_cast<uint64_t>(started->device + 1));
+    h.add(call_word(*started));
   } else {
     h.add(parent.chain[i]);
   }
@@ -353,8 +353,11 @@ Node Replayer::child(const Node& n, int t) const {
   c.schedule.push_back(t);
   c.faults = n.faults;
   c.masked = n.masked;
-  c.base = n.state;
-  c.base_id = n.state_id;
+  // From n's saved state; or, before n is saved, from n's own base and
+  // from n's state while the arena still holds it.
+  c.base = n.state ? n.state : n.base;
+  c.base_id = n.state ? n.state_id : n.base_id;
+  c.parent_id = n.state ? 0 : n.state_id;
   return c;
 }
 

@@ -63,7 +63,21 @@ struct Node {
   // base_id, base's (0 with no base: the run's start); state_id, the node's
   // own once reached, 0 when the arena no longer holds it unsaved.
   std::uint64_t base_id = 0, state_id = 0;
+  // The parent's state while the arena may still hold it unsaved (a call
+  // run alone steps on from it): 0 when the parent was saved.
+  std::uint64_t parent_id = 0;
 };
+
+// Whether calls are run alone (ExploreOptions::alone_runs): not breadth-first,
+// where a run alone would report its finding before the shorter ones the
+// queue reaches later.
+inline bool runs_alone(const ExploreOptions& o) { return o.alone_runs && !o.bfs; }
+
+// A call as one word (its kind and objects), for the hashes.
+inline std::uint64_t call_word(const Call& c) {
+  return static_cast<std::uint64_t>(c.kind) << 48 ^ static_cast<std::uint64_t>(c.file + 1) << 32 ^
+         static_cast<std::uint64_t>(c.domain + 1) << 16 ^ static_cast<std::uint64_t>(c.device + 1);
+}
 
 // Bits of threads 0 and 1 swapped (the symmetry of two threads).
 inline unsigned swap_threads(unsigned bits) { return (bits & ~3u) | (bits & 1u) << 1 | (bits >> 1 & 1u); }
@@ -86,7 +100,8 @@ class Replayer {
   // Runner goes on past a violation, so one run judges every property; a
   // property violated on this path is masked in its children's runs (its
   // finding is made), and an oops or a deadlock makes the node a leaf.
-  void replay(Node& n);
+  // `alone`: a step of a call run alone (counted as such, not as a transition).
+  void replay(Node& n, bool alone = false);
   // Before n's children are replayed: saves n's state for them (snapshots).
   void prepare(Node& n);
   // The node one step of thread t past n, not yet replayed.

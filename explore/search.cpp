@@ -10,6 +10,30 @@ namespace luv::explorer {
 
 using std::uint64_t;
 
+namespace {
+// The step from `parent` to `c` with one of its fault-site visits failing
+// instead, each in turn while faults are left: f(that node, not yet
+// replayed; the fault's word for Replayer::advance).
+template <typename F>
+void each_faulted_step(const Node& parent, const Node& c, int faults, F f) {
+  if (c.faults_used >= faults) return;
+  for (int site = 0; site < impl::FAULT_SITE_COUNT; ++site) {
+    if (site == static_cast<int>(impl::fault_site::flb_retrieve)) continue;  // next kernel only
+    LUV_ASSERT(parent.visits[site] <= c.visits[site]);  // a step only adds visits
+    for (int nth = parent.visits[site] + 1; nth <= c.visits[site]; ++nth) {
+      Node x = c;
+      x.violations.clear();
+      x.leaf = false;
+      x.masked = parent.masked;
+      x.faults.push_back(Fault{static_cast<impl::fault_site>(site), nth, 0});
+      x.faults_used++;
+      x.sleep = 0;
+      f(std::move(x), static_cast<uint64_t>(site + 1) << 32 | static_cast<uint64_t>(nth - parent.visits[site]));
+    }
+  }
+}
+}  // namespace
+
 // ---- the frontier ---------------------------------------------------------------
 
 void Frontier::push(Node n) {
@@ -64,8 +88,10 @@ ChoiceResult Search::go() {
   stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   stats_.states_searched = stats_.states;
   stats_.visited = visited_.size();
-  stats_.visited_bytes = visited_.bytes();
-  stats_.collision_odds = double(stats_.visited) * double(stats_.visited) / 3.6893488147419103e19;
+  stats_.visited_bytes = visited_.bytes() + alone_started_.bytes();
+  // A fingerprint shared by two starts of a call run alone would skip one.
+  double alone = double(alone_started_.size());
+  stats_.collision_odds = (double(stats_.visited) * double(stats_.visited) + alone * alone) / 3.6893488147419103e19;
   frontier_.close();
   ChoiceResult out;
   out.stats = stats_;
@@ -183,32 +209,66 @@ void Search::start_calls(const Node& n, int t) {
     replayer_.replay(c);
     replayer_.advance(n, c, t, &call, 0);
     c.sleep = 0;
-    faults_after(n, c, t);
+    bool alone = alone_run_due(n, t, call);
+    if (alone) run_alone(c, t);
+    faults_after(n, c, t, alone);
     frontier_.push(std::move(c));
   }
 }
 
-// Siblings of the step just taken with one of its fault-site visits failing.
-void Search::faults_after(const Node& parent, const Node& c, int t) {
-  if (c.faults_used >= o_.faults) return;
-  for (int site = 0; site < impl::FAULT_SITE_COUNT; ++site) {
-    if (site == static_cast<int>(impl::fault_site::flb_retrieve)) continue;  // next kernel only
-    LUV_ASSERT(parent.visits[site] <= c.visits[site]);  // a step only adds visits
-    for (int nth = parent.visits[site] + 1; nth <= c.visits[site]; ++nth) {
-      Node f = c;
-      f.violations.clear();
-      f.leaf = false;
-      f.masked = parent.masked;
-      f.faults.push_back(Fault{static_cast<impl::fault_site>(site), nth, 0});
-      f.faults_used++;
-      f.sleep = 0;
-      replayer_.replay(f);
-      const Call* started = (parent.in_call >> t & 1u) ? nullptr : &f.threads[static_cast<size_t>(t)].back();
-      replayer_.advance(parent, f, t, started,
-                        static_cast<uint64_t>(site + 1) << 32 | static_cast<uint64_t>(nth - parent.visits[site]));
-      frontier_.push(std::move(f));
-    }
+// ---- calls run alone (docs/DESIGN.md, "Calls run alone") ---------------------------
+
+// The states' keys leave out which calls have run alone, so a call's run
+// alone may be merged into one where another thread stepped meanwhile, which
+// error-path-deleted does not compare. Each call is therefore also run alone
+// from where it starts: once per World, thread, call and faults used, all
+// the run alone depends on (the other threads do not step).
+bool Search::alone_run_due(const Node& n, int t, const Call& call) {
+  constexpr size_t p = static_cast<size_t>(PropertyId::error_path_deleted);
+  if (!runs_alone(o_) || found_[p] || !replayer_.judged().test(p) || n.masked.test(p)) return false;
+  Hasher h;
+  h.add(n.world);
+  h.add(static_cast<uint64_t>(t) << 8 | static_cast<uint64_t>(n.faults_used));
+  h.add(call_word(call));
+  unsigned no_sleep = 0;
+  if (alone_started_.visit(h.h, no_sleep) != VisitedSet::fresh) return false;
+  ++stats_.alone_runs;
+  return true;
+}
+
+// x: thread t's call has run alone from its start up to x. t steps on alone
+// until its call returns, blocks or the path ends; while faults are left,
+// each fault-site visit fails on a run of its own.
+void Search::run_alone(Node x, int t) {
+  while (!cut_ && !x.leaf && (x.in_call >> t & 1u) && (x.runnable >> t & 1u)) {
+    Node d = replayer_.child(x, t);
+    replayer_.replay(d, true);
+    note_alone(d);
+    each_faulted_step(x, d, o_.faults, [&](Node f, uint64_t) {
+      replayer_.replay(f, true);
+      note_alone(f);
+      run_alone(std::move(f), t);
+    });
+    x = std::move(d);
   }
+}
+
+// Only error-path-deleted's findings: every other property is judged alike
+// whether or not a call ran alone, so the search's own states judge it.
+void Search::note_alone(const Node& n) {
+  for (const auto& [v, masked] : n.violations)
+    if (v.property == PropertyId::error_path_deleted) record(n, v, masked);
+}
+
+// Siblings of the step just taken with one of its fault-site visits failing.
+void Search::faults_after(const Node& parent, const Node& c, int t, bool alone) {
+  each_faulted_step(parent, c, o_.faults, [&](Node f, uint64_t fault) {
+    replayer_.replay(f);
+    const Call* started = (parent.in_call >> t & 1u) ? nullptr : &f.threads[static_cast<size_t>(t)].back();
+    replayer_.advance(parent, f, t, started, fault);
+    if (alone) run_alone(f, t);
+    frontier_.push(std::move(f));
+  });
 }
 
 void Search::record(const Node& n, const Violation& v, const PropertySet& masked) {

@@ -78,7 +78,12 @@ class Search {
   void retrieve_fault_sibling(const Node& n);
   void step_busy(const Node& n, int t, unsigned& explored_pure);
   void start_calls(const Node& n, int t);
-  void faults_after(const Node& parent, const Node& c, int t);
+  // `alone`: c starts a call that is also to be run alone (run_alone), and
+  // so is each fault sibling of its first step.
+  void faults_after(const Node& parent, const Node& c, int t, bool alone = false);
+  bool alone_run_due(const Node& n, int t, const Call& call);
+  void run_alone(Node x, int t);
+  void note_alone(const Node& n);
   void record(const Node& n, const Violation& v, const PropertySet& masked);
   CutBy limit_reached() const;
   void cut(CutBy why);
@@ -91,6 +96,8 @@ class Search {
   Replayer replayer_;
   Frontier frontier_;
   VisitedSet visited_;
+  // The (World, thread, call, faults used) a call was run alone from, hashed.
+  VisitedSet alone_started_{false};
   std::vector<Call> alphabet_;
   std::vector<ExploreFinding> findings_;
   std::array<bool, PROPERTY_COUNT> found_{};
