@@ -67,7 +67,7 @@ struct explore_flags {
   std::string iommu1 = "all", domain1 = "all";
   TopologyFlags topology;
   bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, no_snapshots = false, quiet = false;
-  bool no_equivalence = false, no_alone_runs = false;
+  bool no_equivalence = false, no_alone_runs = false, no_racing_subsumption = false;
   std::string json_out, cx_dir, shard;
   double budget = 0;
   long long memory_max_mb = 0;
@@ -98,6 +98,9 @@ void add_search_options(CLI::App* cmd, explore_flags& o) {
   cmd->add_flag("--no-alone-runs", o.no_alone_runs,
                 "key states on which calls have run alone instead of running each call alone from where it starts "
                 "(same verdicts, more states)");
+  cmd->add_flag("--no-racing-subsumption", o.no_racing_subsumption,
+                "key states on the objects whose calls raced instead of pruning a state reached again with more of "
+                "them (same verdicts, more states)");
   cmd->add_option("--states-max", o.x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")
       ->default_val(0)
       ->check(integer_range(0, INT64_MAX));
@@ -127,6 +130,7 @@ ExploreOptions explore_options(const explore_flags& o) {
   x.snapshots = !o.no_snapshots;
   x.op_set_equivalence = !o.no_equivalence;
   x.alone_runs = !o.no_alone_runs;
+  x.racing_subsumption = !o.no_racing_subsumption;
   x.memory_max_bytes = o.memory_max_mb * 1024 * 1024;
   x.deadline = deadline_after(o.budget);
   Shard shard = parse_shard(o.shard);
@@ -178,7 +182,7 @@ nlohmann::ordered_json bound_json(const ExploreOptions& x) {
   return {{"threads", x.threads}, {"calls", x.calls}, {"faults", x.faults},
           {"objects_per_page", x.topology.objects_per_page}, {"bfs", x.bfs}, {"por", x.por},
           {"hashing", x.hashing}, {"read_frames", x.read_frames}, {"symmetry", x.symmetry},
-          {"alone_runs", x.alone_runs}};
+          {"alone_runs", x.alone_runs}, {"racing_subsumption", x.racing_subsumption}};
 }
 
 nlohmann::ordered_json stats_json(const ExploreStats& s) {
@@ -254,6 +258,7 @@ ExploreOptions shard_options_from_json(const nlohmann::json& j) {
   x.threads = j.at("threads"), x.calls = j.at("calls"), x.faults = j.at("faults");
   x.bfs = j.at("bfs"), x.por = j.at("por"), x.hashing = j.at("hashing");
   x.read_frames = j.at("read_frames"), x.symmetry = j.at("symmetry"), x.alone_runs = j.at("alone_runs");
+  x.racing_subsumption = j.at("racing_subsumption");
   x.iommu1_ops = j.at("iommu1_ops").get<std::vector<unsigned char>>();
   x.domain1_ops = j.at("domain1_ops").get<std::vector<unsigned char>>();
   x.states_max = j.at("states_max");

@@ -101,6 +101,13 @@ struct ExploreOptions {
   // far (docs/DESIGN.md, "Calls run alone"). Off, and breadth-first: the
   // key keeps them.
   bool alone_runs = true;
+  // restore-matches leaves out the objects whose calls raced (the callers
+  // cannot know which won), so of two states that differ only there, the
+  // one with fewer racing objects judges all the other does. On: the key
+  // leaves them out, the visited set keeps each state's, and a state reached
+  // again with those or more is pruned (docs/DESIGN.md, "Racing objects").
+  // Off: the key keeps them.
+  bool racing_subsumption = true;
   PropertySet properties = all_properties();
   // 0: no limit. Else each op-set choice gets an equal share of it, so the
   // outcome does not depend on `jobs`; a cut search says "unknown".

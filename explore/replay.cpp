@@ -106,16 +106,27 @@ namespace {
 // The Runner's memory of what the callers believe (RunResult::callers) as
 // one word of the key: each device and domain a caller believes preserved,
 // what it kept and against which domain, what raced.
-uint64_t callers_hash(const CallersMemory& m) {
+// `racing`: with the racing objects (else the visited set keeps them).
+uint64_t callers_hash(const CallersMemory& m, bool racing) {
   Hasher h;
-  m.each_number([&](int x) { h.add(static_cast<uint64_t>(static_cast<int64_t>(x))); });
+  m.each_number([&](int x) { h.add(static_cast<uint64_t>(static_cast<int64_t>(x))); }, racing);
   return h.h;
+}
+
+// Domain d is bit d, device d bit `domains` + d.
+std::uint8_t racing_bits(const CallersMemory& m, int domains) {
+  unsigned bits = 0;
+  for (int d : m.racing_domains()) bits |= 1u << d;
+  for (int d : m.racing_devices()) bits |= 1u << (domains + d);
+  LUV_ASSERT(bits <= 0xff);  // racing_apart_: the topology's objects fit
+  return static_cast<std::uint8_t>(bits);
 }
 
 }  // namespace
 
 Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreStats& stats)
     : o_(o), topology_(topology), stats_(stats), symmetric_(o.symmetry && o.threads == 2 && o.read_frames),
+      racing_apart_(o.racing_subsumption && topology.domains.size() + topology.devices.size() <= 8),
       capture_(std::make_unique<Capture>(symmetric_, before_, after_)) {
   LUV_ASSERT(o.threads >= 1 && o.threads <= THREADS_MAX);
   // The explorer runs no model observer: model-refinement is not judged
@@ -288,7 +299,8 @@ void Replayer::take(Node& n, const Verdict& v, size_t first_new, const std::arra
     divergence_scenario = counterexample_of(n);
   }
   n.visits = visits;
-  n.callers = callers_hash(callers);
+  n.callers = callers_hash(callers, !racing_apart_);
+  if (racing_apart_) n.racing = racing_bits(callers, static_cast<int>(topology_.domains.size()));
   for (size_t i = first_new; i < v.violations.size(); ++i) {
     n.violations.emplace_back(v.violations[i], n.masked);
     n.masked.set(static_cast<size_t>(v.violations[i].property));
@@ -303,6 +315,12 @@ void Replayer::take(Node& n, const Verdict& v, size_t first_new, const std::arra
 void Replayer::note_ended(const PropertySet& unjudged) {
   ++stats_.paths_ended;
   stats_.unjudged |= unjudged;
+}
+
+std::uint8_t Replayer::racing(const Node& n) const {
+  constexpr size_t p = static_cast<size_t>(PropertyId::restore_matches);
+  if (!racing_apart_) return 0;
+  return judged_.test(p) && !n.masked.test(p) ? n.racing : std::uint8_t{0xff};
 }
 
 uint64_t Replayer::key(const Node& n, bool mirror) const {

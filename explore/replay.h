@@ -51,6 +51,9 @@ struct Node {
   // alone (error-path-deleted compares their start with the state then).
   std::uint64_t callers = 0;
   unsigned alone = 0;
+  // The racing objects restore-matches leaves out, a bit each (domains
+  // first, then devices), when the visited set keeps them apart from the key.
+  std::uint8_t racing = 0;
   std::array<int, impl::FAULT_SITE_COUNT> visits{};
   unsigned in_call = 0, runnable = 0;
   bool quiescent = false;
@@ -109,6 +112,13 @@ class Replayer {
   // Thread t took the step from `parent` to `c` (starting `started` when not
   // null; `fault` names the fault it injected, 0 for none).
   void advance(const Node& parent, Node& c, int t, const Call* started, std::uint64_t fault) const;
+  // Whether the visited set keeps the racing objects apart from the key
+  // (ExploreOptions::racing_subsumption, on a topology of at most 8 domains
+  // and devices: a bit each).
+  bool racing_apart() const { return racing_apart_; }
+  // n's racing objects for the visited set: all ones where restore-matches
+  // is not judged on n's path (they change nothing then).
+  std::uint8_t racing(const Node& n) const;
   // The visited-set key; `mirror`: of the state with threads 0 and 1 swapped.
   std::uint64_t key(const Node& n, bool mirror) const;
   // A counterexample file: the prefix, without threads that never ran.
@@ -140,6 +150,7 @@ class Replayer {
   ExploreStats& stats_;
   PropertySet judged_;
   bool symmetric_;
+  bool racing_apart_;
   Components before_, after_;  // Capture's buffers, reused by every replay
   std::unique_ptr<Capture> capture_;
   ExploreHook hook_;

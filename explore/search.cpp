@@ -74,7 +74,7 @@ void Frontier::close() {
 
 Search::Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live)
     : o_(o), states_max_(states_max), live_(live), start_(std::chrono::steady_clock::now()),
-      replayer_(o, topology, stats_), frontier_(o.bfs, live, stats_), visited_(o.por),
+      replayer_(o, topology, stats_), frontier_(o.bfs, live, stats_), visited_(o.por, replayer_.racing_apart()),
       alphabet_(call_alphabet(o.mode, topology)) {}
 
 ChoiceResult Search::go() {
@@ -86,7 +86,7 @@ ChoiceResult Search::go() {
     visit(n);
   }
   stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  stats_.states_searched = stats_.states;
+  stats_.states_searched += stats_.states;
   stats_.visited = visited_.size();
   stats_.visited_bytes = visited_.bytes() + alone_started_.bytes();
   // A fingerprint shared by two starts of a call run alone would skip one.
@@ -114,9 +114,9 @@ VisitedSet::Visit Search::look_up(Node& n) {
     uint64_t m = replayer_.key(n, true);
     if (m < k) k = m, mirrored = true;
   }
-  unsigned sleep = mirrored ? swap_threads(n.sleep) : n.sleep;
-  VisitedSet::Visit v = visited_.visit(k, sleep);
-  n.sleep = mirrored ? swap_threads(sleep) : sleep;
+  VisitedSet::Arrival a{mirrored ? swap_threads(n.sleep) : n.sleep, replayer_.racing(n)};
+  VisitedSet::Visit v = visited_.visit(k, a);
+  n.sleep = mirrored ? swap_threads(a.sleep) : a.sleep;
   return v;
 }
 
@@ -125,7 +125,10 @@ void Search::visit(Node& n) {
   if (n.leaf) return;
   switch (look_up(n)) {
     case VisitedSet::seen: ++stats_.pruned_visited; return;
-    case VisitedSet::again: expand(n); return;
+    case VisitedSet::again:
+      ++stats_.states_searched;  // searched again, with less asleep or fewer racing objects
+      expand(n);
+      return;
     case VisitedSet::fresh: break;
   }
   ++stats_.states;
@@ -230,8 +233,8 @@ bool Search::alone_run_due(const Node& n, int t, const Call& call) {
   h.add(n.world);
   h.add(static_cast<uint64_t>(t) << 8 | static_cast<uint64_t>(n.faults_used));
   h.add(call_word(call));
-  unsigned no_sleep = 0;
-  if (alone_started_.visit(h.h, no_sleep) != VisitedSet::fresh) return false;
+  VisitedSet::Arrival start;
+  if (alone_started_.visit(h.h, start) != VisitedSet::fresh) return false;
   ++stats_.alone_runs;
   return true;
 }

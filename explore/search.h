@@ -97,7 +97,7 @@ class Search {
   Frontier frontier_;
   VisitedSet visited_;
   // The (World, thread, call, faults used) a call was run alone from, hashed.
-  VisitedSet alone_started_{false};
+  VisitedSet alone_started_{false, false};
   std::vector<Call> alphabet_;
   std::vector<ExploreFinding> findings_;
   std::array<bool, PROPERTY_COUNT> found_{};

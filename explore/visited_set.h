@@ -1,7 +1,8 @@
 // The explorer's visited set: 64-bit fingerprints in open addressing, 8
-// bytes a slot, grown at 1/2 load, so 16..32 bytes per fingerprint stored;
+// bytes a slot, grown at 7/10 load, so 11.4..22.9 bytes per fingerprint stored;
 // with POR, one more byte a slot: the sleep set the state was last expanded
-// with. One per op-set choice's search; not shared between threads.
+// with; with racing subsumption, one more: the racing objects it had. One
+// per op-set choice's search; not shared between threads.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -13,34 +14,63 @@ namespace luv::explorer {
 
 class VisitedSet {
  public:
-  explicit VisitedSet(bool sleeps) : slots_(1u << 10, 0), sleeps_(sleeps ? slots_.size() : 0, 0) {}
+  // `sleeps`: keep each state's sleep set (POR); `racing`: and the objects
+  // restore-matches left out when it was searched (racing subsumption).
+  VisitedSet(bool sleeps, bool racing)
+      : slots_(1u << 10, 0), sleeps_(sleeps ? slots_.size() : 0, 0), racing_(racing ? slots_.size() : 0, 0) {}
   enum Visit { fresh, seen, again };
-  // A state seen before with a sleep set inside `sleep` explored everything
-  // this visit would (seen). Otherwise it is expanded (again) with only what
-  // both visits let sleep, which explores at least what either would.
-  Visit visit(std::uint64_t fp, unsigned& sleep) {
+  // What a visit brings: the sleep set it would expand with, and the racing
+  // objects its path has (a bit each; all ones when restore-matches is not
+  // judged on it).
+  struct Arrival {
+    unsigned sleep = 0;
+    std::uint8_t racing = 0;
+  };
+  // A state searched before with a sleep set inside the arrival's and racing
+  // objects among the arrival's explored everything this visit would: the
+  // fewer objects left out, the more restore-matches judges (seen).
+  // Otherwise it is expanded (again): with the same racing objects, with
+  // only what both visits let sleep, which explores at least what either
+  // would; else as it arrives, and it becomes the entry if it leaves out no
+  // more than the entry did.
+  Visit visit(std::uint64_t fp, Arrival& a) {
     if (fp == 0) fp = 1;  // 0 marks an empty slot
-    if ((size_ + 1) * 2 > slots_.size()) grow();
+    if (over_load(size_ + 1)) grow();
     size_t i = place(slots_, fp);
     if (slots_[i] == 0) {
       slots_[i] = fp;
-      if (!sleeps_.empty()) sleeps_[i] = static_cast<std::uint8_t>(sleep);
+      if (!sleeps_.empty()) sleeps_[i] = static_cast<std::uint8_t>(a.sleep);
+      if (!racing_.empty()) racing_[i] = a.racing;
       ++size_;
-      LUV_ASSERT(size_ * 2 <= slots_.size());  // the load bound that keeps place() finite
+      LUV_ASSERT(!over_load(size_));  // the load bound that keeps place() finite
       return fresh;
     }
     LUV_ASSERT(slots_[i] == fp);
-    if (sleeps_.empty() || (sleeps_[i] & ~sleep) == 0) return seen;
-    sleeps_[i] &= static_cast<std::uint8_t>(sleep);
-    sleep = sleeps_[i];
+    std::uint8_t had = racing_.empty() ? a.racing : racing_[i];
+    bool judged_no_more = (had & ~a.racing) == 0;
+    if (judged_no_more && (sleeps_.empty() || (sleeps_[i] & ~a.sleep) == 0)) return seen;
+    if (had == a.racing) {
+      LUV_ASSERT(!sleeps_.empty());  // else it was seen
+      sleeps_[i] &= static_cast<std::uint8_t>(a.sleep);
+      a.sleep = sleeps_[i];
+    } else if ((a.racing & ~had) == 0) {
+      racing_[i] = a.racing;
+      if (!sleeps_.empty()) sleeps_[i] = static_cast<std::uint8_t>(a.sleep);
+    }
     return again;
   }
   long long size() const { return static_cast<long long>(size_); }
-  long long bytes() const { return static_cast<long long>(slots_.size() * sizeof(std::uint64_t) + sleeps_.size()); }
+  long long bytes() const {
+    return static_cast<long long>(slots_.size() * sizeof(std::uint64_t) + sleeps_.size() +
+                                  racing_.size());
+  }
 
  private:
+  // At most 7 in 10 slots hold a fingerprint: a linear probe then takes a
+  // few steps on average, and a slot of 10 bytes keeps a state under 32.
+  bool over_load(size_t n) const { return n * 10 > slots_.size() * 7; }
   // The slot holding fp, or the empty slot where it goes (the table is
-  // never full: size_ stays at most half the slots).
+  // never full: over_load() keeps three slots in ten empty).
   static size_t place(const std::vector<std::uint64_t>& slots, std::uint64_t fp) {
     size_t mask = slots.size() - 1;
     size_t i = fp & mask;
@@ -50,6 +80,7 @@ class VisitedSet {
   void grow() {
     std::vector<std::uint64_t> bigger(slots_.size() * 2, 0);
     std::vector<std::uint8_t> bigger_sleeps(sleeps_.empty() ? 0 : bigger.size(), 0);
+    std::vector<std::uint8_t> bigger_racing(racing_.empty() ? 0 : bigger.size(), 0);
     size_t moved = 0;
     for (size_t j = 0; j < slots_.size(); ++j) {
       if (slots_[j] == 0) continue;
@@ -57,14 +88,17 @@ class VisitedSet {
       LUV_ASSERT(bigger[i] == 0);  // every fingerprint is stored once
       bigger[i] = slots_[j];
       if (!sleeps_.empty()) bigger_sleeps[i] = sleeps_[j];
+      if (!racing_.empty()) bigger_racing[i] = racing_[j];
       ++moved;
     }
     LUV_ASSERT(moved == size_);
     slots_.swap(bigger);
     sleeps_.swap(bigger_sleeps);
+    racing_.swap(bigger_racing);
   }
   std::vector<std::uint64_t> slots_;  // a power of two of them
   std::vector<std::uint8_t> sleeps_;
+  std::vector<std::uint8_t> racing_;
   size_t size_ = 0;
 };
 

@@ -81,8 +81,9 @@ class CallersMemory {
   // The beliefs as numbers in a fixed order, each group ended by -2: two
   // runs with equal Worlds judge the rest of a run alike only if these are
   // equal too (the explorer keys its states on them). No allocation.
+  // `racing`: the racing objects too (the explorer may keep them apart).
   template <typename F>
-  void each_number(F&& f) const {
+  void each_number(F&& f, bool racing = true) const {
     for (int id : devices_outstanding_) f(id);
     f(-2);
     for (int id : domains_outstanding_) f(id);
@@ -91,6 +92,7 @@ class CallersMemory {
     f(-2);
     for (const auto& [id, domain] : domains_kept_) f(id), f(domain);
     f(-2);
+    if (!racing) return;
     for (int id : racing_devices_) f(id);
     f(-2);
     for (int id : racing_domains_) f(id);

@@ -64,11 +64,13 @@ TEST(Explore, verdicts_agree_with_and_without_reductions_on_every_variant_and_mo
       ExploreOptions on = small(variant, mode);
       on.iommu1_ops = {5};
       on.domain1_ops = {1};
-      ExploreOptions no_por = on, no_symmetry = on, no_alone_runs = on;
+      ExploreOptions no_por = on, no_symmetry = on, no_alone_runs = on, no_racing = on;
       no_por.por = false;
       no_symmetry.symmetry = false;
       no_alone_runs.alone_runs = false;
+      no_racing.racing_subsumption = false;
       ExploreResult a = explore(on), b = explore(no_por), c = explore(no_symmetry), d = explore(no_alone_runs);
+      ExploreResult e = explore(no_racing);
       for (int p = 0; p < PROPERTY_COUNT; ++p) {
         EXPECT_EQ(status_of(a, PropertyId(p)), status_of(b, PropertyId(p)))
             << variant << " " << caller_mode_name(mode) << " " << property_name(PropertyId(p));
@@ -76,45 +78,60 @@ TEST(Explore, verdicts_agree_with_and_without_reductions_on_every_variant_and_mo
             << variant << " " << caller_mode_name(mode) << " " << property_name(PropertyId(p)) << " (symmetry)";
         EXPECT_EQ(status_of(a, PropertyId(p)), status_of(d, PropertyId(p)))
             << variant << " " << caller_mode_name(mode) << " " << property_name(PropertyId(p)) << " (alone runs)";
+        EXPECT_EQ(status_of(a, PropertyId(p)), status_of(e, PropertyId(p)))
+            << variant << " " << caller_mode_name(mode) << " " << property_name(PropertyId(p)) << " (racing)";
       }
       EXPECT_LE(a.stats.states, b.stats.states);
       EXPECT_LT(a.stats.states, c.stats.states);
       EXPECT_LT(a.stats.states, d.stats.states);
+      EXPECT_LE(a.stats.states, e.stats.states);
     }
   }
 }
 
-// The key leaves out which calls have run alone, so error-path-deleted's
-// comparison of a failing call with its start is judged on a run of each
-// call alone (docs/DESIGN.md, "Calls run alone"). These mutants break it only
-// on such a run with a fault inside the call: the search's own states, once
-// merged with their twins where the other thread stepped, miss it.
-TEST(Explore, calls_run_alone_find_the_failing_calls_the_alone_key_finds) {
-  for (const char* mutant : {"skip_hw_unpreserve_op", "keep_outgoing_state"}) {
-    for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
-      std::string what = std::string(mutant) + " " + caller_mode_name(mode);
-      ExploreOptions runs = small(std::string("reference+mutant:") + mutant, mode);
-      runs.iommu1_ops = {15};
-      runs.domain1_ops = {3};
-      ExploreOptions key = runs;
-      key.alone_runs = false;
-      ExploreResult a = explore(runs), b = explore(key);
-      EXPECT_EQ(status_of(b, PropertyId::error_path_deleted), Status::violated) << what;
-      EXPECT_EQ(status_of(a, PropertyId::error_path_deleted), Status::violated) << what;
-      EXPECT_GT(a.stats.alone_runs, 0) << what;
-      EXPECT_EQ(b.stats.alone_runs, 0) << what;
-      EXPECT_LT(a.stats.states, b.stats.states) << what;
-      for (const ExploreFinding& f : a.findings) {
-        if (f.property != PropertyId::error_path_deleted) continue;
-        RunOptions ro;
-        ro.properties = f.checked;
-        RunResult rr = run(f.counterexample, ro);
-        bool seen = std::any_of(rr.verdict.violations.begin(), rr.verdict.violations.end(),
-                                [](const Violation& v) { return v.property == PropertyId::error_path_deleted; });
-        EXPECT_TRUE(seen) << what << ": the run alone's counterexample does not replay";
-      }
-    }
+// restore-matches leaves out the objects whose calls raced; the visited set
+// prunes a state reached again with as many or more of them (docs/DESIGN.md,
+// "Racing objects"). It must find every restore-matches violation the key
+// with the racing objects finds: v2's, and a mutant's that restores a
+// deleted record.
+TEST(Explore, racing_subsumption_finds_what_the_racing_key_finds) {
+  struct row {
+    const char* variant;
+    CallerMode mode;
+  };
+  for (const row& r : {row{"v2", CallerMode::adversarial}, row{"reference+mutant:restore_deleted", CallerMode::contract}}) {
+    std::string what = std::string(r.variant) + " " + caller_mode_name(r.mode);
+    ExploreOptions pruned = small(r.variant, r.mode, 3);
+    pruned.iommu1_ops = {15};
+    pruned.domain1_ops = {3};
+    pruned.properties = PropertySet{}.set(static_cast<size_t>(PropertyId::restore_matches));
+    ExploreOptions keyed = pruned;
+    keyed.racing_subsumption = false;
+    ExploreResult a = explore(pruned), b = explore(keyed);
+    EXPECT_EQ(status_of(b, PropertyId::restore_matches), Status::violated) << what;
+    EXPECT_EQ(status_of(a, PropertyId::restore_matches), Status::violated) << what;
+    EXPECT_LT(a.stats.states, b.stats.states) << what;
   }
+}
+
+// The visited set's entry for a state: pruned when it judged no less (no
+// more racing objects, no more asleep); a stricter visit is searched and
+// becomes the entry; an incomparable one is searched and leaves it.
+TEST(VisitedSet, a_state_with_fewer_racing_objects_is_searched_again_and_kept) {
+  explorer::VisitedSet v(true, true);
+  auto visit = [&](unsigned sleep, unsigned racing) {
+    explorer::VisitedSet::Arrival a{sleep, static_cast<std::uint8_t>(racing)};
+    return v.visit(42, a);
+  };
+  EXPECT_EQ(visit(0, 0b010), explorer::VisitedSet::fresh);
+  EXPECT_EQ(visit(0, 0b011), explorer::VisitedSet::seen);   // leaves out more: judges less
+  EXPECT_EQ(visit(1, 0b010), explorer::VisitedSet::seen);   // more asleep
+  EXPECT_EQ(visit(0, 0b001), explorer::VisitedSet::again);  // incomparable: searched, the entry stays
+  EXPECT_EQ(visit(0, 0b011), explorer::VisitedSet::seen);
+  EXPECT_EQ(visit(0, 0b000), explorer::VisitedSet::again);  // stricter: searched, and the entry now
+  EXPECT_EQ(visit(0, 0b001), explorer::VisitedSet::seen);
+  EXPECT_EQ(visit(0, 0b000), explorer::VisitedSet::seen);
+  EXPECT_EQ(v.size(), 1);
 }
 
 // Keying a paused thread on what it read merges more states than keying it
