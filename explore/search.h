@@ -1,6 +1,7 @@
 // One op-set choice's search: depth-first (or breadth-first for shortest
 // counterexamples) over execution prefixes, pruned by the visited set at
-// quiescent and keyed states and by sleep sets (POR). explore() runs one per
+// quiescent and keyed states and by sleep sets (POR); each call a thread
+// starts is also run alone (error-path-deleted). explore() runs one per
 // op-set choice, `jobs` at once, and merges their results.
 #pragma once
 #include <array>
