@@ -20,7 +20,10 @@ class Replayer::Capture : public RunObserver {
   // `before` and `after` are buffers the Replayer keeps, so that a replay
   // does not allocate them again.
   Capture(bool mirror, Components& before, Components& after) : mirror_(mirror), before_(before), after_(after) {}
-  void reset() {
+  // `keyed`: the node is keyed, so its World is hashed and its step's reads
+  // resolved; a step of a call run alone only needs who is in a call.
+  void reset(bool keyed) {
+    keyed_ = keyed;
     got = false;
     reads.clear();
     known_before = nullptr;
@@ -44,9 +47,11 @@ class Replayer::Capture : public RunObserver {
   void take(const impl::World& w) {
     impl::arena::outside malloc_here;
     got = true;
-    world_components(w, after_);
-    world = world_fingerprint(w, after_, mirror_ ? &world_mirror : nullptr);
-    observe(w);
+    if (keyed_) {
+      world_components(w, after_);
+      world = world_fingerprint(w, after_, mirror_ ? &world_mirror : nullptr);
+      observe(w);
+    }
     in_call = runnable = 0;
     for (size_t t = 0; t < w.threads.size(); ++t) {
       const impl::kthread& k = w.threads[t];
@@ -95,6 +100,7 @@ class Replayer::Capture : public RunObserver {
   std::vector<impl::read_event> distinct_;  // observe()'s buffers, kept from one step to the next
   std::vector<uint64_t> ids_;
   bool mirror_;
+  bool keyed_ = true;
   int reader_ = -1;
   const Components* before_view_ = nullptr;
   Components& before_;
@@ -177,18 +183,16 @@ Scenario Replayer::counterexample_of(const Node& n) const {
 
 void Replayer::replay(Node& n, bool alone) {
   ++(alone ? stats_.alone_steps : stats_.transitions);
-  capture_->reset();
+  capture_->reset(!alone);
   n.state_id = 0;
-  if (run_) step_to(n);
-  else rerun(n);
+  if (run_) step_to(n, !alone);
+  else rerun(n, !alone);
   Capture& cap = *capture_;
   if (n.leaf || !cap.got) {  // !cap.got: an oops or deadlock ended the run before the stop
     n.leaf = true;
     return;
   }
-  n.world = cap.world;
-  n.world_mirror = cap.world_mirror;
-  n.observed = cap.observed;
+  if (!alone) n.world = cap.world, n.world_mirror = cap.world_mirror, n.observed = cap.observed;
   n.in_call = cap.in_call;
   n.runnable = cap.runnable;
   n.quiescent = cap.in_call == 0;
@@ -196,13 +200,13 @@ void Replayer::replay(Node& n, bool alone) {
 }
 
 // From the start: the Runner stops before the step past the prefix.
-void Replayer::rerun(Node& n) {
+void Replayer::rerun(Node& n, bool keyed) {
   int steps = static_cast<int>(n.schedule.size());
   hook_.steps_stop = n.retrieve_fault ? -1 : steps;
   // The parent's replay checked every step but the last (a retrieve-fault
   // sibling: every thread step).
   hook_.checks_from = steps - (n.retrieve_fault ? 0 : 1);
-  hook_.reads_step = o_.read_frames && !n.retrieve_fault ? steps - 1 : -1;
+  hook_.reads_step = keyed && o_.read_frames && !n.retrieve_fault ? steps - 1 : -1;
   hook_.reads = &capture_->reads;
   RunResult r = run(scenario_of(n), run_options(judged_ & ~n.masked));
   take(n, r.verdict, 0, r.fault_visits, r.callers, r.divergence);
@@ -210,8 +214,8 @@ void Replayer::rerun(Node& n) {
 
 // From the saved state of n's parent (or an older ancestor's): the steps
 // past it, and the next kernel when every thread has finished.
-void Replayer::step_to(Node& n) {
-  catch_up(n, true);
+void Replayer::step_to(Node& n, bool keyed) {
+  catch_up(n, keyed);
   const Verdict& v = run_->verdict();
   if (!v.ended && run_->all_finished()) {
     holds_ = 0;  // kexec changes the state: the arena no longer holds n's

@@ -103,7 +103,8 @@ class Replayer {
   // Runner goes on past a violation, so one run judges every property; a
   // property violated on this path is masked in its children's runs (its
   // finding is made), and an oops or a deadlock makes the node a leaf.
-  // `alone`: a step of a call run alone (counted as such, not as a transition).
+  // `alone`: a step of a call run alone (counted as such, not as a
+  // transition, and not keyed: its World and reads are left unhashed).
   void replay(Node& n, bool alone = false);
   // Before n's children are replayed: saves n's state for them (snapshots).
   void prepare(Node& n);
@@ -133,8 +134,9 @@ class Replayer {
   static constexpr size_t READS_RESERVED = 4096;  // reads one step may note (a few dozen in practice)
   RunOptions run_options(const PropertySet& properties);
   Scenario scenario_of(const Node& n) const;
-  void rerun(Node& n);
-  void step_to(Node& n);
+  // `keyed`: n is keyed (its World hashed, its last step's reads resolved).
+  void rerun(Node& n, bool keyed);
+  void step_to(Node& n, bool keyed);
   // The stepped run caught up with n's prefix from n.base; `capture`: its
   // last step's reads and the state it ends in go to the Capture.
   void catch_up(const Node& n, bool capture);
