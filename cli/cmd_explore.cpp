@@ -40,6 +40,7 @@ void print_table(const ExploreStats& s) {
   std::printf("%-22s %lld\n", "pruned: sleep sets", s.pruned_sleep);
   if (s.alone_runs > 0)
     std::printf("%-22s %lld (%lld steps past their first)\n", "calls run alone", s.alone_runs, s.alone_steps);
+  if (s.mover_states > 0) std::printf("%-22s %lld\n", "lock movers went on", s.mover_states);
   std::printf("%-22s %.0f\n", "states/s", s.states_per_second());
   if (s.covered > 0)
     std::printf("%-22s %d of %d, from an equivalent choice's search (%lld states searched)\n", "op-set choices taken",
@@ -67,7 +68,7 @@ struct explore_flags {
   std::string iommu1 = "all", domain1 = "all";
   TopologyFlags topology;
   bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, no_snapshots = false, quiet = false;
-  bool no_equivalence = false, no_alone_runs = false, no_racing_subsumption = false;
+  bool no_equivalence = false, no_alone_runs = false, no_racing_subsumption = false, no_lock_movers = false;
   std::string json_out, cx_dir, shard;
   double budget = 0;
   long long memory_max_mb = 0;
@@ -101,6 +102,9 @@ void add_search_options(CLI::App* cmd, explore_flags& o) {
   cmd->add_flag("--no-racing-subsumption", o.no_racing_subsumption,
                 "key states on the objects whose calls raced instead of pruning a state reached again with more of "
                 "them (same verdicts, more states)");
+  cmd->add_flag("--no-lock-movers", o.no_lock_movers,
+                "let every thread step after a step that only took a lock lasting the run, instead of only that "
+                "step's thread (same verdicts, more states)");
   cmd->add_option("--states-max", o.x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")
       ->default_val(0)
       ->check(integer_range(0, INT64_MAX));
@@ -131,6 +135,7 @@ ExploreOptions explore_options(const explore_flags& o) {
   x.op_set_equivalence = !o.no_equivalence;
   x.alone_runs = !o.no_alone_runs;
   x.racing_subsumption = !o.no_racing_subsumption;
+  x.lock_movers = !o.no_lock_movers;
   x.memory_max_bytes = o.memory_max_mb * 1024 * 1024;
   x.deadline = deadline_after(o.budget);
   Shard shard = parse_shard(o.shard);
@@ -182,13 +187,15 @@ nlohmann::ordered_json bound_json(const ExploreOptions& x) {
   return {{"threads", x.threads}, {"calls", x.calls}, {"faults", x.faults},
           {"objects_per_page", x.topology.objects_per_page}, {"bfs", x.bfs}, {"por", x.por},
           {"hashing", x.hashing}, {"read_frames", x.read_frames}, {"symmetry", x.symmetry},
-          {"alone_runs", x.alone_runs}, {"racing_subsumption", x.racing_subsumption}};
+          {"alone_runs", x.alone_runs}, {"racing_subsumption", x.racing_subsumption},
+          {"lock_movers", x.lock_movers}};
 }
 
 nlohmann::ordered_json stats_json(const ExploreStats& s) {
   nlohmann::ordered_json j = {{"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
                               {"pruned_sleep", s.pruned_sleep}, {"alone_runs", s.alone_runs},
-                              {"alone_steps", s.alone_steps}, {"visited", s.visited},
+                              {"alone_steps", s.alone_steps}, {"mover_states", s.mover_states},
+                              {"visited", s.visited},
                               {"bytes_per_visited", s.bytes_per_visited()}, {"collision_odds", s.collision_odds},
                               {"snapshots", s.snapshots}, {"snapshot_bytes_max", s.snapshot_bytes_max},
                               {"choices_covered", s.covered}, {"states_searched", s.states_searched},
@@ -258,7 +265,7 @@ ExploreOptions shard_options_from_json(const nlohmann::json& j) {
   x.threads = j.at("threads"), x.calls = j.at("calls"), x.faults = j.at("faults");
   x.bfs = j.at("bfs"), x.por = j.at("por"), x.hashing = j.at("hashing");
   x.read_frames = j.at("read_frames"), x.symmetry = j.at("symmetry"), x.alone_runs = j.at("alone_runs");
-  x.racing_subsumption = j.at("racing_subsumption");
+  x.racing_subsumption = j.at("racing_subsumption"), x.lock_movers = j.at("lock_movers");
   x.iommu1_ops = j.at("iommu1_ops").get<std::vector<unsigned char>>();
   x.domain1_ops = j.at("domain1_ops").get<std::vector<unsigned char>>();
   x.states_max = j.at("states_max");
@@ -277,7 +284,7 @@ nlohmann::ordered_json choice_json(size_t index, const explorer::ChoiceResult& c
   nlohmann::ordered_json stats = {
       {"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
       {"pruned_sleep", s.pruned_sleep}, {"alone_runs", s.alone_runs}, {"alone_steps", s.alone_steps},
-      {"visited", s.visited}, {"visited_bytes", s.visited_bytes},
+      {"mover_states", s.mover_states}, {"visited", s.visited}, {"visited_bytes", s.visited_bytes},
       {"frontier_max", s.frontier_max}, {"snapshots", s.snapshots}, {"snapshot_bytes_max", s.snapshot_bytes_max},
       {"paths_ended", s.paths_ended}, {"unjudged", property_set_json(s.unjudged)},
       {"collision_odds", s.collision_odds}, {"seconds", s.seconds}, {"complete", s.complete},
@@ -296,7 +303,7 @@ explorer::ChoiceResult choice_from_json(const nlohmann::json& j) {
   ExploreStats& t = c.stats;
   t.states = s.at("states"), t.transitions = s.at("transitions"), t.pruned_visited = s.at("pruned_visited");
   t.pruned_sleep = s.at("pruned_sleep"), t.visited = s.at("visited"), t.visited_bytes = s.at("visited_bytes");
-  t.alone_runs = s.at("alone_runs"), t.alone_steps = s.at("alone_steps");
+  t.alone_runs = s.at("alone_runs"), t.alone_steps = s.at("alone_steps"), t.mover_states = s.at("mover_states");
   t.frontier_max = s.at("frontier_max"), t.paths_ended = s.at("paths_ended");
   t.snapshots = s.at("snapshots"), t.snapshot_bytes_max = s.at("snapshot_bytes_max");
   t.unjudged = property_set_from_json(s.at("unjudged"));

@@ -36,6 +36,8 @@ struct ExploreStats {
   // Calls run alone from where a thread starts them (ExploreOptions::alone_runs),
   // and the steps those runs took past each call's first (not transitions).
   long long alone_runs = 0, alone_steps = 0;
+  // States from which one thread alone went on (ExploreOptions::lock_movers).
+  long long mover_states = 0;
   long long visited = 0;          // fingerprints in the visited set
   long long visited_bytes = 0;    // memory of the visited set (and of the calls run alone's starts)
   long long frontier = 0;         // nodes waiting (stack or queue)
@@ -108,6 +110,12 @@ struct ExploreOptions {
   // again with those or more is pruned (docs/DESIGN.md, "Racing objects").
   // Off: the key keeps them.
   bool racing_subsumption = true;
+  // A step that only took a lock lasting the run (LUO's FLB lock, a
+  // session's) commutes with every step another thread could take next, so
+  // its thread alone goes on from the state it reaches, while it can: the
+  // other orders are searched from before the step (docs/DESIGN.md, "Lock
+  // movers"). Off: every thread steps from every state.
+  bool lock_movers = true;
   PropertySet properties = all_properties();
   // 0: no limit. Else each op-set choice gets an equal share of it, so the
   // outcome does not depend on `jobs`; a cut search says "unknown".

@@ -139,6 +139,29 @@ void world_components(const impl::World& w, Components& out) {
 
 bool is_mutex_component(std::uint64_t id) { return (id >> 56) == (c_mutex >> 56); }
 
+namespace {
+bool is_lasting_mutex(std::uint64_t id) {
+  std::uint64_t index = id & ((1ull << 56) - 1);
+  return is_mutex_component(id) && (index == 0 || index >= c_session_mutex);
+}
+}  // namespace
+
+bool only_took_lasting_lock(const Components& before, const Components& after, const std::vector<std::uint64_t>& read,
+                            int t) {
+  for (std::uint64_t id : read)
+    if (!is_lasting_mutex(id)) return false;
+  if (before.size() != after.size()) return false;  // a component came or went
+  const std::uint64_t free = mutex_state(impl::mutex{}), taken = std::uint64_t(std::uint32_t(t));
+  int changed = 0;
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (before[i].first != after[i].first) return false;
+    if (before[i].second == after[i].second) continue;
+    if (!is_lasting_mutex(before[i].first) || before[i].second != free || after[i].second != taken) return false;
+    ++changed;
+  }
+  return changed == 1;
+}
+
 std::uint64_t mutex_as_seen_by(std::uint64_t content, int reader) {
   int owner = static_cast<int>(static_cast<std::uint32_t>(content));
   std::uint64_t who = owner < 0 ? 0 : owner == reader ? 1 : 2;

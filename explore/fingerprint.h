@@ -50,6 +50,14 @@ std::uint64_t component_of(const impl::World& w, const impl::read_event& e);
 // reader can see it relative to itself: free, itself, or another thread
 // (all a frame can tell; the thread ids would break the symmetry).
 bool is_mutex_component(std::uint64_t id);
+
+// Whether a step of thread `t` that read the components `read` (ids) and
+// changed `before` into `after` did nothing another thread could see but
+// take a lock that lasts the run: LUO's FLB lock or a session's, whose
+// objects are never freed (an FLB object's lock is not: freeing it poisons
+// it). Such a step is a right mover (docs/DESIGN.md, "Lock movers").
+bool only_took_lasting_lock(const Components& before, const Components& after, const std::vector<std::uint64_t>& read,
+                            int t);
 std::uint64_t mutex_as_seen_by(std::uint64_t content, int reader);
 
 }  // namespace luv::explorer

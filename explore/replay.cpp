@@ -27,10 +27,13 @@ class Replayer::Capture : public RunObserver {
     got = false;
     reads.clear();
     known_before = nullptr;
+    reader_ = -1;
+    took_lock = false;
     before_view_ = &before_;  // a step without noted reads reads none of it
   }
   void on_reads_step(const impl::World& w) override {
     reader_ = w.current;
+    warns_before_ = w.threads[w.current].warn_conditions;
     if (known_before) {
       before_view_ = known_before;
       return;
@@ -51,6 +54,8 @@ class Replayer::Capture : public RunObserver {
       world_components(w, after_);
       world = world_fingerprint(w, after_, mirror_ ? &world_mirror : nullptr);
       observe(w);
+      took_lock = reader_ >= 0 && w.threads[reader_].warn_conditions == warns_before_ &&
+                  only_took_lasting_lock(*before_view_, after_, ids_, reader_);
     }
     in_call = runnable = 0;
     for (size_t t = 0; t < w.threads.size(); ++t) {
@@ -66,6 +71,9 @@ class Replayer::Capture : public RunObserver {
   // has them (the parent's, shared by its children's steps).
   const Components* known_before = nullptr;
   uint64_t world = 0, world_mirror = 0, observed = 0;
+  // The step's reads were noted, and all it did that another thread could
+  // see was take a lock that lasts the run (only_took_lasting_lock).
+  bool took_lock = false;
   unsigned in_call = 0, runnable = 0;
   std::vector<impl::read_event> reads;
 
@@ -101,7 +109,8 @@ class Replayer::Capture : public RunObserver {
   std::vector<uint64_t> ids_;
   bool mirror_;
   bool keyed_ = true;
-  int reader_ = -1;
+  int reader_ = -1;  // the thread whose step's reads are noted; -1: none noted
+  int warns_before_ = 0;
   const Components* before_view_ = nullptr;
   Components& before_;
   Components& after_;
@@ -192,7 +201,7 @@ void Replayer::replay(Node& n, bool alone) {
     n.leaf = true;
     return;
   }
-  if (!alone) n.world = cap.world, n.world_mirror = cap.world_mirror, n.observed = cap.observed;
+  if (!alone) n.world = cap.world, n.world_mirror = cap.world_mirror, n.observed = cap.observed, n.took_lock = cap.took_lock;
   n.in_call = cap.in_call;
   n.runnable = cap.runnable;
   n.quiescent = cap.in_call == 0;
@@ -336,6 +345,8 @@ uint64_t Replayer::key(const Node& n, bool mirror) const {
   h.add(n.callers);
   h.add(alone);
   for (int t = 0; t < o_.threads; ++t) h.add(n.chain[who(t)]);
+  // The thread that goes on alone (Node::mover) is searched differently.
+  h.add(n.mover == 0 ? 0 : static_cast<uint64_t>(mirror ? 1 - (n.mover - 1) : n.mover - 1) + 1);
   if (o_.read_frames)
     for (int t = 0; t < o_.threads; ++t)
       if (alone >> t & 1u) h.add(mirror ? n.start_mirror[who(t)] : n.start_world[who(t)]);

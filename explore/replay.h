@@ -46,6 +46,11 @@ struct Node {
   std::uint64_t world = 0;         // world_fingerprint()
   std::uint64_t world_mirror = 0;  // the same with threads 0 and 1 swapped (symmetry only)
   std::uint64_t observed = 0;      // what the last step read: components with their content before it
+  bool took_lock = false;          // the last step only took a lock that lasts the run (only_took_lasting_lock)
+  // Lock movers: thread + 1 whose last step only took a lasting lock, so
+  // that it alone goes on from here while it can (docs/DESIGN.md, "Lock
+  // movers"); 0 for none.
+  int mover = 0;
   // The Runner's memory where the replay ended (RunResult::callers): a hash
   // of what the callers believe, and the busy threads whose call has run
   // alone (error-path-deleted compares their start with the state then).
@@ -75,6 +80,11 @@ struct Node {
 // where a run alone would report its finding before the shorter ones the
 // queue reaches later.
 inline bool runs_alone(const ExploreOptions& o) { return o.alone_runs && !o.bfs; }
+
+// Whether a thread whose step only took a lasting lock goes on alone
+// (ExploreOptions::lock_movers): depth-first, with read-keyed frames (the
+// step's reads tell what it did).
+inline bool lock_movers(const ExploreOptions& o) { return o.lock_movers && !o.bfs && o.read_frames; }
 
 // A call as one word (its kind and objects), for the hashes.
 inline std::uint64_t call_word(const Call& c) {

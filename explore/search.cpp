@@ -154,17 +154,23 @@ void Search::cut(CutBy why) {
 void Search::expand(Node& n) {
   replayer_.prepare(n);
   retrieve_fault_sibling(n);
+  // A lock mover goes on alone while it can; the calls the others could
+  // start here are still run alone, as error-path-deleted compares from
+  // where each starts.
+  int mover = n.mover - 1;
+  if (mover >= 0 && !(n.runnable >> mover & 1u)) mover = -1;
+  if (mover >= 0) ++stats_.mover_states;
   unsigned explored_pure = 0;
   for (int t = 0; t < o_.threads; ++t) {
     if (n.in_call >> t & 1u) {
-      step_busy(n, t, explored_pure);
+      if (mover < 0 || t == mover) step_busy(n, t, explored_pure);
       continue;
     }
     // Idle threads are interchangeable: only the lowest idle one starts a call.
     if (n.calls_used >= o_.calls) continue;  // another thread may still be inside its call
     bool lowest_idle = true;
     for (int u = 0; u < t; ++u) lowest_idle &= (n.in_call >> u & 1u) != 0;
-    if (lowest_idle) start_calls(n, t);
+    if (lowest_idle) start_calls(n, t, mover < 0);
   }
 }
 
@@ -196,23 +202,32 @@ void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
   Node c = replayer_.child(n, t);
   replayer_.replay(c);
   replayer_.advance(n, c, t, nullptr, 0);
-  bool pure = !c.leaf && c.violations.empty() && c.world == n.world && c.visits == n.visits && (c.in_call >> t & 1u);
+  bool quiet = !c.leaf && c.violations.empty() && c.visits == n.visits && (c.in_call >> t & 1u);
+  bool pure = quiet && c.world == n.world;
   c.sleep = (o_.por && pure) ? (n.sleep | explored_pure) : 0;
   if (pure) explored_pure |= 1u << t;
   faults_after(n, c, t);
+  if (lock_movers(o_) && quiet && c.took_lock) c.mover = t + 1;
   frontier_.push(std::move(c));
 }
 
-// Idle thread t starts each call of the alphabet.
-void Search::start_calls(const Node& n, int t) {
+// Idle thread t starts each call of the alphabet; `searched`: else only the
+// calls due to run alone are started, and only run alone.
+void Search::start_calls(const Node& n, int t, bool searched) {
   for (const Call& call : alphabet_) {
+    bool alone = alone_run_due(n, t, call);
+    if (!searched && !alone) continue;
     Node c = replayer_.child(n, t);
     c.threads[static_cast<size_t>(t)].push_back(call);
     c.calls_used++;
+    if (!searched) {
+      alone_step(n, c, t);
+      run_alone(std::move(c), t);
+      continue;
+    }
     replayer_.replay(c);
     replayer_.advance(n, c, t, &call, 0);
     c.sleep = 0;
-    bool alone = alone_run_due(n, t, call);
     if (alone) run_alone(c, t);
     faults_after(n, c, t, alone);
     frontier_.push(std::move(c));
@@ -245,15 +260,21 @@ bool Search::alone_run_due(const Node& n, int t, const Call& call) {
 void Search::run_alone(Node x, int t) {
   while (!cut_ && !x.leaf && (x.in_call >> t & 1u) && (x.runnable >> t & 1u)) {
     Node d = replayer_.child(x, t);
-    replayer_.replay(d, true);
-    note_alone(d);
-    each_faulted_step(x, d, o_.faults, [&](Node f, uint64_t) {
-      replayer_.replay(f, true);
-      note_alone(f);
-      run_alone(std::move(f), t);
-    });
+    alone_step(x, d, t);
     x = std::move(d);
   }
+}
+
+// d: thread t's step from x in a run alone, replayed here; each of its
+// fault-site visits fails on a run of its own while faults are left.
+void Search::alone_step(const Node& x, Node& d, int t) {
+  replayer_.replay(d, true);
+  note_alone(d);
+  each_faulted_step(x, d, o_.faults, [&](Node f, uint64_t) {
+    replayer_.replay(f, true);
+    note_alone(f);
+    run_alone(std::move(f), t);
+  });
 }
 
 // Only error-path-deleted's findings: every other property is judged alike

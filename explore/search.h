@@ -78,12 +78,13 @@ class Search {
   void expand(Node& n);
   void retrieve_fault_sibling(const Node& n);
   void step_busy(const Node& n, int t, unsigned& explored_pure);
-  void start_calls(const Node& n, int t);
+  void start_calls(const Node& n, int t, bool searched);
   // `alone`: c starts a call that is also to be run alone (run_alone), and
   // so is each fault sibling of its first step.
   void faults_after(const Node& parent, const Node& c, int t, bool alone = false);
   bool alone_run_due(const Node& n, int t, const Call& call);
   void run_alone(Node x, int t);
+  void alone_step(const Node& x, Node& d, int t);
   void note_alone(const Node& n);
   void record(const Node& n, const Violation& v, const PropertySet& masked);
   CutBy limit_reached() const;

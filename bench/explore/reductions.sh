@@ -2,7 +2,7 @@
 # The explorer's reductions must not change a verdict. For every shipped
 # variant and both modes, runs `luv explore` with every reduction on, with
 # --no-por, with --no-symmetry, with --no-op-set-equivalence, with
-# --no-alone-runs and with --no-racing-subsumption, on docs/SPEC.md's default bound (or on the
+# --no-alone-runs, with --no-racing-subsumption and with --no-lock-movers, on docs/SPEC.md's default bound (or on the
 # bound the extra options give) and compares the status of every property.
 # Prints one row per run with its states, transitions (nodes reached: sleep
 # sets prune transitions, the visited set then merges states), the states
@@ -27,7 +27,8 @@ printf '%-9s %-12s %-24s %12s %12s %12s %9s  %s\n' variant mode reductions state
 for variant in ${VARIANTS:-reference v2 v2-warn v3 v4}; do
   for mode in ${MODES:-contract adversarial}; do
     base=""
-    for config in all --no-por --no-symmetry --no-op-set-equivalence --no-alone-runs --no-racing-subsumption; do
+    for config in all --no-por --no-symmetry --no-op-set-equivalence --no-alone-runs --no-racing-subsumption \
+      --no-lock-movers; do
       flags=()
       [ "$config" != all ] && flags=("$config")
       json="$out/$variant.$mode.$config.json"
