@@ -164,7 +164,7 @@ bool only_took_lasting_lock(const Components& before, const Components& after, c
 
 std::uint64_t mutex_as_seen_by(std::uint64_t content, int reader) {
   int owner = static_cast<int>(static_cast<std::uint32_t>(content));
-  std::uint64_t who = owner < 0 ? 0 : owner == reader ? 1 : 2;
+  std::uint64_t who = owner == reader ? 1 : 0;
   return (content >> 32) << 2 | who;
 }
 

@@ -47,8 +47,11 @@ std::uint64_t world_fingerprint(const impl::World& w, const Components& c, std::
 std::uint64_t component_of(const impl::World& w, const impl::read_event& e);
 
 // A mutex component's content is its owner and poison, unhashed, so that the
-// reader can see it relative to itself: free, itself, or another thread
-// (all a frame can tell; the thread ids would break the symmetry).
+// reader can see it relative to itself: held by itself or not, and poisoned
+// or not. That is all a frame can tell: the shims compare an owner only with
+// the current thread (recursion, lockdep, unlock), and resume a thread at a
+// lock only once it is free, so a lock found free and one found held by
+// another leave the same frame (and thread ids would break the symmetry).
 bool is_mutex_component(std::uint64_t id);
 
 // Whether a step of thread `t` that read the components `read` (ids) and

@@ -77,5 +77,33 @@ TEST(Fingerprint, taking_an_flb_objects_lock_is_no_lock_mover) {
   EXPECT_FALSE(flb_obj.only_took_lasting_lock(0));
 }
 
+// A read chain holds what a frame can tell of a lock: whether the reader
+// holds it, and whether it is poisoned; free and held by another thread
+// are one (no shim tells them apart).
+TEST(Fingerprint, a_lock_is_seen_as_held_by_the_reader_or_not) {
+  impl::mutex free_lock, mine, theirs, freed;
+  mine.owner = 0;
+  theirs.owner = 1;
+  freed.poisoned = true;
+  auto seen = [](const impl::mutex& m, int reader) {
+    Scenario s;
+    s.threads = {{}, {}};
+    impl::World w(s, *impl::find_variant("reference"));
+    w.iommu_flb.lock.owner = m.owner;
+    w.iommu_flb.lock.poisoned = m.poisoned;
+    Components c;
+    world_components(w, c);
+    std::uint64_t id = component_of(w, impl::read_event{&w.iommu_flb.lock, impl::read_kind::mutex});
+    for (const auto& [i, content] : c)
+      if (i == id) return mutex_as_seen_by(content, reader);
+    ADD_FAILURE() << "no component for LUO's lock";
+    return std::uint64_t{0};
+  };
+  EXPECT_EQ(seen(free_lock, 0), seen(theirs, 0));
+  EXPECT_NE(seen(mine, 0), seen(theirs, 0));
+  EXPECT_EQ(seen(mine, 0), seen(theirs, 1)) << "each held by its reader: the same to either thread";
+  EXPECT_NE(seen(freed, 0), seen(free_lock, 0));
+}
+
 }  // namespace
 }  // namespace luv::explorer
