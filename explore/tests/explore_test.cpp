@@ -89,7 +89,8 @@ TEST(Explore, verdicts_agree_with_and_without_reductions_on_every_variant_and_mo
       EXPECT_LT(a.stats.states, c.stats.states);
       EXPECT_LT(a.stats.states, d.stats.states);
       EXPECT_LE(a.stats.states, e.stats.states);
-      EXPECT_LT(a.stats.states, f.stats.states);
+      EXPECT_LE(a.stats.states, f.stats.states);
+      EXPECT_LT(a.stats.transitions, f.stats.transitions) << "lock movers skip steps";
     }
   }
 }
