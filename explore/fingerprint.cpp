@@ -151,7 +151,9 @@ bool only_took_lasting_lock(const Components& before, const Components& after, c
   for (std::uint64_t id : read)
     if (!is_lasting_mutex(id)) return false;
   if (before.size() != after.size()) return false;  // a component came or went
-  const std::uint64_t free = mutex_state(impl::mutex{}), taken = std::uint64_t(std::uint32_t(t));
+  impl::mutex held_by_t;
+  held_by_t.owner = t;
+  const std::uint64_t free = mutex_state(impl::mutex{}), taken = mutex_state(held_by_t);
   int changed = 0;
   for (size_t i = 0; i < before.size(); ++i) {
     if (before[i].first != after[i].first) return false;

@@ -346,7 +346,7 @@ uint64_t Replayer::key(const Node& n, bool mirror) const {
   h.add(alone);
   for (int t = 0; t < o_.threads; ++t) h.add(n.chain[who(t)]);
   // The thread that goes on alone (Node::mover) is searched differently.
-  h.add(n.mover == 0 ? 0 : static_cast<uint64_t>(mirror ? 1 - (n.mover - 1) : n.mover - 1) + 1);
+  h.add(mirror ? swap_threads(n.mover) : n.mover);
   if (o_.read_frames)
     for (int t = 0; t < o_.threads; ++t)
       if (alone >> t & 1u) h.add(mirror ? n.start_mirror[who(t)] : n.start_world[who(t)]);

@@ -47,10 +47,10 @@ struct Node {
   std::uint64_t world_mirror = 0;  // the same with threads 0 and 1 swapped (symmetry only)
   std::uint64_t observed = 0;      // what the last step read: components with their content before it
   bool took_lock = false;          // the last step only took a lock that lasts the run (only_took_lasting_lock)
-  // Lock movers: thread + 1 whose last step only took a lasting lock, so
-  // that it alone goes on from here while it can (docs/DESIGN.md, "Lock
-  // movers"); 0 for none.
-  int mover = 0;
+  // Lock movers: the bit of the thread whose last step only took a lasting
+  // lock, so that it alone goes on from here while it can (docs/DESIGN.md,
+  // "Lock movers"); 0 for none.
+  unsigned mover = 0;
   // The Runner's memory where the replay ended (RunResult::callers): a hash
   // of what the callers believe, and the busy threads whose call has run
   // alone (error-path-deleted compares their start with the state then).

@@ -1,6 +1,7 @@
 #include "explore/search.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "impl/world.h"
 #include "properties/assert.h"
@@ -157,8 +158,7 @@ void Search::expand(Node& n) {
   // A lock mover goes on alone while it can; the calls the others could
   // start here are still run alone, as error-path-deleted compares from
   // where each starts.
-  int mover = n.mover - 1;
-  if (mover >= 0 && !(n.runnable >> mover & 1u)) mover = -1;
+  int mover = (n.mover & n.runnable) ? std::countr_zero(n.mover) : -1;
   if (mover >= 0) ++stats_.mover_states;
   unsigned explored_pure = 0;
   for (int t = 0; t < o_.threads; ++t) {
@@ -207,7 +207,7 @@ void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
   c.sleep = (o_.por && pure) ? (n.sleep | explored_pure) : 0;
   if (pure) explored_pure |= 1u << t;
   faults_after(n, c, t);
-  if (lock_movers(o_) && quiet && c.took_lock) c.mover = t + 1;
+  if (lock_movers(o_) && quiet && c.took_lock) c.mover = 1u << t;
   frontier_.push(std::move(c));
 }
 
