@@ -93,7 +93,13 @@ std::uint64_t index_in(const void* at, const std::vector<T>& v, std::uint64_t ki
 // loop below comes in the order of the kinds' ids.
 void world_components(const impl::World& w, Components& out) {
   out.clear();
+  // A one-word component is its word (distinct words, distinct contents);
+  // a longer one, a hash of its words.
   auto add = [&](std::uint64_t id, std::initializer_list<std::uint64_t> words) {
+    if (words.size() == 1) {
+      out.emplace_back(id, *words.begin());
+      return;
+    }
     Hasher h;
     for (std::uint64_t x : words) h.add(x);
     out.emplace_back(id, h.h);
@@ -215,26 +221,35 @@ std::uint64_t component_of(const impl::World& w, const impl::read_event& e) {
 }
 
 std::uint64_t world_fingerprint(const impl::World& w, const Components& c, std::uint64_t* mirror) {
-  Hasher h, m;
-  // One word per component (id and content in one, so one mixing round):
-  // the ids are distinct and in order, so words of different states differ.
-  auto word = [](std::uint64_t id, std::uint64_t content) { return id * 0x9e3779b97f4a7c15ull ^ content; };
+  // The components as a set: the sum of each one's word (id and content)
+  // mixed on its own. The ids are distinct and the mix is a bijection, so
+  // different sets sum alike only by chance; and the words are independent,
+  // so the processor mixes several at once (a chain of them would wait on
+  // each). Only mutexes change in the mirror (their owners renamed).
+  auto mixed = [](std::uint64_t id, std::uint64_t content) {
+    Hasher h;
+    h.add(id * 0x9e3779b97f4a7c15ull ^ content);
+    return h.h;
+  };
+  std::uint64_t sum = 0, mutexes = 0, renamed_mutexes = 0;
   for (const auto& [id, content] : c) {
-    std::uint64_t x = word(id, content);
-    h.add(x);
-    if (mirror == nullptr) continue;
-    if (is_mutex_component(id)) {
-      int owner = renamed(static_cast<int>(static_cast<std::uint32_t>(content)), true);
-      x = word(id, (content >> 32) << 32 | std::uint32_t(owner));
-    }
-    m.add(x);
+    std::uint64_t x = mixed(id, content);
+    sum += x;
+    if (mirror == nullptr || !is_mutex_component(id)) continue;
+    int owner = renamed(static_cast<int>(static_cast<std::uint32_t>(content)), true);
+    mutexes += x;
+    renamed_mutexes += mixed(id, (content >> 32) << 32 | std::uint32_t(owner));
   }
   std::uint64_t tail = std::uint64_t(!w.warnings.empty()) | std::uint64_t(w.splats.size()) << 1 |
                        std::uint64_t(w.after_kexec) << 40;
-  h.add(tail);
-  m.add(tail);
-  if (mirror) *mirror = m.h;
-  return h.h;
+  auto finish = [&](std::uint64_t set) {
+    Hasher h;
+    h.add(set);
+    h.add(tail);
+    return h.h;
+  };
+  if (mirror) *mirror = finish(sum - mutexes + renamed_mutexes);
+  return finish(sum);
 }
 
 }  // namespace luv::explorer

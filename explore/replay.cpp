@@ -247,7 +247,7 @@ void Replayer::catch_up(const Node& n, bool capture) {
   hook_.reads = &capture_->reads;
   const Scenario& s = run_->scenario();
   int last = static_cast<int>(n.schedule.size()) - 1;
-  if (capture && !parent_held && from == components_of_ && run_->steps() == last)
+  if (capture && (parent_held ? n.parent_id : from) == components_of_ && run_->steps() == last)
     capture_->known_before = &parent_components_;
   in_arena([&] {
     for (size_t t = 0; t < n.threads.size(); ++t)
@@ -289,7 +289,7 @@ void Replayer::in_arena(F f) {
   throw std::logic_error("explore, stepping a saved state: " + failure);
 }
 
-void Replayer::prepare(Node& n) {
+void Replayer::prepare(Node& n, bool save) {
   if (!run_) return;
   if (holds_ == n.state_id && n.state_id != 0) {
     std::swap(parent_components_, after_);  // n's, from its replay just now
@@ -298,6 +298,7 @@ void Replayer::prepare(Node& n) {
     world_components(run_->world(), parent_components_);
   }
   holds_ = n.state_id = components_of_ = ++last_id_;
+  if (!save) return;
   n.state = arena_->save();
   ++stats_.snapshots;
   stats_.snapshot_bytes_max = std::max(stats_.snapshot_bytes_max, static_cast<long long>(n.state->bytes()));

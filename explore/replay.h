@@ -116,8 +116,11 @@ class Replayer {
   // `alone`: a step of a call run alone (counted as such, not as a
   // transition, and not keyed: its World and reads are left unhashed).
   void replay(Node& n, bool alone = false);
-  // Before n's children are replayed: saves n's state for them (snapshots).
-  void prepare(Node& n);
+  // Before n's children are replayed: brings n's state into the arena and,
+  // when `save` (more than one child will step from it), saves it for them
+  // (snapshots). Unsaved, a child steps on from the arena while it holds n,
+  // and from n's own base otherwise.
+  void prepare(Node& n, bool save);
   // The node one step of thread t past n, not yet replayed.
   Node child(const Node& n, int t) const;
   // Thread t took the step from `parent` to `c` (starting `started` when not
@@ -176,7 +179,7 @@ class Replayer {
   static constexpr std::uint64_t START = 1;
   std::uint64_t holds_ = 0, last_id_ = START;
   size_t base_violations_ = 0;  // violations of the state a step_to started from
-  // The components of the last state prepare() saved, for its children's steps.
+  // The components of the last state prepare() was given, for its children's steps.
   Components parent_components_;
   std::uint64_t components_of_ = 0;  // the state they are of
 };

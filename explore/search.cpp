@@ -153,7 +153,7 @@ void Search::cut(CutBy why) {
 }
 
 void Search::expand(Node& n) {
-  replayer_.prepare(n);
+  replayer_.prepare(n, steps_from(n) > 1);
   retrieve_fault_sibling(n);
   // A lock mover goes on alone while it can; the calls the others could
   // start here are still run alone, as error-path-deleted compares from
@@ -172,6 +172,18 @@ void Search::expand(Node& n) {
     for (int u = 0; u < t; ++u) lowest_idle &= (n.in_call >> u & 1u) != 0;
     if (lowest_idle) start_calls(n, t, mover < 0);
   }
+}
+
+// How many steps expand(n) may take from n's state (more than one: it is
+// worth saving). Exact when no fault is left and no call can start: then
+// only the busy threads step, each once.
+int Search::steps_from(const Node& n) const {
+  unsigned threads = (1u << o_.threads) - 1;
+  bool idle = (n.in_call & threads) != threads;
+  if (n.faults_used < o_.faults || (idle && n.calls_used < o_.calls)) return 2;  // fault siblings, calls to start
+  unsigned stepping = n.in_call & n.runnable & ~n.sleep;
+  if (n.mover & n.runnable) stepping &= n.mover;
+  return std::popcount(stepping);
 }
 
 // Terminal-only sibling: the next kernel's FLB retrieve fails.

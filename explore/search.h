@@ -76,6 +76,7 @@ class Search {
   // n in the visited set, under its key or its mirror's (fresh without hashing).
   VisitedSet::Visit look_up(Node& n);
   void expand(Node& n);
+  int steps_from(const Node& n) const;
   void retrieve_fault_sibling(const Node& n);
   void step_busy(const Node& n, int t, unsigned& explored_pure);
   void start_calls(const Node& n, int t, bool searched);
