@@ -16,6 +16,7 @@
 #include "explore/fingerprint.h"
 #include "impl/scenario.h"
 #include "impl/shim/arena.h"
+#include "properties/assert.h"
 #include "properties/property.h"
 #include "properties/runner.h"
 
@@ -86,10 +87,16 @@ inline bool runs_alone(const ExploreOptions& o) { return o.alone_runs && !o.bfs;
 // step's reads tell what it did).
 inline bool lock_movers(const ExploreOptions& o) { return o.lock_movers && !o.bfs && o.read_frames; }
 
-// A call as one word (its kind and objects), for the hashes.
+// A call as one word (its kind and every argument, 12 bits each: validate()
+// bounds them far below), for the hashes: different calls, different words.
 inline std::uint64_t call_word(const Call& c) {
-  return static_cast<std::uint64_t>(c.kind) << 48 ^ static_cast<std::uint64_t>(c.file + 1) << 32 ^
-         static_cast<std::uint64_t>(c.domain + 1) << 16 ^ static_cast<std::uint64_t>(c.device + 1);
+  static_assert(CALL_KIND_COUNT <= 16);
+  auto field = [](int x, int shift) {
+    LUV_ASSERT(x >= -1 && x < 0xfff);
+    return static_cast<std::uint64_t>(x + 1) << shift;
+  };
+  return static_cast<std::uint64_t>(c.kind) << 60 | field(c.file, 48) | field(c.session, 36) | field(c.domain, 24) |
+         field(c.device, 12);
 }
 
 // Bits of threads 0 and 1 swapped (the symmetry of two threads).

@@ -118,6 +118,21 @@ TEST(Explore, lock_movers_keep_every_verdict_of_every_mutant) {
   }
 }
 
+// Each call starts from the run's start once, so each runs alone once: the
+// calls that differ in their session alone (luo_session_release of each)
+// are different calls, not one call run alone once for all of them.
+TEST(Explore, every_call_of_the_alphabet_runs_alone_from_the_start) {
+  for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+    ExploreOptions o = small("reference", mode, 1);
+    o.faults = 0;
+    o.iommu1_ops = {15};
+    o.domain1_ops = {3};
+    ExploreResult r = explore(o);
+    EXPECT_EQ(r.stats.alone_runs, static_cast<long long>(call_alphabet(mode, op_set_choices(o)[0]).size()))
+        << caller_mode_name(mode);
+  }
+}
+
 // restore-matches leaves out the objects whose calls raced; the visited set
 // prunes a state reached again with as many or more of them (docs/DESIGN.md,
 // "Racing objects"). It must find every restore-matches violation the key
