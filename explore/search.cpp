@@ -76,7 +76,7 @@ void Frontier::close() {
 Search::Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live)
     : o_(o), states_max_(states_max), live_(live), start_(std::chrono::steady_clock::now()),
       replayer_(o, topology, stats_), frontier_(o.bfs, live, stats_), visited_(o.por, replayer_.racing_apart()),
-      alphabet_(call_alphabet(o.mode, topology)) {}
+      alphabet_(call_alphabet(o.mode, topology)), twins_(topology) {}
 
 ChoiceResult Search::go() {
   Node root;
@@ -227,11 +227,13 @@ void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
 // calls due to run alone are started, and only run alone.
 void Search::start_calls(const Node& n, int t, bool searched) {
   for (const Call& call : alphabet_) {
+    if (o_.device_symmetry && twins_.covered(call, n.touched)) continue;
     bool alone = alone_run_due(n, t, call);
     if (!searched && !alone) continue;
     Node c = replayer_.child(n, t);
     c.threads[static_cast<size_t>(t)].push_back(call);
     c.calls_used++;
+    c.touched |= twins_.named_by(call);
     if (!searched) {
       alone_step(n, c, t);
       run_alone(std::move(c), t);

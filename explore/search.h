@@ -15,6 +15,7 @@
 
 #include "explore/explore.h"
 #include "explore/replay.h"
+#include "explore/twins.h"
 #include "explore/visited_set.h"
 
 namespace luv::explorer {
@@ -102,6 +103,7 @@ class Search {
   // The (World, thread, call, faults used) a call was run alone from, hashed.
   VisitedSet alone_started_{false, false};
   std::vector<Call> alphabet_;
+  Twins twins_;
   std::vector<ExploreFinding> findings_;
   std::array<bool, PROPERTY_COUNT> found_{};
   bool cut_ = false;

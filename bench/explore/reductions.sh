@@ -2,8 +2,9 @@
 # The explorer's reductions must not change a verdict. For every shipped
 # variant and both modes, runs `luv explore` with every reduction on, with
 # --no-por, with --no-symmetry, with --no-op-set-equivalence, with
-# --no-alone-runs, with --no-racing-subsumption and with --no-lock-movers, on docs/SPEC.md's default bound (or on the
-# bound the extra options give) and compares the status of every property.
+# --no-alone-runs, with --no-racing-subsumption, with --no-lock-movers and
+# with --no-device-symmetry, on docs/SPEC.md's default bound (or on the bound
+# the extra options give) and compares the status of every property.
 # Prints one row per run with its states, transitions (nodes reached: sleep
 # sets prune transitions, the visited set then merges states), the states
 # searched (equivalent op sets search one choice of each class) and time;
@@ -28,7 +29,7 @@ for variant in ${VARIANTS:-reference v2 v2-warn v3 v4}; do
   for mode in ${MODES:-contract adversarial}; do
     base=""
     for config in all --no-por --no-symmetry --no-op-set-equivalence --no-alone-runs --no-racing-subsumption \
-      --no-lock-movers; do
+      --no-lock-movers --no-device-symmetry; do
       flags=()
       [ "$config" != all ] && flags=("$config")
       json="$out/$variant.$mode.$config.json"
