@@ -1,6 +1,7 @@
 #include "explore/fingerprint.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <string>
 
@@ -20,6 +21,8 @@ std::uint64_t flb_index(const impl::World& w, const impl::iommu_flb_obj* obj) {
     if (&w.flb_cache.objects[i] == obj) return i;
   return ~1ull;
 }
+// The page's header and each record in chains of their own, so that the
+// processor hashes them at once, then the chains' ends in order.
 std::uint64_t page_hash(const impl::kho_page& p) {
   Hasher h;
   h.add(std::uint64_t(p.kind) | std::uint64_t(p.preserved) << 8 | std::uint64_t(p.freed) << 9);
@@ -28,15 +31,20 @@ std::uint64_t page_hash(const impl::kho_page& p) {
   h.add(p.root.device_array);
   h.add(p.hdr.next);
   h.add(p.hdr.nr_objects);
-  for (impl::u32 i = 0; i < p.hdr.nr_objects && i < p.objects.size(); ++i) {
+  impl::u32 records = std::min<impl::u32>(p.hdr.nr_objects, static_cast<impl::u32>(p.objects.size()));
+  std::array<std::uint64_t, impl::KHO_OBJS_PER_PAGE_MAX + 1> record{};
+  for (impl::u32 i = 0; i < records; ++i) {
     const impl::iommu_obj_ser& o = p.objects[i];
-    h.add(std::uint64_t(o.hdr.ref_count) | std::uint64_t(o.hdr.deleted) << 32);
-    h.add(o.token);
-    h.add(o.domain_iommu_ser.domain_phys);
-    h.add(o.domain_iommu_ser.iommu_phys);
-    h.add(std::uint64_t(o.devid) | std::uint64_t(o.pci_domain_nr) << 16);
-    h.add(o.driver_phys);
+    Hasher r;
+    r.add(std::uint64_t(o.hdr.ref_count) | std::uint64_t(o.hdr.deleted) << 32);
+    r.add(o.token);
+    r.add(o.domain_iommu_ser.domain_phys);
+    r.add(o.domain_iommu_ser.iommu_phys);
+    r.add(std::uint64_t(o.devid) | std::uint64_t(o.pci_domain_nr) << 16);
+    r.add(o.driver_phys);
+    record[i] = r.h;
   }
+  for (impl::u32 i = 0; i < records; ++i) h.add(record[i]);
   return h.h;
 }
 
@@ -140,7 +148,10 @@ void world_components(const impl::World& w, Components& out) {
   }
   for (size_t i = 0; i < w.groups.size(); ++i)
     add(c_group | i, {std::uint64_t(int(w.groups[i].owner_cnt)), std::uint64_t(int(w.groups[i].devices))});
-  LUV_ASSERT(std::is_sorted(out.begin(), out.end()));  // what observe() and the fingerprint rely on
+  // What observe() and the fingerprint rely on: ids in order (distinct, so
+  // comparing the ids alone is enough).
+  LUV_ASSERT(std::adjacent_find(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first >= b.first; }) ==
+             out.end());
 }
 
 bool is_mutex_component(std::uint64_t id) { return (id >> 56) == (c_mutex >> 56); }
