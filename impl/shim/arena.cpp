@@ -1,6 +1,6 @@
 // The arena of arena.h and the replaced allocation functions that draw from
-// it. Blocks are size-classed (16-byte steps to 1 KiB, then powers of two)
-// with a free list per class, so a run that frees as much as it allocates
+// it. Blocks are size-classed (16-byte steps to 1 KiB, quarters of a power
+// of two to 64 KiB, then powers of two) with a free list per class, so a run that frees as much as it allocates
 // (frames, vectors growing) keeps its state small: a snapshot copies the
 // region up to its top.
 #include "impl/shim/arena.h"
@@ -19,20 +19,34 @@ namespace {
 thread_local constinit Arena* tl_current = nullptr;
 thread_local constinit bool tl_active = false;
 
-// 64 + 40 free lists: the header every snapshot copies stays under 1 KiB.
-constexpr std::size_t GRAIN = 16, SMALL_CLASSES = 64, LARGE_CLASSES = 40;
-constexpr std::size_t CLASSES = SMALL_CLASSES + LARGE_CLASSES;
+// 64 + 24 + 34 free lists: the header every snapshot copies stays under
+// 1 KiB. A snapshot copies a block's unused tail too, so the classes of the
+// few large blocks (the Runner's 2 KiB) grow by quarters, not doublings.
+constexpr std::size_t GRAIN = 16, SMALL_CLASSES = 64, QUARTER_CLASSES = 24, POWER_CLASSES = 34;
+constexpr std::size_t CLASSES = SMALL_CLASSES + QUARTER_CLASSES + POWER_CLASSES;
 constexpr std::size_t BLOCK_HEADER = 16;  // keeps every payload 16-byte aligned
 constexpr std::size_t SMALL_MAX = SMALL_CLASSES * GRAIN;
+constexpr std::size_t QUARTER_MAX = SMALL_MAX << (QUARTER_CLASSES / 4);  // 64 KiB
+
+// Quarter class q (0..23): the power of two SMALL_MAX << q / 4 and q % 4 + 1
+// quarters of it.
+std::size_t quarter_payload(std::size_t q) { return (SMALL_MAX << q / 4) / 4 * (4 + q % 4 + 1); }
 
 std::size_t class_of(std::size_t size) {
   if (size <= SMALL_MAX) return (size + GRAIN - 1) / GRAIN - (size ? 1 : 0);
-  std::size_t c = SMALL_CLASSES, payload = SMALL_MAX * 2;
+  if (size <= QUARTER_MAX) {
+    std::size_t q = 0;
+    while (quarter_payload(q) < size) ++q;
+    return SMALL_CLASSES + q;
+  }
+  std::size_t c = SMALL_CLASSES + QUARTER_CLASSES, payload = QUARTER_MAX * 2;
   while (payload < size) payload *= 2, ++c;
   return c;
 }
 std::size_t payload_of(std::size_t c) {
-  return c < SMALL_CLASSES ? (c + 1) * GRAIN : SMALL_MAX << (c - SMALL_CLASSES + 1);
+  if (c < SMALL_CLASSES) return (c + 1) * GRAIN;
+  if (c < SMALL_CLASSES + QUARTER_CLASSES) return quarter_payload(c - SMALL_CLASSES);
+  return QUARTER_MAX << (c - SMALL_CLASSES - QUARTER_CLASSES + 1);
 }
 std::size_t round_up(std::size_t n) { return (n + GRAIN - 1) / GRAIN * GRAIN; }
 }  // namespace
@@ -78,6 +92,7 @@ void Arena::restore(const Snapshot& s) { std::memcpy(base_, s.data_.get(), s.siz
 
 void* Arena::allocate(std::size_t size) {
   std::size_t c = class_of(size);
+  if (c >= CLASSES) throw std::bad_alloc();  // past 2^50 bytes: more than any arena holds
   Header& h = header();
   if (void* p = h.free[c]) {
     h.free[c] = *static_cast<void**>(p);
