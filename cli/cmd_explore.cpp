@@ -69,7 +69,7 @@ struct explore_flags {
   TopologyFlags topology;
   bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, no_snapshots = false, quiet = false;
   bool no_equivalence = false, no_alone_runs = false, no_racing_subsumption = false, no_lock_movers = false,
-       no_device_symmetry = false;
+       no_twins = false;
   std::string json_out, cx_dir, shard;
   double budget = 0;
   long long memory_max_mb = 0;
@@ -106,9 +106,9 @@ void add_search_options(CLI::App* cmd, explore_flags& o) {
   cmd->add_flag("--no-lock-movers", o.no_lock_movers,
                 "let every thread step after a step that only took a lock lasting the run, instead of only that "
                 "step's thread (same verdicts, more states)");
-  cmd->add_flag("--no-device-symmetry", o.no_device_symmetry,
-                "start a call on each of two twin devices no call has named yet, instead of on the lower one only "
-                "(same verdicts, more states)");
+  cmd->add_flag("--no-twins", o.no_twins,
+                "start a call on each of two twin devices (or domains) no call has named yet, instead of on the "
+                "lower one only (same verdicts, more states)");
   cmd->add_option("--states-max", o.x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")
       ->default_val(0)
       ->check(integer_range(0, INT64_MAX));
@@ -140,7 +140,7 @@ ExploreOptions explore_options(const explore_flags& o) {
   x.alone_runs = !o.no_alone_runs;
   x.racing_subsumption = !o.no_racing_subsumption;
   x.lock_movers = !o.no_lock_movers;
-  x.device_symmetry = !o.no_device_symmetry;
+  x.twins = !o.no_twins;
   x.memory_max_bytes = o.memory_max_mb * 1024 * 1024;
   x.deadline = deadline_after(o.budget);
   Shard shard = parse_shard(o.shard);
@@ -193,7 +193,7 @@ nlohmann::ordered_json bound_json(const ExploreOptions& x) {
           {"objects_per_page", x.topology.objects_per_page}, {"bfs", x.bfs}, {"por", x.por},
           {"hashing", x.hashing}, {"read_frames", x.read_frames}, {"symmetry", x.symmetry},
           {"alone_runs", x.alone_runs}, {"racing_subsumption", x.racing_subsumption},
-          {"lock_movers", x.lock_movers}, {"device_symmetry", x.device_symmetry}};
+          {"lock_movers", x.lock_movers}, {"twins", x.twins}};
 }
 
 nlohmann::ordered_json stats_json(const ExploreStats& s) {
@@ -271,7 +271,7 @@ ExploreOptions shard_options_from_json(const nlohmann::json& j) {
   x.bfs = j.at("bfs"), x.por = j.at("por"), x.hashing = j.at("hashing");
   x.read_frames = j.at("read_frames"), x.symmetry = j.at("symmetry"), x.alone_runs = j.at("alone_runs");
   x.racing_subsumption = j.at("racing_subsumption"), x.lock_movers = j.at("lock_movers");
-  x.device_symmetry = j.at("device_symmetry");
+  x.twins = j.at("twins");
   x.iommu1_ops = j.at("iommu1_ops").get<std::vector<unsigned char>>();
   x.domain1_ops = j.at("domain1_ops").get<std::vector<unsigned char>>();
   x.states_max = j.at("states_max");

@@ -116,9 +116,9 @@ struct ExploreOptions {
   // other orders are searched from before the step (docs/DESIGN.md, "Lock
   // movers"). Off: every thread steps from every state.
   bool lock_movers = true;
-  // Twin devices (explore/twins.h): a call on a device no call of the path
-  // has named is searched only on the lowest such twin. Off: on every one.
-  bool device_symmetry = true;
+  // Twins (explore/twins.h): a call on a device or domain no call of the
+  // path has named is searched only on its lowest such twin. Off: on every one.
+  bool twins = true;
   PropertySet properties = all_properties();
   // 0: no limit. Else each op-set choice gets an equal share of it, so the
   // outcome does not depend on `jobs`; a cut search says "unknown".

@@ -387,7 +387,7 @@ Node Replayer::child(const Node& n, int t) const {
   c.schedule.push_back(t);
   c.faults = n.faults;
   c.masked = n.masked;
-  c.touched = n.touched;
+  c.named = n.named;
   // From n's saved state; or, before n is saved, from n's own base and
   // from n's state while the arena still holds it.
   c.base = n.state ? n.state : n.base;

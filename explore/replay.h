@@ -34,7 +34,7 @@ struct Node {
   std::vector<Fault> faults;
   PropertySet masked;  // properties switched off to go on past their violation on this path
   unsigned sleep = 0;  // threads whose next step sleep sets skip
-  std::uint32_t touched = 0;  // the devices the path's calls named (Twins::named_by)
+  std::uint64_t named = 0;  // the devices and domains the path's calls named (Twins::named_by)
   // Per busy thread: a hash of its call and of the World at each of its
   // resumes in this call (with the faults its steps injected), which
   // determines its coroutine's locals; 0 for an idle thread.

@@ -227,13 +227,13 @@ void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
 // calls due to run alone are started, and only run alone.
 void Search::start_calls(const Node& n, int t, bool searched) {
   for (const Call& call : alphabet_) {
-    if (o_.device_symmetry && twins_.covered(call, n.touched)) continue;
+    if (o_.twins && twins_.covered(call, n.named)) continue;
     bool alone = alone_run_due(n, t, call);
     if (!searched && !alone) continue;
     Node c = replayer_.child(n, t);
     c.threads[static_cast<size_t>(t)].push_back(call);
     c.calls_used++;
-    c.touched |= twins_.named_by(call);
+    c.named |= twins_.named_by(call);
     if (!searched) {
       alone_step(n, c, t);
       run_alone(std::move(c), t);

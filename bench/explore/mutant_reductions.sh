@@ -3,7 +3,7 @@
 # against --no-alone-runs and against --no-racing-subsumption (the two
 # reductions that take the Runner's memory of the path out of a state's
 # key), against --no-lock-movers (the one that skips orders) and against
-# --no-device-symmetry (the one that skips calls). Exits 1 on a difference.
+# --no-twins (the one that skips calls). Exits 1 on a difference.
 #
 #   bash bench/explore/mutant_reductions.sh [LUV] [explore options]
 #
@@ -24,7 +24,7 @@ for mode in contract adversarial; do
   for m in $mutants; do
     base=$(statuses --variant "reference+mutant:$m" --mode "$mode" "${bound[@]}" || true)
     [ -n "$base" ] || { echo "no verdicts for $m ($mode)" >&2; exit 2; }
-    for flag in --no-alone-runs --no-racing-subsumption --no-lock-movers --no-device-symmetry; do
+    for flag in --no-alone-runs --no-racing-subsumption --no-lock-movers --no-twins; do
       other=$(statuses --variant "reference+mutant:$m" --mode "$mode" "${bound[@]}" "$flag" || true)
       pairs=$((pairs + 1))
       if [ "$base" != "$other" ]; then

@@ -3,7 +3,7 @@
 # variant and both modes, runs `luv explore` with every reduction on, with
 # --no-por, with --no-symmetry, with --no-op-set-equivalence, with
 # --no-alone-runs, with --no-racing-subsumption, with --no-lock-movers and
-# with --no-device-symmetry, on docs/SPEC.md's default bound (or on the bound
+# with --no-twins, on docs/SPEC.md's default bound (or on the bound
 # the extra options give) and compares the status of every property.
 # Prints one row per run with its states, transitions (nodes reached: sleep
 # sets prune transitions, the visited set then merges states), the states
@@ -29,7 +29,7 @@ for variant in ${VARIANTS:-reference v2 v2-warn v3 v4}; do
   for mode in ${MODES:-contract adversarial}; do
     base=""
     for config in all --no-por --no-symmetry --no-op-set-equivalence --no-alone-runs --no-racing-subsumption \
-      --no-lock-movers --no-device-symmetry; do
+      --no-lock-movers --no-twins; do
       flags=()
       [ "$config" != all ] && flags=("$config")
       json="$out/$variant.$mode.$config.json"

@@ -58,7 +58,7 @@ TEST(Explore, every_counterexample_replays_to_its_property) {
 }
 
 // POR, the thread symmetry, calls run alone, racing subsumption, lock
-// movers, twin devices and the visited set may only prune, never change a
+// movers, twins and the visited set may only prune, never change a
 // verdict.
 TEST(Explore, verdicts_agree_with_and_without_reductions_on_every_variant_and_mode) {
   for (const char* variant : {"reference", "v2", "v2-warn"}) {
@@ -68,7 +68,7 @@ TEST(Explore, verdicts_agree_with_and_without_reductions_on_every_variant_and_mo
       on.domain1_ops = {1};
       ExploreOptions no_por = on, no_symmetry = on, no_alone_runs = on, no_racing = on, no_movers = on, no_twins = on;
       no_movers.lock_movers = false;
-      no_twins.device_symmetry = false;
+      no_twins.twins = false;
       no_por.por = false;
       no_symmetry.symmetry = false;
       no_alone_runs.alone_runs = false;
@@ -87,7 +87,7 @@ TEST(Explore, verdicts_agree_with_and_without_reductions_on_every_variant_and_mo
         EXPECT_EQ(status_of(a, PropertyId(p)), status_of(f, PropertyId(p)))
             << variant << " " << caller_mode_name(mode) << " " << property_name(PropertyId(p)) << " (lock movers)";
         EXPECT_EQ(status_of(a, PropertyId(p)), status_of(g, PropertyId(p)))
-            << variant << " " << caller_mode_name(mode) << " " << property_name(PropertyId(p)) << " (twin devices)";
+            << variant << " " << caller_mode_name(mode) << " " << property_name(PropertyId(p)) << " (twins)";
       }
       EXPECT_LE(a.stats.states, b.stats.states);
       EXPECT_LT(a.stats.states, c.stats.states);
@@ -95,7 +95,7 @@ TEST(Explore, verdicts_agree_with_and_without_reductions_on_every_variant_and_mo
       EXPECT_LE(a.stats.states, e.stats.states);
       EXPECT_LE(a.stats.states, f.stats.states);
       EXPECT_LT(a.stats.transitions, f.stats.transitions) << "lock movers skip steps";
-      EXPECT_LT(a.stats.states, g.stats.states) << "twin devices skip calls";
+      EXPECT_LT(a.stats.states, g.stats.states) << "twins skip calls";
     }
   }
 }
@@ -103,10 +103,10 @@ TEST(Explore, verdicts_agree_with_and_without_reductions_on_every_variant_and_mo
 // The reductions that skip paths rather than merge states: a lock mover (a
 // thread whose step only took a lock lasting the run) goes on alone, the
 // orders it skips searched from before its step (docs/DESIGN.md, "Lock
-// movers"); a call on a twin device is searched on the lower twin only
-// ("Twin devices"). Every mutant's every verdict, in both modes, must be the
-// one the search without each gives: they oops, fail in error paths, race
-// and leak, each a path a reduction must not lose.
+// movers"); a call on a twin device or domain is searched on the lower
+// twin only ("Twin devices and domains"). Every mutant's every verdict, in
+// both modes, must be the one the search without each gives: they oops,
+// fail in error paths, race and leak, each a path a reduction must not lose.
 TEST(Explore, skipping_reductions_keep_every_verdict_of_every_mutant) {
   for (int m = 1; m < impl::MUTANT_COUNT; ++m) {  // 0 is none
     std::string variant = std::string("reference+mutant:") + impl::mutant_name(static_cast<impl::mutant>(m));
@@ -116,13 +116,13 @@ TEST(Explore, skipping_reductions_keep_every_verdict_of_every_mutant) {
       movers.domain1_ops = {3};
       ExploreOptions every_order = movers, every_device = movers;
       every_order.lock_movers = false;
-      every_device.device_symmetry = false;
+      every_device.twins = false;
       ExploreResult a = explore(movers), b = explore(every_order), c = explore(every_device);
       for (int p = 0; p < PROPERTY_COUNT; ++p) {
         EXPECT_EQ(status_of(a, PropertyId(p)), status_of(b, PropertyId(p)))
             << variant << " " << caller_mode_name(mode) << " " << property_name(PropertyId(p)) << " (lock movers)";
         EXPECT_EQ(status_of(a, PropertyId(p)), status_of(c, PropertyId(p)))
-            << variant << " " << caller_mode_name(mode) << " " << property_name(PropertyId(p)) << " (twin devices)";
+            << variant << " " << caller_mode_name(mode) << " " << property_name(PropertyId(p)) << " (twins)";
       }
       EXPECT_GT(a.stats.mover_states, 0) << variant << " " << caller_mode_name(mode);
       EXPECT_LT(a.stats.states, c.stats.states) << variant << " " << caller_mode_name(mode);
@@ -139,27 +139,38 @@ TEST(Explore, every_call_of_the_alphabet_runs_alone_from_the_start) {
     o.faults = 0;
     o.iommu1_ops = {15};
     o.domain1_ops = {3};
+    o.twins = false;  // which would start no call on dev2 or domain 1 here
     ExploreResult r = explore(o);
     EXPECT_EQ(r.stats.alone_runs, static_cast<long long>(call_alphabet(mode, op_set_choices(o)[0]).size()))
         << caller_mode_name(mode);
   }
 }
 
-// A violation that takes both twins: without its reference to the HW record
-// of IOMMU 1, the second device preserved behind it (dev1 and dev2, the
-// twins) leaves the record's count one short. The twins may share no
-// call's subtree once one of them is named (docs/DESIGN.md, "Twin devices").
-TEST(Explore, twin_devices_keep_a_violation_that_needs_both_twins) {
-  ExploreOptions o = small("reference+mutant:skip_refcount_get", CallerMode::adversarial, 3);
-  o.iommu1_ops = {15};
-  o.domain1_ops = {3};
-  o.properties = PropertySet{}.set(static_cast<size_t>(PropertyId::refcount_balanced));
-  ExploreOptions every_device = o;
-  every_device.device_symmetry = false;
-  ExploreResult a = explore(o), b = explore(every_device);
-  EXPECT_EQ(status_of(b, PropertyId::refcount_balanced), Status::violated);
-  EXPECT_EQ(status_of(a, PropertyId::refcount_balanced), Status::violated);
-  EXPECT_LT(a.stats.states, b.stats.states);
+// Violations that take both twins (docs/DESIGN.md, "Twin devices and
+// domains"): without its reference to the HW record of IOMMU 1, the second
+// device preserved behind it (dev1 and dev2, the twin devices) leaves the
+// record's count one short; with its array of records one slot short, the
+// second domain record (domain 0 and 1, twin domains) overruns its page.
+// Twins may share no call's subtree once one of them is named.
+TEST(Explore, twins_keep_the_violations_that_need_both_twins) {
+  struct row {
+    const char* mutant;
+    CallerMode mode;
+    PropertyId property;
+  };
+  for (const row& r : {row{"skip_refcount_get", CallerMode::adversarial, PropertyId::refcount_balanced},
+                       row{"alloc_object_ser_off_by_one", CallerMode::contract, PropertyId::no_leak}}) {
+    ExploreOptions o = small(std::string("reference+mutant:") + r.mutant, r.mode, 3);
+    o.iommu1_ops = {15};
+    o.domain1_ops = {3};
+    o.properties = PropertySet{}.set(static_cast<size_t>(r.property));
+    ExploreOptions every_object = o;
+    every_object.twins = false;
+    ExploreResult a = explore(o), b = explore(every_object);
+    EXPECT_EQ(status_of(b, r.property), Status::violated) << r.mutant;
+    EXPECT_EQ(status_of(a, r.property), Status::violated) << r.mutant;
+    EXPECT_LT(a.stats.states, b.stats.states) << r.mutant;
+  }
 }
 
 // restore-matches leaves out the objects whose calls raced; the visited set
