@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "explore/search.h"
+#include "explore/twins.h"
 #include "impl/callers.h"
 #include "impl/op_footprint.h"
 #include "impl/variant.h"
@@ -127,6 +128,8 @@ namespace {
 
 using explorer::ChoiceResult;
 using explorer::Live;
+using explorer::Twins;
+using explorer::twins;
 
 // A choice's stats added to the sums.
 void add_stats(ExploreStats& s, const ExploreStats& x) {
@@ -231,7 +234,9 @@ class ChoiceQueue {
  public:
   ChoiceQueue(const ExploreOptions& o, const std::vector<Topology>& topologies, std::vector<size_t> order)
       : o_(o), topologies_(topologies), order_(std::move(order)), footprints_(topologies.size()),
-        taken_(topologies.size(), false) {}
+        taken_(topologies.size(), false) {
+    for (const Topology& t : topologies) twins_.emplace_back(t);
+  }
 
   struct Turn {
     size_t choice;
@@ -277,9 +282,12 @@ class ChoiceQueue {
   // Under m_: the choice to take now, if any; `patient`: none that a
   // running search may yet stand for.
   std::optional<Turn> pick(bool patient) const {
+    // Twins are worked out from whole op masks, which no footprint records:
+    // a search stands for a choice only if the same objects are twins in
+    // both (else it skipped calls the choice's own search makes).
     auto held_by = [&](const std::vector<size_t>& searches, size_t i) -> std::optional<size_t> {
       for (size_t r : searches)
-        if (footprints_[r].holds(topologies_[i])) return r;
+        if (footprints_[r].holds(topologies_[i]) && (!twins(o_) || twins_[r] == twins_[i])) return r;
       return std::nullopt;
     };
     for (size_t i : order_)  // empty without equivalence: no search stands for another
@@ -295,6 +303,7 @@ class ChoiceQueue {
   const std::vector<Topology>& topologies_;
   const std::vector<size_t> order_;
   std::vector<impl::op_footprint> footprints_;  // per choice, written by its search's thread alone
+  std::vector<Twins> twins_;                    // per choice
   std::mutex m_;
   std::condition_variable cv_;
   // Guarded by m_:

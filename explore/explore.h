@@ -117,7 +117,8 @@ struct ExploreOptions {
   // movers"). Off: every thread steps from every state.
   bool lock_movers = true;
   // Twins (explore/twins.h): a call on a device or domain no call of the
-  // path has named is searched only on its lowest such twin. Off: on every one.
+  // path has named is searched only on its lowest such twin. Off (and while
+  // an invariant is held): on every one.
   bool twins = true;
   PropertySet properties = all_properties();
   // 0: no limit. Else each op-set choice gets an equal share of it, so the

@@ -88,6 +88,12 @@ inline bool runs_alone(const ExploreOptions& o) { return o.alone_runs && !o.bfs;
 // step's reads tell what it did).
 inline bool lock_movers(const ExploreOptions& o) { return o.lock_movers && !o.bfs && o.read_frames; }
 
+// Whether twins stand for each other (ExploreOptions::twins): not while an
+// invariant is held (ExploreOptions::invariant, `luv verify`'s check of a
+// proof's invariant): twins are alike by the implementation's symmetry,
+// and the invariant, which is on trial there, need not share it.
+inline bool twins(const ExploreOptions& o) { return o.twins && !o.invariant; }
+
 // A call as one word (its kind and every argument, 12 bits each: validate()
 // bounds them far below), for the hashes: different calls, different words.
 inline std::uint64_t call_word(const Call& c) {

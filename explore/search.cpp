@@ -227,7 +227,7 @@ void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
 // calls due to run alone are started, and only run alone.
 void Search::start_calls(const Node& n, int t, bool searched) {
   for (const Call& call : alphabet_) {
-    if (o_.twins && twins_.covered(call, n.named)) continue;
+    if (twins(o_) && twins_.covered(call, n.named)) continue;
     bool alone = alone_run_due(n, t, call);
     if (!searched && !alone) continue;
     Node c = replayer_.child(n, t);

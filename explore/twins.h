@@ -24,6 +24,9 @@ class Twins {
   // a call on a lower twin that no call named either: it reaches what that
   // call reaches, swapped.
   bool covered(const Call& c, std::uint64_t named) const;
+  // The same objects are twins (what a search with them skips depends on
+  // nothing else: equivalent op sets need it, explore.cpp's ChoiceQueue).
+  bool operator==(const Twins& b) const { return lowest_twin_ == b.lowest_twin_; }
 
  private:
   Topology t_;
