@@ -1,8 +1,8 @@
 // The arena of arena.h and the replaced allocation functions that draw from
 // it. Blocks are size-classed (16-byte steps to 1 KiB, quarters of a power
-// of two to 64 KiB, then powers of two) with a free list per class, so a run that frees as much as it allocates
-// (frames, vectors growing) keeps its state small: a snapshot copies the
-// region up to its top.
+// of two to 64 KiB, then powers of two) with a free list per class, so a
+// run that frees as much as it allocates (frames, vectors growing) keeps its
+// state small: a snapshot copies the region up to its top.
 #include "impl/shim/arena.h"
 
 #include <sys/mman.h>
