@@ -164,7 +164,8 @@ PropertyOutcome outcome_of(const ExploreOptions& o, const ExploreStats& s, Prope
     po.violation = finding->violation;
     po.how = "explore" + std::string(o.bfs ? " --bfs" : "") + ": " + std::to_string(finding->calls) + " call(s), " +
              std::to_string(finding->steps) + " step(s)";
-    std::string names = property_list(o.properties & ~finding->checked);
+    // Those an earlier violation on the path masked (`checked` is of the judged ones).
+    std::string names = property_list(explorer::judged_by_explorer(o) & ~finding->checked);
     if (!names.empty()) po.how += "; seen past an earlier violation of " + names;
   } else if (!s.complete) {
     po.status = Status::unknown;

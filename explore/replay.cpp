@@ -144,10 +144,7 @@ Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreSta
       racing_apart_(o.racing_subsumption && topology.domains.size() + topology.devices.size() <= 8),
       capture_(std::make_unique<Capture>(symmetric_, before_, after_)) {
   LUV_ASSERT(o.threads >= 1 && o.threads <= THREADS_MAX);
-  // The explorer runs no model observer: model-refinement is not judged
-  // (run() would attach the model for it, at a cost per state).
-  judged_ = o.properties;
-  judged_.reset(static_cast<size_t>(PropertyId::model_refinement));
+  judged_ = judged_by_explorer(o);
   if (o.snapshots && !o.bfs && impl::arena::supported()) {
     arena_ = std::make_unique<impl::arena::Arena>();
     Node root;

@@ -78,6 +78,15 @@ struct Node {
   std::uint64_t parent_id = 0;
 };
 
+// The properties the explorer judges: o.properties less model-refinement
+// (it runs no model observer: run() would attach the model for it, at a cost
+// per state).
+inline PropertySet judged_by_explorer(const ExploreOptions& o) {
+  PropertySet judged = o.properties;
+  judged.reset(static_cast<size_t>(PropertyId::model_refinement));
+  return judged;
+}
+
 // Whether calls are run alone (ExploreOptions::alone_runs): not breadth-first,
 // where a run alone would report its finding before the shorter ones the
 // queue reaches later.

@@ -58,6 +58,22 @@ TEST(Explore, every_counterexample_replays_to_its_property) {
   }
 }
 
+// A finding says which properties an earlier violation on its path masked:
+// never model-refinement, which the explorer does not judge (no model
+// observer), so it was never violated there. v2's no-null-op is found first
+// on its path (1 call, 2 steps): nothing masked.
+TEST(Explore, a_finding_names_only_judged_properties_as_seen_past) {
+  ExploreOptions o = small("v2", CallerMode::adversarial);
+  o.bfs = true;
+  ExploreResult r = explore(o);
+  for (const PropertyOutcome& out : r.report.outcomes)
+    EXPECT_EQ(out.how.find("model-refinement"), std::string::npos) << property_name(out.property) << ": " << out.how;
+  auto null_op = std::find_if(r.report.outcomes.begin(), r.report.outcomes.end(),
+                              [](const PropertyOutcome& x) { return x.property == PropertyId::no_null_op; });
+  ASSERT_NE(null_op, r.report.outcomes.end());
+  EXPECT_EQ(null_op->how, "explore --bfs: 1 call(s), 2 step(s)");
+}
+
 // POR, the thread symmetry, calls run alone, racing subsumption, lock
 // movers, twins and the visited set may only prune, never change a
 // verdict.
