@@ -76,7 +76,9 @@ void Frontier::close() {
 Search::Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live)
     : o_(o), states_max_(states_max), live_(live), start_(std::chrono::steady_clock::now()),
       replayer_(o, topology, stats_), frontier_(o.bfs, live, stats_), visited_(o.por, replayer_.racing_apart()),
-      alphabet_(call_alphabet(o.mode, topology)), twins_(topology) {}
+      alphabet_(call_alphabet(o.mode, topology)), twins_(topology) {
+  for (const Call& call : alphabet_) alphabet_named_.push_back(twins_.named_by(call));
+}
 
 ChoiceResult Search::go() {
   Node root;
@@ -226,14 +228,15 @@ void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
 // Idle thread t starts each call of the alphabet; `searched`: else only the
 // calls due to run alone are started, and only run alone.
 void Search::start_calls(const Node& n, int t, bool searched) {
-  for (const Call& call : alphabet_) {
-    if (twins(o_) && twins_.covered(call, n.named)) continue;
+  for (size_t k = 0; k < alphabet_.size(); ++k) {
+    const Call& call = alphabet_[k];
+    if (twins(o_) && twins_.covered(alphabet_named_[k], n.named)) continue;
     bool alone = alone_run_due(n, t, call);
     if (!searched && !alone) continue;
     Node c = replayer_.child(n, t);
     c.threads[static_cast<size_t>(t)].push_back(call);
     c.calls_used++;
-    c.named |= twins_.named_by(call);
+    c.named |= alphabet_named_[k];
     if (!searched) {
       alone_step(n, c, t);
       run_alone(std::move(c), t);

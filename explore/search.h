@@ -104,6 +104,7 @@ class Search {
   VisitedSet alone_started_{false, false};
   std::vector<Call> alphabet_;
   Twins twins_;
+  std::vector<std::uint64_t> alphabet_named_;  // per call of the alphabet: Twins::named_by, worked out once
   std::vector<ExploreFinding> findings_;
   std::array<bool, PROPERTY_COUNT> found_{};
   bool cut_ = false;

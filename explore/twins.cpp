@@ -28,7 +28,7 @@ void lowest_of(int n, F twins, std::vector<int>& out) {
 }
 }  // namespace
 
-Twins::Twins(const Topology& t) : t_(t), lowest_twin_() {
+Twins::Twins(const Topology& t) : t_(t) {
   int devices = static_cast<int>(t.devices.size()), domains = static_cast<int>(t.domains.size());
   LUV_ASSERT(devices <= DOMAIN_BIT && domains <= 64 - DOMAIN_BIT);  // a bit each; validate() bounds them lower
   lowest_of(devices, [&](int a, int b) {
@@ -59,8 +59,7 @@ std::uint64_t Twins::named_by(const Call& c) const {
 // Each twin the call names, alone of its kind, is a swap away from a lower
 // unnamed twin: swaps of devices and of domains are each a symmetry of the
 // state, and each lowers the call's objects, so the lowest is searched.
-bool Twins::covered(const Call& c, std::uint64_t named) const {
-  std::uint64_t objects = named_by(c);
+bool Twins::covered(std::uint64_t objects, std::uint64_t named) const {
   for (std::uint64_t kind : {(1ull << DOMAIN_BIT) - 1, ~((1ull << DOMAIN_BIT) - 1)}) {
     std::uint64_t of_kind = objects & kind;
     if (std::popcount(of_kind) != 1) continue;

@@ -20,10 +20,11 @@ class Twins {
   // The objects a call names (directly, by its file, or by its session's
   // files): device d is bit d, domain m bit 32 + m.
   std::uint64_t named_by(const Call& c) const;
-  // Whether the call, from a path whose calls named `named`, is the swap of
-  // a call on a lower twin that no call named either: it reaches what that
-  // call reaches, swapped.
-  bool covered(const Call& c, std::uint64_t named) const;
+  // Whether a call naming `objects` (named_by), from a path whose calls
+  // named `named`, is the swap of a call on a lower twin that no call named
+  // either: it reaches what that call reaches, swapped.
+  bool covered(std::uint64_t objects, std::uint64_t named) const;
+  bool covered(const Call& c, std::uint64_t named) const { return covered(named_by(c), named); }
   // The same objects are twins (what a search with them skips depends on
   // nothing else: equivalent op sets need it, explore.cpp's ChoiceQueue).
   bool operator==(const Twins& b) const { return lowest_twin_ == b.lowest_twin_; }
