@@ -41,6 +41,7 @@ void print_table(const ExploreStats& s) {
   if (s.alone_runs > 0)
     std::printf("%-22s %lld (%lld steps past their first)\n", "calls run alone", s.alone_runs, s.alone_steps);
   if (s.mover_states > 0) std::printf("%-22s %lld\n", "lock movers went on", s.mover_states);
+  if (s.class_splits > 0) std::printf("%-22s %lld\n", "op-set classes split", s.class_splits);
   std::printf("%-22s %.0f\n", "states/s", s.states_per_second());
   if (s.covered > 0)
     std::printf("%-22s %d of %d, from an equivalent choice's search (%lld states searched)\n", "op-set choices taken",
@@ -69,7 +70,7 @@ struct explore_flags {
   TopologyFlags topology;
   bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, no_snapshots = false, quiet = false;
   bool no_equivalence = false, no_alone_runs = false, no_racing_subsumption = false, no_lock_movers = false,
-       no_twins = false;
+       no_twins = false, lazy_op_sets = false;
   std::string json_out, cx_dir, shard;
   double budget = 0;
   long long memory_max_mb = 0;
@@ -109,6 +110,9 @@ void add_search_options(CLI::App* cmd, explore_flags& o) {
   cmd->add_flag("--no-twins", o.no_twins,
                 "start a call on each of two twin devices (or domains) no call has named yet, instead of on the "
                 "lower one only (same verdicts, more states)");
+  cmd->add_flag("--lazy-op-sets", o.lazy_op_sets,
+                "search the op-set choices with the same twins as one, each node standing for the choices that "
+                "answered its path's questions alike (same verdicts, fewer states)");
   cmd->add_option("--states-max", o.x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")
       ->default_val(0)
       ->check(integer_range(0, INT64_MAX));
@@ -141,6 +145,7 @@ ExploreOptions explore_options(const explore_flags& o) {
   x.racing_subsumption = !o.no_racing_subsumption;
   x.lock_movers = !o.no_lock_movers;
   x.twins = !o.no_twins;
+  x.lazy_op_sets = o.lazy_op_sets;
   x.memory_max_bytes = o.memory_max_mb * 1024 * 1024;
   x.deadline = deadline_after(o.budget);
   Shard shard = parse_shard(o.shard);
@@ -200,7 +205,7 @@ nlohmann::ordered_json stats_json(const ExploreStats& s) {
   nlohmann::ordered_json j = {{"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
                               {"pruned_sleep", s.pruned_sleep}, {"alone_runs", s.alone_runs},
                               {"alone_steps", s.alone_steps}, {"mover_states", s.mover_states},
-                              {"visited", s.visited},
+                              {"class_splits", s.class_splits}, {"visited", s.visited},
                               {"bytes_per_visited", s.bytes_per_visited()}, {"collision_odds", s.collision_odds},
                               {"snapshots", s.snapshots}, {"snapshot_bytes_max", s.snapshot_bytes_max},
                               {"choices_covered", s.covered}, {"states_searched", s.states_searched},
@@ -290,7 +295,8 @@ nlohmann::ordered_json choice_json(size_t index, const explorer::ChoiceResult& c
   nlohmann::ordered_json stats = {
       {"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
       {"pruned_sleep", s.pruned_sleep}, {"alone_runs", s.alone_runs}, {"alone_steps", s.alone_steps},
-      {"mover_states", s.mover_states}, {"visited", s.visited}, {"visited_bytes", s.visited_bytes},
+      {"mover_states", s.mover_states}, {"class_splits", s.class_splits}, {"visited", s.visited},
+      {"visited_bytes", s.visited_bytes},
       {"frontier_max", s.frontier_max}, {"snapshots", s.snapshots}, {"snapshot_bytes_max", s.snapshot_bytes_max},
       {"paths_ended", s.paths_ended}, {"unjudged", property_set_json(s.unjudged)},
       {"collision_odds", s.collision_odds}, {"seconds", s.seconds}, {"complete", s.complete},
@@ -310,6 +316,7 @@ explorer::ChoiceResult choice_from_json(const nlohmann::json& j) {
   t.states = s.at("states"), t.transitions = s.at("transitions"), t.pruned_visited = s.at("pruned_visited");
   t.pruned_sleep = s.at("pruned_sleep"), t.visited = s.at("visited"), t.visited_bytes = s.at("visited_bytes");
   t.alone_runs = s.at("alone_runs"), t.alone_steps = s.at("alone_steps"), t.mover_states = s.at("mover_states");
+  t.class_splits = s.at("class_splits");
   t.frontier_max = s.at("frontier_max"), t.paths_ended = s.at("paths_ended");
   t.snapshots = s.at("snapshots"), t.snapshot_bytes_max = s.at("snapshot_bytes_max");
   t.unjudged = property_set_from_json(s.at("unjudged"));

@@ -97,6 +97,9 @@ std::string validate(const ExploreOptions& o) {
   probe.topology = o.topology;
   probe.threads.assign(static_cast<size_t>(o.threads), {});
   if (std::string bad = validate(probe); !bad.empty()) return bad;
+  if (o.lazy_op_sets && o.shards > 1)
+    return "--lazy-op-sets: not with --shard (a shard's unit is an op-set choice, and a lazy search shares states "
+           "between choices)";
   return validate_shard(o);
 }
 
@@ -136,6 +139,7 @@ void add_stats(ExploreStats& s, const ExploreStats& x) {
   s.states += x.states, s.transitions += x.transitions, s.pruned_visited += x.pruned_visited;
   s.pruned_sleep += x.pruned_sleep, s.visited += x.visited, s.visited_bytes += x.visited_bytes;
   s.alone_runs += x.alone_runs, s.alone_steps += x.alone_steps, s.mover_states += x.mover_states;
+  s.class_splits += x.class_splits;
   s.frontier_max = std::max(s.frontier_max, x.frontier_max);
   s.snapshots += x.snapshots;
   s.snapshot_bytes_max = std::max(s.snapshot_bytes_max, x.snapshot_bytes_max);
@@ -365,6 +369,39 @@ ExploreResult merge_choices(const ExploreOptions& o, const std::vector<ChoiceRes
   return out;
 }
 
+// Lazy op-set choices: the choices with the same twins are one search (a
+// search skips the calls its twins cover, so it stands only for choices with
+// the same twins), biggest first on the threads; a result per search.
+std::vector<ChoiceResult> explore_lazily(const ExploreOptions& o, const std::vector<Topology>& topologies,
+                                         long long share) {
+  std::vector<std::vector<Topology>> groups;
+  std::vector<Twins> keys;
+  for (const Topology& t : topologies) {
+    Twins k(t);
+    size_t g = 0;
+    while (g < keys.size() && !(keys[g] == k)) ++g;
+    if (g == keys.size()) keys.push_back(k), groups.emplace_back();
+    groups[g].push_back(t);
+  }
+  std::vector<ChoiceResult> results(groups.size());
+  Live live;
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t g; (g = next++) < groups.size();) {
+      LUV_ASSERT(groups[g].size() <= 64);  // Node::choices
+      long long states_max = share > 0 ? share * static_cast<long long>(groups[g].size()) : 0;
+      explorer::Search search(o, groups[g].front(), states_max, live, &groups[g]);
+      results[g] = search.go();
+      results[g].stats.covered = static_cast<int>(groups[g].size()) - 1;
+    }
+  };
+  std::vector<std::thread> pool;
+  int jobs = std::clamp(o.jobs, 1, static_cast<int>(groups.size()));
+  for (int j = 0; j < jobs; ++j) pool.emplace_back(worker);
+  for (std::thread& t : pool) t.join();
+  return results;
+}
+
 std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
   std::string bad = validate(o);
   if (!bad.empty()) throw std::invalid_argument(bad);
@@ -374,6 +411,7 @@ std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
   long long share = o.states_max > 0 ? std::max(1LL, (o.states_max + total - 1) / total) : 0;
   std::vector<Topology> topologies;
   for (size_t i : shard_choices(o)) topologies.push_back(all[i]);
+  if (o.lazy_op_sets && !o.invariant) return explore_lazily(o, topologies, share);
   size_t n = topologies.size();
   std::vector<ChoiceResult> results(n);
   Live live;

@@ -38,6 +38,9 @@ struct ExploreStats {
   long long alone_runs = 0, alone_steps = 0;
   // States from which one thread alone went on (ExploreOptions::lock_movers).
   long long mover_states = 0;
+  // Lazy op-set choices: steps whose questions split a node's choices (each
+  // class past the first is a replay of its own).
+  long long class_splits = 0;
   long long visited = 0;          // fingerprints in the visited set
   long long visited_bytes = 0;    // memory of the visited set (and of the calls run alone's starts)
   long long frontier = 0;         // nodes waiting (stack or queue)
@@ -120,6 +123,10 @@ struct ExploreOptions {
   // path has named is searched only on its lowest such twin. Off (and while
   // an invariant is held): on every one.
   bool twins = true;
+  // Lazy op-set choices (docs/DESIGN.md, "Lazy op-set choices"): the choices
+  // with the same twins searched as one, a node standing for the choices
+  // that answered its path's questions alike. Off: a search per choice.
+  bool lazy_op_sets = false;
   PropertySet properties = all_properties();
   // 0: no limit. Else each op-set choice gets an equal share of it, so the
   // outcome does not depend on `jobs`; a cut search says "unknown".

@@ -1,11 +1,13 @@
 #include "explore/replay.h"
 
 #include <algorithm>
+#include <bit>
 #include <stdexcept>
 #include <string>
 #include <tuple>
 
 #include "explore/fingerprint.h"
+#include "impl/op_footprint.h"
 #include "impl/world.h"
 #include "properties/assert.h"
 
@@ -139,19 +141,38 @@ std::uint8_t racing_bits(const CallersMemory& m, int domains) {
 
 }  // namespace
 
-Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreStats& stats)
-    : o_(o), topology_(topology), stats_(stats), symmetric_(o.symmetry && o.threads == 2 && o.read_frames),
+Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreStats& stats,
+                   const std::vector<Topology>* choices)
+    : o_(o), topology_(topology), choices_(choices), stats_(stats), symmetric_(o.symmetry && o.threads == 2 && o.read_frames),
       racing_apart_(o.racing_subsumption && topology.domains.size() + topology.devices.size() <= 8),
       capture_(std::make_unique<Capture>(symmetric_, before_, after_)) {
   LUV_ASSERT(o.threads >= 1 && o.threads <= THREADS_MAX);
   judged_ = judged_by_explorer(o);
+  if (choices_) {
+    iommu_choices_.assign(topology.iommus.size(), {});
+    domain_choices_.assign(topology.domains.size(), {});
+    for (size_t c = 0; c < choices_->size(); ++c) {
+      const Topology& t = (*choices_)[c];
+      LUV_ASSERT(t.iommus.size() == iommu_choices_.size() && t.domains.size() == domain_choices_.size());
+      for (size_t i = 0; i < t.iommus.size(); ++i) iommu_choices_[i][t.iommus[i].ops] |= 1ull << c;
+      for (size_t d = 0; d < t.domains.size(); ++d) domain_choices_[d][t.domains[d].ops] |= 1ull << c;
+    }
+  }
   if (o.snapshots && !o.bfs && impl::arena::supported()) {
     arena_ = std::make_unique<impl::arena::Arena>();
     Node root;
     root.threads.assign(static_cast<size_t>(o.threads), {});
+    root.choices = all_choices();
     Scenario s = scenario_of(root);
     RunOptions ro = run_options(judged_);
-    in_arena([&] { run_ = new SteppedRun(s, ro); });
+    impl::op_footprint asked;
+    {
+      std::optional<impl::op_footprint_scope> scope;
+      if (choices_) scope.emplace(&asked);
+      in_arena([&] { run_ = new SteppedRun(s, ro); });
+    }
+    if (choices_)
+      for (const Topology& t : *choices_) LUV_ASSERT(asked.holds(t));  // the World is built alike for every choice
     start_ = arena_->save();
     holds_ = START;
   }
@@ -169,11 +190,42 @@ RunOptions Replayer::run_options(const PropertySet& properties) {
   return ro;
 }
 
+std::uint64_t Replayer::all_choices() const {
+  if (choices_ == nullptr) return 0;
+  LUV_ASSERT(!choices_->empty() && choices_->size() <= 64);
+  return choices_->size() == 64 ? ~0ull : (1ull << choices_->size()) - 1;
+}
+
+std::uint64_t Replayer::choices_alike(const impl::op_footprint& asked) const {
+  std::uint64_t alike = ~0ull;
+  auto narrow = [&](const std::vector<std::array<std::uint64_t, 16>>& by_mask, bool domain) {
+    for (size_t i = 0; i < by_mask.size(); ++i) {
+      std::uint16_t masks = asked.alike(domain, static_cast<int>(i));
+      if (masks == 0xffff) continue;  // nothing asked of it
+      std::uint64_t any = 0;
+      for (int m = 0; m < 16; ++m)
+        if (masks >> m & 1u) any |= by_mask[i][static_cast<size_t>(m)];
+      alike &= any;
+    }
+  };
+  narrow(iommu_choices_, false);
+  narrow(domain_choices_, true);
+  return alike;
+}
+
+void Replayer::use_masks(const Node& n) {
+  if (choices_ == nullptr) return;
+  LUV_ASSERT(n.choices != 0);
+  const Topology& t = (*choices_)[static_cast<size_t>(std::countr_zero(n.choices))];
+  for (size_t i = 0; i < t.iommus.size(); ++i) masks_.iommus[i] = t.iommus[i].ops;
+  for (size_t d = 0; d < t.domains.size(); ++d) masks_.domains[d] = t.domains[d].ops;
+}
+
 Scenario Replayer::scenario_of(const Node& n) const {
   Scenario s;
   s.variant = o_.variant;
   s.mode = o_.mode;
-  s.topology = topology_;
+  s.topology = choices_ ? (*choices_)[static_cast<size_t>(std::countr_zero(n.choices))] : topology_;
   s.faults = n.faults;
   s.threads = n.threads;
   s.schedule = n.schedule;
@@ -187,22 +239,33 @@ Scenario Replayer::counterexample_of(const Node& n) const {
   return s;
 }
 
-void Replayer::replay(Node& n, bool alone) {
+std::uint64_t Replayer::replay(Node& n, bool alone) {
   ++(alone ? stats_.alone_steps : stats_.transitions);
   capture_->reset(!alone);
   n.state_id = 0;
-  if (run_) step_to(n, !alone);
-  else rerun(n, !alone);
+  impl::op_footprint asked;
+  {
+    std::optional<impl::op_footprint_scope> scope;
+    if (choices_) scope.emplace(&asked);
+    use_masks(n);
+    impl::thread_op_masks = choices_ ? &masks_ : nullptr;
+    if (run_) step_to(n, !alone);
+    else rerun(n, !alone);
+    impl::thread_op_masks = nullptr;
+  }
+  std::uint64_t rest = choices_ ? n.choices & ~choices_alike(asked) : 0;
+  n.choices &= ~rest;
   Capture& cap = *capture_;
   if (n.leaf || !cap.got) {  // !cap.got: an oops or deadlock ended the run before the stop
     n.leaf = true;
-    return;
+    return rest;
   }
   if (!alone) n.world = cap.world, n.world_mirror = cap.world_mirror, n.observed = cap.observed, n.took_lock = cap.took_lock;
   n.in_call = cap.in_call;
   n.runnable = cap.runnable;
   n.quiescent = cap.in_call == 0;
   if (n.retrieve_fault) n.leaf = true;
+  return rest;
 }
 
 // From the start: the Runner stops before the step past the prefix.
@@ -291,7 +354,10 @@ void Replayer::prepare(Node& n, bool save) {
   if (holds_ == n.state_id && n.state_id != 0) {
     std::swap(parent_components_, after_);  // n's, from its replay just now
   } else {
+    use_masks(n);
+    impl::thread_op_masks = choices_ ? &masks_ : nullptr;
     catch_up(n, false);
+    impl::thread_op_masks = nullptr;
     world_components(run_->world(), parent_components_);
   }
   holds_ = n.state_id = components_of_ = ++last_id_;
@@ -340,6 +406,7 @@ uint64_t Replayer::key(const Node& n, bool mirror) const {
   Hasher h;
   h.add(mirror ? n.world_mirror : n.world);
   h.add(static_cast<uint64_t>(n.calls_used) << 8 | static_cast<uint64_t>(n.faults_used));
+  h.add(n.choices);  // lazy op-set choices: the same state for other choices has other futures
   h.add(n.callers);
   h.add(alone);
   for (int t = 0; t < o_.threads; ++t) h.add(n.chain[who(t)]);
@@ -385,6 +452,7 @@ Node Replayer::child(const Node& n, int t) const {
   c.faults = n.faults;
   c.masked = n.masked;
   c.named = n.named;
+  c.choices = n.choices;
   // From n's saved state; or, before n is saved, from n's own base and
   // from n's state while the arena still holds it.
   c.base = n.state ? n.state : n.base;

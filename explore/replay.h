@@ -14,6 +14,7 @@
 
 #include "explore/explore.h"
 #include "explore/fingerprint.h"
+#include "impl/op_footprint.h"
 #include "impl/scenario.h"
 #include "impl/shim/arena.h"
 #include "properties/assert.h"
@@ -35,6 +36,9 @@ struct Node {
   PropertySet masked;  // properties switched off to go on past their violation on this path
   unsigned sleep = 0;  // threads whose next step sleep sets skip
   std::uint64_t named = 0;  // the devices and domains the path's calls named (Twins::named_by)
+  // Lazy op-set choices: bit i, choice i of the search's (Replayer::choices)
+  // answers every question the path asked as the lowest does; 0: one choice.
+  std::uint64_t choices = 0;
   // Per busy thread: a hash of its call and of the World at each of its
   // resumes in this call (with the faults its steps injected), which
   // determines its coroutine's locals; 0 for an idle thread.
@@ -121,7 +125,12 @@ inline unsigned swap_threads(unsigned bits) { return (bits & ~3u) | (bits & 1u) 
 // Replays nodes of one op-set choice's search and keys them.
 class Replayer {
  public:
-  Replayer(const ExploreOptions& o, const Topology& topology, ExploreStats& stats);
+  // `choices`: lazy op-set choices (null: topology's alone), which must
+  // hold `topology` first.
+  Replayer(const ExploreOptions& o, const Topology& topology, ExploreStats& stats,
+           const std::vector<Topology>* choices = nullptr);
+  // The choices of a lazy search, as the root's Node::choices (0: none).
+  std::uint64_t all_choices() const;
 
   // The properties judged: o.properties less model-refinement.
   const PropertySet& judged() const { return judged_; }
@@ -138,7 +147,10 @@ class Replayer {
   // finding is made), and an oops or a deadlock makes the node a leaf.
   // `alone`: a step of a call run alone (counted as such, not as a
   // transition, and not keyed: its World and reads are left unhashed).
-  void replay(Node& n, bool alone = false);
+  // Lazy op-set choices: the step runs on the lowest of n.choices, which
+  // keeps those that answer its questions (the next kernel's too) alike;
+  // the rest are returned, to be replayed as a node of their own.
+  std::uint64_t replay(Node& n, bool alone = false);
   // Before n's children are replayed: brings n's state into the arena and,
   // when `save` (more than one child will step from it), saves it for them
   // (snapshots). Unsaved, a child steps on from the arena while it holds n,
@@ -182,9 +194,17 @@ class Replayer {
   void take(Node& n, const Verdict& v, size_t first_new, const std::array<int, impl::FAULT_SITE_COUNT>& visits,
             const CallersMemory& callers, const std::optional<std::string>& divergence);
   void note_ended(const PropertySet& unjudged);
+  // The op sets n's steps answer from: its lowest choice's.
+  void use_masks(const Node& n);
 
   const ExploreOptions& o_;
   Topology topology_;
+  const std::vector<Topology>* choices_;
+  impl::op_masks masks_;
+  // Lazy op-set choices: [object][mask], the choices giving that IOMMU
+  // (domain) that mask, so that a footprint's choices are a few ANDs.
+  std::vector<std::array<std::uint64_t, 16>> iommu_choices_, domain_choices_;
+  std::uint64_t choices_alike(const impl::op_footprint& asked) const;
   ExploreStats& stats_;
   PropertySet judged_;
   bool symmetric_;

@@ -73,9 +73,10 @@ void Frontier::close() {
 
 // ---- the search -----------------------------------------------------------------
 
-Search::Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live)
+Search::Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live,
+               const std::vector<Topology>* choices)
     : o_(o), states_max_(states_max), live_(live), start_(std::chrono::steady_clock::now()),
-      replayer_(o, topology, stats_), frontier_(o.bfs, live, stats_), visited_(o.por, replayer_.racing_apart()),
+      replayer_(o, topology, stats_, choices), frontier_(o.bfs, live, stats_), visited_(o.por, replayer_.racing_apart()),
       alphabet_(call_alphabet(o.mode, topology)), twins_(topology) {
   for (const Call& call : alphabet_) alphabet_named_.push_back(twins_.named_by(call));
 }
@@ -83,6 +84,7 @@ Search::Search(const ExploreOptions& o, const Topology& topology, long long stat
 ChoiceResult Search::go() {
   Node root;
   root.threads.assign(static_cast<size_t>(o_.threads), {});
+  root.choices = replayer_.all_choices();
   generate(std::move(root));
   while (!cut_ && !frontier_.empty()) {
     Node n = frontier_.pop();
@@ -104,9 +106,31 @@ ChoiceResult Search::go() {
   return out;
 }
 
+template <typename F>
+void Search::replay_each_class(Node c, bool alone, F f) {
+  for (;;) {
+    // What the replay changes that the next class's replay starts from.
+    size_t violations = c.violations.size();
+    PropertySet masked = c.masked;
+    bool leaf = c.leaf;
+    uint64_t rest = replayer_.replay(c, alone);
+    if (rest == 0) {
+      f(c);
+      return;
+    }
+    ++stats_.class_splits;
+    Node next = c;
+    next.violations.resize(violations);
+    next.masked = masked;
+    next.leaf = leaf;
+    next.choices = rest;
+    f(c);
+    c = std::move(next);
+  }
+}
+
 void Search::generate(Node n) {
-  replayer_.replay(n);
-  frontier_.push(std::move(n));
+  replay_each_class(std::move(n), false, [&](Node& x) { frontier_.push(std::move(x)); });
 }
 
 VisitedSet::Visit Search::look_up(Node& n) {
@@ -213,16 +237,17 @@ void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
     ++stats_.pruned_sleep;
     return;
   }
-  Node c = replayer_.child(n, t);
-  replayer_.replay(c);
-  replayer_.advance(n, c, t, nullptr, 0);
-  bool quiet = !c.leaf && c.violations.empty() && c.visits == n.visits && (c.in_call >> t & 1u);
-  bool pure = quiet && c.world == n.world;
-  c.sleep = (o_.por && pure) ? (n.sleep | explored_pure) : 0;
-  if (pure) explored_pure |= 1u << t;
-  faults_after(n, c, t);
-  if (lock_movers(o_) && quiet && c.took_lock) c.mover = 1u << t;
-  frontier_.push(std::move(c));
+  replay_each_class(replayer_.child(n, t), false, [&](Node& c) {
+    replayer_.advance(n, c, t, nullptr, 0);
+    bool quiet = !c.leaf && c.violations.empty() && c.visits == n.visits && (c.in_call >> t & 1u);
+    // Pure for every choice of n (a class of fewer: not for the others).
+    bool pure = quiet && c.world == n.world && c.choices == n.choices;
+    c.sleep = (o_.por && pure) ? (n.sleep | explored_pure) : 0;
+    if (pure) explored_pure |= 1u << t;
+    faults_after(n, c, t);
+    if (lock_movers(o_) && quiet && c.took_lock) c.mover = 1u << t;
+    frontier_.push(std::move(c));
+  });
 }
 
 // Idle thread t starts each call of the alphabet; `searched`: else only the
@@ -238,16 +263,16 @@ void Search::start_calls(const Node& n, int t, bool searched) {
     c.calls_used++;
     c.named |= alphabet_named_[k];
     if (!searched) {
-      alone_step(n, c, t);
-      run_alone(std::move(c), t);
+      alone_step(n, std::move(c), t);
       continue;
     }
-    replayer_.replay(c);
-    replayer_.advance(n, c, t, &call, 0);
-    c.sleep = 0;
-    if (alone) run_alone(c, t);
-    faults_after(n, c, t, alone);
-    frontier_.push(std::move(c));
+    replay_each_class(std::move(c), false, [&](Node& c) {
+      replayer_.advance(n, c, t, &call, 0);
+      c.sleep = 0;
+      if (alone) run_alone(c, t);
+      faults_after(n, c, t, alone);
+      frontier_.push(std::move(c));
+    });
   }
 }
 
@@ -265,6 +290,7 @@ bool Search::alone_run_due(const Node& n, int t, const Call& call) {
   h.add(n.world);
   h.add(static_cast<uint64_t>(t) << 8 | static_cast<uint64_t>(n.faults_used));
   h.add(call_word(call));
+  h.add(n.choices);
   VisitedSet::Arrival start;
   if (alone_started_.visit(h.h, start) != VisitedSet::fresh) return false;
   ++stats_.alone_runs;
@@ -275,22 +301,23 @@ bool Search::alone_run_due(const Node& n, int t, const Call& call) {
 // until its call returns, blocks or the path ends; while faults are left,
 // each fault-site visit fails on a run of its own.
 void Search::run_alone(Node x, int t) {
-  while (!cut_ && !x.leaf && (x.in_call >> t & 1u) && (x.runnable >> t & 1u)) {
-    Node d = replayer_.child(x, t);
-    alone_step(x, d, t);
-    x = std::move(d);
-  }
+  if (cut_ || x.leaf || !(x.in_call >> t & 1u) || !(x.runnable >> t & 1u)) return;
+  alone_step(x, replayer_.child(x, t), t);
 }
 
-// d: thread t's step from x in a run alone, replayed here; each of its
-// fault-site visits fails on a run of its own while faults are left.
-void Search::alone_step(const Node& x, Node& d, int t) {
-  replayer_.replay(d, true);
-  note_alone(d);
-  each_faulted_step(x, d, o_.faults, [&](Node f, uint64_t) {
-    replayer_.replay(f, true);
-    note_alone(f);
-    run_alone(std::move(f), t);
+// d: thread t's step from x in a run alone, replayed here, then the run
+// goes on; each of its fault-site visits fails on a run of its own while
+// faults are left.
+void Search::alone_step(const Node& x, Node d, int t) {
+  replay_each_class(std::move(d), true, [&](Node& e) {
+    note_alone(e);
+    each_faulted_step(x, e, o_.faults, [&](Node f, uint64_t) {
+      replay_each_class(std::move(f), true, [&](Node& g) {
+        note_alone(g);
+        run_alone(std::move(g), t);
+      });
+    });
+    run_alone(std::move(e), t);
   });
 }
 
@@ -304,11 +331,12 @@ void Search::note_alone(const Node& n) {
 // Siblings of the step just taken with one of its fault-site visits failing.
 void Search::faults_after(const Node& parent, const Node& c, int t, bool alone) {
   each_faulted_step(parent, c, o_.faults, [&](Node f, uint64_t fault) {
-    replayer_.replay(f);
-    const Call* started = (parent.in_call >> t & 1u) ? nullptr : &f.threads[static_cast<size_t>(t)].back();
-    replayer_.advance(parent, f, t, started, fault);
-    if (alone) run_alone(f, t);
-    frontier_.push(std::move(f));
+    replay_each_class(std::move(f), false, [&](Node& f) {
+      const Call* started = (parent.in_call >> t & 1u) ? nullptr : &f.threads[static_cast<size_t>(t)].back();
+      replayer_.advance(parent, f, t, started, fault);
+      if (alone) run_alone(f, t);
+      frontier_.push(std::move(f));
+    });
   });
 }
 

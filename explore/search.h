@@ -68,7 +68,9 @@ class Frontier {
 
 class Search {
  public:
-  Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live);
+  // `choices`: a lazy search of these op-set choices (null: topology's alone).
+  Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live,
+         const std::vector<Topology>* choices = nullptr);
   ChoiceResult go();
 
  private:
@@ -86,7 +88,11 @@ class Search {
   void faults_after(const Node& parent, const Node& c, int t, bool alone = false);
   bool alone_run_due(const Node& n, int t, const Call& call);
   void run_alone(Node x, int t);
-  void alone_step(const Node& x, Node& d, int t);
+  void alone_step(const Node& x, Node d, int t);
+  // c replayed, once per class of its choices that answer the step's
+  // questions alike (once without lazy op-set choices): f(each).
+  template <typename F>
+  void replay_each_class(Node c, bool alone, F f);
   void note_alone(const Node& n);
   void record(const Node& n, const Violation& v, const PropertySet& masked);
   CutBy limit_reached() const;

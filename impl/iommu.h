@@ -26,9 +26,10 @@ class op {
  public:
   using fn = R (*)(World&, A...);
   op() = default;
-  // There (as f) when `bit`, this op's bit (IommuOp or DomainOp), is in its owner's mask.
-  op(const char* name, op_owner owner, u8 bit, fn f)
-      : name_(name), f_((owner.mask & bit) ? f : nullptr), owner_(owner), bit_(bit) {}
+  // There when `bit`, this op's bit (IommuOp or DomainOp), is in its owner's
+  // mask, as asked each time (the explorer may answer from another mask:
+  // impl/op_footprint.h's thread_op_masks), so f is kept either way.
+  op(const char* name, op_owner owner, u8 bit, fn f) : name_(name), f_(f), owner_(owner), bit_(bit) {}
   explicit operator bool() const {
     return ask_ops(owner_, [bit = bit_](u8 mask) { return (mask & bit) != 0; });
   }

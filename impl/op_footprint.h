@@ -50,6 +50,10 @@ class op_footprint {
     std::atomic<std::uint16_t>& e = (domain ? domains_ : iommus_)[static_cast<size_t>(index)];
     e.store(static_cast<std::uint16_t>(e.load(std::memory_order_relaxed) & alike), std::memory_order_relaxed);
   }
+  // The masks that answer alike for that object.
+  std::uint16_t alike(bool domain, int index) const {
+    return (domain ? domains_ : iommus_)[static_cast<size_t>(index)].load(std::memory_order_relaxed);
+  }
   // Whether every op set of `t` answers alike: a run on t asks the same
   // questions, gets the same answers, and so runs the same.
   bool holds(const Topology& t) const {
@@ -81,10 +85,23 @@ class op_footprint_scope {
   op_footprint* outer_;
 };
 
+// The op sets this thread's questions are answered from instead of the
+// owners' own masks (null: the owners'). The explorer's lazy op-set search
+// (docs/DESIGN.md, "Lazy op-set choices") runs one World for a whole class
+// of choices, each step with the class's representative.
+struct op_masks {
+  std::array<u8, SCENARIO_IOMMUS_MAX> iommus{};
+  std::array<u8, SCENARIO_DOMAINS_MAX> domains{};
+};
+inline thread_local const op_masks* thread_op_masks = nullptr;
+
 // question(mask) -> bool, asked of `who`'s op set; noted in the thread's footprint.
 template <typename Q>
 bool ask_ops(const op_owner& who, Q question) {
-  bool answer = question(who.mask);
+  u8 mask = who.mask;
+  if (thread_op_masks != nullptr && who.index >= 0)
+    mask = (who.domain ? thread_op_masks->domains : thread_op_masks->iommus)[static_cast<size_t>(who.index)];
+  bool answer = question(mask);
   op_footprint* f = thread_op_footprint;
   if (f == nullptr || who.index < 0) return answer;
   int masks = who.domain ? DOMAIN_OPS_ALL + 1 : IOMMU_OPS_ALL + 1;
