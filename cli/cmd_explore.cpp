@@ -198,7 +198,7 @@ nlohmann::ordered_json bound_json(const ExploreOptions& x) {
           {"objects_per_page", x.topology.objects_per_page}, {"bfs", x.bfs}, {"por", x.por},
           {"hashing", x.hashing}, {"read_frames", x.read_frames}, {"symmetry", x.symmetry},
           {"alone_runs", x.alone_runs}, {"racing_subsumption", x.racing_subsumption},
-          {"lock_movers", x.lock_movers}, {"twins", x.twins}};
+          {"lock_movers", x.lock_movers}, {"twins", x.twins}, {"lazy_op_sets", x.lazy_op_sets}};
 }
 
 nlohmann::ordered_json stats_json(const ExploreStats& s) {

@@ -369,6 +369,27 @@ ExploreResult merge_choices(const ExploreOptions& o, const std::vector<ChoiceRes
   return out;
 }
 
+// The calling thread watches memory and reports progress while the
+// searches run, until all_done_within(a wait) says the `units` are done.
+template <typename Done, typename Count>
+void watch(const ExploreOptions& o, Live& live, std::chrono::steady_clock::time_point start, int units,
+           Done all_done_within, Count done) {
+  auto last = start;
+  while (!all_done_within(std::chrono::milliseconds(100))) {
+    if (o.memory_max_bytes > 0 && rss_bytes() > o.memory_max_bytes) live.over_memory = true;
+    if (!o.progress || std::chrono::steady_clock::now() - last < std::chrono::seconds(1)) continue;
+    last = std::chrono::steady_clock::now();
+    ExploreStats p;
+    p.states = p.states_searched = live.states.load();
+    p.frontier = live.frontier.load();
+    p.topology = done();
+    p.topologies = units;
+    p.seconds = std::chrono::duration<double>(last - start).count();
+    p.peak_rss_bytes = peak_rss_bytes();
+    o.progress(p);
+  }
+}
+
 // Lazy op-set choices: the choices with the same twins are one search (a
 // search skips the calls its twins cover, so it stands only for choices with
 // the same twins), biggest first on the threads; a result per search.
@@ -385,19 +406,40 @@ std::vector<ChoiceResult> explore_lazily(const ExploreOptions& o, const std::vec
   }
   std::vector<ChoiceResult> results(groups.size());
   Live live;
-  std::atomic<size_t> next{0};
+  std::mutex m;
+  std::condition_variable cv;
+  size_t next = 0, done = 0;
   auto worker = [&] {
-    for (size_t g; (g = next++) < groups.size();) {
+    for (;;) {
+      size_t g;
+      {
+        std::lock_guard<std::mutex> hold(m);
+        if (next == groups.size()) return;
+        g = next++;
+      }
       LUV_ASSERT(groups[g].size() <= 64);  // Node::choices
       long long states_max = share > 0 ? share * static_cast<long long>(groups[g].size()) : 0;
       explorer::Search search(o, groups[g].front(), states_max, live, &groups[g]);
       results[g] = search.go();
       results[g].stats.covered = static_cast<int>(groups[g].size()) - 1;
+      std::lock_guard<std::mutex> hold(m);
+      ++done;
+      cv.notify_all();
     }
   };
+  auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> pool;
   int jobs = std::clamp(o.jobs, 1, static_cast<int>(groups.size()));
   for (int j = 0; j < jobs; ++j) pool.emplace_back(worker);
+  auto all_done_within = [&](std::chrono::milliseconds d) {
+    std::unique_lock<std::mutex> hold(m);
+    return cv.wait_for(hold, d, [&] { return done == groups.size(); });
+  };
+  auto count = [&] {
+    std::lock_guard<std::mutex> hold(m);
+    return static_cast<int>(done);
+  };
+  watch(o, live, start, static_cast<int>(groups.size()), all_done_within, count);
   for (std::thread& t : pool) t.join();
   return results;
 }
@@ -438,23 +480,8 @@ std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
   std::vector<std::thread> pool;
   int jobs = std::clamp(o.jobs, 1, static_cast<int>(n));
   for (int j = 0; j < jobs; ++j) pool.emplace_back(worker);
-  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
-  // The calling thread watches memory and reports progress while the searches run.
-  auto last = start;
-  for (;;) {
-    if (queue.all_done_within(std::chrono::milliseconds(100))) break;
-    if (o.memory_max_bytes > 0 && rss_bytes() > o.memory_max_bytes) live.over_memory = true;
-    if (!o.progress || std::chrono::steady_clock::now() - last < std::chrono::seconds(1)) continue;
-    last = std::chrono::steady_clock::now();
-    ExploreStats p;
-    p.states = p.states_searched = live.states.load();
-    p.frontier = live.frontier.load();
-    p.topology = queue.done();
-    p.topologies = static_cast<int>(n);
-    p.seconds = elapsed();
-    p.peak_rss_bytes = peak_rss_bytes();
-    o.progress(p);
-  }
+  watch(o, live, start, static_cast<int>(n), [&](std::chrono::milliseconds d) { return queue.all_done_within(d); },
+        [&] { return queue.done(); });
   for (std::thread& t : pool) t.join();
   return results;
 }

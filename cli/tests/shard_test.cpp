@@ -162,6 +162,11 @@ TEST(Shards, a_bad_shard_is_one_line_and_exit_2) {
   expect_bad_shard("explore --variant reference --calls 1 -q --iommu1-ops 15 --domain1-ops 3,1 --shard 1/3");
   expect_bad_shard("check --tests 2 --shard 1/3");
   expect_bad_shard("mutants --only restore_deleted --shard 1/2");
+  // A lazy search shares states between op-set choices, a shard's unit.
+  Outcome lazy = luv_test::run_luv("explore --variant reference --calls 1 -q --lazy-op-sets --shard 1/2");
+  EXPECT_EQ(lazy.exit_code, 2) << lazy.err;
+  EXPECT_EQ(lazy.err.rfind("luv: --lazy-op-sets: not with --shard", 0), 0u) << lazy.err;
+  EXPECT_EQ(luv_test::lines(lazy.err), 1) << lazy.err;
 }
 
 // `luv merge` refuses a set of shards that is not one run: one line, exit 2.

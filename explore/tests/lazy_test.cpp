@@ -69,6 +69,19 @@ TEST(LazyOpSets, three_calls_on_v2_find_what_a_search_per_choice_finds) {
   expect_same_verdicts(o, "v2 adversarial, 3 calls");
 }
 
+// Each search is one group of choices, done on whichever thread: the
+// report does not depend on the jobs.
+TEST(LazyOpSets, two_jobs_report_what_one_does) {
+  ExploreOptions one = testing_search::small_bound("v4", CallerMode::adversarial), two = one;
+  one.lazy_op_sets = two.lazy_op_sets = true;
+  one.jobs = 1;
+  two.jobs = 2;
+  ExploreResult a = explore(one), b = explore(two);
+  testing_search::expect_same_counts(a.stats, b.stats, "v4");
+  EXPECT_EQ(a.stats.states_searched, b.stats.states_searched);
+  testing_search::expect_same_findings(a.findings, b.findings, "v4");
+}
+
 // A state reached for some choices and for others is two states: their
 // futures may ask questions the paths so far did not.
 TEST(LazyOpSets, the_key_tells_the_classes_of_choices_apart) {
