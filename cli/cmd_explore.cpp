@@ -33,7 +33,7 @@ std::string mib(long long bytes) {
   return buf;
 }
 
-void print_table(const ExploreStats& s) {
+void print_table(const ExploreStats& s, bool lazy) {
   std::printf("%-22s %lld\n", "states", s.states);
   std::printf("%-22s %lld\n", "transitions (replays)", s.transitions);
   std::printf("%-22s %lld\n", "pruned: visited", s.pruned_visited);
@@ -44,8 +44,9 @@ void print_table(const ExploreStats& s) {
   if (s.class_splits > 0) std::printf("%-22s %lld\n", "op-set classes split", s.class_splits);
   std::printf("%-22s %.0f\n", "states/s", s.states_per_second());
   if (s.covered > 0)
-    std::printf("%-22s %d of %d, from an equivalent choice's search (%lld states searched)\n", "op-set choices taken",
-                s.covered, s.topologies, s.states_searched);
+    std::printf("%-22s %d of %d, %s (%lld states searched)\n", "op-set choices taken", s.covered, s.topologies,
+                lazy ? "searched with others in one lazy search" : "from an equivalent choice's search",
+                s.states_searched);
   std::printf("%-22s %lld (%.1f bytes each, collision odds %.2g)\n", "visited fingerprints", s.visited,
               s.bytes_per_visited(), s.collision_odds);
   if (s.snapshots > 0)
@@ -70,7 +71,7 @@ struct explore_flags {
   TopologyFlags topology;
   bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, no_snapshots = false, quiet = false;
   bool no_equivalence = false, no_alone_runs = false, no_racing_subsumption = false, no_lock_movers = false,
-       no_twins = false, lazy_op_sets = false;
+       no_twins = false, no_lazy_op_sets = false;
   std::string json_out, cx_dir, shard;
   double budget = 0;
   long long memory_max_mb = 0;
@@ -110,9 +111,10 @@ void add_search_options(CLI::App* cmd, explore_flags& o) {
   cmd->add_flag("--no-twins", o.no_twins,
                 "start a call on each of two twin devices (or domains) no call has named yet, instead of on the "
                 "lower one only (same verdicts, more states)");
-  cmd->add_flag("--lazy-op-sets", o.lazy_op_sets,
-                "search the op-set choices with the same twins as one, each node standing for the choices that "
-                "answered its path's questions alike (same verdicts, fewer states)");
+  cmd->add_flag("--no-lazy-op-sets", o.no_lazy_op_sets,
+                "search each op-set choice on its own (or stand for the choices its search asked alike), instead of "
+                "the choices with the same twins as one search whose nodes stand for the choices that answered "
+                "alike so far (same verdicts, more states); always so with --shard, whose unit is a choice");
   cmd->add_option("--states-max", o.x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")
       ->default_val(0)
       ->check(integer_range(0, INT64_MAX));
@@ -145,11 +147,11 @@ ExploreOptions explore_options(const explore_flags& o) {
   x.racing_subsumption = !o.no_racing_subsumption;
   x.lock_movers = !o.no_lock_movers;
   x.twins = !o.no_twins;
-  x.lazy_op_sets = o.lazy_op_sets;
   x.memory_max_bytes = o.memory_max_mb * 1024 * 1024;
   x.deadline = deadline_after(o.budget);
   Shard shard = parse_shard(o.shard);
   x.shard = shard.index, x.shards = shard.count;
+  x.lazy_op_sets = !o.no_lazy_op_sets && x.shards <= 1;  // a shard's unit is a choice (docs/shards.md)
   std::string bad = validate(x);
   if (!bad.empty()) throw BadInput{bad};
   return x;
@@ -247,7 +249,7 @@ int finish_explore(const ExploreOptions& x, const ExploreResult& r, const std::s
   report["stats"] = stats_json(r.stats);
   if (!shard.is_null()) report["shard"] = shard;
   std::printf("\n");
-  print_table(r.stats);
+  print_table(r.stats, x.lazy_op_sets);
   if (!json_out.empty() && !write_report(json_out, report.dump(2) + "\n")) throw BadInput{json_out + ": cannot write"};
   bool violated = false;
   for (const PropertyOutcome& po : r.report.outcomes) violated = violated || po.counterexample;

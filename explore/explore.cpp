@@ -322,7 +322,9 @@ class ChoiceQueue {
 ExploreResult merge_choices(const ExploreOptions& o, const std::vector<ChoiceResult>& choices, double seconds) {
   ExploreResult out;
   ExploreStats& s = out.stats;
-  s.topologies = static_cast<int>(choices.size());
+  // A lazy search's result stands for all its choices (ExploreOptions::lazy_op_sets).
+  size_t bound_choices = o.lazy_op_sets && !o.invariant ? op_set_choices(o).size() : choices.size();
+  s.topologies = static_cast<int>(bound_choices);
   // Per property: the finding and the choice it came from.
   std::array<std::pair<const ExploreFinding*, size_t>, PROPERTY_COUNT> best{};
   // Earlier: shorter (BFS), then from an earlier choice, then found earlier in it.
@@ -359,7 +361,7 @@ ExploreResult merge_choices(const ExploreOptions& o, const std::vector<ChoiceRes
   out.report.variant = o.variant;
   out.report.mode = caller_mode_name(o.mode);
   out.report.seconds = seconds;
-  std::string bound = bound_text(o, choices.size());
+  std::string bound = bound_text(o, bound_choices);
   for (int p = 0; p < PROPERTY_COUNT; ++p) {
     PropertyId id = static_cast<PropertyId>(p);
     auto f = std::find_if(found.begin(), found.end(), [&](const auto& x) { return x.first->property == id; });

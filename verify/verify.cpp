@@ -240,16 +240,14 @@ class variant_run {
       eo.mode = mode;
       eo.deadline = mode == CallerMode::contract ? share_of(explore_end, 0.5) : explore_end;
       // Half the share each mode, at 50k states searched a second a core
-      // (snapshots run about 175k a core on the default bound, bench/RESULTS.md),
+      // (snapshots run 120-200k a core on the default bound, bench/RESULTS.md),
       // so that a slower or busier machine still ends on the state limit (the
       // same states every run), not the deadline, and verify's time does not
-      // grow. The limit counts the bound's states, shared by the 64 op-set
-      // choices, and only about one choice in four is searched (adversarial
-      // mode has 16 classes of equivalent op sets, contract mode 9:
-      // docs/DESIGN.md, "Op-set choices, and equivalent op sets").
+      // grow. The choices are searched lazily (docs/DESIGN.md, "Lazy op-set
+      // choices"), where every state counted is a state searched.
       eo.jobs = default_jobs();
-      constexpr double kChoicesPerSearch = 64.0 / 16.0;
-      eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 50000.0 * eo.jobs * kChoicesPerSearch));
+      eo.lazy_op_sets = true;
+      eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 50000.0 * eo.jobs));
       std::string label = v_ + ": explore, " + caller_mode_name(mode) + " mode";
       r_.phase(label);
       eo.progress = [&](const ExploreStats& s) { r_.show(label + ", " + std::to_string(s.states) + " states"); };
