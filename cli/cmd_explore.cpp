@@ -114,7 +114,8 @@ void add_search_options(CLI::App* cmd, explore_flags& o) {
   cmd->add_flag("--no-lazy-op-sets", o.no_lazy_op_sets,
                 "search each op-set choice on its own (or stand for the choices its search asked alike), instead of "
                 "the choices with the same twins as one search whose nodes stand for the choices that answered "
-                "alike so far (same verdicts, more states); always so with --shard, whose unit is a choice");
+                "alike so far (same verdicts, more states); always so with --shard, whose unit is a choice, and "
+                "with --no-op-set-equivalence");
   cmd->add_option("--states-max", o.x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")
       ->default_val(0)
       ->check(integer_range(0, INT64_MAX));
@@ -151,7 +152,7 @@ ExploreOptions explore_options(const explore_flags& o) {
   x.deadline = deadline_after(o.budget);
   Shard shard = parse_shard(o.shard);
   x.shard = shard.index, x.shards = shard.count;
-  x.lazy_op_sets = !o.no_lazy_op_sets && x.shards <= 1;  // a shard's unit is a choice (docs/shards.md)
+  x.lazy_op_sets = !o.no_lazy_op_sets;
   std::string bad = validate(x);
   if (!bad.empty()) throw BadInput{bad};
   return x;
@@ -200,7 +201,7 @@ nlohmann::ordered_json bound_json(const ExploreOptions& x) {
           {"objects_per_page", x.topology.objects_per_page}, {"bfs", x.bfs}, {"por", x.por},
           {"hashing", x.hashing}, {"read_frames", x.read_frames}, {"symmetry", x.symmetry},
           {"alone_runs", x.alone_runs}, {"racing_subsumption", x.racing_subsumption},
-          {"lock_movers", x.lock_movers}, {"twins", x.twins}, {"lazy_op_sets", x.lazy_op_sets}};
+          {"lock_movers", x.lock_movers}, {"twins", x.twins}, {"lazy_op_sets", lazily(x)}};
 }
 
 nlohmann::ordered_json stats_json(const ExploreStats& s) {
@@ -249,7 +250,7 @@ int finish_explore(const ExploreOptions& x, const ExploreResult& r, const std::s
   report["stats"] = stats_json(r.stats);
   if (!shard.is_null()) report["shard"] = shard;
   std::printf("\n");
-  print_table(r.stats, x.lazy_op_sets);
+  print_table(r.stats, lazily(x));
   if (!json_out.empty() && !write_report(json_out, report.dump(2) + "\n")) throw BadInput{json_out + ": cannot write"};
   bool violated = false;
   for (const PropertyOutcome& po : r.report.outcomes) violated = violated || po.counterexample;

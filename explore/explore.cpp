@@ -97,10 +97,11 @@ std::string validate(const ExploreOptions& o) {
   probe.topology = o.topology;
   probe.threads.assign(static_cast<size_t>(o.threads), {});
   if (std::string bad = validate(probe); !bad.empty()) return bad;
-  if (o.lazy_op_sets && o.shards > 1)
-    return "--lazy-op-sets: not with --shard (a shard's unit is an op-set choice, and a lazy search shares states "
-           "between choices)";
   return validate_shard(o);
+}
+
+bool lazily(const ExploreOptions& o) {
+  return o.lazy_op_sets && o.shards <= 1 && o.op_set_equivalence && !o.invariant;
 }
 
 std::vector<Topology> op_set_choices(const ExploreOptions& o) {
@@ -322,8 +323,8 @@ class ChoiceQueue {
 ExploreResult merge_choices(const ExploreOptions& o, const std::vector<ChoiceResult>& choices, double seconds) {
   ExploreResult out;
   ExploreStats& s = out.stats;
-  // A lazy search's result stands for all its choices (ExploreOptions::lazy_op_sets).
-  size_t bound_choices = o.lazy_op_sets && !o.invariant ? op_set_choices(o).size() : choices.size();
+  // A lazy search's result stands for all its choices.
+  size_t bound_choices = lazily(o) ? op_set_choices(o).size() : choices.size();
   s.topologies = static_cast<int>(bound_choices);
   // Per property: the finding and the choice it came from.
   std::array<std::pair<const ExploreFinding*, size_t>, PROPERTY_COUNT> best{};
@@ -455,7 +456,7 @@ std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
   long long share = o.states_max > 0 ? std::max(1LL, (o.states_max + total - 1) / total) : 0;
   std::vector<Topology> topologies;
   for (size_t i : shard_choices(o)) topologies.push_back(all[i]);
-  if (o.lazy_op_sets && !o.invariant) return explore_lazily(o, topologies, share);
+  if (lazily(o)) return explore_lazily(o, topologies, share);
   size_t n = topologies.size();
   std::vector<ChoiceResult> results(n);
   Live live;

@@ -126,6 +126,7 @@ struct ExploreOptions {
   // Lazy op-set choices (docs/DESIGN.md, "Lazy op-set choices"): the choices
   // with the same twins searched as one, a node standing for the choices
   // that answered its path's questions alike. Off: a search per choice.
+  // Only where lazily() says so.
   bool lazy_op_sets = false;
   PropertySet properties = all_properties();
   // 0: no limit. Else each op-set choice gets an equal share of it, so the
@@ -139,6 +140,9 @@ struct ExploreOptions {
   int shard = 1, shards = 1;
   bool first_violation_only = false;  // stop at the first violation (mutant killing)
   std::function<void(const ExploreStats&)> progress;  // about once a second, from the calling thread
+  // Tests: each state searched, by its key and the lazy op-set choices it is
+  // searched for (0 without), from the search's thread.
+  std::function<void(std::uint64_t key, std::uint64_t choices)> on_search;
   // A hard limit (luv verify's and luv explore's budget): past it the search
   // stops as at states_max. A stop request (stop.h) stops it the same way.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
@@ -176,6 +180,10 @@ struct ChoiceResult;  // one op-set choice's search (explore/search.h)
 
 // Empty when the options can run, else one line naming the option at fault.
 std::string validate(const ExploreOptions& o);
+// Whether the choices are searched lazily: asked for, and neither a shard
+// (its unit is a choice), nor every choice on its own
+// (op_set_equivalence off), nor an invariant held (it reads whole masks).
+bool lazily(const ExploreOptions& o);
 // Throws std::invalid_argument when validate() is not empty. The shard's
 // choices (all of them without --shard), merged by merge_choices().
 ExploreResult explore(const ExploreOptions& o);

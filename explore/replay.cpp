@@ -406,7 +406,6 @@ uint64_t Replayer::key(const Node& n, bool mirror) const {
   Hasher h;
   h.add(mirror ? n.world_mirror : n.world);
   h.add(static_cast<uint64_t>(n.calls_used) << 8 | static_cast<uint64_t>(n.faults_used));
-  h.add(n.choices);  // lazy op-set choices: the same state for other choices has other futures
   h.add(n.callers);
   h.add(alone);
   for (int t = 0; t < o_.threads; ++t) h.add(n.chain[who(t)]);

@@ -76,7 +76,7 @@ void Frontier::close() {
 Search::Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live,
                const std::vector<Topology>* choices)
     : o_(o), states_max_(states_max), live_(live), start_(std::chrono::steady_clock::now()),
-      replayer_(o, topology, stats_, choices), frontier_(o.bfs, live, stats_), visited_(o.por, replayer_.racing_apart()),
+      replayer_(o, topology, stats_, choices), frontier_(o.bfs, live, stats_), visited_(o.por, replayer_.racing_apart(), choices != nullptr),
       alphabet_(call_alphabet(o.mode, topology)), twins_(topology) {
   for (const Call& call : alphabet_) alphabet_named_.push_back(twins_.named_by(call));
 }
@@ -141,9 +141,11 @@ VisitedSet::Visit Search::look_up(Node& n) {
     uint64_t m = replayer_.key(n, true);
     if (m < k) k = m, mirrored = true;
   }
-  VisitedSet::Arrival a{mirrored ? swap_threads(n.sleep) : n.sleep, replayer_.racing(n)};
+  VisitedSet::Arrival a{mirrored ? swap_threads(n.sleep) : n.sleep, replayer_.racing(n), n.choices};
   VisitedSet::Visit v = visited_.visit(k, a);
   n.sleep = mirrored ? swap_threads(a.sleep) : a.sleep;
+  n.choices = a.choices;  // lazy op-set choices: those not searched from this state yet
+  if (v != VisitedSet::seen && o_.on_search) o_.on_search(k, n.choices);
   return v;
 }
 

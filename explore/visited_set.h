@@ -1,8 +1,9 @@
 // The explorer's visited set: 64-bit fingerprints in open addressing, 8
 // bytes a slot, grown at 7/10 load, so 11.4..22.9 bytes per fingerprint stored;
 // with POR, one more byte a slot: the sleep set the state was last expanded
-// with; with racing subsumption, one more: the racing objects it had. One
-// per op-set choice's search; not shared between threads.
+// with; with racing subsumption, one more: the racing objects it had; with
+// lazy op-set choices, 8 more: the choices the state was searched for. One
+// per search; not shared between threads.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -16,15 +17,20 @@ class VisitedSet {
  public:
   // `sleeps`: keep each state's sleep set (POR); `racing`: and the objects
   // restore-matches left out when it was searched (racing subsumption).
-  VisitedSet(bool sleeps, bool racing)
-      : slots_(1u << 10, 0), sleeps_(sleeps ? slots_.size() : 0, 0), racing_(racing ? slots_.size() : 0, 0) {}
+  // `choices`: and the op-set choices it was searched for (lazy op-set choices).
+  VisitedSet(bool sleeps, bool racing, bool choices = false)
+      : slots_(1u << 10, 0), sleeps_(sleeps ? slots_.size() : 0, 0), racing_(racing ? slots_.size() : 0, 0),
+        choices_(choices ? slots_.size() : 0, 0) {}
   enum Visit { fresh, seen, again };
   // What a visit brings: the sleep set it would expand with, and the racing
   // objects its path has (a bit each; all ones when restore-matches is not
   // judged on it).
+  // With lazy op-set choices, `choices` holds the arrival's; a visit that
+  // is not `seen` leaves there the choices to search it for.
   struct Arrival {
     unsigned sleep = 0;
     std::uint8_t racing = 0;
+    std::uint64_t choices = 0;
   };
   // A state searched before with a sleep set inside the arrival's and racing
   // objects among the arrival's explored everything this visit would: the
@@ -33,6 +39,14 @@ class VisitedSet {
   // only what both visits let sleep, which explores at least what either
   // would; else as it arrives, and it becomes the entry if it leaves out no
   // more than the entry did.
+  //
+  // With choices: the entry holds the choices searched with its sleep set
+  // and racing objects. An arrival for which the entry explored everything
+  // is seen for the entry's choices and searched for its others only (with
+  // the entry's sleep set, and then they join the entry, when the racing
+  // objects are the same); any other is searched for all its choices, as
+  // above, and when the entry changes to what that search used, it holds
+  // only those.
   Visit visit(std::uint64_t fp, Arrival& a) {
     if (fp == 0) fp = 1;  // 0 marks an empty slot
     if (over_load(size_ + 1)) grow();
@@ -41,6 +55,7 @@ class VisitedSet {
       slots_[i] = fp;
       if (!sleeps_.empty()) sleeps_[i] = static_cast<std::uint8_t>(a.sleep);
       if (!racing_.empty()) racing_[i] = a.racing;
+      if (!choices_.empty()) choices_[i] = a.choices;
       ++size_;
       LUV_ASSERT(!over_load(size_));  // the load bound that keeps place() finite
       return fresh;
@@ -48,11 +63,28 @@ class VisitedSet {
     LUV_ASSERT(slots_[i] == fp);
     std::uint8_t had = racing_.empty() ? a.racing : racing_[i];
     bool judged_no_more = (had & ~a.racing) == 0;
-    if (judged_no_more && (sleeps_.empty() || (sleeps_[i] & ~a.sleep) == 0)) return seen;
+    bool explored = judged_no_more && (sleeps_.empty() || (sleeps_[i] & ~a.sleep) == 0);
+    if (!choices_.empty()) {
+      if (explored) {
+        std::uint64_t others = a.choices & ~choices_[i];
+        if (others == 0) return seen;
+        a.choices = others;  // the entry's were searched as this arrival needs
+        if (had == a.racing) {  // searched with the entry's sleep set, which sleeps no more, they join it
+          if (!sleeps_.empty()) a.sleep = sleeps_[i];
+          choices_[i] |= others;
+        }
+        return again;
+      }
+      if (had == a.racing || (a.racing & ~had) == 0) choices_[i] = a.choices;  // the entry becomes this search's
+    } else if (explored) {
+      return seen;
+    }
     if (had == a.racing) {
       LUV_ASSERT(!sleeps_.empty());  // else it was seen
-      sleeps_[i] &= static_cast<std::uint8_t>(a.sleep);
-      a.sleep = sleeps_[i];
+      if (!sleeps_.empty()) {
+        sleeps_[i] &= static_cast<std::uint8_t>(a.sleep);
+        a.sleep = sleeps_[i];
+      }
     } else if ((a.racing & ~had) == 0) {
       racing_[i] = a.racing;
       if (!sleeps_.empty()) sleeps_[i] = static_cast<std::uint8_t>(a.sleep);
@@ -61,8 +93,8 @@ class VisitedSet {
   }
   long long size() const { return static_cast<long long>(size_); }
   long long bytes() const {
-    return static_cast<long long>(slots_.size() * sizeof(std::uint64_t) + sleeps_.size() +
-                                  racing_.size());
+    return static_cast<long long>(slots_.size() * sizeof(std::uint64_t) + sleeps_.size() + racing_.size() +
+                                  choices_.size() * sizeof(std::uint64_t));
   }
 
  private:
@@ -81,6 +113,7 @@ class VisitedSet {
     std::vector<std::uint64_t> bigger(slots_.size() * 2, 0);
     std::vector<std::uint8_t> bigger_sleeps(sleeps_.empty() ? 0 : bigger.size(), 0);
     std::vector<std::uint8_t> bigger_racing(racing_.empty() ? 0 : bigger.size(), 0);
+    std::vector<std::uint64_t> bigger_choices(choices_.empty() ? 0 : bigger.size(), 0);
     size_t moved = 0;
     for (size_t j = 0; j < slots_.size(); ++j) {
       if (slots_[j] == 0) continue;
@@ -89,16 +122,19 @@ class VisitedSet {
       bigger[i] = slots_[j];
       if (!sleeps_.empty()) bigger_sleeps[i] = sleeps_[j];
       if (!racing_.empty()) bigger_racing[i] = racing_[j];
+      if (!choices_.empty()) bigger_choices[i] = choices_[j];
       ++moved;
     }
     LUV_ASSERT(moved == size_);
     slots_.swap(bigger);
     sleeps_.swap(bigger_sleeps);
     racing_.swap(bigger_racing);
+    choices_.swap(bigger_choices);
   }
   std::vector<std::uint64_t> slots_;  // a power of two of them
   std::vector<std::uint8_t> sleeps_;
   std::vector<std::uint8_t> racing_;
+  std::vector<std::uint64_t> choices_;
   size_t size_ = 0;
 };
 

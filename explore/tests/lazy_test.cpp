@@ -6,11 +6,12 @@
 // states.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
 
 #include "explore/explore.h"
-#include "explore/replay.h"
+#include "explore/visited_set.h"
 #include "explore/tests/same_search.h"
 #include "impl/variant.h"
 #include "properties/runner.h"
@@ -49,6 +50,41 @@ TEST(LazyOpSets, every_shipped_variant_and_mode_finds_what_a_search_per_choice_f
 }
 
 // Mutants change which questions the code asks of the op sets and when.
+// The strong form, state by state: every state a choice's own search
+// searches, the lazy search searches for that choice (its key, with the
+// choice in the set it is searched for), on v2 and on a mutant that warns
+// about a missing unpreserve op but goes on, in both modes.
+TEST(LazyOpSets, every_state_of_every_choice_is_searched_for_it) {
+  for (const char* variant : {"v2", "reference+mutant:warn_without_refusing"})
+    for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+      std::string what = std::string(variant) + " " + caller_mode_name(mode);
+      ExploreOptions lazy = testing_search::small_bound(variant, mode);
+      lazy.lazy_op_sets = true;
+      lazy.jobs = 1;
+      std::vector<Topology> choices = op_set_choices(lazy);
+      std::map<std::uint64_t, std::uint64_t> searched_for;  // key -> choices
+      lazy.on_search = [&](std::uint64_t key, std::uint64_t c) { searched_for[key] |= c; };
+      explore(lazy);
+      // The lazy searches: choices with domain 1 fully there, and the others (explore_lazily's groups).
+      std::vector<size_t> index_in_group(choices.size());
+      size_t full = 0, other = 0;
+      for (size_t i = 0; i < choices.size(); ++i)
+        index_in_group[i] = choices[i].domains[1].ops == DOMAIN_OPS_ALL ? full++ : other++;
+      int missed = 0;
+      for (size_t i = 0; i < choices.size(); ++i) {
+        ExploreOptions own = testing_search::small_bound(variant, mode);
+        own.iommu1_ops = {choices[i].iommus[1].ops};
+        own.domain1_ops = {choices[i].domains[1].ops};
+        own.on_search = [&](std::uint64_t key, std::uint64_t) {
+          auto it = searched_for.find(key);
+          if (it == searched_for.end() || !(it->second >> index_in_group[i] & 1u)) ++missed;
+        };
+        explore(own);
+      }
+      EXPECT_EQ(missed, 0) << what;
+    }
+}
+
 TEST(LazyOpSets, every_mutant_finds_what_a_search_per_choice_finds) {
   for (int m = 1; m < impl::MUTANT_COUNT; ++m) {  // 0 is none
     std::string variant = std::string("reference+mutant:") + impl::mutant_name(static_cast<impl::mutant>(m));
@@ -82,22 +118,44 @@ TEST(LazyOpSets, two_jobs_report_what_one_does) {
   testing_search::expect_same_findings(a.findings, b.findings, "v4");
 }
 
-// A state reached for some choices and for others is two states: their
-// futures may ask questions the paths so far did not.
-TEST(LazyOpSets, the_key_tells_the_classes_of_choices_apart) {
-  ExploreOptions o = testing_search::small_bound("reference", CallerMode::adversarial);
-  ASSERT_EQ(validate(o), "");  // as explore() does first (its lookups' statics are made outside the arena)
-  std::vector<Topology> choices = op_set_choices(o);
-  ExploreStats stats;
-  explorer::Replayer replayer(o, choices.front(), stats, &choices);
-  explorer::Node n;
-  n.threads.assign(2, {});
-  n.choices = replayer.all_choices();
-  EXPECT_EQ(replayer.replay(n), 0u);  // the start asks nothing
-  explorer::Node half = n;
-  half.choices &= 0xffffffffull;
-  EXPECT_NE(replayer.key(n, false), replayer.key(half, false));
-  EXPECT_NE(replayer.key(n, true), replayer.key(half, true));
+// A state searched for some choices is searched again only for choices it
+// was not searched for, or when its sleep set or racing objects explored
+// less than the arrival needs, and then the entry holds what that search
+// was for.
+TEST(LazyOpSets, a_state_is_searched_once_per_choice) {
+  explorer::VisitedSet v(true, true, true);
+  auto visit = [&](unsigned sleep, unsigned racing, std::uint64_t choices, std::uint64_t searched_for,
+                   explorer::VisitedSet::Visit expected) {
+    explorer::VisitedSet::Arrival a{sleep, static_cast<std::uint8_t>(racing), choices};
+    EXPECT_EQ(v.visit(7, a), expected) << sleep << " " << racing << " " << choices;
+    if (expected != explorer::VisitedSet::seen) {
+      EXPECT_EQ(a.choices, searched_for) << choices;
+    }
+  };
+  using explorer::VisitedSet;
+  visit(0, 0, 0b0011, 0b0011, VisitedSet::fresh);
+  visit(0, 0, 0b0001, 0, VisitedSet::seen);            // searched for it
+  visit(0, 0, 0b0110, 0b0100, VisitedSet::again);      // only the one not searched for
+  visit(0b01, 0, 0b0111, 0, VisitedSet::seen);         // sleeps more: the entry explored it, for all three
+  visit(0, 0b01, 0b1111, 0b1000, VisitedSet::again);   // leaves out more: the entry explored it, but for 3
+  visit(0, 0, 0b1000, 0b1000, VisitedSet::again);      // not searched for with the entry's racing objects
+  visit(0, 0, 0b1000, 0, VisitedSet::seen);            // now it was
+  explorer::VisitedSet w(true, true, true);
+  auto visit_w = [&](unsigned sleep, unsigned racing, std::uint64_t choices, explorer::VisitedSet::Visit expected) {
+    explorer::VisitedSet::Arrival a{sleep, static_cast<std::uint8_t>(racing), choices};
+    EXPECT_EQ(w.visit(7, a), expected) << sleep << " " << racing << " " << choices;
+    return a;
+  };
+  visit_w(0b01, 0b10, 0b0011, VisitedSet::fresh);
+  // Fewer racing objects: searched for its choices, and the entry holds only those.
+  EXPECT_EQ(visit_w(0b01, 0, 0b0001, VisitedSet::again).choices, 0b0001u);
+  EXPECT_EQ(visit_w(0b01, 0, 0b0010, VisitedSet::again).choices, 0b0010u);
+  // Less asleep: searched with what both let sleep, for its choices only.
+  explorer::VisitedSet::Arrival a = visit_w(0b10, 0, 0b0001, VisitedSet::again);
+  EXPECT_EQ(a.sleep, 0u);
+  EXPECT_EQ(a.choices, 0b0001u);
+  visit_w(0, 0, 0b0001, VisitedSet::seen);
+  EXPECT_EQ(visit_w(0, 0, 0b0011, VisitedSet::again).choices, 0b0010u);
 }
 
 }  // namespace
