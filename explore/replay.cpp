@@ -213,12 +213,13 @@ std::uint64_t Replayer::choices_alike(const impl::op_footprint& asked) const {
   return alike;
 }
 
-void Replayer::use_masks(const Node& n) {
-  if (choices_ == nullptr) return;
+const impl::op_masks* Replayer::masks_of(const Node& n) {
+  if (choices_ == nullptr) return nullptr;
   LUV_ASSERT(n.choices != 0);
   const Topology& t = (*choices_)[static_cast<size_t>(std::countr_zero(n.choices))];
   for (size_t i = 0; i < t.iommus.size(); ++i) masks_.iommus[i] = t.iommus[i].ops;
   for (size_t d = 0; d < t.domains.size(); ++d) masks_.domains[d] = t.domains[d].ops;
+  return &masks_;
 }
 
 Scenario Replayer::scenario_of(const Node& n) const {
@@ -247,11 +248,9 @@ std::uint64_t Replayer::replay(Node& n, bool alone) {
   {
     std::optional<impl::op_footprint_scope> scope;
     if (choices_) scope.emplace(&asked);
-    use_masks(n);
-    impl::thread_op_masks = choices_ ? &masks_ : nullptr;
+    impl::op_masks_scope masks(masks_of(n));
     if (run_) step_to(n, !alone);
     else rerun(n, !alone);
-    impl::thread_op_masks = nullptr;
   }
   std::uint64_t rest = choices_ ? n.choices & ~choices_alike(asked) : 0;
   n.choices &= ~rest;
@@ -354,10 +353,8 @@ void Replayer::prepare(Node& n, bool save) {
   if (holds_ == n.state_id && n.state_id != 0) {
     std::swap(parent_components_, after_);  // n's, from its replay just now
   } else {
-    use_masks(n);
-    impl::thread_op_masks = choices_ ? &masks_ : nullptr;
+    impl::op_masks_scope masks(masks_of(n));
     catch_up(n, false);
-    impl::thread_op_masks = nullptr;
     world_components(run_->world(), parent_components_);
   }
   holds_ = n.state_id = components_of_ = ++last_id_;

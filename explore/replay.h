@@ -194,8 +194,8 @@ class Replayer {
   void take(Node& n, const Verdict& v, size_t first_new, const std::array<int, impl::FAULT_SITE_COUNT>& visits,
             const CallersMemory& callers, const std::optional<std::string>& divergence);
   void note_ended(const PropertySet& unjudged);
-  // The op sets n's steps answer from: its lowest choice's.
-  void use_masks(const Node& n);
+  // The op sets n's steps answer from: its lowest choice's (null without lazy op-set choices).
+  const impl::op_masks* masks_of(const Node& n);
 
   const ExploreOptions& o_;
   Topology topology_;

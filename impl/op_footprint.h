@@ -95,6 +95,18 @@ struct op_masks {
 };
 inline thread_local const op_masks* thread_op_masks = nullptr;
 
+// Answers this thread's questions from `m` (null: the owners' masks) while it lives.
+class op_masks_scope {
+ public:
+  explicit op_masks_scope(const op_masks* m) : outer_(thread_op_masks) { thread_op_masks = m; }
+  ~op_masks_scope() { thread_op_masks = outer_; }
+  op_masks_scope(const op_masks_scope&) = delete;
+  op_masks_scope& operator=(const op_masks_scope&) = delete;
+
+ private:
+  const op_masks* outer_;
+};
+
 // question(mask) -> bool, asked of `who`'s op set; noted in the thread's footprint.
 template <typename Q>
 bool ask_ops(const op_owner& who, Q question) {
