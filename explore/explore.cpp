@@ -393,11 +393,10 @@ void watch(const ExploreOptions& o, Live& live, std::chrono::steady_clock::time_
   }
 }
 
-// Lazy op-set choices: the choices with the same twins are one search (a
-// search skips the calls its twins cover, so it stands only for choices with
-// the same twins), biggest first on the threads; a result per search.
-std::vector<ChoiceResult> explore_lazily(const ExploreOptions& o, const std::vector<Topology>& topologies,
-                                         long long share) {
+// The choices with the same twins, in the order of their first choice: a
+// search skips the calls its twins cover, so it stands only for choices
+// with the same twins.
+std::vector<std::vector<Topology>> twin_groups(const std::vector<Topology>& topologies) {
   std::vector<std::vector<Topology>> groups;
   std::vector<Twins> keys;
   for (const Topology& t : topologies) {
@@ -407,6 +406,14 @@ std::vector<ChoiceResult> explore_lazily(const ExploreOptions& o, const std::vec
     if (g == keys.size()) keys.push_back(k), groups.emplace_back();
     groups[g].push_back(t);
   }
+  return groups;
+}
+
+// Lazy op-set choices: each twin group is one search, the groups shared out
+// to the threads in order; a result per group.
+std::vector<ChoiceResult> explore_lazily(const ExploreOptions& o, const std::vector<Topology>& topologies,
+                                         long long share) {
+  std::vector<std::vector<Topology>> groups = twin_groups(topologies);
   std::vector<ChoiceResult> results(groups.size());
   Live live;
   std::mutex m;

@@ -76,7 +76,9 @@ void Frontier::close() {
 Search::Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live,
                const std::vector<Topology>* choices)
     : o_(o), states_max_(states_max), live_(live), start_(std::chrono::steady_clock::now()),
-      replayer_(o, topology, stats_, choices), frontier_(o.bfs, live, stats_), visited_(o.por, replayer_.racing_apart(), choices != nullptr),
+      replayer_(o, topology, stats_, choices), frontier_(o.bfs, live, stats_),
+      visited_(o.por, replayer_.racing_apart(), choices != nullptr), alone_started_(false, false, choices != nullptr),
+      lazy_(choices != nullptr),
       alphabet_(call_alphabet(o.mode, topology)), twins_(topology) {
   for (const Call& call : alphabet_) alphabet_named_.push_back(twins_.named_by(call));
 }
@@ -258,20 +260,20 @@ void Search::start_calls(const Node& n, int t, bool searched) {
   for (size_t k = 0; k < alphabet_.size(); ++k) {
     const Call& call = alphabet_[k];
     if (twins(o_) && twins_.covered(alphabet_named_[k], n.named)) continue;
-    bool alone = alone_run_due(n, t, call);
+    uint64_t alone = alone_run_due(n, t, call);
     if (!searched && !alone) continue;
     Node c = replayer_.child(n, t);
     c.threads[static_cast<size_t>(t)].push_back(call);
     c.calls_used++;
     c.named |= alphabet_named_[k];
     if (!searched) {
-      alone_step(n, std::move(c), t);
+      alone_step(n, for_choices(std::move(c), alone), t);
       continue;
     }
     replay_each_class(std::move(c), false, [&](Node& c) {
       replayer_.advance(n, c, t, &call, 0);
       c.sleep = 0;
-      if (alone) run_alone(c, t);
+      if (alone) run_alone(for_choices(c, alone), t);
       faults_after(n, c, t, alone);
       frontier_.push(std::move(c));
     });
@@ -284,26 +286,32 @@ void Search::start_calls(const Node& n, int t, bool searched) {
 // alone may be merged into one where another thread stepped meanwhile, which
 // error-path-deleted does not compare. Each call is therefore also run alone
 // from where it starts: once per World, thread, call and faults used, all
-// the run alone depends on (the other threads do not step).
-bool Search::alone_run_due(const Node& n, int t, const Call& call) {
+// the run alone depends on (the other threads do not step), and with lazy
+// op-set choices once per choice. The choices to run it for: none (0), all
+// (~0 without lazy op-set choices), or those of n not run alone from there.
+uint64_t Search::alone_run_due(const Node& n, int t, const Call& call) {
   constexpr size_t p = static_cast<size_t>(PropertyId::error_path_deleted);
-  if (!runs_alone(o_) || found_[p] || !replayer_.judged().test(p) || n.masked.test(p)) return false;
+  if (!runs_alone(o_) || found_[p] || !replayer_.judged().test(p) || n.masked.test(p)) return 0;
   Hasher h;
   h.add(n.world);
   h.add(static_cast<uint64_t>(t) << 8 | static_cast<uint64_t>(n.faults_used));
   h.add(call_word(call));
-  h.add(n.choices);
-  VisitedSet::Arrival start;
-  if (alone_started_.visit(h.h, start) != VisitedSet::fresh) return false;
+  VisitedSet::Arrival start{0, 0, n.choices};
+  if (alone_started_.visit(h.h, start) == VisitedSet::seen) return 0;
   ++stats_.alone_runs;
-  return true;
+  return lazy_ ? start.choices : ~0ull;
+}
+
+Node Search::for_choices(Node x, uint64_t choices) const {
+  if (lazy_) x.choices &= choices;
+  return x;
 }
 
 // x: thread t's call has run alone from its start up to x. t steps on alone
 // until its call returns, blocks or the path ends; while faults are left,
 // each fault-site visit fails on a run of its own.
 void Search::run_alone(Node x, int t) {
-  if (cut_ || x.leaf || !(x.in_call >> t & 1u) || !(x.runnable >> t & 1u)) return;
+  if (cut_ || x.leaf || !(x.in_call >> t & 1u) || !(x.runnable >> t & 1u) || (lazy_ && x.choices == 0)) return;
   alone_step(x, replayer_.child(x, t), t);
 }
 
@@ -331,12 +339,12 @@ void Search::note_alone(const Node& n) {
 }
 
 // Siblings of the step just taken with one of its fault-site visits failing.
-void Search::faults_after(const Node& parent, const Node& c, int t, bool alone) {
+void Search::faults_after(const Node& parent, const Node& c, int t, uint64_t alone) {
   each_faulted_step(parent, c, o_.faults, [&](Node f, uint64_t fault) {
     replay_each_class(std::move(f), false, [&](Node& f) {
       const Call* started = (parent.in_call >> t & 1u) ? nullptr : &f.threads[static_cast<size_t>(t)].back();
       replayer_.advance(parent, f, t, started, fault);
-      if (alone) run_alone(f, t);
+      if (alone) run_alone(for_choices(f, alone), t);
       frontier_.push(std::move(f));
     });
   });

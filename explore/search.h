@@ -83,10 +83,12 @@ class Search {
   void retrieve_fault_sibling(const Node& n);
   void step_busy(const Node& n, int t, unsigned& explored_pure);
   void start_calls(const Node& n, int t, bool searched);
-  // `alone`: c starts a call that is also to be run alone (run_alone), and
-  // so is each fault sibling of its first step.
-  void faults_after(const Node& parent, const Node& c, int t, bool alone = false);
-  bool alone_run_due(const Node& n, int t, const Call& call);
+  // `alone`: c starts a call that is also to be run alone (run_alone) for
+  // these choices (alone_run_due), and so is each fault sibling of its first step.
+  void faults_after(const Node& parent, const Node& c, int t, std::uint64_t alone = 0);
+  std::uint64_t alone_run_due(const Node& n, int t, const Call& call);
+  // x for only these of its lazy op-set choices (x itself without them).
+  Node for_choices(Node x, std::uint64_t choices) const;
   void run_alone(Node x, int t);
   void alone_step(const Node& x, Node d, int t);
   // c replayed, once per class of its choices that answer the step's
@@ -106,8 +108,10 @@ class Search {
   Replayer replayer_;
   Frontier frontier_;
   VisitedSet visited_;
-  // The (World, thread, call, faults used) a call was run alone from, hashed.
-  VisitedSet alone_started_{false, false};
+  // The (World, thread, call, faults used) a call was run alone from, hashed
+  // (and, lazily, the choices it was run alone for).
+  VisitedSet alone_started_;
+  const bool lazy_;  // lazy op-set choices
   std::vector<Call> alphabet_;
   Twins twins_;
   std::vector<std::uint64_t> alphabet_named_;  // per call of the alphabet: Twins::named_by, worked out once

@@ -239,15 +239,16 @@ class variant_run {
       eo.variant = v_;
       eo.mode = mode;
       eo.deadline = mode == CallerMode::contract ? share_of(explore_end, 0.5) : explore_end;
-      // Half the share each mode, at 50k states searched a second a core
-      // (snapshots run 120-200k a core on the default bound, bench/RESULTS.md),
-      // so that a slower or busier machine still ends on the state limit (the
-      // same states every run), not the deadline, and verify's time does not
+      // Half the share each mode, at 30k states a second a core, so that a
+      // slower or busier machine still ends on the state limit (the same
+      // states every run), not the deadline, and verify's time does not
       // grow. The choices are searched lazily (docs/DESIGN.md, "Lazy op-set
-      // choices"), where every state counted is a state searched.
+      // choices"), whose limit counts distinct states: it searches about
+      // twice as many (some again for other choices), at 120-200k a second
+      // a core on the default bound (bench/RESULTS.md).
       eo.jobs = default_jobs();
       eo.lazy_op_sets = true;
-      eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 50000.0 * eo.jobs));
+      eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 30000.0 * eo.jobs));
       std::string label = v_ + ": explore, " + caller_mode_name(mode) + " mode";
       r_.phase(label);
       eo.progress = [&](const ExploreStats& s) { r_.show(label + ", " + std::to_string(s.states) + " states"); };
