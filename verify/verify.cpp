@@ -239,16 +239,17 @@ class variant_run {
       eo.variant = v_;
       eo.mode = mode;
       eo.deadline = mode == CallerMode::contract ? share_of(explore_end, 0.5) : explore_end;
-      // Half the share each mode, at 30k states a second a core, so that a
+      // Half the share each mode, at 20k states a second a core, so that a
       // slower or busier machine still ends on the state limit (the same
       // states every run), not the deadline, and verify's time does not
       // grow. The choices are searched lazily (docs/DESIGN.md, "Lazy op-set
-      // choices"), whose limit counts distinct states: it searches about
-      // twice as many (some again for other choices), at 120-200k a second
-      // a core on the default bound (bench/RESULTS.md).
+      // choices"), whose limit counts distinct states: a search cut early
+      // searches two or three times as many (some again for other
+      // choices), at 100-200k a second a core (bench/RESULTS.md, which
+      // has verify's time with this limit against the search per choice's).
       eo.jobs = default_jobs();
       eo.lazy_op_sets = true;
-      eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 30000.0 * eo.jobs));
+      eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 20000.0 * eo.jobs));
       std::string label = v_ + ": explore, " + caller_mode_name(mode) + " mode";
       r_.phase(label);
       eo.progress = [&](const ExploreStats& s) { r_.show(label + ", " + std::to_string(s.states) + " states"); };
