@@ -129,10 +129,11 @@ struct ExploreOptions {
   // Only where lazily() says so.
   bool lazy_op_sets = false;
   PropertySet properties = all_properties();
-  // 0: no limit. Else each op-set choice gets an equal share of it, so the
-  // outcome does not depend on `jobs`; a cut search says "unknown".
+  // 0: no limit. Else each op-set choice gets an equal share of it (a lazy
+  // search, its choices' shares), so the outcome does not depend on `jobs`;
+  // a cut search says "unknown".
   long long states_max = 0;
-  int jobs = 1;  // op-set choices searched at once (each its own search; results merged in choice order)
+  int jobs = 1;  // searches at once (a choice's, or a lazy search's; results merged in choice order)
   // --shard i/N: search only the op-set choices whose index in choice order
   // is i-1 mod N (1 <= i <= N <= the choices); `luv merge` combines the N
   // shards' reports into one run's. states_max keeps its share per choice
@@ -175,7 +176,7 @@ struct ExploreResult {
 };
 
 namespace explorer {
-struct ChoiceResult;  // one op-set choice's search (explore/search.h)
+struct ChoiceResult;  // one search's result (explore/search.h)
 }
 
 // Empty when the options can run, else one line naming the option at fault.

@@ -122,7 +122,8 @@ inline std::uint64_t call_word(const Call& c) {
 // Bits of threads 0 and 1 swapped (the symmetry of two threads).
 inline unsigned swap_threads(unsigned bits) { return (bits & ~3u) | (bits & 1u) << 1 | (bits >> 1 & 1u); }
 
-// Replays nodes of one op-set choice's search and keys them.
+// Replays nodes of one search (an op-set choice's, or a lazy search's of
+// several) and keys them.
 class Replayer {
  public:
   // `choices`: lazy op-set choices (null: topology's alone), which must

@@ -26,7 +26,7 @@ struct Live {
   std::atomic<bool> over_memory{false};  // the calling thread watches memory_max_bytes
 };
 
-// One op-set choice's search and what it found.
+// One search (an op-set choice's, or a lazy search's of several) and what it found.
 struct ChoiceResult {
   ExploreStats stats;
   std::vector<ExploreFinding> findings;
