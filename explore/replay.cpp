@@ -165,14 +165,8 @@ Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreSta
     root.choices = all_choices();
     Scenario s = scenario_of(root);
     RunOptions ro = run_options(judged_);
-    impl::op_footprint asked;
-    {
-      std::optional<impl::op_footprint_scope> scope;
-      if (choices_) scope.emplace(&asked);
-      in_arena([&] { run_ = new SteppedRun(s, ro); });
-    }
-    if (choices_)
-      for (const Topology& t : *choices_) LUV_ASSERT(asked.holds(t));  // the World is built alike for every choice
+    std::uint64_t alike = choices_alike_in([&] { in_arena([&] { run_ = new SteppedRun(s, ro); }); });
+    LUV_ASSERT((root.choices & ~alike) == 0);  // the World is built alike for every choice
     start_ = arena_->save();
     holds_ = START;
   }
@@ -213,10 +207,29 @@ std::uint64_t Replayer::choices_alike(const impl::op_footprint& asked) const {
   return alike;
 }
 
+template <typename F>
+std::uint64_t Replayer::choices_alike_in(F f) {
+  if (choices_ == nullptr) {
+    f();
+    return ~0ull;
+  }
+  impl::op_footprint asked;
+  {
+    impl::op_footprint_scope scope(&asked);
+    f();
+  }
+  return choices_alike(asked);
+}
+
+const Topology& Replayer::topology_of(const Node& n) const {
+  if (choices_ == nullptr) return topology_;
+  LUV_ASSERT(n.choices != 0);
+  return (*choices_)[static_cast<size_t>(std::countr_zero(n.choices))];
+}
+
 const impl::op_masks* Replayer::masks_of(const Node& n) {
   if (choices_ == nullptr) return nullptr;
-  LUV_ASSERT(n.choices != 0);
-  const Topology& t = (*choices_)[static_cast<size_t>(std::countr_zero(n.choices))];
+  const Topology& t = topology_of(n);
   for (size_t i = 0; i < t.iommus.size(); ++i) masks_.iommus[i] = t.iommus[i].ops;
   for (size_t d = 0; d < t.domains.size(); ++d) masks_.domains[d] = t.domains[d].ops;
   return &masks_;
@@ -226,7 +239,7 @@ Scenario Replayer::scenario_of(const Node& n) const {
   Scenario s;
   s.variant = o_.variant;
   s.mode = o_.mode;
-  s.topology = choices_ ? (*choices_)[static_cast<size_t>(std::countr_zero(n.choices))] : topology_;
+  s.topology = topology_of(n);
   s.faults = n.faults;
   s.threads = n.threads;
   s.schedule = n.schedule;
@@ -244,15 +257,12 @@ std::uint64_t Replayer::replay(Node& n, bool alone) {
   ++(alone ? stats_.alone_steps : stats_.transitions);
   capture_->reset(!alone);
   n.state_id = 0;
-  impl::op_footprint asked;
-  {
-    std::optional<impl::op_footprint_scope> scope;
-    if (choices_) scope.emplace(&asked);
+  std::uint64_t alike = choices_alike_in([&] {
     impl::op_masks_scope masks(masks_of(n));
     if (run_) step_to(n, !alone);
     else rerun(n, !alone);
-  }
-  std::uint64_t rest = choices_ ? n.choices & ~choices_alike(asked) : 0;
+  });
+  std::uint64_t rest = n.choices & ~alike;
   n.choices &= ~rest;
   Capture& cap = *capture_;
   if (n.leaf || !cap.got) {  // !cap.got: an oops or deadlock ended the run before the stop

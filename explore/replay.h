@@ -195,8 +195,13 @@ class Replayer {
   void take(Node& n, const Verdict& v, size_t first_new, const std::array<int, impl::FAULT_SITE_COUNT>& visits,
             const CallersMemory& callers, const std::optional<std::string>& divergence);
   void note_ended(const PropertySet& unjudged);
-  // The op sets n's steps answer from: its lowest choice's (null without lazy op-set choices).
+  // The topology n's steps run on: its lowest choice's (topology_ without lazy op-set choices).
+  const Topology& topology_of(const Node& n) const;
+  // The op sets n's steps answer from: topology_of(n)'s (null without lazy op-set choices).
   const impl::op_masks* masks_of(const Node& n);
+  // f() run; the choices that answered its questions alike (all without lazy op-set choices).
+  template <typename F>
+  std::uint64_t choices_alike_in(F f);
 
   const ExploreOptions& o_;
   Topology topology_;
