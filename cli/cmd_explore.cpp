@@ -42,6 +42,7 @@ void print_table(const ExploreStats& s, bool lazy) {
     std::printf("%-22s %lld (%lld steps past their first)\n", "calls run alone", s.alone_runs, s.alone_steps);
   if (s.mover_states > 0) std::printf("%-22s %lld\n", "lock movers went on", s.mover_states);
   if (s.class_splits > 0) std::printf("%-22s %lld\n", "op-set classes split", s.class_splits);
+  if (s.widened > 0) std::printf("%-22s %lld\n", "choices widened", s.widened);
   std::printf("%-22s %.0f\n", "states/s", s.states_per_second());
   if (s.covered > 0)
     std::printf("%-22s %d of %d, %s (%lld states searched)\n", "op-set choices taken", s.covered, s.topologies,
@@ -71,7 +72,7 @@ struct explore_flags {
   TopologyFlags topology;
   bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, no_snapshots = false, quiet = false;
   bool no_equivalence = false, no_alone_runs = false, no_racing_subsumption = false, no_lock_movers = false,
-       no_twins = false, no_lazy_op_sets = false;
+       no_twins = false, no_lazy_op_sets = false, no_widen_choices = false;
   std::string json_out, cx_dir, shard;
   double budget = 0;
   long long memory_max_mb = 0;
@@ -116,6 +117,9 @@ void add_search_options(CLI::App* cmd, explore_flags& o) {
                 "the choices with the same twins as one search whose nodes stand for the choices that answered "
                 "alike so far (same verdicts, more states); always so with --shard, whose unit is a choice, and "
                 "with --no-op-set-equivalence");
+  cmd->add_flag("--no-widen-choices", o.no_widen_choices,
+                "in a lazy search, let a searched state stand only for the choices it was searched for, not also "
+                "for those that would have searched its subtree alike (same verdicts, more states)");
   cmd->add_option("--states-max", o.x.states_max, "stop after this many states, shared by the op-set choices (0: no limit)")
       ->default_val(0)
       ->check(integer_range(0, INT64_MAX));
@@ -153,6 +157,7 @@ ExploreOptions explore_options(const explore_flags& o) {
   Shard shard = parse_shard(o.shard);
   x.shard = shard.index, x.shards = shard.count;
   x.lazy_op_sets = !o.no_lazy_op_sets;
+  x.widen_choices = !o.no_widen_choices;
   std::string bad = validate(x);
   if (!bad.empty()) throw BadInput{bad};
   return x;
@@ -201,14 +206,15 @@ nlohmann::ordered_json bound_json(const ExploreOptions& x) {
           {"objects_per_page", x.topology.objects_per_page}, {"bfs", x.bfs}, {"por", x.por},
           {"hashing", x.hashing}, {"read_frames", x.read_frames}, {"symmetry", x.symmetry},
           {"alone_runs", x.alone_runs}, {"racing_subsumption", x.racing_subsumption},
-          {"lock_movers", x.lock_movers}, {"twins", x.twins}, {"lazy_op_sets", lazily(x)}};
+          {"lock_movers", x.lock_movers}, {"twins", x.twins}, {"lazy_op_sets", lazily(x)},
+          {"widen_choices", lazily(x) && x.widen_choices}};
 }
 
 nlohmann::ordered_json stats_json(const ExploreStats& s) {
   nlohmann::ordered_json j = {{"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
                               {"pruned_sleep", s.pruned_sleep}, {"alone_runs", s.alone_runs},
                               {"alone_steps", s.alone_steps}, {"mover_states", s.mover_states},
-                              {"class_splits", s.class_splits}, {"visited", s.visited},
+                              {"class_splits", s.class_splits}, {"widened", s.widened}, {"visited", s.visited},
                               {"bytes_per_visited", s.bytes_per_visited()}, {"collision_odds", s.collision_odds},
                               {"snapshots", s.snapshots}, {"snapshot_bytes_max", s.snapshot_bytes_max},
                               {"choices_covered", s.covered}, {"states_searched", s.states_searched},

@@ -140,7 +140,7 @@ void add_stats(ExploreStats& s, const ExploreStats& x) {
   s.states += x.states, s.transitions += x.transitions, s.pruned_visited += x.pruned_visited;
   s.pruned_sleep += x.pruned_sleep, s.visited += x.visited, s.visited_bytes += x.visited_bytes;
   s.alone_runs += x.alone_runs, s.alone_steps += x.alone_steps, s.mover_states += x.mover_states;
-  s.class_splits += x.class_splits;
+  s.class_splits += x.class_splits, s.widened += x.widened;
   s.frontier_max = std::max(s.frontier_max, x.frontier_max);
   s.snapshots += x.snapshots;
   s.snapshot_bytes_max = std::max(s.snapshot_bytes_max, x.snapshot_bytes_max);

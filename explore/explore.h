@@ -41,6 +41,9 @@ struct ExploreStats {
   // Lazy op-set choices: steps whose questions split a node's choices (each
   // class past the first is a replay of its own).
   long long class_splits = 0;
+  // And searched states whose choices widened, when their subtree was done,
+  // to others that would have searched it alike (ExploreOptions::widen_choices).
+  long long widened = 0;
   long long visited = 0;          // fingerprints in the visited set
   long long visited_bytes = 0;    // memory of the visited set (and of the calls run alone's starts)
   long long frontier = 0;         // nodes waiting (stack or queue)
@@ -128,6 +131,11 @@ struct ExploreOptions {
   // that answered its path's questions alike. Off: a search per choice.
   // Only where lazily() says so.
   bool lazy_op_sets = false;
+  // And a searched state, once its subtree is done, also stands for every
+  // choice that would have searched it alike, so that reaching it again for
+  // one skips it (docs/DESIGN.md, "Choices searched alike"). Off: only for
+  // the choices it was searched for.
+  bool widen_choices = true;
   PropertySet properties = all_properties();
   // 0: no limit. Else each op-set choice gets an equal share of it (a lazy
   // search, its choices' shares), so the outcome does not depend on `jobs`;
@@ -144,6 +152,9 @@ struct ExploreOptions {
   // Tests: each state searched, by its key and the lazy op-set choices it is
   // searched for (0 without), from the search's thread.
   std::function<void(std::uint64_t key, std::uint64_t choices)> on_search;
+  // Tests: each call run alone, by its start (the World, thread, call and
+  // faults used, hashed), and the choices it is run for, or covered for.
+  std::function<void(std::uint64_t start, std::uint64_t choices)> on_alone;
   // A hard limit (luv verify's and luv explore's budget): past it the search
   // stops as at states_max. A stop request (stop.h) stops it the same way.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();

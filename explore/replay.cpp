@@ -264,6 +264,7 @@ std::uint64_t Replayer::replay(Node& n, bool alone) {
   });
   std::uint64_t rest = n.choices & ~alike;
   n.choices &= ~rest;
+  n.alike = alike;
   Capture& cap = *capture_;
   if (n.leaf || !cap.got) {  // !cap.got: an oops or deadlock ended the run before the stop
     n.leaf = true;
@@ -442,9 +443,12 @@ void Replayer::advance(const Node& parent, Node& c, int t, const Call* started, 
   c.start_world = parent.start_world;
   c.start_mirror = parent.start_mirror;
   if (started) c.start_world[i] = parent.world, c.start_mirror[i] = parent.world_mirror;
+  c.call_alike = parent.call_alike;
+  c.call_alike[i] = (started ? ~0ull : parent.call_alike[i]) & c.alike;
   if (!(c.in_call >> t & 1u)) {
     c.chain[i] = 0;
     c.start_world[i] = c.start_mirror[i] = 0;
+    c.call_alike[i] = ~0ull;
   }
 }
 

@@ -23,11 +23,14 @@
 
 namespace luv::explorer {
 
+struct Pending;  // explore/search.h
+
 // validate(ExploreOptions) allows at most this many threads.
 inline constexpr int THREADS_MAX = 8;
 
 // An execution prefix and what its replay showed.
 struct Node {
+  Node() { call_alike.fill(~0ull); }
   int calls_used = 0;
   int faults_used = 0;
   std::vector<std::vector<Call>> threads;
@@ -39,6 +42,21 @@ struct Node {
   // Lazy op-set choices: bit i, choice i of the search's (Replayer::choices)
   // answers every question the path asked as the lowest does; 0: one choice.
   std::uint64_t choices = 0;
+  // From the replay, with lazy op-set choices: every choice of the search
+  // that answers the last step's questions as the lowest of `choices` did
+  // (all ones without).
+  std::uint64_t alike = ~0ull;
+  // Per thread: the choices that answered every question its current call
+  // asked on this path as the lowest of `choices` did (all ones for an idle
+  // thread). The key holds what each call read, not what it was answered,
+  // so only these choices are in this node's state at its key, frames and
+  // all (Search::finish).
+  std::array<std::uint64_t, THREADS_MAX> call_alike;
+  // Lazy op-set choices: the state whose expansion made this node, waiting
+  // for its children (null: none, or the root), and which of its
+  // transitions this node is a class of (Search::push).
+  std::shared_ptr<Pending> up;
+  int up_transition = -1;
   // Per busy thread: a hash of its call and of the World at each of its
   // resumes in this call (with the faults its steps injected), which
   // determines its coroutine's locals; 0 for an idle thread.

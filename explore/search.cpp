@@ -78,7 +78,7 @@ Search::Search(const ExploreOptions& o, const Topology& topology, long long stat
     : o_(o), states_max_(states_max), live_(live), start_(std::chrono::steady_clock::now()),
       replayer_(o, topology, stats_, choices), frontier_(o.bfs, live, stats_),
       visited_(o.por, replayer_.racing_apart(), choices != nullptr), alone_started_(false, false, choices != nullptr),
-      lazy_(choices != nullptr),
+      lazy_(choices != nullptr), widen_(lazy_ && o.widen_choices && o.hashing),
       alphabet_(call_alphabet(o.mode, topology)), twins_(topology) {
   for (const Call& call : alphabet_) alphabet_named_.push_back(twins_.named_by(call));
 }
@@ -87,7 +87,7 @@ ChoiceResult Search::go() {
   Node root;
   root.threads.assign(static_cast<size_t>(o_.threads), {});
   root.choices = replayer_.all_choices();
-  generate(std::move(root));
+  generate(std::move(root), -1);
   while (!cut_ && !frontier_.empty()) {
     Node n = frontier_.pop();
     visit(n);
@@ -131,41 +131,107 @@ void Search::replay_each_class(Node c, bool alone, F f) {
   }
 }
 
-void Search::generate(Node n) {
-  replay_each_class(std::move(n), false, [&](Node& x) { frontier_.push(std::move(x)); });
+void Search::generate(Node n, int transition) {
+  replay_each_class(std::move(n), false, [&](Node& x) { push(std::move(x), transition); });
 }
 
-VisitedSet::Visit Search::look_up(Node& n) {
+VisitedSet::Visit Search::look_up(Node& n, uint64_t& key, VisitedSet::Arrival& a) {
   if (!o_.hashing) return VisitedSet::fresh;
-  uint64_t k = replayer_.key(n, false);
+  key = replayer_.key(n, false);
   bool mirrored = false;
   if (replayer_.symmetric()) {
     uint64_t m = replayer_.key(n, true);
-    if (m < k) k = m, mirrored = true;
+    if (m < key) key = m, mirrored = true;
   }
-  VisitedSet::Arrival a{mirrored ? swap_threads(n.sleep) : n.sleep, replayer_.racing(n), n.choices};
-  VisitedSet::Visit v = visited_.visit(k, a);
+  a = VisitedSet::Arrival{mirrored ? swap_threads(n.sleep) : n.sleep, replayer_.racing(n), n.choices};
+  VisitedSet::Visit v = visited_.visit(key, a);
   n.sleep = mirrored ? swap_threads(a.sleep) : a.sleep;
   n.choices = a.choices;  // lazy op-set choices: those not searched from this state yet
-  if (v != VisitedSet::seen && o_.on_search) o_.on_search(k, n.choices);
+  if (v != VisitedSet::seen && o_.on_search) o_.on_search(key, n.choices);
   return v;
 }
 
 void Search::visit(Node& n) {
   for (const auto& [v, masked] : n.violations) record(n, v, masked);
-  if (n.leaf) return;
-  switch (look_up(n)) {
-    case VisitedSet::seen: ++stats_.pruned_visited; return;
+  if (n.leaf) return done(n, ~0ull);  // nothing runs past it, for any choice alike
+  uint64_t key = 0;
+  VisitedSet::Arrival a;
+  switch (look_up(n, key, a)) {
+    case VisitedSet::seen:
+      ++stats_.pruned_visited;
+      return done(n, a.covered);
     case VisitedSet::again:
       ++stats_.states_searched;  // searched again, with less asleep or fewer racing objects
-      expand(n);
-      return;
+      return search_from(n, key, a);
     case VisitedSet::fresh: break;
   }
   ++stats_.states;
   ++live_.states;
   if (CutBy why = limit_reached(); why != CutBy::none) cut(why);
+  search_from(n, key, a);
+}
+
+void Search::search_from(Node& n, uint64_t key, const VisitedSet::Arrival& a) {
+  if (!widen_) return expand(n);
+  auto p = std::make_shared<Pending>();
+  p->up = std::move(n.up);
+  p->up_transition = n.up_transition;
+  p->alike = n.alike;
+  p->key = key, p->sleep = a.sleep, p->racing = a.racing;
+  p->covered = a.covered | n.choices;
+  p->in_state = ~0ull;
+  for (uint64_t calls : n.call_alike) p->in_state &= calls;
+  expanding_ = p;
   expand(n);
+  expanding_ = nullptr;
+  fold(std::move(p), -1, 0);  // expanded: the 1 of `open` it held
+}
+
+// ---- choices searched alike (docs/DESIGN.md) ------------------------------------
+
+int Search::open_transition(uint64_t alike) {
+  if (!expanding_) return -1;
+  expanding_->transitions.emplace_back(alike, 0);
+  return static_cast<int>(expanding_->transitions.size()) - 1;
+}
+
+void Search::push(Node c, int transition) {
+  if (transition >= 0) {
+    LUV_ASSERT(expanding_ && transition < static_cast<int>(expanding_->transitions.size()));
+    c.up = expanding_;
+    c.up_transition = transition;
+    ++expanding_->open;
+  }
+  frontier_.push(std::move(c));
+}
+
+void Search::done(Node& n, uint64_t covered) {
+  if (n.up) fold(std::move(n.up), n.up_transition, n.alike & covered);
+}
+
+// A class of p's transition done, covering `covered`; when that was the
+// last node p waited for, p is finished, and so up the chain.
+void Search::fold(std::shared_ptr<Pending> p, int transition, uint64_t covered) {
+  while (p && !cut_) {  // a cut search leaves its states as searched
+    if (transition >= 0) p->transitions[static_cast<size_t>(transition)].second |= covered;
+    LUV_ASSERT(p->open > 0);
+    if (--p->open > 0) return;
+    covered = p->alike & finish(*p);
+    transition = p->up_transition;
+    p = std::move(p->up);
+  }
+}
+
+// p's subtree is done: the choices it covers, its entry widened to them.
+uint64_t Search::finish(const Pending& p) {
+  uint64_t alike = p.alone & p.in_state & replayer_.all_choices();
+  for (const auto& [concerns, covered] : p.transitions) alike &= covered | ~concerns;
+  uint64_t wider = alike & ~p.covered;
+  if (wider == 0) return p.covered;
+  ++stats_.widened;
+  if (o_.on_search) o_.on_search(p.key, wider);
+  visited_.widen(p.key, p.sleep, p.racing, wider);
+  return p.covered | wider;
 }
 
 CutBy Search::limit_reached() const {
@@ -229,7 +295,7 @@ void Search::retrieve_fault_sibling(const Node& n) {
   f.retrieve_fault = true;
   f.faults.push_back(Fault{impl::fault_site::flb_retrieve, n.visits[site], 0});
   f.faults_used++;
-  generate(std::move(f));
+  generate(std::move(f), open_transition(~0ull));
 }
 
 // Busy thread t takes its next step, unless it is blocked or its sleep set
@@ -241,6 +307,7 @@ void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
     ++stats_.pruned_sleep;
     return;
   }
+  int transition = open_transition(~0ull);
   replay_each_class(replayer_.child(n, t), false, [&](Node& c) {
     replayer_.advance(n, c, t, nullptr, 0);
     bool quiet = !c.leaf && c.violations.empty() && c.visits == n.visits && (c.in_call >> t & 1u);
@@ -250,7 +317,7 @@ void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
     if (pure) explored_pure |= 1u << t;
     faults_after(n, c, t);
     if (lock_movers(o_) && quiet && c.took_lock) c.mover = 1u << t;
-    frontier_.push(std::move(c));
+    push(std::move(c), transition);
   });
 }
 
@@ -260,23 +327,32 @@ void Search::start_calls(const Node& n, int t, bool searched) {
   for (size_t k = 0; k < alphabet_.size(); ++k) {
     const Call& call = alphabet_[k];
     if (twins(o_) && twins_.covered(alphabet_named_[k], n.named)) continue;
-    uint64_t alone = alone_run_due(n, t, call);
-    if (!searched && !alone) continue;
+    uint64_t start = 0;
+    uint64_t alone = alone_run_due(n, t, call, start);
+    if (!searched && !alone) {
+      note_alone_start(start, false, 0);
+      continue;
+    }
     Node c = replayer_.child(n, t);
     c.threads[static_cast<size_t>(t)].push_back(call);
     c.calls_used++;
     c.named |= alphabet_named_[k];
     if (!searched) {
-      alone_step(n, for_choices(std::move(c), alone), t);
+      note_alone_start(start, true, alone_step(n, for_choices(std::move(c), alone), t));
       continue;
     }
+    int transition = open_transition(~0ull);
+    uint64_t alike_alone = 0;  // the choices whose runs alone from here are alike
     replay_each_class(std::move(c), false, [&](Node& c) {
       replayer_.advance(n, c, t, &call, 0);
       c.sleep = 0;
-      if (alone) run_alone(for_choices(c, alone), t);
-      faults_after(n, c, t, alone);
-      frontier_.push(std::move(c));
+      uint64_t class_alone = c.alike;
+      if (alone) class_alone &= run_alone(for_choices(c, alone), t);
+      class_alone &= faults_after(n, c, t, alone);
+      alike_alone |= class_alone;
+      push(std::move(c), transition);
     });
+    note_alone_start(start, alone != 0, alike_alone);
   }
 }
 
@@ -289,17 +365,29 @@ void Search::start_calls(const Node& n, int t, bool searched) {
 // the run alone depends on (the other threads do not step), and with lazy
 // op-set choices once per choice. The choices to run it for: none (0), all
 // (~0 without lazy op-set choices), or those of n not run alone from there.
-uint64_t Search::alone_run_due(const Node& n, int t, const Call& call) {
+uint64_t Search::alone_run_due(const Node& n, int t, const Call& call, uint64_t& start) {
   constexpr size_t p = static_cast<size_t>(PropertyId::error_path_deleted);
+  start = 0;
   if (!runs_alone(o_) || found_[p] || !replayer_.judged().test(p) || n.masked.test(p)) return 0;
   Hasher h;
   h.add(n.world);
   h.add(static_cast<uint64_t>(t) << 8 | static_cast<uint64_t>(n.faults_used));
   h.add(call_word(call));
-  VisitedSet::Arrival start{0, 0, n.choices};
-  if (alone_started_.visit(h.h, start) == VisitedSet::seen) return 0;
+  start = h.h;
+  VisitedSet::Arrival a{0, 0, n.choices};
+  if (alone_started_.visit(start, a) == VisitedSet::seen) return 0;
   ++stats_.alone_runs;
-  return lazy_ ? start.choices : ~0ull;
+  if (o_.on_alone) o_.on_alone(start, a.choices);
+  return lazy_ ? a.choices : ~0ull;
+}
+
+// The state being expanded is covered only for the choices that have run
+// alone from every call's start there.
+void Search::note_alone_start(uint64_t start, bool ran, uint64_t covered) {
+  if (!expanding_ || start == 0) return;
+  uint64_t done = alone_started_.widen(start, 0, 0, ran && !cut_ ? covered : 0);
+  if (o_.on_alone) o_.on_alone(start, done);
+  expanding_->alone &= done;
 }
 
 Node Search::for_choices(Node x, uint64_t choices) const {
@@ -310,25 +398,31 @@ Node Search::for_choices(Node x, uint64_t choices) const {
 // x: thread t's call has run alone from its start up to x. t steps on alone
 // until its call returns, blocks or the path ends; while faults are left,
 // each fault-site visit fails on a run of its own.
-void Search::run_alone(Node x, int t) {
-  if (cut_ || x.leaf || !(x.in_call >> t & 1u) || !(x.runnable >> t & 1u) || (lazy_ && x.choices == 0)) return;
-  alone_step(x, replayer_.child(x, t), t);
+uint64_t Search::run_alone(Node x, int t) {
+  if (cut_ || (lazy_ && x.choices == 0)) return 0;
+  if (x.leaf || !(x.in_call >> t & 1u) || !(x.runnable >> t & 1u)) return ~0ull;  // the run is over
+  return alone_step(x, replayer_.child(x, t), t);
 }
 
 // d: thread t's step from x in a run alone, replayed here, then the run
 // goes on; each of its fault-site visits fails on a run of its own while
 // faults are left.
-void Search::alone_step(const Node& x, Node d, int t) {
+uint64_t Search::alone_step(const Node& x, Node d, int t) {
+  uint64_t alike = 0;
   replay_each_class(std::move(d), true, [&](Node& e) {
     note_alone(e);
+    uint64_t class_alike = e.alike;
     each_faulted_step(x, e, o_.faults, [&](Node f, uint64_t) {
+      uint64_t faulted = 0;
       replay_each_class(std::move(f), true, [&](Node& g) {
         note_alone(g);
-        run_alone(std::move(g), t);
+        faulted |= g.alike & run_alone(std::move(g), t);
       });
+      class_alike &= faulted;
     });
-    run_alone(std::move(e), t);
+    alike |= class_alike & run_alone(std::move(e), t);
   });
+  return alike;
 }
 
 // Only error-path-deleted's findings: every other property is judged alike
@@ -339,15 +433,20 @@ void Search::note_alone(const Node& n) {
 }
 
 // Siblings of the step just taken with one of its fault-site visits failing.
-void Search::faults_after(const Node& parent, const Node& c, int t, uint64_t alone) {
+uint64_t Search::faults_after(const Node& parent, const Node& c, int t, uint64_t alone) {
+  uint64_t alike_alone = ~0ull;
   each_faulted_step(parent, c, o_.faults, [&](Node f, uint64_t fault) {
+    int transition = open_transition(c.alike);
+    uint64_t faulted = 0;
     replay_each_class(std::move(f), false, [&](Node& f) {
       const Call* started = (parent.in_call >> t & 1u) ? nullptr : &f.threads[static_cast<size_t>(t)].back();
       replayer_.advance(parent, f, t, started, fault);
-      if (alone) run_alone(for_choices(f, alone), t);
-      frontier_.push(std::move(f));
+      if (alone) faulted |= f.alike & run_alone(for_choices(f, alone), t);
+      push(std::move(f), transition);
     });
+    alike_alone &= faulted;  // c's class_alone in start_calls is within c.alike
   });
+  return alike_alone;
 }
 
 void Search::record(const Node& n, const Violation& v, const PropertySet& masked) {

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <queue>
@@ -66,6 +67,30 @@ class Frontier {
   long long last_size_ = 0;
 };
 
+// Lazy op-set choices: a state being searched, until every node its
+// expansion made is done. Then the choices it stands for widen to every
+// choice of the search that would have searched it alike: one that, at
+// every transition, answers the step's questions as one of its classes did
+// and is covered where that class went, and for which every call started
+// here has run alone (docs/DESIGN.md, "Choices searched alike").
+struct Pending {
+  std::shared_ptr<Pending> up;  // the state whose expansion made this one's node (null: the root)
+  int up_transition = -1;
+  std::uint64_t alike = ~0ull;  // the node's Node::alike
+  // Its visited-set entry, and the sleep set (the key's threads) and racing
+  // objects it is searched with.
+  std::uint64_t key = 0;
+  unsigned sleep = 0;
+  std::uint8_t racing = 0;
+  std::uint64_t covered = 0;    // the choices it is searched for, or the entry covered already
+  std::uint64_t in_state = 0;   // the choices whose state at this key is this one (Node::call_alike)
+  std::uint64_t alone = ~0ull;  // the choices for which every call started here has run alone
+  // Per transition: the choices it concerns (a fault sibling's: those alike
+  // in the step it faults), and those covered where its classes went.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> transitions;
+  int open = 1;  // nodes made and not done, and 1 while expanding
+};
+
 class Search {
  public:
   // `choices`: a lazy search of these op-set choices (null: topology's alone).
@@ -74,23 +99,44 @@ class Search {
   ChoiceResult go();
 
  private:
-  void generate(Node n);  // replayed, then into the frontier
+  void generate(Node n, int transition);  // replayed, then into the frontier
   void visit(Node& n);
-  // n in the visited set, under its key or its mirror's (fresh without hashing).
-  VisitedSet::Visit look_up(Node& n);
+  // n in the visited set, under its key or its mirror's (fresh without
+  // hashing): that key, and the arrival as the visited set left it.
+  VisitedSet::Visit look_up(Node& n, std::uint64_t& key, VisitedSet::Arrival& a);
+  // n expanded; with widening, as a Pending.
+  void search_from(Node& n, std::uint64_t key, const VisitedSet::Arrival& a);
   void expand(Node& n);
+  // Widening (docs/DESIGN.md, "Choices searched alike"): a transition of
+  // the state being expanded, concerning the choices `alike` (-1: none
+  // kept); c into the frontier as a class of it; n done, covered for
+  // `covered`; a transition's class done, up to every state it finishes.
+  int open_transition(std::uint64_t alike);
+  void push(Node c, int transition);
+  void done(Node& n, std::uint64_t covered);
+  void fold(std::shared_ptr<Pending> p, int transition, std::uint64_t covered);
+  std::uint64_t finish(const Pending& p);
   int steps_from(const Node& n) const;
   void retrieve_fault_sibling(const Node& n);
   void step_busy(const Node& n, int t, unsigned& explored_pure);
   void start_calls(const Node& n, int t, bool searched);
   // `alone`: c starts a call that is also to be run alone (run_alone) for
-  // these choices (alone_run_due), and so is each fault sibling of its first step.
-  void faults_after(const Node& parent, const Node& c, int t, std::uint64_t alone = 0);
-  std::uint64_t alone_run_due(const Node& n, int t, const Call& call);
+  // these choices (alone_run_due), and so is each fault sibling of its
+  // first step; the choices whose runs alone from those siblings are all
+  // alike (all ones when none is run).
+  std::uint64_t faults_after(const Node& parent, const Node& c, int t, std::uint64_t alone = 0);
+  // `start`: the call's start as alone_started_ keys it, 0 when it is not
+  // to be run alone at all.
+  std::uint64_t alone_run_due(const Node& n, int t, const Call& call, std::uint64_t& start);
+  // After a call's runs alone from `start` (0: none due), covering
+  // `covered` if `ran`: the choices whose run alone from there is done.
+  void note_alone_start(std::uint64_t start, bool ran, std::uint64_t covered);
   // x for only these of its lazy op-set choices (x itself without them).
   Node for_choices(Node x, std::uint64_t choices) const;
-  void run_alone(Node x, int t);
-  void alone_step(const Node& x, Node d, int t);
+  // The runs alone return the choices of the search that would have run
+  // alike (lazy op-set choices; 0 when cut).
+  std::uint64_t run_alone(Node x, int t);
+  std::uint64_t alone_step(const Node& x, Node d, int t);
   // c replayed, once per class of its choices that answer the step's
   // questions alike (once without lazy op-set choices): f(each).
   template <typename F>
@@ -112,6 +158,8 @@ class Search {
   // (and, lazily, the choices it was run alone for).
   VisitedSet alone_started_;
   const bool lazy_;  // lazy op-set choices
+  const bool widen_;  // and choices searched alike widened (ExploreOptions::widen_choices)
+  std::shared_ptr<Pending> expanding_;  // the state expand() is expanding, when widening
   std::vector<Call> alphabet_;
   Twins twins_;
   std::vector<std::uint64_t> alphabet_named_;  // per call of the alphabet: Twins::named_by, worked out once

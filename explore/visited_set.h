@@ -27,10 +27,13 @@ class VisitedSet {
   // judged on it).
   // With lazy op-set choices, `choices` holds the arrival's; a visit that
   // is not `seen` leaves there the choices to search it for.
+  // `covered` comes back holding the entry's choices when the entry
+  // explored everything this visit would (0 otherwise).
   struct Arrival {
     unsigned sleep = 0;
     std::uint8_t racing = 0;
     std::uint64_t choices = 0;
+    std::uint64_t covered = 0;
   };
   // A state searched before with a sleep set inside the arrival's and racing
   // objects among the arrival's explored everything this visit would: the
@@ -65,6 +68,7 @@ class VisitedSet {
     bool judged_no_more = (had & ~a.racing) == 0;
     bool explored = judged_no_more && (sleeps_.empty() || (sleeps_[i] & ~a.sleep) == 0);
     if (!choices_.empty()) {
+      a.covered = explored ? choices_[i] : 0;
       if (explored) {
         std::uint64_t others = a.choices & ~choices_[i];
         if (others == 0) return seen;
@@ -90,6 +94,21 @@ class VisitedSet {
       if (!sleeps_.empty()) sleeps_[i] = static_cast<std::uint8_t>(a.sleep);
     }
     return again;
+  }
+  // With choices: fp's entry, searched with `sleep` and `racing` (as a
+  // visit left them in its Arrival), now also stands for `choices`, when
+  // that search explored everything the entry's sleep set and racing
+  // objects would (docs/DESIGN.md, "Choices searched alike"). The entry's
+  // choices after.
+  std::uint64_t widen(std::uint64_t fp, unsigned sleep, std::uint8_t racing, std::uint64_t choices) {
+    LUV_ASSERT(!choices_.empty());
+    if (fp == 0) fp = 1;
+    size_t i = place(slots_, fp);
+    LUV_ASSERT(slots_[i] == fp);  // visited before
+    bool explores_entry = (sleeps_.empty() || (sleep & ~unsigned(sleeps_[i])) == 0) &&
+                          (racing_.empty() || (racing & ~racing_[i]) == 0);
+    if (explores_entry) choices_[i] |= choices;
+    return choices_[i];
   }
   long long size() const { return static_cast<long long>(size_); }
   long long bytes() const {
