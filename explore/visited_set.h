@@ -2,11 +2,13 @@
 // bytes a slot, grown at 7/10 load, so 11.4..22.9 bytes per fingerprint stored;
 // with POR, one more byte a slot: the sleep set the state was last expanded
 // with; with racing subsumption, one more: the racing objects it had; with
-// lazy op-set choices, 8 more: the choices the state was searched for. One
-// per search; not shared between threads.
+// lazy op-set choices, 2 more: the choices the state was searched for, as
+// an id in a table of the sets met (a search meets a few dozen). One per
+// search; not shared between threads.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "properties/assert.h"
@@ -20,7 +22,9 @@ class VisitedSet {
   // `choices`: and the op-set choices it was searched for (lazy op-set choices).
   VisitedSet(bool sleeps, bool racing, bool choices = false)
       : slots_(1u << 10, 0), sleeps_(sleeps ? slots_.size() : 0, 0), racing_(racing ? slots_.size() : 0, 0),
-        choices_(choices ? slots_.size() : 0, 0) {}
+        choices_(choices ? slots_.size() : 0, 0) {
+    if (choices) sets_.push_back(0), id_of_[0] = 0;  // id 0: no choice
+  }
   enum Visit { fresh, seen, again };
   // What a visit brings: the sleep set it would expand with, and the racing
   // objects its path has (a bit each; all ones when restore-matches is not
@@ -58,7 +62,7 @@ class VisitedSet {
       slots_[i] = fp;
       if (!sleeps_.empty()) sleeps_[i] = static_cast<std::uint8_t>(a.sleep);
       if (!racing_.empty()) racing_[i] = a.racing;
-      if (!choices_.empty()) choices_[i] = a.choices;
+      if (!choices_.empty()) set_choices(i, a.choices);
       ++size_;
       LUV_ASSERT(!over_load(size_));  // the load bound that keeps place() finite
       return fresh;
@@ -68,18 +72,18 @@ class VisitedSet {
     bool judged_no_more = (had & ~a.racing) == 0;
     bool explored = judged_no_more && (sleeps_.empty() || (sleeps_[i] & ~a.sleep) == 0);
     if (!choices_.empty()) {
-      a.covered = explored ? choices_[i] : 0;
+      a.covered = explored ? choices(i) : 0;
       if (explored) {
-        std::uint64_t others = a.choices & ~choices_[i];
+        std::uint64_t others = a.choices & ~choices(i);
         if (others == 0) return seen;
         a.choices = others;  // the entry's were searched as this arrival needs
         if (had == a.racing) {  // searched with the entry's sleep set, which sleeps no more, they join it
           if (!sleeps_.empty()) a.sleep = sleeps_[i];
-          choices_[i] |= others;
+          set_choices(i, choices(i) | others);
         }
         return again;
       }
-      if (had == a.racing || (a.racing & ~had) == 0) choices_[i] = a.choices;  // the entry becomes this search's
+      if (had == a.racing || (a.racing & ~had) == 0) set_choices(i, a.choices);  // the entry becomes this search's
     } else if (explored) {
       return seen;
     }
@@ -107,13 +111,13 @@ class VisitedSet {
     LUV_ASSERT(slots_[i] == fp);  // visited before
     bool explores_entry = (sleeps_.empty() || (sleep & ~unsigned(sleeps_[i])) == 0) &&
                           (racing_.empty() || (racing & ~racing_[i]) == 0);
-    if (explores_entry) choices_[i] |= choices;
-    return choices_[i];
+    if (explores_entry) set_choices(i, this->choices(i) | choices);
+    return this->choices(i);
   }
   long long size() const { return static_cast<long long>(size_); }
   long long bytes() const {
     return static_cast<long long>(slots_.size() * sizeof(std::uint64_t) + sleeps_.size() + racing_.size() +
-                                  choices_.size() * sizeof(std::uint64_t));
+                                  choices_.size() * sizeof(std::uint16_t) + sets_.size() * 3 * sizeof(std::uint64_t));
   }
 
  private:
@@ -132,7 +136,7 @@ class VisitedSet {
     std::vector<std::uint64_t> bigger(slots_.size() * 2, 0);
     std::vector<std::uint8_t> bigger_sleeps(sleeps_.empty() ? 0 : bigger.size(), 0);
     std::vector<std::uint8_t> bigger_racing(racing_.empty() ? 0 : bigger.size(), 0);
-    std::vector<std::uint64_t> bigger_choices(choices_.empty() ? 0 : bigger.size(), 0);
+    std::vector<std::uint16_t> bigger_choices(choices_.empty() ? 0 : bigger.size(), 0);
     size_t moved = 0;
     for (size_t j = 0; j < slots_.size(); ++j) {
       if (slots_[j] == 0) continue;
@@ -153,7 +157,27 @@ class VisitedSet {
   std::vector<std::uint64_t> slots_;  // a power of two of them
   std::vector<std::uint8_t> sleeps_;
   std::vector<std::uint8_t> racing_;
-  std::vector<std::uint64_t> choices_;
+  // Slot i's choices: sets_[choices_[i]].
+  std::uint64_t choices(size_t i) const { return sets_[choices_[i]]; }
+  // Slot i now holds `set`; or, once the table is full and `set` is new,
+  // what it held if that is within `set`, else no choice: fewer choices
+  // than searched, which only searches a state again.
+  void set_choices(size_t i, std::uint64_t set) {
+    auto it = id_of_.find(set);
+    if (it != id_of_.end()) {
+      choices_[i] = it->second;
+    } else if (sets_.size() <= SET_ID_MAX) {
+      choices_[i] = static_cast<std::uint16_t>(sets_.size());
+      id_of_.emplace(set, choices_[i]);
+      sets_.push_back(set);
+    } else if ((choices(i) & ~set) != 0) {
+      choices_[i] = 0;
+    }
+  }
+  static constexpr size_t SET_ID_MAX = 0xffff;
+  std::vector<std::uint16_t> choices_;
+  std::vector<std::uint64_t> sets_;  // by id
+  std::unordered_map<std::uint64_t, std::uint16_t> id_of_;
   size_t size_ = 0;
 };
 

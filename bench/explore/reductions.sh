@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The explorer's reductions must not change a verdict. For every shipped
 # variant and both modes, runs `luv explore` with every reduction on, with
-# --no-por, with --no-symmetry, with --no-lazy-op-sets, with
+# --no-por, with --no-symmetry, with --no-widen-choices, with --no-lazy-op-sets, with
 # --no-op-set-equivalence (a search per choice, each on its own), with
 # --no-alone-runs, with --no-racing-subsumption, with --no-lock-movers and
 # with --no-twins, on docs/SPEC.md's default bound (or on the bound
@@ -29,7 +29,7 @@ printf '%-9s %-12s %-24s %12s %12s %12s %9s  %s\n' variant mode reductions state
 for variant in ${VARIANTS:-reference v2 v2-warn v3 v4}; do
   for mode in ${MODES:-contract adversarial}; do
     base=""
-    for config in all --no-por --no-symmetry --no-lazy-op-sets --no-op-set-equivalence --no-alone-runs \
+    for config in all --no-por --no-symmetry --no-widen-choices --no-lazy-op-sets --no-op-set-equivalence --no-alone-runs \
       --no-racing-subsumption --no-lock-movers --no-twins; do
       flags=()
       [ "$config" != all ] && flags=("$config")

@@ -202,5 +202,32 @@ TEST(LazyOpSets, a_state_widens_for_a_search_that_explored_what_its_entry_would)
   EXPECT_EQ(d.covered, 0u);
 }
 
+// The visited set keeps a table of the choice sets it met, 2 bytes a slot;
+// past 65,536 sets, a state whose set is new keeps fewer choices than it
+// was searched for (none, or what it held), so it is searched again: never
+// seen for a choice it was not searched for.
+TEST(LazyOpSets, a_full_table_of_choice_sets_keeps_fewer_choices_not_more) {
+  using explorer::VisitedSet;
+  VisitedSet v(false, false, true);
+  constexpr std::uint64_t N = 70000;
+  for (std::uint64_t k = 1; k <= N; ++k) {
+    VisitedSet::Arrival a{0, 0, k};
+    ASSERT_EQ(v.visit(k, a), VisitedSet::fresh);
+  }
+  int seen = 0;
+  for (std::uint64_t k = 1; k <= N; ++k) {
+    VisitedSet::Arrival a{0, 0, k};
+    VisitedSet::Visit x = v.visit(k, a);
+    seen += x == VisitedSet::seen;
+    if (x != VisitedSet::seen) {
+      EXPECT_EQ(a.choices & ~k, 0u) << k;  // searched only for its own
+    }
+  }
+  EXPECT_EQ(seen, 0xffff);  // the sets that got an id
+  VisitedSet::Arrival a{0, 0, 1};
+  EXPECT_EQ(v.visit(N, a), VisitedSet::again);  // N's entry kept none of its choices
+  EXPECT_EQ(v.widen(1, 0, 0, 1ull << 40), 1u);  // a new set: 1 keeps what it held
+}
+
 }  // namespace
 }  // namespace luv
