@@ -244,9 +244,10 @@ class variant_run {
       // states every run), not the deadline, and verify's time does not
       // grow. The choices are searched lazily (docs/DESIGN.md, "Lazy op-set
       // choices"), whose limit counts distinct states: a search cut early
-      // searches two or three times as many (some again for other
-      // choices), at 100-200k a second a core (bench/RESULTS.md, which
-      // has verify's time with this limit against the search per choice's).
+      // searches more (some again for other choices: 1.3-1.4 times as many
+      // on the reference since choices searched alike), at 100-200k a
+      // second a core (bench/RESULTS.md, which has verify's time with this
+      // limit against the search per choice's).
       eo.jobs = default_jobs();
       eo.lazy_op_sets = true;
       eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 20000.0 * eo.jobs));
