@@ -373,7 +373,7 @@ uint64_t Search::alone_run_due(const Node& n, int t, const Call& call, uint64_t&
   h.add(n.world);
   h.add(static_cast<uint64_t>(t) << 8 | static_cast<uint64_t>(n.faults_used));
   h.add(call_word(call));
-  start = h.h;
+  start = h.h ? h.h : 1;  // 0 says "not to be run alone"; the visited set takes 0 as 1 too
   VisitedSet::Arrival a{0, 0, n.choices};
   if (alone_started_.visit(start, a) == VisitedSet::seen) return 0;
   ++stats_.alone_runs;
