@@ -55,7 +55,7 @@ class VisitedSet {
   // above, and when the entry changes to what that search used, it holds
   // only those.
   Visit visit(std::uint64_t fp, Arrival& a) {
-    if (fp == 0) fp = 1;  // 0 marks an empty slot
+    fp = stored(fp);
     if (over_load(size_ + 1)) grow();
     size_t i = place(slots_, fp);
     if (slots_[i] == 0) {
@@ -106,7 +106,7 @@ class VisitedSet {
   // choices after.
   std::uint64_t widen(std::uint64_t fp, unsigned sleep, std::uint8_t racing, std::uint64_t choices) {
     LUV_ASSERT(!choices_.empty());
-    if (fp == 0) fp = 1;
+    fp = stored(fp);
     size_t i = place(slots_, fp);
     LUV_ASSERT(slots_[i] == fp);  // visited before
     bool explores_entry = (sleeps_.empty() || (sleep & ~unsigned(sleeps_[i])) == 0) &&
@@ -121,6 +121,8 @@ class VisitedSet {
   }
 
  private:
+  // A fingerprint as a slot holds it: 0 marks an empty slot, so 0 is kept as 1.
+  static std::uint64_t stored(std::uint64_t fp) { return fp == 0 ? 1 : fp; }
   // At most 7 in 10 slots hold a fingerprint: a linear probe then takes a
   // few steps on average, and a slot of 10 bytes keeps a state under 32.
   bool over_load(size_t n) const { return n * 10 > slots_.size() * 7; }
