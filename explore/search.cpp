@@ -327,7 +327,7 @@ void Search::start_calls(const Node& n, int t, bool searched) {
   for (size_t k = 0; k < alphabet_.size(); ++k) {
     const Call& call = alphabet_[k];
     if (twins(o_) && twins_.covered(alphabet_named_[k], n.named)) continue;
-    uint64_t start = 0;
+    std::optional<uint64_t> start;
     uint64_t alone = alone_run_due(n, t, call, start);
     if (!searched && !alone) {
       note_alone_start(start, false, 0);
@@ -365,28 +365,28 @@ void Search::start_calls(const Node& n, int t, bool searched) {
 // the run alone depends on (the other threads do not step), and with lazy
 // op-set choices once per choice. The choices to run it for: none (0), all
 // (~0 without lazy op-set choices), or those of n not run alone from there.
-uint64_t Search::alone_run_due(const Node& n, int t, const Call& call, uint64_t& start) {
+uint64_t Search::alone_run_due(const Node& n, int t, const Call& call, std::optional<uint64_t>& start) {
   constexpr size_t p = static_cast<size_t>(PropertyId::error_path_deleted);
-  start = 0;
+  start.reset();
   if (!runs_alone(o_) || found_[p] || !replayer_.judged().test(p) || n.masked.test(p)) return 0;
   Hasher h;
   h.add(n.world);
   h.add(static_cast<uint64_t>(t) << 8 | static_cast<uint64_t>(n.faults_used));
   h.add(call_word(call));
-  start = h.h ? h.h : 1;  // 0 says "not to be run alone"; the visited set takes 0 as 1 too
+  start = h.h;
   VisitedSet::Arrival a{0, 0, n.choices};
-  if (alone_started_.visit(start, a) == VisitedSet::seen) return 0;
+  if (alone_started_.visit(h.h, a) == VisitedSet::seen) return 0;
   ++stats_.alone_runs;
-  if (o_.on_alone) o_.on_alone(start, a.choices);
+  if (o_.on_alone) o_.on_alone(h.h, a.choices);
   return lazy_ ? a.choices : ~0ull;
 }
 
 // The state being expanded is covered only for the choices that have run
 // alone from every call's start there.
-void Search::note_alone_start(uint64_t start, bool ran, uint64_t covered) {
-  if (!expanding_ || start == 0) return;
-  uint64_t done = alone_started_.widen(start, 0, 0, ran && !cut_ ? covered : 0);
-  if (o_.on_alone) o_.on_alone(start, done);
+void Search::note_alone_start(const std::optional<uint64_t>& start, bool ran, uint64_t covered) {
+  if (!expanding_ || !start) return;
+  uint64_t done = alone_started_.widen(*start, 0, 0, ran && !cut_ ? covered : 0);
+  if (o_.on_alone) o_.on_alone(*start, done);
   expanding_->alone &= done;
 }
 

@@ -125,12 +125,12 @@ class Search {
   // first step; the choices whose runs alone from those siblings are all
   // alike (all ones when none is run).
   std::uint64_t faults_after(const Node& parent, const Node& c, int t, std::uint64_t alone = 0);
-  // `start`: the call's start as alone_started_ keys it, 0 when it is not
-  // to be run alone at all.
-  std::uint64_t alone_run_due(const Node& n, int t, const Call& call, std::uint64_t& start);
-  // After a call's runs alone from `start` (0: none due), covering
-  // `covered` if `ran`: the choices whose run alone from there is done.
-  void note_alone_start(std::uint64_t start, bool ran, std::uint64_t covered);
+  // `start`: the call's start as alone_started_ keys it, none when it is
+  // not to be run alone at all.
+  std::uint64_t alone_run_due(const Node& n, int t, const Call& call, std::optional<std::uint64_t>& start);
+  // After a call's runs alone from `start`, covering `covered` if `ran`:
+  // the choices whose run alone from there is done.
+  void note_alone_start(const std::optional<std::uint64_t>& start, bool ran, std::uint64_t covered);
   // x for only these of its lazy op-set choices (x itself without them).
   Node for_choices(Node x, std::uint64_t choices) const;
   // The runs alone return the choices of the search that would have run

@@ -69,8 +69,7 @@ class VisitedSet {
     }
     LUV_ASSERT(slots_[i] == fp);
     std::uint8_t had = racing_.empty() ? a.racing : racing_[i];
-    bool judged_no_more = (had & ~a.racing) == 0;
-    bool explored = judged_no_more && (sleeps_.empty() || (sleeps_[i] & ~a.sleep) == 0);
+    bool explored = explores(sleep_of(i, a.sleep), had, a.sleep, a.racing);
     if (!choices_.empty()) {
       a.covered = explored ? choices(i) : 0;
       if (explored) {
@@ -109,9 +108,8 @@ class VisitedSet {
     fp = stored(fp);
     size_t i = place(slots_, fp);
     LUV_ASSERT(slots_[i] == fp);  // visited before
-    bool explores_entry = (sleeps_.empty() || (sleep & ~unsigned(sleeps_[i])) == 0) &&
-                          (racing_.empty() || (racing & ~racing_[i]) == 0);
-    if (explores_entry) set_choices(i, this->choices(i) | choices);
+    if (explores(sleep, racing, sleep_of(i, sleep), racing_.empty() ? racing : racing_[i]))
+      set_choices(i, this->choices(i) | choices);
     return this->choices(i);
   }
   long long size() const { return static_cast<long long>(size_); }
@@ -121,6 +119,14 @@ class VisitedSet {
   }
 
  private:
+  // Whether a search with sleep set `sleep` and racing objects `racing`
+  // explored everything one with `other_sleep` and `other_racing` would: it
+  // let no more sleep, and left out no more objects (so judged no less).
+  static bool explores(unsigned sleep, std::uint8_t racing, unsigned other_sleep, std::uint8_t other_racing) {
+    return (sleep & ~other_sleep) == 0 && (racing & ~other_racing) == 0;
+  }
+  // Slot i's sleep set; without sleep sets kept, `otherwise`.
+  unsigned sleep_of(size_t i, unsigned otherwise) const { return sleeps_.empty() ? otherwise : sleeps_[i]; }
   // A fingerprint as a slot holds it: 0 marks an empty slot, so 0 is kept as 1.
   static std::uint64_t stored(std::uint64_t fp) { return fp == 0 ? 1 : fp; }
   // At most 7 in 10 slots hold a fingerprint: a linear probe then takes a
