@@ -123,7 +123,7 @@ ProofSession::ProofSession(const ProveOptions& options, const impl::variant_rule
   }
 }
 
-z3::check_result ProofSession::check(z3::solver& solver, const char* where) {
+z3::check_result ProofSession::check(z3::solver& solver, const char* where, const z3::expr_vector* assumptions) {
   if (cut_) return z3::unknown;
   long long left = ms_left();
   if (left <= 0) {
@@ -136,7 +136,7 @@ z3::check_result ProofSession::check(z3::solver& solver, const char* where) {
   solver.set(p);
   z3::check_result res = z3::unknown;
   try {
-    res = solver.check();
+    res = assumptions ? solver.check(*assumptions) : solver.check();
   } catch (const z3::exception&) {
     res = z3::unknown;  // a cancelled check (older Z3 throws "canceled")
   }

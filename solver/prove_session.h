@@ -51,8 +51,9 @@ struct ProofSession {
   // Every solver call goes through here: none starts past the deadline, and
   // each gets the time left as Z3's timeout (at most 10 minutes), so an
   // answer the deadline cuts short is z3::unknown and sets the cut. A stop
-  // request interrupts a running one (stop_hook_) the same way.
-  z3::check_result check(z3::solver& s, const char* where);
+  // request interrupts a running one (stop_hook_) the same way. With
+  // `assumptions`, an unsat answer leaves its core in s.unsat_core().
+  z3::check_result check(z3::solver& s, const char* where, const z3::expr_vector* assumptions = nullptr);
   // One symbolic step from s to t, built on first use: a run the budget
   // ends in the bounded search never pays for it.
   const SymStep& one();
