@@ -165,6 +165,11 @@ TEST(LuvVerify, a_variant_filter_keeps_the_corpus_expectations) {
   int embedded = 0;
   nlohmann::json report = nlohmann::json::parse(read(json));
   for (const nlohmann::json& cell : report["cells"]) {
+    // v2 is expected to violate: its explore column is a sample, cut by a
+    // state limit (the reference's is searched whole: cli_test's budget test).
+    if (cell["engine"] == "explore" && cell["status"] == "unknown") {
+      EXPECT_NE(cell["how"].get<std::string>().find("cut by the state limit"), std::string::npos) << cell.dump();
+    }
     if (!cell.contains("counterexample")) continue;
     ++embedded;
     EXPECT_TRUE(cell["counterexample"].contains("expected")) << cell.dump();
