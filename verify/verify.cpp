@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <exception>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
