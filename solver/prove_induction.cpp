@@ -102,7 +102,8 @@ class Induction {
   }
 
   // Every property's own proof (plain, then strengthened), the lemmas each
-  // needs, each CTI's reachability, and Spacer.
+  // needs, each CTI described with its reachability (unless not asked), and
+  // Spacer.
   void proofs() {
     std::vector<Cti> ctis;
     for (size_t i = 0; i < p.details.size(); ++i)
@@ -117,6 +118,7 @@ class Induction {
       for (PropertyDetail& d : p.details)
         if (d.status == Status::proved && !d.lemmas.empty()) minimise(d);
     for (const Cti& c : ctis) {
+      if (!p.o.describe_ctis) break;
       auto t0 = clock_type::now();
       PropertyDetail& d = p.details[c.detail];
       d.cti = describe_cti(p, c.model, c.call) + reachability(p, c.model);

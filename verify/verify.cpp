@@ -277,6 +277,7 @@ class variant_run {
     po.depth = r_.per_variant >= 60 ? 3 : 2;
     po.deadline = share_of(end_, 0.9);  // the rest: the invariant held to the implementation
     po.keep_context = true;  // deleting it would take seconds past the deadline
+    po.describe_ctis = false;  // the matrix shows none
     solver::ProveResult pr;
     double prove_seconds = 0;
     std::exception_ptr failed;
