@@ -2,7 +2,7 @@
 // largest inductive set of lemmas (Houdini), each proof's lemmas minimised,
 // each counterexample to induction described with its reachability, and the
 // gate that proofs over the followed paths need.
-#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
