@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Configures and builds luv into build/ (or $1, with extra cmake options after it).
-# Line tables only (-g1): perf, gdb's backtraces and sanitizer reports keep
-# functions, files and lines, and the build takes 0.69x the time of full debug
-# info (-g; the whole build on 2 cores, 406 s against 588 s, 2026-12-02).
+# Line tables only (-g1): perf and gdb's backtraces keep functions, files and
+# lines, at about two thirds of the build time of full debug info
+# (bench/RESULTS.md, "The build"). The sanitizer pass (test.sh) builds on its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build}
