@@ -110,7 +110,7 @@ nlohmann::ordered_json shard_options_json(const CheckOptions& c) {
           {"faults_max", c.gen.faults_max}, {"schedule_max", c.gen.schedule_max}};
 }
 
-CheckOptions shard_options_from_json(const nlohmann::json& j) {
+CheckOptions check_options_from_json(const nlohmann::json& j) {
   CheckOptions c;
   c.variant = checked_variant(j.at("variant").get<std::string>());
   c.mode = parse_mode(j.at("mode").get<std::string>());
@@ -175,7 +175,7 @@ int check_command(const check_flags& o) {
 // `luv merge` of check shards: merge_checks() over them, reported as one run.
 int merge_check(const std::vector<ShardFile>& shards, const MergeOutput& out) {
   CheckOptions c;
-  read_shard(shards.front(), [&](const nlohmann::json& s) { c = shard_options_from_json(s.at("options")); });
+  read_shard(shards.front(), [&](const nlohmann::json& s) { c = check_options_from_json(s.at("options")); });
   std::vector<CheckResult> results;
   for (const ShardFile& f : shards) read_shard(f, [&](const nlohmann::json& s) { results.push_back(check_shard_from_json(s)); });
   check_report_paths({{"--json", out.json_out}});

@@ -277,7 +277,7 @@ nlohmann::ordered_json shard_options_json(const ExploreOptions& x) {
   return j;
 }
 
-ExploreOptions shard_options_from_json(const nlohmann::json& j) {
+ExploreOptions explore_options_from_json(const nlohmann::json& j) {
   ExploreOptions x;
   Scenario frame = scenario_from_json(j.at("frame"));
   x.variant = frame.variant, x.mode = frame.mode, x.topology = frame.topology;
@@ -375,7 +375,7 @@ int explore_command(const explore_flags& o) {
 // choice order, merged as one run merges them.
 int merge_explore(const std::vector<ShardFile>& shards, const MergeOutput& out) {
   ExploreOptions x;
-  read_shard(shards.front(), [&](const nlohmann::json& s) { x = shard_options_from_json(s.at("options")); });
+  read_shard(shards.front(), [&](const nlohmann::json& s) { x = explore_options_from_json(s.at("options")); });
   std::vector<explorer::ChoiceResult> choices(op_set_choices(x).size());
   std::vector<bool> seen(choices.size());
   double seconds = 0;

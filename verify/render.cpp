@@ -10,6 +10,7 @@
 #include "impl/world.h"
 #include "linux/errno.h"
 #include "properties/object_graph.h"
+#include "verify/xml.h"
 
 namespace luv {
 
@@ -211,20 +212,6 @@ LaneEvent classify(const std::string& text) {
   else if (call_shape) e.kind = LaneEvent::call;
   else e.kind = LaneEvent::log;
   return e;
-}
-
-std::string xml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "counterexamples/scenario_json.h"
+#include "verify/xml.h"
 
 namespace luv {
 
@@ -60,23 +61,6 @@ std::string cell_text(const MatrixCell* c) {
   if (c->judgement == CellJudgement::mismatch) s += "!";
   if (c->judgement == CellJudgement::missed) s += "?";
   return s;
-}
-
-std::string xml(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        if (c < 0x20 && c != '\n' && c != '\t') out += ' ';  // not allowed in XML 1.0
-        else out += static_cast<char>(c);
-    }
-  }
-  return out;
 }
 
 }  // namespace

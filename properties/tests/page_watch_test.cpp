@@ -13,7 +13,12 @@
 namespace luv {
 namespace {
 
-using namespace testing_runs;  // the random runs both differential tests draw
+// The random runs both differential tests draw (named one by one, so that a
+// name of another file in the same unity batch clashes rather than hides).
+using testing_runs::SAMPLE_DIVISOR;
+using testing_runs::random_scenario;
+using testing_runs::variants;
+using testing_runs::verdict_text;
 
 // INT_MAX: no watch, and the object graph built at every quiescent point.
 std::string judged(const Scenario& s, int watch_from_calls) {

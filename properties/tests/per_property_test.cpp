@@ -5,13 +5,14 @@
 
 #include "linux/errno.h"
 #include "properties/runner.h"
+#include "properties/tests/calls.h"
 
 namespace luv {
 namespace {
 
-Call file_call(CallKind kind, int file) { return Call{kind, file, -1, -1}; }
-Call domain_call(CallKind kind, int domain) { return Call{kind, -1, domain, -1}; }
-Call device_call(CallKind kind, int domain, int device) { return Call{kind, -1, domain, device}; }
+using testing_calls::device_call;
+using testing_calls::domain_call;
+using testing_calls::file_call;
 
 Scenario one_thread(const std::string& variant, CallerMode mode, std::vector<Call> calls,
                     Topology t = default_topology()) {

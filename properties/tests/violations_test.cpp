@@ -6,13 +6,14 @@
 
 #include "linux/errno.h"
 #include "properties/runner.h"
+#include "properties/tests/calls.h"
 
 namespace luv {
 namespace {
 
-Call file_call(CallKind kind, int file) { return Call{kind, file, -1, -1}; }
-Call domain_call(CallKind kind, int domain) { return Call{kind, -1, domain, -1}; }
-Call device_call(CallKind kind, int domain, int device) { return Call{kind, -1, domain, device}; }
+using testing_calls::device_call;
+using testing_calls::domain_call;
+using testing_calls::file_call;
 
 Scenario scenario(CallerMode mode, std::vector<std::vector<Call>> threads, std::vector<int> schedule = {},
                   Topology t = default_topology(), std::vector<Fault> faults = {}) {
@@ -39,7 +40,8 @@ RunResult run_on(Scenario s, const std::string& variant) {
   return run(s, own_checks());
 }
 
-std::string verdict_text(const RunResult& r) {
+// The first violation, for a failing expectation's message.
+std::string first_violation_text(const RunResult& r) {
   if (r.verdict.ok()) return "ok";
   const Violation& v = *r.verdict.violation;
   return std::string(property_name(v.property)) + " at step " + std::to_string(v.step) + ": " + v.message;
@@ -50,10 +52,10 @@ std::string verdict_text(const RunResult& r) {
 void expect_first_violation(const Scenario& s, const std::string& variant, PropertyId want) {
   RunResult bad = run_on(s, variant);
   ASSERT_FALSE(bad.verdict.ok()) << variant << ": no violation";
-  EXPECT_EQ(bad.verdict.violation->property, want) << variant << ": " << verdict_text(bad);
+  EXPECT_EQ(bad.verdict.violation->property, want) << variant << ": " << first_violation_text(bad);
 
   RunResult ref = run_on(s, "reference");
-  EXPECT_TRUE(ref.verdict.ok()) << "reference: " << verdict_text(ref);
+  EXPECT_TRUE(ref.verdict.ok()) << "reference: " << first_violation_text(ref);
 }
 
 // ---- refcount-balanced --------------------------------------------------------------
@@ -282,7 +284,7 @@ TEST(Violations, reference_is_clean_under_each_single_fault) {
                           device_call(CallKind::vfio_preserve, 0, 2), device_call(CallKind::vfio_unpreserve, 0, 1)}});
   s.topology.objects_per_page = 1;
   RunResult clean = run(s);
-  ASSERT_TRUE(clean.verdict.ok()) << verdict_text(clean);
+  ASSERT_TRUE(clean.verdict.ok()) << first_violation_text(clean);
   int checked = 0;
   for (int site = 0; site < impl::FAULT_SITE_COUNT; ++site) {
     for (int nth = 1; nth <= clean.fault_visits[site]; ++nth) {
@@ -290,7 +292,7 @@ TEST(Violations, reference_is_clean_under_each_single_fault) {
       f.faults = {Fault{static_cast<impl::fault_site>(site), nth, 0}};
       RunResult r = run(f);
       EXPECT_TRUE(r.verdict.ok()) << impl::fault_site_name(static_cast<impl::fault_site>(site)) << " #" << nth << ": "
-                                  << verdict_text(r);
+                                  << first_violation_text(r);
       EXPECT_EQ(r.faults_fired, 1);
       ++checked;
     }
