@@ -17,9 +17,7 @@
 
 #include "solver/prove.h"
 
-using namespace luv;
-using namespace luv::solver;
-
+namespace luv::solver {
 namespace {
 
 Topology large_topology() {
@@ -52,8 +50,13 @@ void bench(const char* name, ProveOptions o) {
 }
 
 }  // namespace
+}  // namespace luv::solver
 
 int main(int argc, char** argv) {
+  using luv::solver::bench;
+  using luv::solver::large_topology;
+  using luv::solver::OpsMode;
+  using luv::solver::ProveOptions;
   bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
   ProveOptions o;
   o.variant = "reference";
