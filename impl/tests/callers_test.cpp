@@ -2,6 +2,7 @@
 // and the direct entry points, through impl::invoke.
 #include <gtest/gtest.h>
 
+#include "impl/tests/calls.h"
 #include "impl/tests/kernel.h"
 #include "impl/tests/variant_names.h"
 #include "linux/errno.h"
@@ -10,10 +11,9 @@ namespace luv::test {
 namespace {
 
 using impl::fault_site;
+using testing_calls::call;
 
 class Callers : public VariantTest {};
-
-Call call(CallKind kind, int domain = -1, int device = -1, int file = -1) { return Call{kind, file, domain, device}; }
 
 TEST_P(Callers, iommufd_and_vfio_round_trip_leaves_nothing) {
   Kernel k(GetParam());

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "impl/tests/calls.h"
 #include "impl/tests/kernel.h"
 #include "impl/variant.h"
 #include "impl/world.h"
@@ -14,7 +15,8 @@
 namespace luv::model {
 namespace {
 
-Call call(CallKind kind, int domain = -1, int device = -1, int file = -1) { return Call{kind, file, domain, device}; }
+using testing_calls::call;
+using testing_calls::release;
 
 // The only outcome of a call run alone; fails the test when there is not exactly one.
 CallOutcome only(const Model& m, const State& s, const Call& c, const FaultHit* fault = nullptr) {
@@ -58,12 +60,6 @@ TEST(Model, contract_lifecycle_preserves_and_releases_everything) {
   s = only(m, s, call(CallKind::vfio_unpreserve, 0, 2)).next;
   s = only(m, s, call(CallKind::iommufd_unpreserve, 0)).next;
   EXPECT_EQ(m.project(s), m.project(m.initial()));
-}
-
-Call release(int session) {
-  Call c = call(CallKind::luo_session_release);
-  c.session = session;
-  return c;
 }
 
 // A session's teardown: every file it holds, last preserved first, so the

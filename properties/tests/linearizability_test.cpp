@@ -4,16 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include "impl/tests/calls.h"
 #include "linux/errno.h"
 #include "model/abstraction.h"
 #include "properties/linearizability.h"
-#include "properties/refinement.h"
 #include "properties/refinement.h"
 
 namespace luv {
 namespace {
 
-Call call(CallKind kind, int domain = -1, int device = -1, int file = -1) { return Call{kind, file, domain, device}; }
+using testing_calls::call;
+using testing_calls::release;
 
 model::State state_after(const model::Model& m, std::initializer_list<Call> calls) {
   model::State s = m.initial();
@@ -278,13 +279,6 @@ Scenario one_of_each() {  // one IOMMU, domain and device, each file in its own 
   s.topology.domains = {DomainSpec{}};
   s.topology.devices = {DeviceSpec{}};
   return s;
-}
-
-Call release(int session) {
-  Call c;
-  c.kind = CallKind::luo_session_release;
-  c.session = session;
-  return c;
 }
 
 // luv check's finding on the reference (adversarial, seed 1, --calls-max 8

@@ -5,7 +5,7 @@
 
 #include "linux/errno.h"
 #include "properties/runner.h"
-#include "properties/tests/calls.h"
+#include "impl/tests/calls.h"
 
 namespace luv {
 namespace {

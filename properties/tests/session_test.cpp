@@ -6,6 +6,7 @@
 
 #include <cstring>
 
+#include "impl/tests/calls.h"
 #include "impl/tests/kernel.h"
 #include "impl/tests/variant_names.h"
 #include "linux/errno.h"
@@ -14,13 +15,8 @@
 namespace luv::test {
 namespace {
 
-Call call(CallKind kind, int domain = -1, int device = -1) { return Call{kind, -1, domain, device}; }
-Call release(int session) {
-  Call c;
-  c.kind = CallKind::luo_session_release;
-  c.session = session;
-  return c;
-}
+using testing_calls::call;
+using testing_calls::release;
 
 const CallRecord& call_of(const RunResult& r, int thread, int index) {
   for (const CallRecord& c : r.calls)
