@@ -85,6 +85,10 @@ void add_bound_options(CLI::App* cmd, explore_flags& o) {
   cmd->add_option("--calls", o.x.calls, "calls in total")->default_val(4);
   cmd->add_option("--faults", o.x.faults, "faults at most")->default_val(1);
   add_topology_options(cmd, o.topology);
+  cmd->add_option("--searched-with", o.x.searched_with,
+                  "variants searched in the same lazy search as --variant (comma-separated), each differing from it "
+                  "only in rules the code asks (v2-warn with v2): one search, a result per variant")
+      ->delimiter(',');
   cmd->add_option("--iommu1-ops", o.iommu1, "IOMMU 1's op sets: all, or masks like 0,5,15")->default_val("all");
   cmd->add_option("--domain1-ops", o.domain1, "domain 1's op sets: all, or masks like 0,3")->default_val("all");
 }
@@ -255,11 +259,20 @@ int finish_explore(const ExploreOptions& x, const ExploreResult& r, const std::s
   report["bound"] = bound_json(x);
   report["stats"] = stats_json(r.stats);
   if (!shard.is_null()) report["shard"] = shard;
+  bool violated = false;
+  for (const PropertyOutcome& po : r.report.outcomes) violated = violated || po.counterexample;
+  // Variants searched with x.variant: their outcomes, from the same search.
+  for (size_t k = 0; k < r.searched_with.size(); ++k) {
+    ExploreOptions xk = x;
+    xk.variant = x.searched_with[k];
+    const ExploreResult& rk = r.searched_with[k];
+    std::printf("\n%s, searched with %s:\n", xk.variant.c_str(), x.variant.c_str());
+    report["searched_with"].push_back(engine_report_json(rk.report, report_outcomes(xk, rk, dir)));
+    for (const PropertyOutcome& po : rk.report.outcomes) violated = violated || po.counterexample;
+  }
   std::printf("\n");
   print_table(r.stats, lazily(x));
   if (!json_out.empty() && !write_report(json_out, report.dump(2) + "\n")) throw BadInput{json_out + ": cannot write"};
-  bool violated = false;
-  for (const PropertyOutcome& po : r.report.outcomes) violated = violated || po.counterexample;
   return violated ? EXIT_VIOLATION : EXIT_OK;
 }
 
@@ -365,7 +378,7 @@ int explore_command(const explore_flags& o) {
   double seconds = 0;
   std::vector<explorer::ChoiceResult> choices = run_explore(x, o.quiet, seconds);
   throw_if_interrupted();
-  ExploreResult r = merge_choices(x, choices, seconds);
+  ExploreResult r = merge_variants(x, choices, seconds);
   nlohmann::ordered_json shard_object;
   if (shard.given) shard_object = explore_shard_json(x, shard, choices, r.stats);
   return finish_explore(x, r, dir, o.json_out, shard_object);

@@ -78,6 +78,30 @@ std::string validate_shard(const ExploreOptions& o) {
   return "";
 }
 
+// Variants searched together share one lazy search, whose choices are
+// each variant with each op-set choice (explorer::ChoiceSet holds 128).
+std::string validate_searched_with(const ExploreOptions& o) {
+  if (o.searched_with.empty()) return "";
+  const std::string what = "--searched-with: ";
+  if (!lazily(o) || o.first_violation_only)
+    return what + "needs one lazy search of every choice (not with --shard, --no-lazy-op-sets, "
+                  "--no-op-set-equivalence, an invariant or the first violation only)";
+  const impl::variant_rules* base = impl::find_variant(o.variant);
+  std::vector<std::string> seen{o.variant};
+  for (const std::string& v : o.searched_with) {
+    if (std::string bad = impl::unknown_variant(v); !bad.empty()) return what + bad;
+    if (std::find(seen.begin(), seen.end(), v) != seen.end()) return what + v + " is named twice";
+    seen.push_back(v);
+    if (!impl::alike_but_asked(*base, *impl::find_variant(v)))
+      return what + v + " differs from " + o.variant + " in more than the rules the code asks (impl/variant.h)";
+  }
+  size_t choices = op_set_choices(o).size() * seen.size();
+  if (choices > static_cast<size_t>(explorer::ChoiceSet::MAX))
+    return what + std::to_string(choices) + " choices (op-set choices x variants) is over " +
+           std::to_string(explorer::ChoiceSet::MAX);
+  return "";
+}
+
 }  // namespace
 
 std::string validate(const ExploreOptions& o) {
@@ -97,7 +121,8 @@ std::string validate(const ExploreOptions& o) {
   probe.topology = o.topology;
   probe.threads.assign(static_cast<size_t>(o.threads), {});
   if (std::string bad = validate(probe); !bad.empty()) return bad;
-  return validate_shard(o);
+  if (std::string bad = validate_shard(o); !bad.empty()) return bad;
+  return validate_searched_with(o);
 }
 
 bool lazily(const ExploreOptions& o) {
@@ -414,6 +439,8 @@ std::vector<std::vector<Topology>> twin_groups(const std::vector<Topology>& topo
 std::vector<ChoiceResult> explore_lazily(const ExploreOptions& o, const std::vector<Topology>& topologies,
                                          long long share) {
   std::vector<std::vector<Topology>> groups = twin_groups(topologies);
+  std::vector<std::string> variants{o.variant};
+  variants.insert(variants.end(), o.searched_with.begin(), o.searched_with.end());
   std::vector<ChoiceResult> results(groups.size());
   Live live;
   std::mutex m;
@@ -427,9 +454,9 @@ std::vector<ChoiceResult> explore_lazily(const ExploreOptions& o, const std::vec
         if (next == groups.size()) return;
         g = next++;
       }
-      LUV_ASSERT(groups[g].size() <= 64);  // Node::choices
-      long long states_max = share > 0 ? share * static_cast<long long>(groups[g].size()) : 0;
-      explorer::Search search(o, groups[g].front(), states_max, live, &groups[g]);
+      explorer::LazyChoices choices{variants, groups[g]};
+      long long states_max = share > 0 ? share * choices.size() : 0;
+      explorer::Search search(o, groups[g].front(), states_max, live, &choices);
       results[g] = search.go();
       results[g].stats.covered = static_cast<int>(groups[g].size()) - 1;
       std::lock_guard<std::mutex> hold(m);
@@ -453,6 +480,16 @@ std::vector<ChoiceResult> explore_lazily(const ExploreOptions& o, const std::vec
   for (std::thread& t : pool) t.join();
   return results;
 }
+
+namespace {
+// The results with only variant v's findings (a search of variants together
+// has each one's).
+std::vector<ChoiceResult> findings_of(std::vector<ChoiceResult> results, const std::string& v) {
+  for (ChoiceResult& r : results)
+    std::erase_if(r.findings, [&](const ExploreFinding& f) { return f.counterexample.variant != v; });
+  return results;
+}
+}  // namespace
 
 std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
   std::string bad = validate(o);
@@ -496,10 +533,22 @@ std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
   return results;
 }
 
+ExploreResult merge_variants(const ExploreOptions& o, const std::vector<ChoiceResult>& results, double seconds) {
+  if (o.searched_with.empty()) return merge_choices(o, results, seconds);
+  ExploreResult out = merge_choices(o, findings_of(results, o.variant), seconds);
+  for (const std::string& v : o.searched_with) {
+    ExploreOptions ov = o;
+    ov.variant = v;
+    ov.searched_with.clear();
+    out.searched_with.push_back(merge_choices(ov, findings_of(results, v), seconds));
+  }
+  return out;
+}
+
 ExploreResult explore(const ExploreOptions& o) {
   auto start = std::chrono::steady_clock::now();
   std::vector<ChoiceResult> results = explore_choices(o);
-  return merge_choices(o, results, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return merge_variants(o, results, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 EngineReport explore_variant(const ExploreOptions& o) { return explore(o).report; }

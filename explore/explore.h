@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "explore/choice_set.h"
 #include "impl/scenario.h"
 #include "properties/outcome.h"
 #include "properties/property.h"
@@ -76,6 +77,12 @@ struct ExploreStats {
 
 struct ExploreOptions {
   std::string variant = "reference";
+  // Variants searched in the same lazy search as `variant`, each a choice
+  // more per op-set choice (docs/DESIGN.md, "Variants searched together"):
+  // each must differ from it only in rules the code asks (impl/variant.h,
+  // asked_rule), so that a path is shared until a question tells them
+  // apart. Their results are ExploreResult::searched_with, in this order.
+  std::vector<std::string> searched_with;
   CallerMode mode = CallerMode::adversarial;
   int threads = 2;
   int calls = 4;   // in total, over all threads
@@ -151,10 +158,10 @@ struct ExploreOptions {
   std::function<void(const ExploreStats&)> progress;  // about once a second, from the calling thread
   // Tests: each state searched, by its key and the lazy op-set choices it is
   // searched for (0 without), from the search's thread.
-  std::function<void(std::uint64_t key, std::uint64_t choices)> on_search;
+  std::function<void(std::uint64_t key, explorer::ChoiceSet choices)> on_search;
   // Tests: each call run alone, by its start (the World, thread, call and
   // faults used, hashed), and the choices it is run for, or covered for.
-  std::function<void(std::uint64_t start, std::uint64_t choices)> on_alone;
+  std::function<void(std::uint64_t start, explorer::ChoiceSet choices)> on_alone;
   // A hard limit (luv verify's and luv explore's budget): past it the search
   // stops as at states_max. A stop request (stop.h) stops it the same way.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
@@ -184,6 +191,9 @@ struct ExploreResult {
   // The first state outside ExploreOptions::invariant (in op-set choice order), and its prefix.
   std::string divergence;
   std::optional<Scenario> divergence_scenario;
+  // Per variant of ExploreOptions::searched_with, its result; the counts
+  // (stats) are the one search's, the same in each.
+  std::vector<ExploreResult> searched_with;
 };
 
 namespace explorer {
@@ -213,6 +223,11 @@ std::vector<explorer::ChoiceResult> explore_choices(const ExploreOptions& o);
 // `luv merge` the choices of every shard; `seconds` is the time reported.
 ExploreResult merge_choices(const ExploreOptions& o, const std::vector<explorer::ChoiceResult>& choices,
                             double seconds);
+// merge_choices() per variant searched (ExploreOptions::searched_with): the
+// result of o.variant, with each other variant's in searched_with. explore()
+// merges its choices so.
+ExploreResult merge_variants(const ExploreOptions& o, const std::vector<explorer::ChoiceResult>& choices,
+                             double seconds);
 // For `luv verify`: the report alone.
 EngineReport explore_variant(const ExploreOptions& o);
 

@@ -8,6 +8,7 @@
 
 #include "explore/fingerprint.h"
 #include "impl/op_footprint.h"
+#include "impl/variant.h"
 #include "impl/world.h"
 #include "properties/assert.h"
 
@@ -142,20 +143,30 @@ std::uint8_t racing_bits(const CallersMemory& m, int domains) {
 }  // namespace
 
 Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreStats& stats,
-                   const std::vector<Topology>* choices)
+                   const LazyChoices* choices)
     : o_(o), topology_(topology), choices_(choices), stats_(stats), symmetric_(o.symmetry && o.threads == 2 && o.read_frames),
       racing_apart_(o.racing_subsumption && topology.domains.size() + topology.devices.size() <= 8),
       capture_(std::make_unique<Capture>(symmetric_, before_, after_)) {
   LUV_ASSERT(o.threads >= 1 && o.threads <= THREADS_MAX);
   judged_ = judged_by_explorer(o);
   if (choices_) {
+    LUV_ASSERT(choices_->size() >= 1 && choices_->size() <= ChoiceSet::MAX);
+    LUV_ASSERT(choices_->variants.front() == o.variant);
+    for (const std::string& v : choices_->variants) {
+      variant_rules_.push_back(impl::find_variant(v));
+      LUV_ASSERT(variant_rules_.back() && impl::alike_but_asked(*variant_rules_.front(), *variant_rules_.back()));
+    }
     iommu_choices_.assign(topology.iommus.size(), {});
     domain_choices_.assign(topology.domains.size(), {});
-    for (size_t c = 0; c < choices_->size(); ++c) {
-      const Topology& t = (*choices_)[c];
+    for (int c = 0; c < choices_->size(); ++c) {
+      const Topology& t = choices_->topology(c);
       LUV_ASSERT(t.iommus.size() == iommu_choices_.size() && t.domains.size() == domain_choices_.size());
-      for (size_t i = 0; i < t.iommus.size(); ++i) iommu_choices_[i][t.iommus[i].ops] |= 1ull << c;
-      for (size_t d = 0; d < t.domains.size(); ++d) domain_choices_[d][t.domains[d].ops] |= 1ull << c;
+      for (size_t i = 0; i < t.iommus.size(); ++i) iommu_choices_[i][t.iommus[i].ops] |= ChoiceSet::just(c);
+      for (size_t d = 0; d < t.domains.size(); ++d) domain_choices_[d][t.domains[d].ops] |= ChoiceSet::just(c);
+      const impl::variant_rules& rules = *variant_rules_[static_cast<size_t>(c) / choices_->topologies.size()];
+      for (int r = 0; r < impl::ASKED_RULE_COUNT; ++r)
+        rule_choices_[static_cast<size_t>(r)][rules.*impl::rule_field(static_cast<impl::asked_rule>(r))] |=
+            ChoiceSet::just(c);
     }
   }
   if (o.snapshots && !o.bfs && impl::arena::supported()) {
@@ -165,8 +176,8 @@ Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreSta
     root.choices = all_choices();
     Scenario s = scenario_of(root);
     RunOptions ro = run_options(judged_);
-    std::uint64_t alike = choices_alike_in([&] { in_arena([&] { run_ = new SteppedRun(s, ro); }); });
-    LUV_ASSERT((root.choices & ~alike) == 0);  // the World is built alike for every choice
+    ChoiceSet alike = choices_alike_in([&] { in_arena([&] { run_ = new SteppedRun(s, ro); }); });
+    LUV_ASSERT(root.choices.within(alike));  // the World is built alike for every choice
     start_ = arena_->save();
     holds_ = START;
   }
@@ -184,19 +195,18 @@ RunOptions Replayer::run_options(const PropertySet& properties) {
   return ro;
 }
 
-std::uint64_t Replayer::all_choices() const {
-  if (choices_ == nullptr) return 0;
-  LUV_ASSERT(!choices_->empty() && choices_->size() <= 64);
-  return choices_->size() == 64 ? ~0ull : (1ull << choices_->size()) - 1;
+ChoiceSet Replayer::all_choices() const {
+  if (choices_ == nullptr) return {};
+  return ChoiceSet::first(choices_->size());
 }
 
-std::uint64_t Replayer::choices_alike(const impl::op_footprint& asked) const {
-  std::uint64_t alike = ~0ull;
-  auto narrow = [&](const std::vector<std::array<std::uint64_t, 16>>& by_mask, bool domain) {
+ChoiceSet Replayer::choices_alike(const impl::op_footprint& asked) const {
+  ChoiceSet alike = ChoiceSet::every();
+  auto narrow = [&](const std::vector<std::array<ChoiceSet, 16>>& by_mask, bool domain) {
     for (size_t i = 0; i < by_mask.size(); ++i) {
       std::uint16_t masks = asked.alike(domain, static_cast<int>(i));
       if (masks == 0xffff) continue;  // nothing asked of it
-      std::uint64_t any = 0;
+      ChoiceSet any;
       for (int m = 0; m < 16; ++m)
         if (masks >> m & 1u) any |= by_mask[i][static_cast<size_t>(m)];
       alike &= any;
@@ -204,14 +214,16 @@ std::uint64_t Replayer::choices_alike(const impl::op_footprint& asked) const {
   };
   narrow(iommu_choices_, false);
   narrow(domain_choices_, true);
+  for (int r = 0; r < impl::ASKED_RULE_COUNT; ++r)
+    if (asked.rule_asked(r)) alike &= rule_choices_[static_cast<size_t>(r)][asked.rule_answer(r)];
   return alike;
 }
 
 template <typename F>
-std::uint64_t Replayer::choices_alike_in(F f) {
+ChoiceSet Replayer::choices_alike_in(F f) {
   if (choices_ == nullptr) {
     f();
-    return ~0ull;
+    return ChoiceSet::every();
   }
   impl::op_footprint asked;
   {
@@ -223,8 +235,17 @@ std::uint64_t Replayer::choices_alike_in(F f) {
 
 const Topology& Replayer::topology_of(const Node& n) const {
   if (choices_ == nullptr) return topology_;
-  LUV_ASSERT(n.choices != 0);
-  return (*choices_)[static_cast<size_t>(std::countr_zero(n.choices))];
+  return choices_->topology(n.choices.lowest());
+}
+
+const std::string& Replayer::variant_of(const Node& n) const {
+  if (choices_ == nullptr) return o_.variant;
+  return choices_->variant(n.choices.lowest());
+}
+
+const impl::variant_rules* Replayer::rules_of(const Node& n) const {
+  if (choices_ == nullptr) return nullptr;
+  return variant_rules_[static_cast<size_t>(n.choices.lowest()) / choices_->topologies.size()];
 }
 
 const impl::op_masks* Replayer::masks_of(const Node& n) {
@@ -237,7 +258,7 @@ const impl::op_masks* Replayer::masks_of(const Node& n) {
 
 Scenario Replayer::scenario_of(const Node& n) const {
   Scenario s;
-  s.variant = o_.variant;
+  s.variant = variant_of(n);
   s.mode = o_.mode;
   s.topology = topology_of(n);
   s.faults = n.faults;
@@ -253,16 +274,17 @@ Scenario Replayer::counterexample_of(const Node& n) const {
   return s;
 }
 
-std::uint64_t Replayer::replay(Node& n, bool alone) {
+ChoiceSet Replayer::replay(Node& n, bool alone) {
   ++(alone ? stats_.alone_steps : stats_.transitions);
   capture_->reset(!alone);
   n.state_id = 0;
-  std::uint64_t alike = choices_alike_in([&] {
+  ChoiceSet alike = choices_alike_in([&] {
     impl::op_masks_scope masks(masks_of(n));
+    impl::rules_scope rules(rules_of(n));
     if (run_) step_to(n, !alone);
     else rerun(n, !alone);
   });
-  std::uint64_t rest = n.choices & ~alike;
+  ChoiceSet rest = n.choices & ~alike;
   n.choices &= ~rest;
   n.alike = alike;
   Capture& cap = *capture_;
@@ -365,6 +387,7 @@ void Replayer::prepare(Node& n, bool save) {
     std::swap(parent_components_, after_);  // n's, from its replay just now
   } else {
     impl::op_masks_scope masks(masks_of(n));
+    impl::rules_scope rules(rules_of(n));
     catch_up(n, false);
     world_components(run_->world(), parent_components_);
   }
@@ -444,11 +467,11 @@ void Replayer::advance(const Node& parent, Node& c, int t, const Call* started, 
   c.start_mirror = parent.start_mirror;
   if (started) c.start_world[i] = parent.world, c.start_mirror[i] = parent.world_mirror;
   c.call_alike = parent.call_alike;
-  c.call_alike[i] = (started ? ~0ull : parent.call_alike[i]) & c.alike;
+  c.call_alike[i] = (started ? ChoiceSet::every() : parent.call_alike[i]) & c.alike;
   if (!(c.in_call >> t & 1u)) {
     c.chain[i] = 0;
     c.start_world[i] = c.start_mirror[i] = 0;
-    c.call_alike[i] = ~0ull;
+    c.call_alike[i] = ChoiceSet::every();
   }
 }
 

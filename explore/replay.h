@@ -12,11 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "explore/choice_set.h"
 #include "explore/explore.h"
 #include "explore/fingerprint.h"
 #include "impl/op_footprint.h"
 #include "impl/scenario.h"
 #include "impl/shim/arena.h"
+#include "impl/variant.h"
 #include "properties/assert.h"
 #include "properties/property.h"
 #include "properties/runner.h"
@@ -30,7 +32,7 @@ inline constexpr int THREADS_MAX = 8;
 
 // An execution prefix and what its replay showed.
 struct Node {
-  Node() { call_alike.fill(~0ull); }
+  Node() { call_alike.fill(ChoiceSet::every()); }
   int calls_used = 0;
   int faults_used = 0;
   std::vector<std::vector<Call>> threads;
@@ -39,19 +41,19 @@ struct Node {
   PropertySet masked;  // properties switched off to go on past their violation on this path
   unsigned sleep = 0;  // threads whose next step sleep sets skip
   std::uint64_t named = 0;  // the devices and domains the path's calls named (Twins::named_by)
-  // Lazy op-set choices: bit i, choice i of the search's (Replayer::choices)
-  // answers every question the path asked as the lowest does; 0: one choice.
-  std::uint64_t choices = 0;
+  // Lazy op-set choices: choice i of the search's (LazyChoices) answers
+  // every question the path asked as the lowest does; empty: one choice.
+  ChoiceSet choices;
   // From the replay, with lazy op-set choices: every choice of the search
   // that answers the last step's questions as the lowest of `choices` did
   // (all ones without).
-  std::uint64_t alike = ~0ull;
+  ChoiceSet alike = ChoiceSet::every();
   // Per thread: the choices that answered every question its current call
   // asked on this path as the lowest of `choices` did (all ones for an idle
   // thread). The key holds what each call read, not what it was answered,
   // so only these choices are in this node's state at its key, frames and
   // all (Search::finish).
-  std::array<std::uint64_t, THREADS_MAX> call_alike;
+  std::array<ChoiceSet, THREADS_MAX> call_alike;
   // Lazy op-set choices: the state whose expansion made this node, waiting
   // for its children (null: none, or the root), and which of its
   // transitions this node is a class of (Search::push).
@@ -140,16 +142,28 @@ inline std::uint64_t call_word(const Call& c) {
 // Bits of threads 0 and 1 swapped (the symmetry of two threads).
 inline unsigned swap_threads(unsigned bits) { return (bits & ~3u) | (bits & 1u) << 1 | (bits >> 1 & 1u); }
 
+// A lazy search's choices (docs/DESIGN.md, "Lazy op-set choices"): each of
+// its variants (ExploreOptions::variant, then those searched with it) with
+// each of its op-set choices, variant by variant, so that choice c is
+// variant c / topologies.size() on topology c % topologies.size().
+struct LazyChoices {
+  std::vector<std::string> variants;
+  std::vector<Topology> topologies;
+  int size() const { return static_cast<int>(variants.size() * topologies.size()); }
+  const Topology& topology(int c) const { return topologies[static_cast<size_t>(c) % topologies.size()]; }
+  const std::string& variant(int c) const { return variants[static_cast<size_t>(c) / topologies.size()]; }
+};
+
 // Replays nodes of one search (an op-set choice's, or a lazy search's of
 // several) and keys them.
 class Replayer {
  public:
-  // `choices`: lazy op-set choices (null: topology's alone), which must
-  // hold `topology` first.
+  // `choices`: lazy op-set choices (null: o.variant on topology alone),
+  // whose first must be `topology`.
   Replayer(const ExploreOptions& o, const Topology& topology, ExploreStats& stats,
-           const std::vector<Topology>* choices = nullptr);
-  // The choices of a lazy search, as the root's Node::choices (0: none).
-  std::uint64_t all_choices() const;
+           const LazyChoices* choices = nullptr);
+  // The choices of a lazy search, as the root's Node::choices (empty: none).
+  ChoiceSet all_choices() const;
 
   // The properties judged: o.properties less model-refinement.
   const PropertySet& judged() const { return judged_; }
@@ -169,7 +183,7 @@ class Replayer {
   // Lazy op-set choices: the step runs on the lowest of n.choices, which
   // keeps those that answer its questions (the next kernel's too) alike;
   // the rest are returned, to be replayed as a node of their own.
-  std::uint64_t replay(Node& n, bool alone = false);
+  ChoiceSet replay(Node& n, bool alone = false);
   // Before n's children are replayed: brings n's state into the arena and,
   // when `save` (more than one child will step from it), saves it for them
   // (snapshots). Unsaved, a child steps on from the arena while it holds n,
@@ -215,20 +229,27 @@ class Replayer {
   void note_ended(const PropertySet& unjudged);
   // The topology n's steps run on: its lowest choice's (topology_ without lazy op-set choices).
   const Topology& topology_of(const Node& n) const;
+  // The variant n's steps run as: its lowest choice's (o_.variant without lazy op-set choices).
+  const std::string& variant_of(const Node& n) const;
   // The op sets n's steps answer from: topology_of(n)'s (null without lazy op-set choices).
   const impl::op_masks* masks_of(const Node& n);
+  // The rules n's asked rules answer from: variant_of(n)'s (null without lazy op-set choices).
+  const impl::variant_rules* rules_of(const Node& n) const;
   // f() run; the choices that answered its questions alike (all without lazy op-set choices).
   template <typename F>
-  std::uint64_t choices_alike_in(F f);
+  ChoiceSet choices_alike_in(F f);
 
   const ExploreOptions& o_;
   Topology topology_;
-  const std::vector<Topology>* choices_;
+  const LazyChoices* choices_;
   impl::op_masks masks_;
   // Lazy op-set choices: [object][mask], the choices giving that IOMMU
-  // (domain) that mask, so that a footprint's choices are a few ANDs.
-  std::vector<std::array<std::uint64_t, 16>> iommu_choices_, domain_choices_;
-  std::uint64_t choices_alike(const impl::op_footprint& asked) const;
+  // (domain) that mask, and [asked rule][answer], the choices whose variant
+  // answers that, so that a footprint's choices are a few ANDs.
+  std::vector<std::array<ChoiceSet, 16>> iommu_choices_, domain_choices_;
+  std::array<std::array<ChoiceSet, 2>, impl::ASKED_RULE_COUNT> rule_choices_;
+  std::vector<const impl::variant_rules*> variant_rules_;  // per variant of choices_
+  ChoiceSet choices_alike(const impl::op_footprint& asked) const;
   ExploreStats& stats_;
   PropertySet judged_;
   bool symmetric_;

@@ -74,13 +74,22 @@ void Frontier::close() {
 // ---- the search -----------------------------------------------------------------
 
 Search::Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live,
-               const std::vector<Topology>* choices)
+               const LazyChoices* choices)
     : o_(o), states_max_(states_max), live_(live), start_(std::chrono::steady_clock::now()),
       replayer_(o, topology, stats_, choices), frontier_(o.bfs, live, stats_),
       visited_(o.por, replayer_.racing_apart(), choices != nullptr), alone_started_(false, false, choices != nullptr),
       lazy_(choices != nullptr), widen_(lazy_ && o.widen_choices && o.hashing),
       alphabet_(call_alphabet(o.mode, topology)), twins_(topology) {
   for (const Call& call : alphabet_) alphabet_named_.push_back(twins_.named_by(call));
+  if (!choices) {
+    variant_choices_.push_back(ChoiceSet::every());
+  } else {
+    const int per_variant = static_cast<int>(choices->topologies.size());
+    for (size_t v = 0; v < choices->variants.size(); ++v)
+      variant_choices_.push_back(ChoiceSet::first(per_variant * static_cast<int>(v + 1)) &
+                                 ~ChoiceSet::first(per_variant * static_cast<int>(v)));
+  }
+  found_.assign(variant_choices_.size(), {});
 }
 
 ChoiceResult Search::go() {
@@ -115,8 +124,8 @@ void Search::replay_each_class(Node c, bool alone, F f) {
     size_t violations = c.violations.size();
     PropertySet masked = c.masked;
     bool leaf = c.leaf;
-    uint64_t rest = replayer_.replay(c, alone);
-    if (rest == 0) {
+    ChoiceSet rest = replayer_.replay(c, alone);
+    if (rest.empty()) {
       f(c);
       return;
     }
@@ -143,7 +152,7 @@ VisitedSet::Visit Search::look_up(Node& n, uint64_t& key, VisitedSet::Arrival& a
     uint64_t m = replayer_.key(n, true);
     if (m < key) key = m, mirrored = true;
   }
-  a = VisitedSet::Arrival{mirrored ? swap_threads(n.sleep) : n.sleep, replayer_.racing(n), n.choices};
+  a = VisitedSet::Arrival{mirrored ? swap_threads(n.sleep) : n.sleep, replayer_.racing(n), n.choices, {}};
   VisitedSet::Visit v = visited_.visit(key, a);
   n.sleep = mirrored ? swap_threads(a.sleep) : a.sleep;
   n.choices = a.choices;  // lazy op-set choices: those not searched from this state yet
@@ -153,7 +162,7 @@ VisitedSet::Visit Search::look_up(Node& n, uint64_t& key, VisitedSet::Arrival& a
 
 void Search::visit(Node& n) {
   for (const auto& [v, masked] : n.violations) record(n, v, masked);
-  if (n.leaf) return done(n, ~0ull);  // nothing runs past it, for any choice alike
+  if (n.leaf) return done(n, ChoiceSet::every());  // nothing runs past it, for any choice alike
   uint64_t key = 0;
   VisitedSet::Arrival a;
   switch (look_up(n, key, a)) {
@@ -179,19 +188,19 @@ void Search::search_from(Node& n, uint64_t key, const VisitedSet::Arrival& a) {
   p->alike = n.alike;
   p->key = key, p->sleep = a.sleep, p->racing = a.racing;
   p->covered = a.covered | n.choices;
-  p->in_state = ~0ull;
-  for (uint64_t calls : n.call_alike) p->in_state &= calls;
+  p->in_state = ChoiceSet::every();
+  for (ChoiceSet calls : n.call_alike) p->in_state &= calls;
   expanding_ = p;
   expand(n);
   expanding_ = nullptr;
-  fold(std::move(p), -1, 0);  // expanded: the 1 of `open` it held
+  fold(std::move(p), -1, {});  // expanded: the 1 of `open` it held
 }
 
 // ---- choices searched alike (docs/DESIGN.md) ------------------------------------
 
-int Search::open_transition(uint64_t alike) {
+int Search::open_transition(ChoiceSet alike) {
   if (!expanding_) return -1;
-  expanding_->transitions.emplace_back(alike, 0);
+  expanding_->transitions.emplace_back(alike, ChoiceSet{});
   return static_cast<int>(expanding_->transitions.size()) - 1;
 }
 
@@ -205,13 +214,13 @@ void Search::push(Node c, int transition) {
   frontier_.push(std::move(c));
 }
 
-void Search::done(Node& n, uint64_t covered) {
+void Search::done(Node& n, ChoiceSet covered) {
   if (n.up) fold(std::move(n.up), n.up_transition, n.alike & covered);
 }
 
 // A class of p's transition done, covering `covered`; when that was the
 // last node p waited for, p is finished, and so up the chain.
-void Search::fold(std::shared_ptr<Pending> p, int transition, uint64_t covered) {
+void Search::fold(std::shared_ptr<Pending> p, int transition, ChoiceSet covered) {
   while (p && !cut_) {  // a cut search leaves its states as searched
     if (transition >= 0) p->transitions[static_cast<size_t>(transition)].second |= covered;
     LUV_ASSERT(p->open > 0);
@@ -223,11 +232,11 @@ void Search::fold(std::shared_ptr<Pending> p, int transition, uint64_t covered) 
 }
 
 // p's subtree is done: the choices it covers, its entry widened to them.
-uint64_t Search::finish(const Pending& p) {
-  uint64_t alike = p.alone & p.in_state & replayer_.all_choices();
+ChoiceSet Search::finish(const Pending& p) {
+  ChoiceSet alike = p.alone & p.in_state & replayer_.all_choices();
   for (const auto& [concerns, covered] : p.transitions) alike &= covered | ~concerns;
-  uint64_t wider = alike & ~p.covered;
-  if (wider == 0) return p.covered;
+  ChoiceSet wider = alike & ~p.covered;
+  if (wider.empty()) return p.covered;
   ++stats_.widened;
   if (o_.on_search) o_.on_search(p.key, wider);
   visited_.widen(p.key, p.sleep, p.racing, wider);
@@ -295,7 +304,7 @@ void Search::retrieve_fault_sibling(const Node& n) {
   f.retrieve_fault = true;
   f.faults.push_back(Fault{impl::fault_site::flb_retrieve, n.visits[site], 0});
   f.faults_used++;
-  generate(std::move(f), open_transition(~0ull));
+  generate(std::move(f), open_transition(ChoiceSet::every()));
 }
 
 // Busy thread t takes its next step, unless it is blocked or its sleep set
@@ -307,7 +316,7 @@ void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
     ++stats_.pruned_sleep;
     return;
   }
-  int transition = open_transition(~0ull);
+  int transition = open_transition(ChoiceSet::every());
   replay_each_class(replayer_.child(n, t), false, [&](Node& c) {
     replayer_.advance(n, c, t, nullptr, 0);
     bool quiet = !c.leaf && c.violations.empty() && c.visits == n.visits && (c.in_call >> t & 1u);
@@ -328,9 +337,9 @@ void Search::start_calls(const Node& n, int t, bool searched) {
     const Call& call = alphabet_[k];
     if (twins(o_) && twins_.covered(alphabet_named_[k], n.named)) continue;
     std::optional<uint64_t> start;
-    uint64_t alone = alone_run_due(n, t, call, start);
-    if (!searched && !alone) {
-      note_alone_start(start, false, 0);
+    ChoiceSet alone = alone_run_due(n, t, call, start);
+    if (!searched && alone.empty()) {
+      note_alone_start(start, false, {});
       continue;
     }
     Node c = replayer_.child(n, t);
@@ -341,18 +350,18 @@ void Search::start_calls(const Node& n, int t, bool searched) {
       note_alone_start(start, true, alone_step(n, for_choices(std::move(c), alone), t));
       continue;
     }
-    int transition = open_transition(~0ull);
-    uint64_t alike_alone = 0;  // the choices whose runs alone from here are alike
+    int transition = open_transition(ChoiceSet::every());
+    ChoiceSet alike_alone;  // the choices whose runs alone from here are alike
     replay_each_class(std::move(c), false, [&](Node& c) {
       replayer_.advance(n, c, t, &call, 0);
       c.sleep = 0;
-      uint64_t class_alone = c.alike;
-      if (alone) class_alone &= run_alone(for_choices(c, alone), t);
+      ChoiceSet class_alone = c.alike;
+      if (!alone.empty()) class_alone &= run_alone(for_choices(c, alone), t);
       class_alone &= faults_after(n, c, t, alone);
       alike_alone |= class_alone;
       push(std::move(c), transition);
     });
-    note_alone_start(start, alone != 0, alike_alone);
+    note_alone_start(start, !alone.empty(), alike_alone);
   }
 }
 
@@ -363,34 +372,36 @@ void Search::start_calls(const Node& n, int t, bool searched) {
 // error-path-deleted does not compare. Each call is therefore also run alone
 // from where it starts: once per World, thread, call and faults used, all
 // the run alone depends on (the other threads do not step), and with lazy
-// op-set choices once per choice. The choices to run it for: none (0), all
-// (~0 without lazy op-set choices), or those of n not run alone from there.
-uint64_t Search::alone_run_due(const Node& n, int t, const Call& call, std::optional<uint64_t>& start) {
-  constexpr size_t p = static_cast<size_t>(PropertyId::error_path_deleted);
+// op-set choices once per choice. The choices to run it for: none, all
+// (without lazy op-set choices), or those of n not run alone from there.
+ChoiceSet Search::alone_run_due(const Node& n, int t, const Call& call, std::optional<uint64_t>& start) {
+  constexpr PropertyId p = PropertyId::error_path_deleted;
   start.reset();
-  if (!runs_alone(o_) || found_[p] || !replayer_.judged().test(p) || n.masked.test(p)) return 0;
+  if (!runs_alone(o_) || found_everywhere(p) || !replayer_.judged().test(static_cast<size_t>(p)) ||
+      n.masked.test(static_cast<size_t>(p)))
+    return {};
   Hasher h;
   h.add(n.world);
   h.add(static_cast<uint64_t>(t) << 8 | static_cast<uint64_t>(n.faults_used));
   h.add(call_word(call));
   start = h.h;
-  VisitedSet::Arrival a{0, 0, n.choices};
-  if (alone_started_.visit(h.h, a) == VisitedSet::seen) return 0;
+  VisitedSet::Arrival a{0, 0, n.choices, {}};
+  if (alone_started_.visit(h.h, a) == VisitedSet::seen) return {};
   ++stats_.alone_runs;
   if (o_.on_alone) o_.on_alone(h.h, a.choices);
-  return lazy_ ? a.choices : ~0ull;
+  return lazy_ ? a.choices : ChoiceSet::every();
 }
 
 // The state being expanded is covered only for the choices that have run
 // alone from every call's start there.
-void Search::note_alone_start(const std::optional<uint64_t>& start, bool ran, uint64_t covered) {
+void Search::note_alone_start(const std::optional<uint64_t>& start, bool ran, ChoiceSet covered) {
   if (!expanding_ || !start) return;
-  uint64_t done = alone_started_.widen(*start, 0, 0, ran && !cut_ ? covered : 0);
+  ChoiceSet done = alone_started_.widen(*start, 0, 0, ran && !cut_ ? covered : ChoiceSet{});
   if (o_.on_alone) o_.on_alone(*start, done);
   expanding_->alone &= done;
 }
 
-Node Search::for_choices(Node x, uint64_t choices) const {
+Node Search::for_choices(Node x, ChoiceSet choices) const {
   if (lazy_) x.choices &= choices;
   return x;
 }
@@ -398,22 +409,22 @@ Node Search::for_choices(Node x, uint64_t choices) const {
 // x: thread t's call has run alone from its start up to x. t steps on alone
 // until its call returns, blocks or the path ends; while faults are left,
 // each fault-site visit fails on a run of its own.
-uint64_t Search::run_alone(Node x, int t) {
-  if (cut_ || (lazy_ && x.choices == 0)) return 0;
-  if (x.leaf || !(x.in_call >> t & 1u) || !(x.runnable >> t & 1u)) return ~0ull;  // the run is over
+ChoiceSet Search::run_alone(Node x, int t) {
+  if (cut_ || (lazy_ && x.choices.empty())) return {};
+  if (x.leaf || !(x.in_call >> t & 1u) || !(x.runnable >> t & 1u)) return ChoiceSet::every();  // the run is over
   return alone_step(x, replayer_.child(x, t), t);
 }
 
 // d: thread t's step from x in a run alone, replayed here, then the run
 // goes on; each of its fault-site visits fails on a run of its own while
 // faults are left.
-uint64_t Search::alone_step(const Node& x, Node d, int t) {
-  uint64_t alike = 0;
+ChoiceSet Search::alone_step(const Node& x, Node d, int t) {
+  ChoiceSet alike;
   replay_each_class(std::move(d), true, [&](Node& e) {
     note_alone(e);
-    uint64_t class_alike = e.alike;
+    ChoiceSet class_alike = e.alike;
     each_faulted_step(x, e, o_.faults, [&](Node f, uint64_t) {
-      uint64_t faulted = 0;
+      ChoiceSet faulted;
       replay_each_class(std::move(f), true, [&](Node& g) {
         note_alone(g);
         faulted |= g.alike & run_alone(std::move(g), t);
@@ -433,15 +444,15 @@ void Search::note_alone(const Node& n) {
 }
 
 // Siblings of the step just taken with one of its fault-site visits failing.
-uint64_t Search::faults_after(const Node& parent, const Node& c, int t, uint64_t alone) {
-  uint64_t alike_alone = ~0ull;
+ChoiceSet Search::faults_after(const Node& parent, const Node& c, int t, ChoiceSet alone) {
+  ChoiceSet alike_alone = ChoiceSet::every();
   each_faulted_step(parent, c, o_.faults, [&](Node f, uint64_t fault) {
     int transition = open_transition(c.alike);
-    uint64_t faulted = 0;
+    ChoiceSet faulted;
     replay_each_class(std::move(f), false, [&](Node& f) {
       const Call* started = (parent.in_call >> t & 1u) ? nullptr : &f.threads[static_cast<size_t>(t)].back();
       replayer_.advance(parent, f, t, started, fault);
-      if (alone) faulted |= f.alike & run_alone(for_choices(f, alone), t);
+      if (!alone.empty()) faulted |= f.alike & run_alone(for_choices(f, alone), t);
       push(std::move(f), transition);
     });
     alike_alone &= faulted;  // c's class_alone in start_calls is within c.alike
@@ -451,18 +462,31 @@ uint64_t Search::faults_after(const Node& parent, const Node& c, int t, uint64_t
 
 void Search::record(const Node& n, const Violation& v, const PropertySet& masked) {
   size_t p = static_cast<size_t>(v.property);
-  LUV_ASSERT(p < found_.size());
-  if (found_[p] || (o_.first_violation_only && !findings_.empty())) return;
-  found_[p] = true;
-  ExploreFinding f;
-  f.property = v.property;
-  f.counterexample = replayer_.counterexample_of(n);
-  f.violation = v;
-  f.checked = replayer_.judged() & ~masked;
-  f.calls = n.calls_used;
-  f.steps = static_cast<int>(n.schedule.size());
-  findings_.push_back(std::move(f));
-  if (o_.first_violation_only) cut(CutBy::first_violation);
+  LUV_ASSERT(p < PROPERTY_COUNT);
+  for (size_t vi = 0; vi < variant_choices_.size(); ++vi) {
+    if (o_.first_violation_only && !findings_.empty()) return;
+    if (found_[vi][p]) continue;
+    // Every choice of n reaches n's state alike, so the path shows the
+    // violation on each; the finding names the variant's lowest.
+    Node x = for_choices(n, variant_choices_[vi]);
+    if (lazy_ && x.choices.empty()) continue;
+    found_[vi][p] = true;
+    ExploreFinding f;
+    f.property = v.property;
+    f.counterexample = replayer_.counterexample_of(x);
+    f.violation = v;
+    f.checked = replayer_.judged() & ~masked;
+    f.calls = n.calls_used;
+    f.steps = static_cast<int>(n.schedule.size());
+    findings_.push_back(std::move(f));
+    if (o_.first_violation_only) cut(CutBy::first_violation);
+  }
+}
+
+bool Search::found_everywhere(PropertyId p) const {
+  for (const auto& found : found_)
+    if (!found[static_cast<size_t>(p)]) return false;
+  return true;
 }
 
 }  // namespace luv::explorer

@@ -76,26 +76,26 @@ class Frontier {
 struct Pending {
   std::shared_ptr<Pending> up;  // the state whose expansion made this one's node (null: the root)
   int up_transition = -1;
-  std::uint64_t alike = ~0ull;  // the node's Node::alike
+  ChoiceSet alike = ChoiceSet::every();  // the node's Node::alike
   // Its visited-set entry, and the sleep set (the key's threads) and racing
   // objects it is searched with.
   std::uint64_t key = 0;
   unsigned sleep = 0;
   std::uint8_t racing = 0;
-  std::uint64_t covered = 0;    // the choices it is searched for, or the entry covered already
-  std::uint64_t in_state = 0;   // the choices whose state at this key is this one (Node::call_alike)
-  std::uint64_t alone = ~0ull;  // the choices for which every call started here has run alone
+  ChoiceSet covered;   // the choices it is searched for, or the entry covered already
+  ChoiceSet in_state;  // the choices whose state at this key is this one (Node::call_alike)
+  ChoiceSet alone = ChoiceSet::every();  // the choices for which every call started here has run alone
   // Per transition: the choices it concerns (a fault sibling's: those alike
   // in the step it faults), and those covered where its classes went.
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> transitions;
+  std::vector<std::pair<ChoiceSet, ChoiceSet>> transitions;
   int open = 1;  // nodes made and not done, and 1 while expanding
 };
 
 class Search {
  public:
-  // `choices`: a lazy search of these op-set choices (null: topology's alone).
+  // `choices`: a lazy search of these choices (null: o.variant on topology alone).
   Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live,
-         const std::vector<Topology>* choices = nullptr);
+         const LazyChoices* choices = nullptr);
   ChoiceResult go();
 
  private:
@@ -111,11 +111,11 @@ class Search {
   // the state being expanded, concerning the choices `alike` (-1: none
   // kept); c into the frontier as a class of it; n done, covered for
   // `covered`; a transition's class done, up to every state it finishes.
-  int open_transition(std::uint64_t alike);
+  int open_transition(ChoiceSet alike);
   void push(Node c, int transition);
-  void done(Node& n, std::uint64_t covered);
-  void fold(std::shared_ptr<Pending> p, int transition, std::uint64_t covered);
-  std::uint64_t finish(const Pending& p);
+  void done(Node& n, ChoiceSet covered);
+  void fold(std::shared_ptr<Pending> p, int transition, ChoiceSet covered);
+  ChoiceSet finish(const Pending& p);
   int steps_from(const Node& n) const;
   void retrieve_fault_sibling(const Node& n);
   void step_busy(const Node& n, int t, unsigned& explored_pure);
@@ -124,25 +124,29 @@ class Search {
   // these choices (alone_run_due), and so is each fault sibling of its
   // first step; the choices whose runs alone from those siblings are all
   // alike (all ones when none is run).
-  std::uint64_t faults_after(const Node& parent, const Node& c, int t, std::uint64_t alone = 0);
+  ChoiceSet faults_after(const Node& parent, const Node& c, int t, ChoiceSet alone = {});
   // `start`: the call's start as alone_started_ keys it, none when it is
   // not to be run alone at all.
-  std::uint64_t alone_run_due(const Node& n, int t, const Call& call, std::optional<std::uint64_t>& start);
+  ChoiceSet alone_run_due(const Node& n, int t, const Call& call, std::optional<std::uint64_t>& start);
   // After a call's runs alone from `start`, covering `covered` if `ran`:
   // the choices whose run alone from there is done.
-  void note_alone_start(const std::optional<std::uint64_t>& start, bool ran, std::uint64_t covered);
+  void note_alone_start(const std::optional<std::uint64_t>& start, bool ran, ChoiceSet covered);
   // x for only these of its lazy op-set choices (x itself without them).
-  Node for_choices(Node x, std::uint64_t choices) const;
+  Node for_choices(Node x, ChoiceSet choices) const;
   // The runs alone return the choices of the search that would have run
-  // alike (lazy op-set choices; 0 when cut).
-  std::uint64_t run_alone(Node x, int t);
-  std::uint64_t alone_step(const Node& x, Node d, int t);
+  // alike (lazy op-set choices; none when cut).
+  ChoiceSet run_alone(Node x, int t);
+  ChoiceSet alone_step(const Node& x, Node d, int t);
   // c replayed, once per class of its choices that answer the step's
   // questions alike (once without lazy op-set choices): f(each).
   template <typename F>
   void replay_each_class(Node c, bool alone, F f);
   void note_alone(const Node& n);
+  // A violation at n: a finding for each variant of the search that has a
+  // choice in n.choices and none of that property yet.
   void record(const Node& n, const Violation& v, const PropertySet& masked);
+  // Whether every variant of the search has a finding of p.
+  bool found_everywhere(PropertyId p) const;
   CutBy limit_reached() const;
   void cut(CutBy why);
 
@@ -164,7 +168,10 @@ class Search {
   Twins twins_;
   std::vector<std::uint64_t> alphabet_named_;  // per call of the alphabet: Twins::named_by, worked out once
   std::vector<ExploreFinding> findings_;
-  std::array<bool, PROPERTY_COUNT> found_{};
+  // Per variant of the search (one without lazy op-set choices), its
+  // choices and the properties it has a finding of.
+  std::vector<ChoiceSet> variant_choices_;
+  std::vector<std::array<bool, PROPERTY_COUNT>> found_;
   bool cut_ = false;
 };
 

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "explore/choice_set.h"
 #include "properties/assert.h"
 
 namespace luv::explorer {
@@ -23,7 +24,7 @@ class VisitedSet {
   VisitedSet(bool sleeps, bool racing, bool choices = false)
       : slots_(1u << 10, 0), sleeps_(sleeps ? slots_.size() : 0, 0), racing_(racing ? slots_.size() : 0, 0),
         choices_(choices ? slots_.size() : 0, 0) {
-    if (choices) sets_.push_back(0), id_of_[0] = 0;  // id 0: no choice
+    if (choices) sets_.push_back(ChoiceSet{}), id_of_[ChoiceSet{}] = 0;  // id 0: no choice
   }
   enum Visit { fresh, seen, again };
   // What a visit brings: the sleep set it would expand with, and the racing
@@ -32,12 +33,12 @@ class VisitedSet {
   // With lazy op-set choices, `choices` holds the arrival's; a visit that
   // is not `seen` leaves there the choices to search it for.
   // `covered` comes back holding the entry's choices when the entry
-  // explored everything this visit would (0 otherwise).
+  // explored everything this visit would (none otherwise).
   struct Arrival {
     unsigned sleep = 0;
     std::uint8_t racing = 0;
-    std::uint64_t choices = 0;
-    std::uint64_t covered = 0;
+    ChoiceSet choices;
+    ChoiceSet covered;
   };
   // A state searched before with a sleep set inside the arrival's and racing
   // objects among the arrival's explored everything this visit would: the
@@ -71,10 +72,10 @@ class VisitedSet {
     std::uint8_t had = racing_.empty() ? a.racing : racing_[i];
     bool explored = explores(sleep_of(i, a.sleep), had, a.sleep, a.racing);
     if (!choices_.empty()) {
-      a.covered = explored ? choices(i) : 0;
+      a.covered = explored ? choices(i) : ChoiceSet{};
       if (explored) {
-        std::uint64_t others = a.choices & ~choices(i);
-        if (others == 0) return seen;
+        ChoiceSet others = a.choices & ~choices(i);
+        if (others.empty()) return seen;
         a.choices = others;  // the entry's were searched as this arrival needs
         if (had == a.racing) {  // searched with the entry's sleep set, which sleeps no more, they join it
           if (!sleeps_.empty()) a.sleep = sleeps_[i];
@@ -103,7 +104,7 @@ class VisitedSet {
   // that search explored everything the entry's sleep set and racing
   // objects would (docs/DESIGN.md, "Choices searched alike"). The entry's
   // choices after.
-  std::uint64_t widen(std::uint64_t fp, unsigned sleep, std::uint8_t racing, std::uint64_t choices) {
+  ChoiceSet widen(std::uint64_t fp, unsigned sleep, std::uint8_t racing, ChoiceSet choices) {
     LUV_ASSERT(!choices_.empty());
     fp = stored(fp);
     size_t i = place(slots_, fp);
@@ -115,7 +116,7 @@ class VisitedSet {
   long long size() const { return static_cast<long long>(size_); }
   long long bytes() const {
     return static_cast<long long>(slots_.size() * sizeof(std::uint64_t) + sleeps_.size() + racing_.size() +
-                                  choices_.size() * sizeof(std::uint16_t) + sets_.size() * 3 * sizeof(std::uint64_t));
+                                  choices_.size() * sizeof(std::uint16_t) + sets_.size() * 3 * sizeof(ChoiceSet));
   }
 
  private:
@@ -166,11 +167,11 @@ class VisitedSet {
   std::vector<std::uint8_t> sleeps_;
   std::vector<std::uint8_t> racing_;
   // Slot i's choices: sets_[choices_[i]].
-  std::uint64_t choices(size_t i) const { return sets_[choices_[i]]; }
+  ChoiceSet choices(size_t i) const { return sets_[choices_[i]]; }
   // Slot i now holds `set`; or, once the table is full and `set` is new,
   // what it held if that is within `set`, else no choice: fewer choices
   // than searched, which only searches a state again.
-  void set_choices(size_t i, std::uint64_t set) {
+  void set_choices(size_t i, ChoiceSet set) {
     auto it = id_of_.find(set);
     if (it != id_of_.end()) {
       choices_[i] = it->second;
@@ -178,14 +179,14 @@ class VisitedSet {
       choices_[i] = static_cast<std::uint16_t>(sets_.size());
       id_of_.emplace(set, choices_[i]);
       sets_.push_back(set);
-    } else if ((choices(i) & ~set) != 0) {
+    } else if (!choices(i).within(set)) {
       choices_[i] = 0;
     }
   }
   static constexpr size_t SET_ID_MAX = 0xffff;
   std::vector<std::uint16_t> choices_;
-  std::vector<std::uint64_t> sets_;  // by id
-  std::unordered_map<std::uint64_t, std::uint16_t> id_of_;
+  std::vector<ChoiceSet> sets_;  // by id
+  std::unordered_map<ChoiceSet, std::uint16_t, ChoiceSetHash> id_of_;
   size_t size_ = 0;
 };
 

@@ -19,6 +19,15 @@ namespace luv::impl {
 
 using site_t = std::source_location;
 
+// A rule read through a question (impl/variant.h, asked_rule): answered from
+// the thread's rules when the explorer set them, noted in its op footprint.
+inline bool ask_rule(const World& w, asked_rule r) {
+  const variant_rules& rules = thread_rules != nullptr ? *thread_rules : w.rules;
+  bool answer = rules.*rule_field(r);
+  if (op_footprint* f = thread_op_footprint) f->note_rule(static_cast<int>(r), answer);
+  return answer;
+}
+
 inline bool mutated(const World& w, mutant m) { return w.rules.mut == m; }
 // The line runs unless mutant m is the one that skips it.
 inline bool kept(const World& w, mutant m) { return w.rules.mut != m; }
@@ -173,7 +182,9 @@ inline void domain_ser_get(const World& w, iommu_domain* domain) {
 // (the review's WARN_ON_ONCE; v2 returns quietly)
 inline bool device_unpreserve_lacks_op(World& w, const iommu_ops* ops, site_t site = site_t::current()) {
   bool lacks = ask(ops, [](const iommu_ops_there& o) { return !o.unpreserve_device || !o.unpreserve; });
-  if (w.rules.warn_missing_unpreserve) return warn_unpreserve_check(w, lacks, site);
+  // The rule is asked only where it changes something (a check that holds
+  // warns nowhere), so that v2 and v2-warn part only there.
+  if (lacks && ask_rule(w, asked_rule::warn_missing_unpreserve)) return warn_unpreserve_check(w, true, site);
   return lacks;
 }
 

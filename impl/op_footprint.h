@@ -43,8 +43,20 @@ class op_footprint {
   op_footprint& operator=(const op_footprint& o) {
     for (size_t i = 0; i < iommus_.size(); ++i) iommus_[i].store(o.iommus_[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
     for (size_t i = 0; i < domains_.size(); ++i) domains_[i].store(o.domains_[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    rules_asked_ = o.rules_asked_;
+    rules_answered_ = o.rules_answered_;
     return *this;
   }
+  // An asked rule (impl/variant.h, asked_rule r) got `answer`. Only the
+  // explorer's search of several variants reads these (a run asks each rule
+  // of one variant, so it gets one answer each time), on its own thread.
+  void note_rule(int r, bool answer) {
+    rules_asked_ = static_cast<std::uint8_t>(rules_asked_ | 1u << r);
+    rules_answered_ = static_cast<std::uint8_t>((rules_answered_ & ~(1u << r)) | unsigned(answer) << r);
+  }
+  // Whether rule r was asked, and what it answered.
+  bool rule_asked(int r) const { return rules_asked_ >> r & 1u; }
+  bool rule_answer(int r) const { return rules_answered_ >> r & 1u; }
   // Keeps only the masks in `alike` for that object.
   void narrow(bool domain, int index, std::uint16_t alike) {
     std::atomic<std::uint16_t>& e = (domain ? domains_ : iommus_)[static_cast<size_t>(index)];
@@ -67,6 +79,7 @@ class op_footprint {
  private:
   std::array<std::atomic<std::uint16_t>, SCENARIO_IOMMUS_MAX> iommus_;
   std::array<std::atomic<std::uint16_t>, SCENARIO_DOMAINS_MAX> domains_;
+  std::uint8_t rules_asked_ = 0, rules_answered_ = 0;
 };
 
 // The footprint this thread's questions narrow (null: none is kept). The

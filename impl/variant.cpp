@@ -3,6 +3,8 @@
 #include <deque>
 #include <iterator>
 
+#include "linux/bug.h"
+
 namespace luv::impl {
 
 const std::vector<variant_rules>& shipped_variants() {
@@ -65,6 +67,24 @@ const std::vector<variant_rules>& shipped_variants() {
        .hold_incoming_flb = true},
   };
   return table;
+}
+
+bool variant_rules::*rule_field(asked_rule r) {
+  switch (r) {
+    case asked_rule::warn_missing_unpreserve: return &variant_rules::warn_missing_unpreserve;
+  }
+  bug("rule_field(r): r is an asked_rule", std::source_location::current());
+}
+
+bool alike_but_asked(const variant_rules& a, const variant_rules& b) {
+  variant_rules b_as_a = b;
+  b_as_a.name = a.name;
+  b_as_a.summary = a.summary;
+  for (int r = 0; r < ASKED_RULE_COUNT; ++r) {
+    bool variant_rules::*field = rule_field(static_cast<asked_rule>(r));
+    b_as_a.*field = a.*field;
+  }
+  return a == b_as_a;
 }
 
 namespace {

@@ -130,6 +130,35 @@ struct variant_rules {
   // LUO runs the FLB's finish only when no reference is held.
   bool hold_incoming_flb = false;
   mutant mut = mutant::none;
+  friend bool operator==(const variant_rules&, const variant_rules&) = default;
+};
+
+// The rules the code reads through a question (ask_rule() in impl/mutants.h)
+// rather than straight from World::rules, so that the explorer can search
+// variants differing only in them as one (docs/DESIGN.md, "Variants
+// searched together"): the question notes its answer in the thread's op
+// footprint, as a question of an op set does.
+enum class asked_rule : unsigned char { warn_missing_unpreserve };
+inline constexpr int ASKED_RULE_COUNT = 1;
+bool variant_rules::*rule_field(asked_rule r);
+// Whether a and b differ in nothing but asked rules (and their names).
+bool alike_but_asked(const variant_rules& a, const variant_rules& b);
+
+// The rules this thread's asked questions are answered from instead of the
+// World's (null: the World's). The explorer's search of several variants
+// runs one World for them all, each step with its class's representative.
+inline thread_local const variant_rules* thread_rules = nullptr;
+
+// Answers this thread's asked rules from `r` (null: the World's) while it lives.
+class rules_scope {
+ public:
+  explicit rules_scope(const variant_rules* r) : outer_(thread_rules) { thread_rules = r; }
+  ~rules_scope() { thread_rules = outer_; }
+  rules_scope(const rules_scope&) = delete;
+  rules_scope& operator=(const rules_scope&) = delete;
+
+ private:
+  const variant_rules* outer_;
 };
 
 // The shipped variants: reference, v2, v2-warn, v3, v4.

@@ -1,7 +1,8 @@
 // --shard i/N and `luv merge`: the merged shards of a run are that run (its
 // verdicts, counterexample files, totals and exit code), for explore, check
 // and mutants; bad shard values and bad sets of shards are one line, exit 2.
-// And explore's other way to the same report: --no-snapshots.
+// And explore's other ways to the same report: --no-snapshots, and variants
+// searched together (--searched-with).
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -229,6 +230,47 @@ TEST(Snapshots, explore_with_and_without_snapshots_writes_one_report) {
 
 TEST(EquivalentOpSets, explore_with_and_without_equivalence_writes_one_report) {
   expect_one_report("--no-op-set-equivalence", "choices_covered", "");  // all 64 choices: many are alike
+}
+
+// v2 searched with v2-warn: v2's report as v2's own run writes it, v2-warn's
+// under "searched_with" as v2-warn's own run writes it (counterexample files
+// included), but for the counts, which are the one search's.
+TEST(VariantsTogether, explore_writes_each_variant_s_own_report) {
+  std::string dir = folder("together");
+  std::string args = "explore --mode adversarial --calls 2 --jobs 2 ";
+  Outcome both = luv_test::run_luv(args + "--variant v2 --searched-with v2-warn --json " + dir + "/both.json");
+  EXPECT_EQ(both.exit_code, 1) << both.err;  // violations
+  json j = read_json(dir + "/both.json");
+  ASSERT_EQ(j["searched_with"].size(), 1u) << j.dump();
+  for (const std::string variant : {"v2", "v2-warn"}) {
+    std::string own = folder("own-" + variant);
+    Outcome o = luv_test::run_luv(args + "--variant " + variant + " --json " + own + "/out.json");
+    EXPECT_EQ(o.exit_code, 1) << o.err;
+    json alone = read_json(own + "/out.json"), together = variant == "v2" ? j : j["searched_with"][0];
+    for (json* r : {&alone, &together}) r->erase("stats"), r->erase("bound"), r->erase("searched_with");
+    // The outcomes' texts name the states searched, which the one search counts for both.
+    auto verdicts = [](const json& r) {
+      json out = json::array();
+      for (const json& x : r["outcomes"]) out.push_back({x["property"], x["status"], x.contains("counterexample")});
+      return out;
+    };
+    EXPECT_EQ(verdicts(together), verdicts(alone)) << variant;
+    EXPECT_EQ(together["variant"], variant);
+    for (const json& x : together["outcomes"]) {
+      if (!x.contains("counterexample")) continue;
+      std::string file = luv_test::read_file(x["counterexample"].get<std::string>());
+      EXPECT_NE(file.find("\"variant\": \"" + variant + "\""), std::string::npos) << x.dump();
+    }
+  }
+}
+
+TEST(VariantsTogether, a_bad_searched_with_is_one_line_and_exit_2) {
+  for (const char* bad : {"reference", "v9", "v2-warn,v2-warn", "v2-warn --shard 1/2", "v2-warn --no-lazy-op-sets"}) {
+    Outcome o = luv_test::run_luv(std::string("explore --variant v2 --calls 1 -q --searched-with ") + bad);
+    EXPECT_EQ(o.exit_code, 2) << bad << ": " << o.out << o.err;
+    EXPECT_EQ(luv_test::lines(o.err), 1) << bad << ": " << o.err;
+    EXPECT_EQ(o.err.rfind("luv: --searched-with: ", 0), 0u) << bad << ": " << o.err;
+  }
 }
 
 }  // namespace

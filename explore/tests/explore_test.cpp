@@ -237,7 +237,7 @@ TEST(Explore, racing_subsumption_finds_what_the_racing_key_finds) {
 TEST(VisitedSet, a_state_with_fewer_racing_objects_is_searched_again_and_kept) {
   explorer::VisitedSet v(true, true);
   auto visit = [&](unsigned sleep, unsigned racing) {
-    explorer::VisitedSet::Arrival a{sleep, static_cast<std::uint8_t>(racing)};
+    explorer::VisitedSet::Arrival a{sleep, static_cast<std::uint8_t>(racing), {}, {}};
     return v.visit(42, a);
   };
   EXPECT_EQ(visit(0, 0b010), explorer::VisitedSet::fresh);
