@@ -4,12 +4,13 @@
 # overlap), what its explore column says for the reference (searched whole
 # since 2026-12-01), and what the whole default bound takes, both modes, for
 # the reference, v2 and v2-warn (`luv explore --jobs 2`, as verify's column
-# runs it). Ends with what searching v2 and v2-warn whole too would add to
-# verify (their whole bounds, less the samples verify takes now).
+# runs it), then v2 and v2-warn searched together (`--searched-with`, one
+# lazy search for both). Ends with what searching v2 and v2-warn whole too
+# would take, apart and together, against the samples verify takes now.
 #
 #   bash bench/explore/floor.sh [LUV]
 #
-# About four minutes on 2 cores. One run each: compare two binaries with
+# About five minutes on 2 cores. One run each: compare two binaries with
 # ab.sh, not with two runs of this.
 set -euo pipefail
 luv=${1:-build/luv}
@@ -35,19 +36,32 @@ with open(sys.argv[3], "w") as f:  # the samples of v2 and v2-warn, for the last
     f.write(str(seconds.get(("v2", "explore"), 0) + seconds.get(("v2-warn", "explore"), 0)))
 EOF
 
-total=0
-printf '%-9s %-12s %12s %12s %9s\n' variant mode distinct searched seconds
-for variant in reference v2 v2-warn; do
+apart=0
+together=0
+printf '%-17s %-12s %12s %12s %9s\n' variant mode distinct searched seconds
+# A row: the whole bound of one variant (or of v2 searched with v2-warn); its time in $last.
+row() {
+  local name=$1 mode=$2
+  shift 2
+  local json="$out/$name.$mode.json" rc=0
+  "$luv" explore "$@" --mode "$mode" --jobs 2 -q --json "$json" >/dev/null || rc=$?
+  [ "$rc" -le 1 ] || exit "$rc"  # 1: a property is violated
+  last=$(jq -r '.stats.seconds' "$json")
+  printf '%-17s %-12s %12s %12s %9.1f\n' "$name" "$mode" "$(jq -r '.stats.states' "$json")" \
+    "$(jq -r '.stats.states_searched' "$json")" "$last"
+}
+add() { awk -v a="$1" -v b="$2" 'BEGIN { print a + b }'; }
+for mode in contract adversarial; do row reference "$mode" --variant reference; done
+for variant in v2 v2-warn; do
   for mode in contract adversarial; do
-    json="$out/$variant.$mode.json"
-    rc=0
-    "$luv" explore --variant "$variant" --mode "$mode" --jobs 2 -q --json "$json" >/dev/null || rc=$?
-    [ "$rc" -le 1 ] || exit "$rc"  # 1: a property is violated
-    seconds=$(jq -r '.stats.seconds' "$json")
-    printf '%-9s %-12s %12s %12s %9.1f\n' "$variant" "$mode" "$(jq -r '.stats.states' "$json")" \
-      "$(jq -r '.stats.states_searched' "$json")" "$seconds"
-    [ "$variant" = reference ] || total=$(awk -v a="$total" -v b="$seconds" 'BEGIN { print a + b }')
+    row "$variant" "$mode" --variant "$variant"
+    apart=$(add "$apart" "$last")
   done
 done
+for mode in contract adversarial; do
+  row v2+v2-warn "$mode" --variant v2 --searched-with v2-warn
+  together=$(add "$together" "$last")
+done
 sampled=$(cat "$out/sampled")
-printf 'v2 and v2-warn searched whole: %.1f s on 2 cores, against %.1f s of samples in verify now\n' "$total" "$sampled"
+printf 'v2 and v2-warn searched whole: %.1f s apart, %.1f s together, on 2 cores, against %.1f s of samples in verify now\n' \
+  "$apart" "$together" "$sampled"
