@@ -16,7 +16,9 @@ namespace luv::explorer {
 // Order-sensitive mixing of 64-bit words (splitmix64's finaliser).
 struct Hasher {
   std::uint64_t h = 0x9e3779b97f4a7c15ull;
-  void add(std::uint64_t v) {
+  // Inlined always: GCC 12 at -O2 kept it out of line in every caller, a
+  // call per word hashed (bench/RESULTS.md, twelfth session).
+  [[gnu::always_inline]] void add(std::uint64_t v) {
     std::uint64_t z = h ^ v;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
