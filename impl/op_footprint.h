@@ -18,6 +18,7 @@
 #include <cstdint>
 
 #include "impl/scenario.h"
+#include "impl/thread_scope.h"
 
 namespace luv::impl {
 
@@ -87,15 +88,8 @@ class op_footprint {
 inline thread_local op_footprint* thread_op_footprint = nullptr;
 
 // Keeps `f` as the thread's footprint while it lives.
-class op_footprint_scope {
- public:
-  explicit op_footprint_scope(op_footprint* f) : outer_(thread_op_footprint) { thread_op_footprint = f; }
-  ~op_footprint_scope() { thread_op_footprint = outer_; }
-  op_footprint_scope(const op_footprint_scope&) = delete;
-  op_footprint_scope& operator=(const op_footprint_scope&) = delete;
-
- private:
-  op_footprint* outer_;
+struct op_footprint_scope : thread_scope<op_footprint*> {
+  explicit op_footprint_scope(op_footprint* f) : thread_scope(thread_op_footprint, f) {}
 };
 
 // The op sets this thread's questions are answered from instead of the
@@ -109,15 +103,8 @@ struct op_masks {
 inline thread_local const op_masks* thread_op_masks = nullptr;
 
 // Answers this thread's questions from `m` (null: the owners' masks) while it lives.
-class op_masks_scope {
- public:
-  explicit op_masks_scope(const op_masks* m) : outer_(thread_op_masks) { thread_op_masks = m; }
-  ~op_masks_scope() { thread_op_masks = outer_; }
-  op_masks_scope(const op_masks_scope&) = delete;
-  op_masks_scope& operator=(const op_masks_scope&) = delete;
-
- private:
-  const op_masks* outer_;
+struct op_masks_scope : thread_scope<const op_masks*> {
+  explicit op_masks_scope(const op_masks* m) : thread_scope(thread_op_masks, m) {}
 };
 
 // question(mask) -> bool, asked of `who`'s op set; noted in the thread's footprint.

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "impl/thread_scope.h"
+
 namespace luv::impl {
 
 // One-line deviations from the reference, used by `luv mutants` to check that
@@ -150,15 +152,8 @@ bool alike_but_asked(const variant_rules& a, const variant_rules& b);
 inline thread_local const variant_rules* thread_rules = nullptr;
 
 // Answers this thread's asked rules from `r` (null: the World's) while it lives.
-class rules_scope {
- public:
-  explicit rules_scope(const variant_rules* r) : outer_(thread_rules) { thread_rules = r; }
-  ~rules_scope() { thread_rules = outer_; }
-  rules_scope(const rules_scope&) = delete;
-  rules_scope& operator=(const rules_scope&) = delete;
-
- private:
-  const variant_rules* outer_;
+struct rules_scope : thread_scope<const variant_rules*> {
+  explicit rules_scope(const variant_rules* r) : thread_scope(thread_rules, r) {}
 };
 
 // The shipped variants: reference, v2, v2-warn, v3, v4.
