@@ -30,7 +30,9 @@ struct read_event {
 // constinit: no dynamic initialiser, so a read is a plain TLS load, not a call.
 extern thread_local constinit std::vector<read_event>* step_reads;
 
-inline void note_read(const void* at, read_kind kind) {
+// Inlined always: every kptr use calls it, and GCC 12 at -O2 kept it out of
+// line (bench/RESULTS.md, twelfth session).
+[[gnu::always_inline]] inline void note_read(const void* at, read_kind kind) {
   if (step_reads) step_reads->push_back(read_event{at, kind});
 }
 
