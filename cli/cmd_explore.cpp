@@ -121,6 +121,9 @@ void add_search_options(CLI::App* cmd, explore_flags& o) {
                 "the choices with the same twins as one search whose nodes stand for the choices that answered "
                 "alike so far (same verdicts, more states); always so with --shard, whose unit is a choice, and "
                 "with --no-op-set-equivalence");
+  cmd->add_flag("--one-search", o.x.one_search,
+                "search every op-set choice in one lazy search (one job), the choices whose twins differ included, "
+                "instead of one search per twin group (same verdicts)");
   cmd->add_flag("--no-widen-choices", o.no_widen_choices,
                 "in a lazy search, let a searched state stand only for the choices it was searched for, not also "
                 "for those that would have searched its subtree alike (same verdicts, more states)");

@@ -438,7 +438,8 @@ std::vector<std::vector<Topology>> twin_groups(const std::vector<Topology>& topo
 // to the threads in order; a result per group.
 std::vector<ChoiceResult> explore_lazily(const ExploreOptions& o, const std::vector<Topology>& topologies,
                                          long long share) {
-  std::vector<std::vector<Topology>> groups = twin_groups(topologies);
+  std::vector<std::vector<Topology>> groups =
+      o.one_search ? std::vector<std::vector<Topology>>{topologies} : twin_groups(topologies);
   std::vector<std::string> variants{o.variant};
   variants.insert(variants.end(), o.searched_with.begin(), o.searched_with.end());
   std::vector<ChoiceResult> results(groups.size());

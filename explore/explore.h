@@ -138,6 +138,11 @@ struct ExploreOptions {
   // that answered its path's questions alike. Off: a search per choice.
   // Only where lazily() says so.
   bool lazy_op_sets = false;
+  // Lazily, every op-set choice in one search (one job), the choices whose
+  // twins differ included: a call is started only for the choices whose
+  // twins do not cover it (docs/DESIGN.md, "One search of every choice").
+  // Off: one search per twin group, `jobs` of them at once.
+  bool one_search = false;
   // And a searched state, once its subtree is done, also stands for every
   // choice that would have searched it alike, so that reaching it again for
   // one skips it (docs/DESIGN.md, "Choices searched alike"). Off: only for

@@ -79,8 +79,21 @@ Search::Search(const ExploreOptions& o, const Topology& topology, long long stat
       replayer_(o, topology, stats_, choices), frontier_(o.bfs, live, stats_),
       visited_(o.por, replayer_.racing_apart(), choices != nullptr), alone_started_(false, false, choices != nullptr),
       lazy_(choices != nullptr), widen_(lazy_ && o.widen_choices && o.hashing),
-      alphabet_(call_alphabet(o.mode, topology)), twins_(topology) {
-  for (const Call& call : alphabet_) alphabet_named_.push_back(twins_.named_by(call));
+      alphabet_(call_alphabet(o.mode, topology)) {
+  // The twins of each choice: the same for a search per choice, or for a
+  // lazy search of one twin group; one search of every choice has a class
+  // per twin group (ExploreOptions::one_search).
+  if (!choices) {
+    twins_.emplace_back(Twins(topology), ChoiceSet::every());
+  } else {
+    for (int c = 0; c < choices->size(); ++c) {
+      Twins t(choices->topology(c));
+      auto same = std::find_if(twins_.begin(), twins_.end(), [&](const auto& x) { return x.first == t; });
+      if (same == twins_.end()) twins_.emplace_back(t, ChoiceSet::just(c));
+      else same->second |= ChoiceSet::just(c);
+    }
+  }
+  for (const Call& call : alphabet_) alphabet_named_.push_back(twins_.front().first.named_by(call));
   if (!choices) {
     variant_choices_.push_back(ChoiceSet::every());
   } else {
@@ -335,22 +348,25 @@ void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
 void Search::start_calls(const Node& n, int t, bool searched) {
   for (size_t k = 0; k < alphabet_.size(); ++k) {
     const Call& call = alphabet_[k];
-    if (twins(o_) && twins_.covered(alphabet_named_[k], n.named)) continue;
+    // The choices whose own search starts this call here (docs/DESIGN.md,
+    // "Twin devices and domains"); the call concerns only them.
+    ChoiceSet starts = not_twin_covered(alphabet_named_[k], n.named);
+    if (starts.empty() || (lazy_ && (n.choices & starts).empty())) continue;
     std::optional<uint64_t> start;
-    ChoiceSet alone = alone_run_due(n, t, call, start);
+    ChoiceSet alone = alone_run_due(n, t, call, start, starts);
     if (!searched && alone.empty()) {
-      note_alone_start(start, false, {});
+      note_alone_start(start, false, {}, starts);
       continue;
     }
-    Node c = replayer_.child(n, t);
+    Node c = for_choices(replayer_.child(n, t), starts);
     c.threads[static_cast<size_t>(t)].push_back(call);
     c.calls_used++;
     c.named |= alphabet_named_[k];
     if (!searched) {
-      note_alone_start(start, true, alone_step(n, for_choices(std::move(c), alone), t));
+      note_alone_start(start, true, alone_step(n, for_choices(std::move(c), alone), t), starts);
       continue;
     }
-    int transition = open_transition(ChoiceSet::every());
+    int transition = open_transition(starts);
     ChoiceSet alike_alone;  // the choices whose runs alone from here are alike
     replay_each_class(std::move(c), false, [&](Node& c) {
       replayer_.advance(n, c, t, &call, 0);
@@ -361,7 +377,7 @@ void Search::start_calls(const Node& n, int t, bool searched) {
       alike_alone |= class_alone;
       push(std::move(c), transition);
     });
-    note_alone_start(start, !alone.empty(), alike_alone);
+    note_alone_start(start, !alone.empty(), alike_alone, starts);
   }
 }
 
@@ -374,7 +390,8 @@ void Search::start_calls(const Node& n, int t, bool searched) {
 // the run alone depends on (the other threads do not step), and with lazy
 // op-set choices once per choice. The choices to run it for: none, all
 // (without lazy op-set choices), or those of n not run alone from there.
-ChoiceSet Search::alone_run_due(const Node& n, int t, const Call& call, std::optional<uint64_t>& start) {
+ChoiceSet Search::alone_run_due(const Node& n, int t, const Call& call, std::optional<uint64_t>& start,
+                                ChoiceSet starts) {
   constexpr PropertyId p = PropertyId::error_path_deleted;
   start.reset();
   if (!runs_alone(o_) || found_everywhere(p) || !replayer_.judged().test(static_cast<size_t>(p)) ||
@@ -385,7 +402,7 @@ ChoiceSet Search::alone_run_due(const Node& n, int t, const Call& call, std::opt
   h.add(static_cast<uint64_t>(t) << 8 | static_cast<uint64_t>(n.faults_used));
   h.add(call_word(call));
   start = h.h;
-  VisitedSet::Arrival a{0, 0, n.choices, {}};
+  VisitedSet::Arrival a{0, 0, lazy_ ? n.choices & starts : n.choices, {}};
   if (alone_started_.visit(h.h, a) == VisitedSet::seen) return {};
   ++stats_.alone_runs;
   if (o_.on_alone) o_.on_alone(h.h, a.choices);
@@ -394,11 +411,19 @@ ChoiceSet Search::alone_run_due(const Node& n, int t, const Call& call, std::opt
 
 // The state being expanded is covered only for the choices that have run
 // alone from every call's start there.
-void Search::note_alone_start(const std::optional<uint64_t>& start, bool ran, ChoiceSet covered) {
+void Search::note_alone_start(const std::optional<uint64_t>& start, bool ran, ChoiceSet covered, ChoiceSet starts) {
   if (!expanding_ || !start) return;
   ChoiceSet done = alone_started_.widen(*start, 0, 0, ran && !cut_ ? covered : ChoiceSet{});
   if (o_.on_alone) o_.on_alone(*start, done);
-  expanding_->alone &= done;
+  expanding_->alone &= done | ~starts;  // a choice whose own search does not start the call runs none alone
+}
+
+ChoiceSet Search::not_twin_covered(std::uint64_t objects, std::uint64_t named) const {
+  if (!twins(o_)) return ChoiceSet::every();
+  ChoiceSet starts;
+  for (const auto& [t, choices] : twins_)
+    if (!t.covered(objects, named)) starts |= choices;
+  return starts;
 }
 
 Node Search::for_choices(Node x, ChoiceSet choices) const {

@@ -127,10 +127,15 @@ class Search {
   ChoiceSet faults_after(const Node& parent, const Node& c, int t, ChoiceSet alone = {});
   // `start`: the call's start as alone_started_ keys it, none when it is
   // not to be run alone at all.
-  ChoiceSet alone_run_due(const Node& n, int t, const Call& call, std::optional<std::uint64_t>& start);
+  // `starts`: the choices whose own search starts the call (not_twin_covered).
+  ChoiceSet alone_run_due(const Node& n, int t, const Call& call, std::optional<std::uint64_t>& start,
+                          ChoiceSet starts);
   // After a call's runs alone from `start`, covering `covered` if `ran`:
   // the choices whose run alone from there is done.
-  void note_alone_start(const std::optional<std::uint64_t>& start, bool ran, ChoiceSet covered);
+  void note_alone_start(const std::optional<std::uint64_t>& start, bool ran, ChoiceSet covered, ChoiceSet starts);
+  // The choices whose own search starts a call naming `objects` from a path
+  // that named `named`: those whose twins do not cover it (all without twins).
+  ChoiceSet not_twin_covered(std::uint64_t objects, std::uint64_t named) const;
   // x for only these of its lazy op-set choices (x itself without them).
   Node for_choices(Node x, ChoiceSet choices) const;
   // The runs alone return the choices of the search that would have run
@@ -165,7 +170,9 @@ class Search {
   const bool widen_;  // and choices searched alike widened (ExploreOptions::widen_choices)
   std::shared_ptr<Pending> expanding_;  // the state expand() is expanding, when widening
   std::vector<Call> alphabet_;
-  Twins twins_;
+  // Per twin class of the search's choices: its twins, and its choices
+  // (every choice without lazy op-set choices).
+  std::vector<std::pair<Twins, ChoiceSet>> twins_;
   std::vector<std::uint64_t> alphabet_named_;  // per call of the alphabet: Twins::named_by, worked out once
   std::vector<ExploreFinding> findings_;
   // Per variant of the search (one without lazy op-set choices), its

@@ -149,6 +149,56 @@ TEST(LazyOpSets, two_jobs_report_what_one_does) {
   testing_search::expect_same_findings(a.findings, b.findings, "v4");
 }
 
+// ---- one search of every choice (docs/DESIGN.md) ----------------------------------
+
+// Both twin groups in one search: a call covered by one group's twins is
+// started for the other group's choices only. Every state of every
+// choice's own search (each with its own twins) is searched for it.
+TEST(OneSearch, every_state_of_every_choice_is_searched_for_it) {
+  const std::vector<unsigned char> every_domain1 = {0, 1, 2, DOMAIN_OPS_ALL};
+  for (const char* variant : {"v2", "reference+mutant:warn_without_refusing"})
+    for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+      ExploreOptions o = testing_search::small_bound(variant, mode);
+      o.one_search = true;
+      std::string what = std::string(variant) + " " + caller_mode_name(mode) + ", one search";
+      EXPECT_EQ(states_missed(o, every_domain1, what), 0) << what;
+    }
+  // Three calls, on three of IOMMU 1's op sets (both twin groups still).
+  ExploreOptions o = testing_search::small_bound("reference", CallerMode::adversarial);
+  o.one_search = true;
+  o.calls = 3;
+  o.iommu1_ops = {0, 9, IOMMU_OPS_ALL};
+  EXPECT_EQ(states_missed(o, every_domain1, "reference adversarial, 3 calls, one search"), 0);
+  ExploreOptions together = testing_search::small_bound("v2", CallerMode::adversarial);
+  together.one_search = true;
+  together.searched_with = {"v2-warn"};
+  EXPECT_EQ(states_missed(together, every_domain1, "v2 with v2-warn, one search"), 0);
+}
+
+// The same verdicts as a search per choice on every shipped variant and
+// mode, and on every mutant, with fewer states searched than the twin
+// groups apart.
+TEST(OneSearch, every_variant_and_mutant_finds_what_a_search_per_choice_finds) {
+  for (const impl::variant_rules& v : impl::shipped_variants())
+    for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+      std::string what = std::string(v.name) + " " + caller_mode_name(mode) + ", one search";
+      ExploreOptions o = testing_search::small_bound(v.name, mode), apart = o;
+      o.one_search = true;
+      auto [one, each] = expect_same_verdicts(o, what);
+      apart.lazy_op_sets = true;
+      EXPECT_LT(one.stats.states_searched, explore(apart).stats.states_searched) << what;
+    }
+  for (int m = 1; m < impl::MUTANT_COUNT; ++m) {
+    std::string variant = std::string("reference+mutant:") + impl::mutant_name(static_cast<impl::mutant>(m));
+    for (CallerMode mode : {CallerMode::contract, CallerMode::adversarial}) {
+      ExploreOptions o = testing_search::small_bound(variant, mode);
+      o.calls = 1;
+      o.one_search = true;
+      expect_same_verdicts(o, variant + " " + caller_mode_name(mode) + ", one search");
+    }
+  }
+}
+
 // ---- variants searched together (docs/DESIGN.md) ---------------------------------
 
 // v2 and v2-warn differ only in an asked rule: searched as one, every state
