@@ -122,6 +122,8 @@ std::string validate(const ExploreOptions& o) {
   probe.threads.assign(static_cast<size_t>(o.threads), {});
   if (std::string bad = validate(probe); !bad.empty()) return bad;
   if (std::string bad = validate_shard(o); !bad.empty()) return bad;
+  if (o.one_search && !lazily(o))
+    return "--one-search: needs a lazy search (not with --shard, --no-lazy-op-sets or --no-op-set-equivalence)";
   return validate_searched_with(o);
 }
 

@@ -73,36 +73,44 @@ void Frontier::close() {
 
 // ---- the search -----------------------------------------------------------------
 
+namespace {
+// The twins of each choice, by class: one class for a search per choice or
+// a lazy search of one twin group; one per twin group for one search of
+// every choice (ExploreOptions::one_search).
+std::vector<std::pair<Twins, ChoiceSet>> twin_classes(const Topology& topology, const LazyChoices* choices) {
+  if (!choices) return {{Twins(topology), ChoiceSet::every()}};
+  std::vector<std::pair<Twins, ChoiceSet>> classes;
+  for (int c = 0; c < choices->size(); ++c) {
+    Twins t(choices->topology(c));
+    auto same = std::find_if(classes.begin(), classes.end(), [&](const auto& x) { return x.first == t; });
+    if (same == classes.end()) classes.emplace_back(t, ChoiceSet::just(c));
+    else same->second |= ChoiceSet::just(c);
+  }
+  return classes;
+}
+
+// Each variant's choices (LazyChoices: variant by variant); one, every
+// choice, without lazy op-set choices.
+std::vector<ChoiceSet> variant_classes(const LazyChoices* choices) {
+  if (!choices) return {ChoiceSet::every()};
+  const int per_variant = static_cast<int>(choices->topologies.size());
+  std::vector<ChoiceSet> out;
+  for (int v = 0; v < static_cast<int>(choices->variants.size()); ++v)
+    out.push_back(ChoiceSet::first(per_variant * (v + 1)) & ~ChoiceSet::first(per_variant * v));
+  return out;
+}
+}  // namespace
+
 Search::Search(const ExploreOptions& o, const Topology& topology, long long states_max, Live& live,
                const LazyChoices* choices)
     : o_(o), states_max_(states_max), live_(live), start_(std::chrono::steady_clock::now()),
       replayer_(o, topology, stats_, choices), frontier_(o.bfs, live, stats_),
       visited_(o.por, replayer_.racing_apart(), choices != nullptr), alone_started_(false, false, choices != nullptr),
       lazy_(choices != nullptr), widen_(lazy_ && o.widen_choices && o.hashing),
-      alphabet_(call_alphabet(o.mode, topology)) {
-  // The twins of each choice: the same for a search per choice, or for a
-  // lazy search of one twin group; one search of every choice has a class
-  // per twin group (ExploreOptions::one_search).
-  if (!choices) {
-    twins_.emplace_back(Twins(topology), ChoiceSet::every());
-  } else {
-    for (int c = 0; c < choices->size(); ++c) {
-      Twins t(choices->topology(c));
-      auto same = std::find_if(twins_.begin(), twins_.end(), [&](const auto& x) { return x.first == t; });
-      if (same == twins_.end()) twins_.emplace_back(t, ChoiceSet::just(c));
-      else same->second |= ChoiceSet::just(c);
-    }
-  }
+      alphabet_(call_alphabet(o.mode, topology)), twins_(twin_classes(topology, choices)),
+      variant_choices_(variant_classes(choices)), found_(variant_choices_.size()) {
+  // What a call names depends on the topology's files and sessions, which every choice shares.
   for (const Call& call : alphabet_) alphabet_named_.push_back(twins_.front().first.named_by(call));
-  if (!choices) {
-    variant_choices_.push_back(ChoiceSet::every());
-  } else {
-    const int per_variant = static_cast<int>(choices->topologies.size());
-    for (size_t v = 0; v < choices->variants.size(); ++v)
-      variant_choices_.push_back(ChoiceSet::first(per_variant * static_cast<int>(v + 1)) &
-                                 ~ChoiceSet::first(per_variant * static_cast<int>(v)));
-  }
-  found_.assign(variant_choices_.size(), {});
 }
 
 ChoiceResult Search::go() {

@@ -199,6 +199,22 @@ TEST(OneSearch, every_variant_and_mutant_finds_what_a_search_per_choice_finds) {
   }
 }
 
+// One search of every choice is a lazy search: with anything that is not,
+// one line.
+TEST(OneSearch, only_as_a_lazy_search) {
+  ExploreOptions o = testing_search::small_bound("v2", CallerMode::contract);
+  o.lazy_op_sets = o.one_search = true;
+  EXPECT_EQ(validate(o), "");
+  for (auto off : {&ExploreOptions::lazy_op_sets, &ExploreOptions::op_set_equivalence}) {
+    ExploreOptions x = o;
+    x.*off = false;
+    EXPECT_EQ(validate(x).rfind("--one-search: needs a lazy search", 0), 0u) << validate(x);
+  }
+  ExploreOptions sharded = o;
+  sharded.shards = 2;
+  EXPECT_EQ(validate(sharded).rfind("--one-search: needs a lazy search", 0), 0u) << validate(sharded);
+}
+
 // ---- variants searched together (docs/DESIGN.md) ---------------------------------
 
 // v2 and v2-warn differ only in an asked rule: searched as one, every state
