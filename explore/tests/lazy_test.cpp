@@ -32,6 +32,7 @@ std::set<PropertyId> violated(const ExploreResult& r) {
 std::pair<ExploreResult, ExploreResult> expect_same_verdicts(const ExploreOptions& o, const std::string& what) {
   ExploreOptions lazy = o, each = o;
   lazy.lazy_op_sets = true;
+  each.one_search = false;  // a search per choice
   ExploreResult a = explore(lazy), b = explore(each);
   EXPECT_EQ(violated(a), violated(b)) << what;
   EXPECT_EQ(a.stats.complete, b.stats.complete) << what;
@@ -77,7 +78,7 @@ int states_missed(ExploreOptions lazy, const std::vector<unsigned char>& domain1
       ExploreOptions own = lazy;
       own.variant = variants[v];
       own.searched_with.clear();
-      own.lazy_op_sets = false;
+      own.lazy_op_sets = own.one_search = false;
       int bit = static_cast<int>(v * choices.size() + i);
       auto miss_unless = [&](const std::map<std::uint64_t, explorer::ChoiceSet>& done, std::uint64_t key) {
         auto it = done.find(key);
