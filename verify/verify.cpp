@@ -9,6 +9,7 @@
 
 #include "check/check.h"
 #include "explore/explore.h"
+#include "impl/variant.h"
 #include "properties/stop.h"
 #include "solver/invariant.h"
 #include "solver/prove.h"
@@ -105,6 +106,7 @@ struct run_state {
   double per_variant = 0;      // the budget's share of one variant, in seconds
   VerifyReport report;
   std::vector<std::string> cut_engines;  // "v2 check (contract)": engines that ran into their deadline
+  std::vector<std::string> sampled;      // variants whose explore column searched a sample of the bound
 
   void show(const std::string& what) const {
     if (o.progress) o.progress(what, since(start));
@@ -268,6 +270,7 @@ class variant_run {
       for (const PropertyOutcome& out : er.outcomes) merge(cell("explore", out.property), out, caller_mode_name(mode));
       note_cut(std::string("explore (") + caller_mode_name(mode) + ")", eo.deadline);
     }
+    if (!whole) r_.sampled.push_back(v_);
     time_column("explore", t);
   }
 
@@ -367,6 +370,18 @@ std::vector<std::string> run_order(const VerifyOptions& o) {
 
 }  // namespace
 
+std::string sampled_note(const std::vector<std::string>& sampled) {
+  std::string list, together;
+  for (const std::string& v : sampled) list += (list.empty() ? "" : ", ") + v;
+  for (size_t i = 0; i < sampled.size() && together.empty(); ++i)
+    for (size_t j = i + 1; j < sampled.size() && together.empty(); ++j)
+      if (impl::alike_but_asked(*impl::find_variant(sampled[i]), *impl::find_variant(sampled[j])))
+        together = "; " + sampled[i] + " and " + sampled[j] + " as one search: luv explore --variant " + sampled[i] +
+                   " --searched-with " + sampled[j];
+  return "explore searched a sample of the default bound for " + list +
+         " (what it did not find says unknown); the whole bound: luv explore --variant V --mode M" + together;
+}
+
 Corpus read_corpus(const std::string& dir) {
   Corpus c;
   std::vector<std::string> paths;
@@ -385,7 +400,7 @@ VerifyReport verify(const VerifyOptions& o) {
   // The budget is a hard limit: each variant gets an equal share of what is
   // left, and each engine a deadline within it (prove, last, the rest).
   // Replay is not cut: it is what the expectations are judged by.
-  run_state r{o, clock_type::now(), {}, o.budget_seconds / static_cast<double>(o.variants.size()), {}, {}};
+  run_state r{o, clock_type::now(), {}, o.budget_seconds / static_cast<double>(o.variants.size()), {}, {}, {}};
   r.end = r.start + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.budget_seconds));
   r.report.variants = o.variants;
   r.report.engines = {"replay", "check", "explore", "prove"};
@@ -398,6 +413,7 @@ VerifyReport verify(const VerifyOptions& o) {
     for (const std::string& e : r.cut_engines) list += (list.empty() ? "" : ", ") + e;
     r.report.notes.push_back("cut by the budget (their undecided cells say unknown): " + list);
   }
+  if (!r.sampled.empty()) r.report.notes.push_back(sampled_note(r.sampled));
   return std::move(r.report);
 }
 

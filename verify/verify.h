@@ -42,4 +42,10 @@ struct VerifyOptions {
 // Runs the matrix. Engines: replay (the corpus files), check, explore, prove.
 VerifyReport verify(const VerifyOptions& o);
 
+// The report's note for the variants whose explore column searched a sample
+// of the default bound: where their cells left unknown are decided (each
+// variant's whole bound, outside verify's budget; two variants alike but in
+// the rules the code asks, v2 and v2-warn, as one search).
+std::string sampled_note(const std::vector<std::string>& sampled);
+
 }  // namespace luv
