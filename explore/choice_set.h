@@ -40,7 +40,6 @@ class ChoiceSet {
     LUV_ASSERT(!empty());
     return lo_ != 0 ? std::countr_zero(lo_) : 64 + std::countr_zero(hi_);
   }
-  constexpr int count() const { return std::popcount(lo_) + std::popcount(hi_); }
   constexpr bool within(ChoiceSet b) const { return (*this & ~b).empty(); }
 
   constexpr ChoiceSet operator&(ChoiceSet b) const { return ChoiceSet(lo_ & b.lo_, hi_ & b.hi_); }

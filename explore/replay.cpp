@@ -163,7 +163,7 @@ Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreSta
       LUV_ASSERT(t.iommus.size() == iommu_choices_.size() && t.domains.size() == domain_choices_.size());
       for (size_t i = 0; i < t.iommus.size(); ++i) iommu_choices_[i][t.iommus[i].ops] |= ChoiceSet::just(c);
       for (size_t d = 0; d < t.domains.size(); ++d) domain_choices_[d][t.domains[d].ops] |= ChoiceSet::just(c);
-      const impl::variant_rules& rules = *variant_rules_[static_cast<size_t>(c) / choices_->topologies.size()];
+      const impl::variant_rules& rules = *variant_rules_[choices_->variant_index(c)];
       for (int r = 0; r < impl::ASKED_RULE_COUNT; ++r)
         rule_choices_[static_cast<size_t>(r)][rules.*impl::rule_field(static_cast<impl::asked_rule>(r))] |=
             ChoiceSet::just(c);
@@ -243,16 +243,13 @@ const std::string& Replayer::variant_of(const Node& n) const {
   return choices_->variant(n.choices.lowest());
 }
 
-const impl::variant_rules* Replayer::rules_of(const Node& n) const {
-  if (choices_ == nullptr) return nullptr;
-  return variant_rules_[static_cast<size_t>(n.choices.lowest()) / choices_->topologies.size()];
-}
 
 const impl::op_masks* Replayer::masks_of(const Node& n) {
   if (choices_ == nullptr) return nullptr;
   const Topology& t = topology_of(n);
   for (size_t i = 0; i < t.iommus.size(); ++i) masks_.iommus[i] = t.iommus[i].ops;
   for (size_t d = 0; d < t.domains.size(); ++d) masks_.domains[d] = t.domains[d].ops;
+  masks_.rules = variant_rules_[choices_->variant_index(n.choices.lowest())];
   return &masks_;
 }
 
@@ -280,7 +277,6 @@ ChoiceSet Replayer::replay(Node& n, bool alone) {
   n.state_id = 0;
   ChoiceSet alike = choices_alike_in([&] {
     impl::op_masks_scope masks(masks_of(n));
-    impl::rules_scope rules(rules_of(n));
     if (run_) step_to(n, !alone);
     else rerun(n, !alone);
   });
@@ -387,7 +383,6 @@ void Replayer::prepare(Node& n, bool save) {
     std::swap(parent_components_, after_);  // n's, from its replay just now
   } else {
     impl::op_masks_scope masks(masks_of(n));
-    impl::rules_scope rules(rules_of(n));
     catch_up(n, false);
     world_components(run_->world(), parent_components_);
   }

@@ -151,7 +151,8 @@ struct LazyChoices {
   std::vector<Topology> topologies;
   int size() const { return static_cast<int>(variants.size() * topologies.size()); }
   const Topology& topology(int c) const { return topologies[static_cast<size_t>(c) % topologies.size()]; }
-  const std::string& variant(int c) const { return variants[static_cast<size_t>(c) / topologies.size()]; }
+  size_t variant_index(int c) const { return static_cast<size_t>(c) / topologies.size(); }
+  const std::string& variant(int c) const { return variants[variant_index(c)]; }
 };
 
 // Replays nodes of one search (an op-set choice's, or a lazy search's of
@@ -231,10 +232,9 @@ class Replayer {
   const Topology& topology_of(const Node& n) const;
   // The variant n's steps run as: its lowest choice's (o_.variant without lazy op-set choices).
   const std::string& variant_of(const Node& n) const;
-  // The op sets n's steps answer from: topology_of(n)'s (null without lazy op-set choices).
+  // The op sets and rules n's steps answer from: topology_of(n)'s and
+  // variant_of(n)'s (null without lazy op-set choices).
   const impl::op_masks* masks_of(const Node& n);
-  // The rules n's asked rules answer from: variant_of(n)'s (null without lazy op-set choices).
-  const impl::variant_rules* rules_of(const Node& n) const;
   // f() run; the choices that answered its questions alike (all without lazy op-set choices).
   template <typename F>
   ChoiceSet choices_alike_in(F f);

@@ -20,9 +20,11 @@ namespace luv::impl {
 using site_t = std::source_location;
 
 // A rule read through a question (impl/variant.h, asked_rule): answered from
-// the thread's rules when the explorer set them, noted in its op footprint.
+// the thread's op masks' rules when the explorer set them, noted in its op
+// footprint, as ask_ops() answers and notes an op set's question.
 inline bool ask_rule(const World& w, asked_rule r) {
-  const variant_rules& rules = thread_rules != nullptr ? *thread_rules : w.rules;
+  const op_masks* m = thread_op_masks;
+  const variant_rules& rules = m != nullptr && m->rules != nullptr ? *m->rules : w.rules;
   bool answer = rules.*rule_field(r);
   if (op_footprint* f = thread_op_footprint) f->note_rule(static_cast<int>(r), answer);
   return answer;

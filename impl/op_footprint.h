@@ -22,6 +22,8 @@
 
 namespace luv::impl {
 
+struct variant_rules;  // impl/variant.h
+
 // The op set an op, or a table of them, belongs to.
 struct op_owner {
   bool domain = false;  // a domain's op set (else an IOMMU's)
@@ -93,12 +95,14 @@ struct op_footprint_scope : thread_scope<op_footprint*> {
 };
 
 // The op sets this thread's questions are answered from instead of the
-// owners' own masks (null: the owners'). The explorer's lazy op-set search
+// owners' own masks (null: the owners'), and the rules its asked rules are
+// (impl/variant.h; null: the World's). The explorer's lazy op-set search
 // (docs/DESIGN.md, "Lazy op-set choices") runs one World for a whole class
 // of choices, each step with the class's representative.
 struct op_masks {
   std::array<u8, SCENARIO_IOMMUS_MAX> iommus{};
   std::array<u8, SCENARIO_DOMAINS_MAX> domains{};
+  const variant_rules* rules = nullptr;
 };
 inline thread_local const op_masks* thread_op_masks = nullptr;
 

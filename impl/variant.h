@@ -10,8 +10,6 @@
 #include <string>
 #include <vector>
 
-#include "impl/thread_scope.h"
-
 namespace luv::impl {
 
 // One-line deviations from the reference, used by `luv mutants` to check that
@@ -145,16 +143,6 @@ inline constexpr int ASKED_RULE_COUNT = 1;
 bool variant_rules::*rule_field(asked_rule r);
 // Whether a and b differ in nothing but asked rules (and their names).
 bool alike_but_asked(const variant_rules& a, const variant_rules& b);
-
-// The rules this thread's asked questions are answered from instead of the
-// World's (null: the World's). The explorer's search of several variants
-// runs one World for them all, each step with its class's representative.
-inline thread_local const variant_rules* thread_rules = nullptr;
-
-// Answers this thread's asked rules from `r` (null: the World's) while it lives.
-struct rules_scope : thread_scope<const variant_rules*> {
-  explicit rules_scope(const variant_rules* r) : thread_scope(thread_rules, r) {}
-};
 
 // The shipped variants: reference, v2, v2-warn, v3, v4.
 const std::vector<variant_rules>& shipped_variants();
