@@ -72,7 +72,7 @@ struct explore_flags {
   TopologyFlags topology;
   bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, no_snapshots = false, quiet = false;
   bool no_equivalence = false, no_alone_runs = false, no_racing_subsumption = false, no_lock_movers = false,
-       no_twins = false, no_lazy_op_sets = false, no_widen_choices = false;
+       no_twins = false, no_lazy_op_sets = false, no_widen_choices = false, check_components = false;
   std::string json_out, cx_dir, shard;
   double budget = 0;
   long long memory_max_mb = 0;
@@ -110,6 +110,9 @@ void add_search_options(CLI::App* cmd, explore_flags& o) {
   cmd->add_flag("--no-racing-subsumption", o.no_racing_subsumption,
                 "key states on the objects whose calls raced instead of pruning a state reached again with more of "
                 "them (same verdicts, more states)");
+  cmd->add_flag("--check-components", o.check_components,
+                "also hash the whole World after every step and stop with a luv bug where that differs from the parts "
+                "kept up to date from the step's reads and writes (slower; a differential test)");
   cmd->add_flag("--no-lock-movers", o.no_lock_movers,
                 "let every thread step after a step that only took a lock lasting the run, instead of only that "
                 "step's thread (same verdicts, more states)");
@@ -158,6 +161,7 @@ ExploreOptions explore_options(const explore_flags& o) {
   x.alone_runs = !o.no_alone_runs;
   x.racing_subsumption = !o.no_racing_subsumption;
   x.lock_movers = !o.no_lock_movers;
+  x.components_checked = o.check_components;
   x.twins = !o.no_twins;
   x.memory_max_bytes = o.memory_max_mb * 1024 * 1024;
   x.deadline = deadline_after(o.budget);

@@ -18,6 +18,8 @@ namespace luv::cli {
 inline constexpr int EXIT_OK = 0;
 inline constexpr int EXIT_VIOLATION = 1;
 inline constexpr int EXIT_BAD_INPUT = 2;
+// A bug of luv itself (a failed LUV_ASSERT, a search's own check): one line, never an abort.
+inline constexpr int EXIT_LUV_BUG = 3;
 
 // Thrown by a command for bad input; main prints "luv: <message>" and exits 2.
 struct BadInput {

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <vector>
 
 #include "cli/command.h"
@@ -69,5 +70,8 @@ int main(int argc, char** argv) {
   } catch (const BadInput& e) {
     std::fprintf(stderr, "luv: %s\n", luv::printable_line(e.message).c_str());
     return EXIT_BAD_INPUT;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "luv: %s\n", luv::printable_line(e.what()).c_str());
+    return EXIT_LUV_BUG;
   }
 }

@@ -405,7 +405,7 @@ template <typename Done, typename Count>
 void watch(const ExploreOptions& o, Live& live, std::chrono::steady_clock::time_point start, int units,
            Done all_done_within, Count done) {
   auto last = start;
-  while (!all_done_within(std::chrono::milliseconds(100))) {
+  while (!live.failed && !all_done_within(std::chrono::milliseconds(100))) {
     if (o.memory_max_bytes > 0 && rss_bytes() > o.memory_max_bytes) live.over_memory = true;
     if (!o.progress || std::chrono::steady_clock::now() - last < std::chrono::seconds(1)) continue;
     last = std::chrono::steady_clock::now();
@@ -417,6 +417,17 @@ void watch(const ExploreOptions& o, Live& live, std::chrono::steady_clock::time_
     p.seconds = std::chrono::duration<double>(last - start).count();
     p.peak_rss_bytes = peak_rss_bytes();
     o.progress(p);
+  }
+}
+
+// A search thread's body: a luv bug in it (an exception) goes to the
+// calling thread through `live` instead of ending the program.
+template <typename F>
+void guarded(Live& live, F f) {
+  try {
+    f();
+  } catch (...) {
+    live.fail(std::current_exception());
   }
 }
 
@@ -449,7 +460,7 @@ std::vector<ChoiceResult> explore_lazily(const ExploreOptions& o, const std::vec
   std::mutex m;
   std::condition_variable cv;
   size_t next = 0, done = 0;
-  auto worker = [&] {
+  auto work = [&] {
     for (;;) {
       size_t g;
       {
@@ -467,6 +478,7 @@ std::vector<ChoiceResult> explore_lazily(const ExploreOptions& o, const std::vec
       cv.notify_all();
     }
   };
+  auto worker = [&] { guarded(live, work); };
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> pool;
   int jobs = std::clamp(o.jobs, 1, static_cast<int>(groups.size()));
@@ -481,6 +493,7 @@ std::vector<ChoiceResult> explore_lazily(const ExploreOptions& o, const std::vec
   };
   watch(o, live, start, static_cast<int>(groups.size()), all_done_within, count);
   for (std::thread& t : pool) t.join();
+  live.rethrow_failure();
   return results;
 }
 
@@ -519,7 +532,7 @@ std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ops_present(a) > ops_present(b); });
   ChoiceQueue queue(o, topologies, std::move(order));
   auto start = std::chrono::steady_clock::now();
-  auto worker = [&] {
+  auto work = [&] {
     while (std::optional<ChoiceQueue::Turn> turn = queue.take()) {
       size_t i = turn->choice;
       results[i] = turn->from ? as_choice(results[*turn->from], topologies[i])
@@ -527,12 +540,14 @@ std::vector<ChoiceResult> explore_choices(const ExploreOptions& o) {
       queue.finished(i, !turn->from, !turn->from && stands_for_others(o, results[i]));
     }
   };
+  auto worker = [&] { guarded(live, work); };
   std::vector<std::thread> pool;
   int jobs = std::clamp(o.jobs, 1, static_cast<int>(n));
   for (int j = 0; j < jobs; ++j) pool.emplace_back(worker);
   watch(o, live, start, static_cast<int>(n), [&](std::chrono::milliseconds d) { return queue.all_done_within(d); },
         [&] { return queue.done(); });
   for (std::thread& t : pool) t.join();
+  live.rethrow_failure();
   return results;
 }
 

@@ -98,6 +98,11 @@ struct ExploreOptions {
   // A paused thread is keyed on what its steps read (true) or, coarser, on
   // the whole World at each of its resumes (false; kept to check the first).
   bool read_frames = true;
+  // Every step's components, kept up to date from what it read and wrote,
+  // also computed from the whole World and compared: a logic_error when
+  // they differ (the differential test of docs/DESIGN.md, "Components kept
+  // up to date").
+  bool components_checked = false;
   // Two threads: a state and its mirror (the threads swapped) are one.
   bool symmetry = true;
   // Depth-first: a node is reached by restoring its parent's saved state

@@ -97,61 +97,183 @@ std::uint64_t index_in(const void* at, const std::vector<T>& v, std::uint64_t ki
 }
 }  // namespace
 
+namespace {
+constexpr std::uint64_t kind_mask = 0xffull << 56;
+constexpr std::uint64_t index_mask = ~kind_mask;
+
+// A component of several words: a hash of them (one of one word is the
+// word itself: distinct words, distinct contents).
+std::uint64_t words_hash(std::initializer_list<std::uint64_t> words) {
+  Hasher h;
+  for (std::uint64_t x : words) h.add(x);
+  return h.h;
+}
+
+// Each kind's content, one function each: world_components() lists them
+// all, component_content() one (a step's, update_components()).
+std::uint64_t luo_content(const impl::World& w, std::uint64_t i) {
+  const impl::liveupdate_flb& flb = w.iommu_flb;
+  switch (i) {
+    case 0: return std::uint64_t(int(flb.count));
+    case 1: return std::uint64_t(int(flb.users));
+    case 2: return flb_index(w, flb.outgoing.get());
+    case 3: return flb.incoming;
+  }
+  return std::uint64_t(bool(w.file_preserved[i - 16]));
+}
+const impl::mutex& mutex_of(const impl::World& w, std::uint64_t i) {
+  if (i == 0) return w.iommu_flb.lock;
+  if (i < c_session_mutex) return w.flb_cache.objects[i - 1].lock;
+  return w.sessions[i - c_session_mutex].lock;
+}
+std::uint64_t flb_arrays_content(const impl::iommu_flb_obj& o) {
+  return words_hash({phys_of(o.ser), phys_of(o.curr_iommu_array), phys_of(o.curr_domain_array),
+                     phys_of(o.curr_device_array)});
+}
+std::uint64_t iommu_content(const impl::iommu_device& d) {
+  return words_hash({phys_of(d.outgoing_preserved_state), phys_of(d.driver_page)});
+}
+std::uint64_t domain_content(const impl::iommu_domain& d) {
+  return words_hash({phys_of(d.preserved_state), phys_of(d.driver_page)});
+}
+std::uint64_t device_content(const impl::device& d) {
+  return words_hash({phys_of(d.driver_page), std::uint64_t(bool(d.dma_owner_held))});
+}
+std::uint64_t session_content(const impl::luo_session& s) {
+  Hasher h;
+  for (const auto& e : s.files) h.add(std::uint64_t(e.file) << 32 | std::uint32_t(e.domain));
+  return h.h;
+}
+std::uint64_t group_content(const impl::iommu_group& g) {
+  return words_hash({std::uint64_t(int(g.owner_cnt)), std::uint64_t(int(g.devices))});
+}
+
+// Component `id` of w, which has it.
+std::uint64_t component_content(const impl::World& w, std::uint64_t id) {
+  const std::uint64_t i = id & index_mask;
+  switch (id & kind_mask) {
+    case c_luo: return luo_content(w, i);
+    case c_mutex: return mutex_state(mutex_of(w, i));
+    case c_flb_live: return std::uint64_t(w.flb_cache.objects[i].freed);
+    case c_flb_arrays: return flb_arrays_content(w.flb_cache.objects[i]);
+    case c_iommu: return iommu_content(w.iommus[i]);
+    case c_domain: return domain_content(w.domains[i]);
+    case c_dev_iommu: return phys_of(w.dev_iommus[i].device_ser);
+    case c_device: return device_content(w.devices[i]);
+    case c_page: return page_hash(w.kho.pages[i]);
+    case c_kho_alloc: return w.kho.pages.size();
+    case c_slab_alloc: return w.flb_cache.objects.size();
+    case c_warn_once: return warn_once_hash(w);
+    case c_session: return session_content(w.sessions[i]);
+    case c_group: return group_content(w.groups[i]);
+  }
+  LUV_ASSERT(!"component_content: a known kind");
+  return 0;
+}
+}  // namespace
+
+// The components as a set: the sum of each one's word (id and content)
+// mixed on its own. The ids are distinct and the mix is a bijection, so
+// different sets sum alike only by chance; the words are independent, so
+// the processor mixes several at once (a chain would wait on each); and a
+// step that changes a few components changes only their terms of the sum.
+std::uint64_t mixed(std::uint64_t id, std::uint64_t content) {
+  Hasher h;
+  h.add(id * 0x9e3779b97f4a7c15ull ^ content);
+  return h.h;
+}
+// Component (id, content)'s terms added to c's sums, or taken away (`sign` -1).
+void count(Components& c, std::uint64_t id, std::uint64_t content, std::uint64_t sign) {
+  std::uint64_t x = mixed(id, content);
+  c.sum += sign * x;
+  if (!is_mutex_component(id)) return;
+  // Only mutexes change in the mirror: their owners renamed.
+  int owner = renamed(static_cast<int>(static_cast<std::uint32_t>(content)), true);
+  c.mutexes += sign * x;
+  c.renamed_mutexes += sign * mixed(id, (content >> 32) << 32 | std::uint32_t(owner));
+}
+void add(Components& c, std::uint64_t id, std::uint64_t content) {
+  c.list.emplace_back(id, content);
+  count(c, id, content, 1);
+}
+
 // In id order (kind, then index), so that the list needs no sort: each kind's
 // loop below comes in the order of the kinds' ids.
 void world_components(const impl::World& w, Components& out) {
-  out.clear();
-  // A one-word component is its word (distinct words, distinct contents);
-  // a longer one, a hash of its words.
-  auto add = [&](std::uint64_t id, std::initializer_list<std::uint64_t> words) {
-    if (words.size() == 1) {
-      out.emplace_back(id, *words.begin());
-      return;
-    }
-    Hasher h;
-    for (std::uint64_t x : words) h.add(x);
-    out.emplace_back(id, h.h);
-  };
-  const impl::liveupdate_flb& flb = w.iommu_flb;
+  out.list.clear();  // its buffer kept: a list is rebuilt at every expansion
+  out.sum = out.mutexes = out.renamed_mutexes = 0;
   const auto& objects = w.flb_cache.objects;
-  add(c_luo | 0, {std::uint64_t(int(flb.count))});
-  add(c_luo | 1, {std::uint64_t(int(flb.users))});
-  add(c_luo | 2, {flb_index(w, flb.outgoing.get())});
-  add(c_luo | 3, {flb.incoming});
-  for (size_t f = 0; f < w.file_preserved.size(); ++f) add(c_luo | (16 + f), {std::uint64_t(bool(w.file_preserved[f]))});
-  out.emplace_back(c_mutex, mutex_state(flb.lock));
+  for (std::uint64_t i : {0, 1, 2, 3}) add(out, c_luo | i, luo_content(w, i));
+  for (size_t f = 0; f < w.file_preserved.size(); ++f) add(out, c_luo | (16 + f), luo_content(w, 16 + f));
+  add(out, c_mutex, mutex_state(w.iommu_flb.lock));
   LUV_ASSERT(objects.size() < c_session_mutex);  // FLB objects' mutexes come before the sessions'
-  for (size_t i = 0; i < objects.size(); ++i) out.emplace_back(c_mutex | (i + 1), mutex_state(objects[i].lock));
+  for (size_t i = 0; i < objects.size(); ++i) add(out, c_mutex | (i + 1), mutex_state(objects[i].lock));
   for (size_t i = 0; i < w.sessions.size(); ++i)
-    out.emplace_back(c_mutex | (c_session_mutex + i), mutex_state(w.sessions[i].lock));
-  for (size_t i = 0; i < objects.size(); ++i) add(c_flb_live | i, {std::uint64_t(objects[i].freed)});
-  for (size_t i = 0; i < objects.size(); ++i) {
-    const impl::iommu_flb_obj& o = objects[i];
-    add(c_flb_arrays | i, {phys_of(o.ser), phys_of(o.curr_iommu_array), phys_of(o.curr_domain_array),
-                           phys_of(o.curr_device_array)});
-  }
-  for (size_t i = 0; i < w.iommus.size(); ++i)
-    add(c_iommu | i, {phys_of(w.iommus[i].outgoing_preserved_state), phys_of(w.iommus[i].driver_page)});
-  for (size_t i = 0; i < w.domains.size(); ++i)
-    add(c_domain | i, {phys_of(w.domains[i].preserved_state), phys_of(w.domains[i].driver_page)});
-  for (size_t i = 0; i < w.dev_iommus.size(); ++i) add(c_dev_iommu | i, {phys_of(w.dev_iommus[i].device_ser)});
-  for (size_t i = 0; i < w.devices.size(); ++i)
-    add(c_device | i, {phys_of(w.devices[i].driver_page), std::uint64_t(bool(w.devices[i].dma_owner_held))});
-  for (size_t i = 0; i < w.kho.pages.size(); ++i) out.emplace_back(c_page | i, page_hash(w.kho.pages[i]));
-  add(c_kho_alloc, {w.kho.pages.size()});
-  add(c_slab_alloc, {objects.size()});
-  add(c_warn_once, {warn_once_hash(w)});
-  for (size_t i = 0; i < w.sessions.size(); ++i) {
-    Hasher h;
-    for (const auto& e : w.sessions[i].files) h.add(std::uint64_t(e.file) << 32 | std::uint32_t(e.domain));
-    out.emplace_back(c_session | i, h.h);
-  }
-  for (size_t i = 0; i < w.groups.size(); ++i)
-    add(c_group | i, {std::uint64_t(int(w.groups[i].owner_cnt)), std::uint64_t(int(w.groups[i].devices))});
+    add(out, c_mutex | (c_session_mutex + i), mutex_state(w.sessions[i].lock));
+  for (size_t i = 0; i < objects.size(); ++i) add(out, c_flb_live | i, std::uint64_t(objects[i].freed));
+  for (size_t i = 0; i < objects.size(); ++i) add(out, c_flb_arrays | i, flb_arrays_content(objects[i]));
+  for (size_t i = 0; i < w.iommus.size(); ++i) add(out, c_iommu | i, iommu_content(w.iommus[i]));
+  for (size_t i = 0; i < w.domains.size(); ++i) add(out, c_domain | i, domain_content(w.domains[i]));
+  for (size_t i = 0; i < w.dev_iommus.size(); ++i) add(out, c_dev_iommu | i, phys_of(w.dev_iommus[i].device_ser));
+  for (size_t i = 0; i < w.devices.size(); ++i) add(out, c_device | i, device_content(w.devices[i]));
+  for (size_t i = 0; i < w.kho.pages.size(); ++i) add(out, c_page | i, page_hash(w.kho.pages[i]));
+  add(out, c_kho_alloc, w.kho.pages.size());
+  add(out, c_slab_alloc, objects.size());
+  add(out, c_warn_once, warn_once_hash(w));
+  for (size_t i = 0; i < w.sessions.size(); ++i) add(out, c_session | i, session_content(w.sessions[i]));
+  for (size_t i = 0; i < w.groups.size(); ++i) add(out, c_group | i, group_content(w.groups[i]));
   // What observe() and the fingerprint rely on: ids in order (distinct, so
   // comparing the ids alone is enough).
-  LUV_ASSERT(std::adjacent_find(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first >= b.first; }) ==
-             out.end());
+  LUV_ASSERT(std::adjacent_find(out.list.begin(), out.list.end(),
+                                [](const auto& a, const auto& b) { return a.first >= b.first; }) == out.list.end());
+}
+
+std::string component_name(std::uint64_t id) {
+  static const char* const kinds[] = {"?", "LUO's FLB or file", "mutex", "FLB object (live)", "FLB object's arrays",
+                                      "IOMMU", "domain", "dev_iommu", "device", "KHO page", "KHO allocator",
+                                      "slab allocator", "WARN_ON_ONCE sites", "session's files", "IOMMU group"};
+  std::uint64_t kind = id >> 56;
+  return std::string(kind < std::size(kinds) ? kinds[kind] : "?") + " " + std::to_string(id & index_mask);
+}
+
+namespace {
+std::uint64_t& content_at(Components& c, std::uint64_t id) {
+  auto it = std::lower_bound(c.list.begin(), c.list.end(), std::make_pair(id, std::uint64_t{0}));
+  LUV_ASSERT(it != c.list.end() && it->first == id);  // components never go: pages and FLB objects stay, poisoned
+  return it->second;
+}
+// Component id of c hashed again from w (most a step reads it leaves as they were).
+void recount(Components& c, const impl::World& w, std::uint64_t id) {
+  std::uint64_t& content = content_at(c, id);
+  std::uint64_t now = component_content(w, id);
+  if (now == content) return;
+  count(c, id, content, ~std::uint64_t{0});
+  content = now;
+  count(c, id, content, 1);
+}
+}  // namespace
+
+void update_components(const impl::World& w, const Components& before, const std::vector<std::uint64_t>& touched,
+                       Components& out) {
+  out = before;
+  // What an allocation added: the pages and FLB objects past those counted
+  // before (an FLB object is three components), merged into the id order.
+  const auto kept = static_cast<std::ptrdiff_t>(out.list.size());
+  const std::uint64_t pages = content_at(out, c_kho_alloc), objects = content_at(out, c_slab_alloc);
+  for (size_t i = pages; i < w.kho.pages.size(); ++i) add(out, c_page | i, page_hash(w.kho.pages[i]));
+  for (size_t i = objects; i < w.flb_cache.objects.size(); ++i)
+    for (std::uint64_t first : {std::uint64_t{c_mutex | 1}, std::uint64_t{c_flb_live}, std::uint64_t{c_flb_arrays}})
+      add(out, first + i, component_content(w, first + i));
+  if (out.list.end() - out.list.begin() > kept) {
+    std::sort(out.list.begin() + kept, out.list.end());
+    std::inplace_merge(out.list.begin(), out.list.begin() + kept, out.list.end());
+  }
+  for (std::uint64_t id : touched) {
+    recount(out, w, id);
+    // Freeing an FLB object poisons its lock (iommu_flb_obj::kpoison): a
+    // write the object's read stands for.
+    if ((id & kind_mask) == c_flb_live) recount(out, w, c_mutex | ((id & index_mask) + 1));
+  }
 }
 
 bool is_mutex_component(std::uint64_t id) { return (id >> 56) == (c_mutex >> 56); }
@@ -167,15 +289,17 @@ bool only_took_lasting_lock(const Components& before, const Components& after, c
                             int t) {
   for (std::uint64_t id : read)
     if (!is_lasting_mutex(id)) return false;
-  if (before.size() != after.size()) return false;  // a component came or went
+  if (before.list.size() != after.list.size()) return false;  // a component came
   impl::mutex held_by_t;
   held_by_t.owner = t;
   const std::uint64_t free = mutex_state(impl::mutex{}), taken = mutex_state(held_by_t);
   int changed = 0;
-  for (size_t i = 0; i < before.size(); ++i) {
-    if (before[i].first != after[i].first) return false;
-    if (before[i].second == after[i].second) continue;
-    if (!is_lasting_mutex(before[i].first) || before[i].second != free || after[i].second != taken) return false;
+  for (size_t i = 0; i < before.list.size(); ++i) {
+    const auto& [id, was] = before.list[i];
+    const auto& [after_id, is] = after.list[i];
+    if (id != after_id) return false;
+    if (was == is) continue;
+    if (!is_lasting_mutex(id) || was != free || is != taken) return false;
     ++changed;
   }
   return changed == 1;
@@ -232,25 +356,6 @@ std::uint64_t component_of(const impl::World& w, const impl::read_event& e) {
 }
 
 std::uint64_t world_fingerprint(const impl::World& w, const Components& c, std::uint64_t* mirror) {
-  // The components as a set: the sum of each one's word (id and content)
-  // mixed on its own. The ids are distinct and the mix is a bijection, so
-  // different sets sum alike only by chance; and the words are independent,
-  // so the processor mixes several at once (a chain of them would wait on
-  // each). Only mutexes change in the mirror (their owners renamed).
-  auto mixed = [](std::uint64_t id, std::uint64_t content) {
-    Hasher h;
-    h.add(id * 0x9e3779b97f4a7c15ull ^ content);
-    return h.h;
-  };
-  std::uint64_t sum = 0, mutexes = 0, renamed_mutexes = 0;
-  for (const auto& [id, content] : c) {
-    std::uint64_t x = mixed(id, content);
-    sum += x;
-    if (mirror == nullptr || !is_mutex_component(id)) continue;
-    int owner = renamed(static_cast<int>(static_cast<std::uint32_t>(content)), true);
-    mutexes += x;
-    renamed_mutexes += mixed(id, (content >> 32) << 32 | std::uint32_t(owner));
-  }
   std::uint64_t tail = std::uint64_t(!w.warnings.empty()) | std::uint64_t(w.splats.size()) << 1 |
                        std::uint64_t(w.after_kexec) << 40;
   auto finish = [&](std::uint64_t set) {
@@ -259,8 +364,8 @@ std::uint64_t world_fingerprint(const impl::World& w, const Components& c, std::
     h.add(tail);
     return h.h;
   };
-  if (mirror) *mirror = finish(sum - mutexes + renamed_mutexes);
-  return finish(sum);
+  if (mirror) *mirror = finish(c.sum - c.mutexes + c.renamed_mutexes);
+  return finish(c.sum);
 }
 
 }  // namespace luv::explorer

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -32,9 +33,26 @@ struct Hasher {
 // (raw physical addresses: equal fingerprints mean equal allocation
 // histories' results, not merely isomorphic ones), the allocators, the
 // WARN_ON_ONCE sites. (id, hash of its content; a mutex's owner and poison
-// unhashed), sorted by id.
-using Components = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+// unhashed), sorted by id; with the sums world_fingerprint() is made of,
+// kept with the list so that a step's changes update both.
+struct Components {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> list;
+  // Each component's word mixed on its own, summed: over all of them, over
+  // the mutexes, and over the mutexes with threads 0 and 1 swapped.
+  std::uint64_t sum = 0, mutexes = 0, renamed_mutexes = 0;
+  bool operator==(const Components&) const = default;
+};
 void world_components(const impl::World& w, Components& out);
+
+// The components of w after a step that read or wrote only the components
+// `touched` (ids, in any order, repeats allowed), given `before`, those of the
+// World it started from: `before` with those hashed again, and with the
+// pages and FLB objects the step allocated (whose allocator it read).
+void update_components(const impl::World& w, const Components& before, const std::vector<std::uint64_t>& touched,
+                       Components& out);
+
+// "KHO page 3": a component's kind and index, for messages.
+std::string component_name(std::uint64_t id);
 
 // Everything in the World that a later step can read, except thread
 // positions and fault-site visit counts: the components, whether anything

@@ -22,7 +22,10 @@ class Replayer::Capture : public RunObserver {
  public:
   // `before` and `after` are buffers the Replayer keeps, so that a replay
   // does not allocate them again.
-  Capture(bool mirror, Components& before, Components& after) : mirror_(mirror), before_(before), after_(after) {}
+  // `checked`: the components kept up to date are compared with the whole
+  // World's at every step (ExploreOptions::components_checked).
+  Capture(bool mirror, bool checked, Components& before, Components& after)
+      : mirror_(mirror), checked_(checked), before_(before), after_(after) {}
   // `keyed`: the node is keyed, so its World is hashed and its step's reads
   // resolved; a step of a call run alone only needs who is in a call.
   void reset(bool keyed) {
@@ -54,9 +57,9 @@ class Replayer::Capture : public RunObserver {
     impl::arena::outside malloc_here;
     got = true;
     if (keyed_) {
-      world_components(w, after_);
-      world = world_fingerprint(w, after_, mirror_ ? &world_mirror : nullptr);
       observe(w);
+      components_after(w);
+      world = world_fingerprint(w, after_, mirror_ ? &world_mirror : nullptr);
       took_lock = reader_ >= 0 && w.threads[reader_].warn_conditions == warns_before_ &&
                   only_took_lasting_lock(*before_view_, after_, ids_, reader_);
     }
@@ -79,8 +82,28 @@ class Replayer::Capture : public RunObserver {
   bool took_lock = false;
   unsigned in_call = 0, runnable = 0;
   std::vector<impl::read_event> reads;
+  std::vector<const void*> writes;  // the step's writes without a read first
 
  private:
+  // The World's components after the step: those it started from with the
+  // ones it read or wrote hashed again (docs/DESIGN.md, "Components kept up
+  // to date"); all of them when its reads were not noted.
+  void components_after(const impl::World& w) {
+    if (reader_ < 0) return world_components(w, after_);
+    touched_.assign(ids_.begin(), ids_.end());
+    for (const void* at : writes)
+      if (uint64_t id = component_of(w, impl::read_event{at, impl::read_kind::variable})) touched_.push_back(id);
+    update_components(w, *before_view_, touched_, after_);
+    if (!checked_) return;
+    world_components(w, whole_);
+    if (whole_ != after_) throw std::logic_error("luv bug: a step changed a part of the World it did not note (" +
+                                                 first_difference(whole_, after_) + ")");
+  }
+  static std::string first_difference(const Components& whole, const Components& kept) {
+    for (size_t i = 0; i < std::min(whole.list.size(), kept.list.size()); ++i)
+      if (whole.list[i] != kept.list[i]) return component_name(whole.list[i].first);
+    return whole.list.size() != kept.list.size() ? "the components' count" : "the fingerprint's sums";
+  }
   // The components the step read, each with its content before the step
   // (a component the step created has none).
   void observe(const impl::World& w) {
@@ -98,7 +121,7 @@ class Replayer::Capture : public RunObserver {
     std::sort(ids_.begin(), ids_.end());
     ids_.erase(std::unique(ids_.begin(), ids_.end()), ids_.end());
     Hasher h;
-    const Components& before = *before_view_;
+    const auto& before = before_view_->list;
     for (uint64_t id : ids_) {
       auto it = std::lower_bound(before.begin(), before.end(), std::make_pair(id, uint64_t{0}));
       bool existed = it != before.end() && it->first == id;
@@ -109,8 +132,10 @@ class Replayer::Capture : public RunObserver {
     observed = h.h;
   }
   std::vector<impl::read_event> distinct_;  // observe()'s buffers, kept from one step to the next
-  std::vector<uint64_t> ids_;
+  std::vector<uint64_t> ids_, touched_;
+  Components whole_;  // checked_: the whole World's, to compare
   bool mirror_;
+  bool checked_;
   bool keyed_ = true;
   int reader_ = -1;  // the thread whose step's reads are noted; -1: none noted
   int warns_before_ = 0;
@@ -146,7 +171,7 @@ Replayer::Replayer(const ExploreOptions& o, const Topology& topology, ExploreSta
                    const LazyChoices* choices)
     : o_(o), topology_(topology), choices_(choices), stats_(stats), symmetric_(o.symmetry && o.threads == 2 && o.read_frames),
       racing_apart_(o.racing_subsumption && topology.domains.size() + topology.devices.size() <= 8),
-      capture_(std::make_unique<Capture>(symmetric_, before_, after_)) {
+      capture_(std::make_unique<Capture>(symmetric_, o.components_checked, before_, after_)) {
   LUV_ASSERT(o.threads >= 1 && o.threads <= THREADS_MAX);
   judged_ = judged_by_explorer(o);
   if (choices_) {
@@ -305,6 +330,7 @@ void Replayer::rerun(Node& n, bool keyed) {
   hook_.checks_from = steps - (n.retrieve_fault ? 0 : 1);
   hook_.reads_step = keyed && o_.read_frames && !n.retrieve_fault ? steps - 1 : -1;
   hook_.reads = &capture_->reads;
+  hook_.writes = &capture_->writes;
   RunResult r = run(scenario_of(n), run_options(judged_ & ~n.masked));
   take(n, r.verdict, 0, r.fault_visits, r.callers, r.divergence);
 }
@@ -333,6 +359,7 @@ void Replayer::catch_up(const Node& n, bool capture) {
   hook_.checks_from = 0;
   hook_.reads_step = -1;
   hook_.reads = &capture_->reads;
+  hook_.writes = &capture_->writes;
   const Scenario& s = run_->scenario();
   int last = static_cast<int>(n.schedule.size()) - 1;
   if (capture && (parent_held ? n.parent_id : from) == components_of_ && run_->steps() == last)
@@ -349,17 +376,19 @@ void Replayer::catch_up(const Node& n, bool capture) {
 // One step of thread t, its reads noted when `reads`.
 void Replayer::step(int t, bool reads) {
   reads &= o_.read_frames;
-  size_t capacity = 0;
+  size_t capacity = 0, write_capacity = 0;
   if (reads) {
     impl::arena::outside malloc_here;
     capture_->reads.reserve(READS_RESERVED);
+    capture_->writes.reserve(READS_RESERVED);
     capacity = capture_->reads.capacity();
+    write_capacity = capture_->writes.capacity();
   }
   hook_.reads_step = reads ? run_->steps() : -1;
   run_->step(t);
   // A buffer grown inside the arena would be lost with the state.
-  if (reads && capture_->reads.capacity() != capacity)
-    throw std::logic_error("luv bug: a step noted more than " + std::to_string(capacity) + " reads");
+  if (reads && (capture_->reads.capacity() != capacity || capture_->writes.capacity() != write_capacity))
+    throw std::logic_error("luv bug: a step noted more than " + std::to_string(capacity) + " reads or writes");
 }
 
 // f with this thread allocating from the arena. An exception's message,

@@ -8,7 +8,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <queue>
 #include <string>
@@ -25,6 +27,21 @@ namespace luv::explorer {
 struct Live {
   std::atomic<long long> states{0}, frontier{0};
   std::atomic<bool> over_memory{false};  // the calling thread watches memory_max_bytes
+  // A luv bug in a search (an exception): every search stops, and the
+  // calling thread rethrows the first once all have (rethrow_failure).
+  std::atomic<bool> failed{false};
+  void fail(std::exception_ptr e) {
+    std::lock_guard<std::mutex> hold(failure_lock_);
+    if (!failure_) failure_ = e;
+    failed = true;
+  }
+  void rethrow_failure() const {
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+ private:
+  std::mutex failure_lock_;
+  std::exception_ptr failure_;
 };
 
 // One search (an op-set choice's, or a lazy search's of several) and what it found.

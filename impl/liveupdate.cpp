@@ -22,6 +22,7 @@ void flb_teardown(World& w, liveupdate_flb* flb) {
 // a file leaves the one when it leaves the other.
 void session_forget_file(World& w, int file) {
   std::vector<luo_session::entry>& files = file_session(w, file)->files;
+  note_write(&files);
   std::erase_if(files, [file](const luo_session::entry& e) { return e.file == file; });
 }
 }  // namespace
@@ -33,7 +34,9 @@ luo_session* file_session(World& w, int file) {
 }
 
 void luo_session_add_file(World& w, int file, int domain) {
-  file_session(w, file)->files.push_back(luo_session::entry{file, domain});
+  std::vector<luo_session::entry>& files = file_session(w, file)->files;
+  note_write(&files);
+  files.push_back(luo_session::entry{file, domain});
 }
 
 task<int> luo_session_release(World& w, int session_id) {
@@ -50,7 +53,10 @@ task<int> luo_session_release(World& w, int session_id) {
     w.call_released[w.current].push_back({last, w.threads[w.current].warn_conditions > warns_before});
     co_await liveupdate_unpreserve_file(w, last.file);
     // Unpreserving the file took it off the list; make sure, so the loop ends.
-    if (!session->files.empty() && session->files.back().file == last.file) session->files.pop_back();
+    if (!session->files.empty() && session->files.back().file == last.file) {
+      note_write(&session->files);
+      session->files.pop_back();
+    }
   }
   co_return 0;
 }

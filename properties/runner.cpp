@@ -133,12 +133,15 @@ class Runner {
       x->reads->clear();
       if (o_.observer) o_.observer->on_reads_step(*w_);
       impl::step_reads = x->reads;
+      impl::step_writes = x->writes;
+      if (x->writes) x->writes->clear();
     } else if (watch) {
       step_events_.clear();
       impl::step_reads = &step_events_;
     }
     h.resume();
     impl::step_reads = nullptr;
+    impl::step_writes = nullptr;
     if (watch) watch->touched(explorer_reads ? *x->reads : step_events_);
     tracer_.flush_log(sched_.step(), t);
   }

@@ -112,6 +112,8 @@ struct ExploreHook {
   // (impl/shim/step_reads.h); observer->on_reads_step is called before it.
   int reads_step = -1;
   std::vector<impl::read_event>* reads = nullptr;
+  // and where it wrote without reading first, to `writes` when not null.
+  std::vector<const void*>* writes = nullptr;
 };
 
 // How refcount-balanced, no-dangling and no-leak are judged at quiescent

@@ -36,6 +36,7 @@ class kptr {
   kptr(const kptr& o) : p_(o.p_), err_(o.err_) { note_read(&o, read_kind::pointer); }
   kptr& operator=(const kptr& o) {
     note_read(&o, read_kind::pointer);
+    note_write(this);
     p_ = o.p_;
     err_ = o.err_;
     return *this;

@@ -16,6 +16,7 @@
 namespace luv::impl {
 
 thread_local constinit std::vector<read_event>* step_reads = nullptr;
+thread_local constinit std::vector<const void*>* step_writes = nullptr;
 
 namespace {
 struct errno_entry {

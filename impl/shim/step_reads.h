@@ -1,4 +1,4 @@
-// What one step of a kernel thread reads of the shared state.
+// What one step of a kernel thread reads, and writes, of the shared state.
 //
 // Why: the explorer identifies a paused coroutine by what it has read (its
 // frame is a function of its call and of the values it read), so that
@@ -29,11 +29,21 @@ struct read_event {
 
 // constinit: no dynamic initialiser, so a read is a plain TLS load, not a call.
 extern thread_local constinit std::vector<read_event>* step_reads;
+// Where the step wrote without reading first: a kptr or a watched<>
+// variable assigned. Every other write of shared state is also a noted read
+// (through a kptr's object, a mutex, an allocator, the WARN_ON_ONCE sites),
+// so the reads and these give all a step can have changed: the explorer
+// then hashes again only those parts of the World (docs/DESIGN.md,
+// "Components kept up to date"). Off (null) except for the explorer's step.
+extern thread_local constinit std::vector<const void*>* step_writes;
 
 // Inlined always: every kptr use calls it, and GCC 12 at -O2 kept it out of
 // line (bench/RESULTS.md, twelfth session).
 [[gnu::always_inline]] inline void note_read(const void* at, read_kind kind) {
   if (step_reads) step_reads->push_back(read_event{at, kind});
+}
+[[gnu::always_inline]] inline void note_write(const void* at) {
+  if (step_writes) step_writes->push_back(at);
 }
 
 // A plain shared variable whose reads are noted, e.g. LUO's counters.
@@ -46,13 +56,18 @@ class watched {
     return v_;
   }
   watched& operator=(T v) {
+    note_write(this);
     v_ = v;
     return *this;
   }
   // A blind increment: nothing of the old value reaches the caller, so
   // it is not a read (void, so that no caller can use it).
-  void operator++(int) { ++v_; }
+  void operator++(int) {
+    note_write(this);
+    ++v_;
+  }
   T operator--() {
+    note_write(this);
     v_ = T(*this) - 1;
     return v_;
   }
