@@ -1,9 +1,10 @@
-// The explorer's visited set: 64-bit fingerprints in open addressing, 8
-// bytes a slot, grown at 7/10 load, so 11.4..22.9 bytes per fingerprint stored;
-// with POR, one more byte a slot: the sleep set the state was last expanded
-// with; with racing subsumption, one more: the racing objects it had; with
-// lazy op-set choices, 2 more: the choices the state was searched for, as
-// an id in a table of the sets met (a search meets a few dozen). One per
+// The explorer's visited set: 64-bit fingerprints in open addressing, with
+// beside each the sleep set the state was last expanded with (POR), the
+// racing objects it had (racing subsumption) and the choices it was searched
+// for (lazy op-set choices, as an id in a table of the sets met: a search
+// meets a few dozen): 12 bytes a slot, in one place, so that a probe misses
+// the cache once, not once per array (bench/RESULTS.md, thirteenth session).
+// Grown at 7/10 load, so 17.1..34.3 bytes per fingerprint stored. One per
 // search; not shared between threads.
 #pragma once
 #include <cstddef>
@@ -22,8 +23,7 @@ class VisitedSet {
   // restore-matches left out when it was searched (racing subsumption).
   // `choices`: and the op-set choices it was searched for (lazy op-set choices).
   VisitedSet(bool sleeps, bool racing, bool choices = false)
-      : slots_(1u << 10, 0), sleeps_(sleeps ? slots_.size() : 0, 0), racing_(racing ? slots_.size() : 0, 0),
-        choices_(choices ? slots_.size() : 0, 0) {
+      : slots_(1u << 10), sleeps_(sleeps), racing_(racing), choices_(choices) {
     if (choices) sets_.push_back(ChoiceSet{}), id_of_[ChoiceSet{}] = 0;  // id 0: no choice
   }
   enum Visit { fresh, seen, again };
@@ -59,26 +59,27 @@ class VisitedSet {
     fp = stored(fp);
     if (over_load(size_ + 1)) grow();
     size_t i = place(slots_, fp);
-    if (slots_[i] == 0) {
-      slots_[i] = fp;
-      if (!sleeps_.empty()) sleeps_[i] = static_cast<std::uint8_t>(a.sleep);
-      if (!racing_.empty()) racing_[i] = a.racing;
-      if (!choices_.empty()) set_choices(i, a.choices);
+    Slot& slot = slots_[i];
+    if (slot.empty()) {
+      slot.set_fp(fp);
+      if (sleeps_) slot.sleep = static_cast<std::uint8_t>(a.sleep);
+      if (racing_) slot.racing = a.racing;
+      if (choices_) set_choices(i, a.choices);
       ++size_;
       LUV_ASSERT(!over_load(size_));  // the load bound that keeps place() finite
       return fresh;
     }
-    LUV_ASSERT(slots_[i] == fp);
-    std::uint8_t had = racing_.empty() ? a.racing : racing_[i];
+    LUV_ASSERT(slot.fp() == fp);
+    std::uint8_t had = racing_ ? slot.racing : a.racing;
     bool explored = explores(sleep_of(i, a.sleep), had, a.sleep, a.racing);
-    if (!choices_.empty()) {
+    if (choices_) {
       a.covered = explored ? choices(i) : ChoiceSet{};
       if (explored) {
         ChoiceSet others = a.choices & ~choices(i);
         if (others.empty()) return seen;
         a.choices = others;  // the entry's were searched as this arrival needs
         if (had == a.racing) {  // searched with the entry's sleep set, which sleeps no more, they join it
-          if (!sleeps_.empty()) a.sleep = sleeps_[i];
+          if (sleeps_) a.sleep = slot.sleep;
           set_choices(i, choices(i) | others);
         }
         return again;
@@ -88,14 +89,12 @@ class VisitedSet {
       return seen;
     }
     if (had == a.racing) {
-      LUV_ASSERT(!sleeps_.empty());  // else it was seen
-      if (!sleeps_.empty()) {
-        sleeps_[i] &= static_cast<std::uint8_t>(a.sleep);
-        a.sleep = sleeps_[i];
-      }
+      LUV_ASSERT(sleeps_);  // else it was seen
+      slot.sleep &= static_cast<std::uint8_t>(a.sleep);
+      a.sleep = slot.sleep;
     } else if ((a.racing & ~had) == 0) {
-      racing_[i] = a.racing;
-      if (!sleeps_.empty()) sleeps_[i] = static_cast<std::uint8_t>(a.sleep);
+      slot.racing = a.racing;
+      if (sleeps_) slot.sleep = static_cast<std::uint8_t>(a.sleep);
     }
     return again;
   }
@@ -105,18 +104,17 @@ class VisitedSet {
   // objects would (docs/DESIGN.md, "Choices searched alike"). The entry's
   // choices after.
   ChoiceSet widen(std::uint64_t fp, unsigned sleep, std::uint8_t racing, ChoiceSet choices) {
-    LUV_ASSERT(!choices_.empty());
+    LUV_ASSERT(choices_);
     fp = stored(fp);
     size_t i = place(slots_, fp);
-    LUV_ASSERT(slots_[i] == fp);  // visited before
-    if (explores(sleep, racing, sleep_of(i, sleep), racing_.empty() ? racing : racing_[i]))
+    LUV_ASSERT(slots_[i].fp() == fp);  // visited before
+    if (explores(sleep, racing, sleep_of(i, sleep), racing_ ? slots_[i].racing : racing))
       set_choices(i, this->choices(i) | choices);
     return this->choices(i);
   }
   long long size() const { return static_cast<long long>(size_); }
   long long bytes() const {
-    return static_cast<long long>(slots_.size() * sizeof(std::uint64_t) + sleeps_.size() + racing_.size() +
-                                  choices_.size() * sizeof(std::uint16_t) + sets_.size() * 3 * sizeof(ChoiceSet));
+    return static_cast<long long>(slots_.size() * sizeof(Slot) + sets_.size() * 3 * sizeof(ChoiceSet));
   }
 
  private:
@@ -127,7 +125,7 @@ class VisitedSet {
     return (sleep & ~other_sleep) == 0 && (racing & ~other_racing) == 0;
   }
   // Slot i's sleep set; without sleep sets kept, `otherwise`.
-  unsigned sleep_of(size_t i, unsigned otherwise) const { return sleeps_.empty() ? otherwise : sleeps_[i]; }
+  unsigned sleep_of(size_t i, unsigned otherwise) const { return sleeps_ ? slots_[i].sleep : otherwise; }
   // A fingerprint as a slot holds it: 0 marks an empty slot, so 0 is kept as 1.
   static std::uint64_t stored(std::uint64_t fp) { return fp == 0 ? 1 : fp; }
   // At most 7 in 10 slots hold a fingerprint: a linear probe then takes a
@@ -135,56 +133,61 @@ class VisitedSet {
   bool over_load(size_t n) const { return n * 10 > slots_.size() * 7; }
   // The slot holding fp, or the empty slot where it goes (the table is
   // never full: over_load() keeps three slots in ten empty).
-  static size_t place(const std::vector<std::uint64_t>& slots, std::uint64_t fp) {
+  // A fingerprint and what is kept beside it; the fingerprint in two
+  // halves, so that the slot aligns to 4 bytes and takes 12.
+  struct Slot {
+    std::uint32_t fp_low = 0, fp_high = 0;
+    std::uint8_t sleep = 0, racing = 0;
+    std::uint16_t choices = 0;  // an id in sets_
+    std::uint64_t fp() const { return std::uint64_t{fp_high} << 32 | fp_low; }
+    void set_fp(std::uint64_t fp) {
+      fp_low = static_cast<std::uint32_t>(fp);
+      fp_high = static_cast<std::uint32_t>(fp >> 32);
+    }
+    bool empty() const { return (fp_low | fp_high) == 0; }
+  };
+  static_assert(sizeof(Slot) == 12);
+  static size_t place(const std::vector<Slot>& slots, std::uint64_t fp) {
     size_t mask = slots.size() - 1;
     size_t i = fp & mask;
-    while (slots[i] != fp && slots[i] != 0) i = (i + 1) & mask;
+    while (slots[i].fp() != fp && !slots[i].empty()) i = (i + 1) & mask;
     return i;
   }
   void grow() {
-    std::vector<std::uint64_t> bigger(slots_.size() * 2, 0);
-    std::vector<std::uint8_t> bigger_sleeps(sleeps_.empty() ? 0 : bigger.size(), 0);
-    std::vector<std::uint8_t> bigger_racing(racing_.empty() ? 0 : bigger.size(), 0);
-    std::vector<std::uint16_t> bigger_choices(choices_.empty() ? 0 : bigger.size(), 0);
+    std::vector<Slot> bigger(slots_.size() * 2);
     size_t moved = 0;
-    for (size_t j = 0; j < slots_.size(); ++j) {
-      if (slots_[j] == 0) continue;
-      size_t i = place(bigger, slots_[j]);
-      LUV_ASSERT(bigger[i] == 0);  // every fingerprint is stored once
-      bigger[i] = slots_[j];
-      if (!sleeps_.empty()) bigger_sleeps[i] = sleeps_[j];
-      if (!racing_.empty()) bigger_racing[i] = racing_[j];
-      if (!choices_.empty()) bigger_choices[i] = choices_[j];
+    for (const Slot& s : slots_) {
+      if (s.empty()) continue;
+      size_t i = place(bigger, s.fp());
+      LUV_ASSERT(bigger[i].empty());  // every fingerprint is stored once
+      bigger[i] = s;
       ++moved;
     }
     LUV_ASSERT(moved == size_);
     slots_.swap(bigger);
-    sleeps_.swap(bigger_sleeps);
-    racing_.swap(bigger_racing);
-    choices_.swap(bigger_choices);
   }
-  std::vector<std::uint64_t> slots_;  // a power of two of them
-  std::vector<std::uint8_t> sleeps_;
-  std::vector<std::uint8_t> racing_;
-  // Slot i's choices: sets_[choices_[i]].
-  ChoiceSet choices(size_t i) const { return sets_[choices_[i]]; }
+  std::vector<Slot> slots_;  // a power of two of them
+  // What the slots keep besides the fingerprint.
+  bool sleeps_, racing_, choices_;
+  // Slot i's choices.
+  ChoiceSet choices(size_t i) const { return sets_[slots_[i].choices]; }
   // Slot i now holds `set`; or, once the table is full and `set` is new,
   // what it held if that is within `set`, else no choice: fewer choices
   // than searched, which only searches a state again.
   void set_choices(size_t i, ChoiceSet set) {
     auto it = id_of_.find(set);
+    std::uint16_t& id = slots_[i].choices;
     if (it != id_of_.end()) {
-      choices_[i] = it->second;
+      id = it->second;
     } else if (sets_.size() <= SET_ID_MAX) {
-      choices_[i] = static_cast<std::uint16_t>(sets_.size());
-      id_of_.emplace(set, choices_[i]);
+      id = static_cast<std::uint16_t>(sets_.size());
+      id_of_.emplace(set, id);
       sets_.push_back(set);
     } else if (!choices(i).within(set)) {
-      choices_[i] = 0;
+      id = 0;
     }
   }
   static constexpr size_t SET_ID_MAX = 0xffff;
-  std::vector<std::uint16_t> choices_;
   std::vector<ChoiceSet> sets_;  // by id
   std::unordered_map<ChoiceSet, std::uint16_t, ChoiceSetHash> id_of_;
   size_t size_ = 0;
