@@ -170,7 +170,6 @@ std::uint64_t component_content(const impl::World& w, std::uint64_t id) {
   LUV_ASSERT(!"component_content: a known kind");
   return 0;
 }
-}  // namespace
 
 // The components as a set: the sum of each one's word (id and content)
 // mixed on its own. The ids are distinct and the mix is a bijection, so
@@ -182,7 +181,8 @@ std::uint64_t mixed(std::uint64_t id, std::uint64_t content) {
   h.add(id * 0x9e3779b97f4a7c15ull ^ content);
   return h.h;
 }
-// Component (id, content)'s terms added to c's sums, or taken away (`sign` -1).
+// Component (id, content)'s terms added to c's sums (`sign` 1), or taken
+// away (`sign` ~0, minus one modulo 2^64, as the sums are).
 void count(Components& c, std::uint64_t id, std::uint64_t content, std::uint64_t sign) {
   std::uint64_t x = mixed(id, content);
   c.sum += sign * x;
@@ -196,6 +196,7 @@ void add(Components& c, std::uint64_t id, std::uint64_t content) {
   c.list.emplace_back(id, content);
   count(c, id, content, 1);
 }
+}  // namespace
 
 // In id order (kind, then index), so that the list needs no sort: each kind's
 // loop below comes in the order of the kinds' ids.
