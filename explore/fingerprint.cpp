@@ -257,15 +257,16 @@ void recount(Components& c, const impl::World& w, std::uint64_t id) {
 void update_components(const impl::World& w, const Components& before, const std::vector<std::uint64_t>& touched,
                        Components& out) {
   out = before;
-  // What an allocation added: the pages and FLB objects past those counted
-  // before (an FLB object is three components), merged into the id order.
-  const auto kept = static_cast<std::ptrdiff_t>(out.list.size());
-  const std::uint64_t pages = content_at(out, c_kho_alloc), objects = content_at(out, c_slab_alloc);
-  for (size_t i = pages; i < w.kho.pages.size(); ++i) add(out, c_page | i, page_hash(w.kho.pages[i]));
-  for (size_t i = objects; i < w.flb_cache.objects.size(); ++i)
-    for (std::uint64_t first : {std::uint64_t{c_mutex | 1}, std::uint64_t{c_flb_live}, std::uint64_t{c_flb_arrays}})
-      add(out, first + i, component_content(w, first + i));
-  if (out.list.end() - out.list.begin() > kept) {
+  // What an allocation added (an allocation reads its allocator, so only a
+  // step that touched one can have): the pages and FLB objects past those
+  // counted before (an FLB object is three components), merged into the id order.
+  if (std::any_of(touched.begin(), touched.end(), [](std::uint64_t id) { return id == c_kho_alloc || id == c_slab_alloc; })) {
+    const auto kept = static_cast<std::ptrdiff_t>(out.list.size());
+    const std::uint64_t pages = content_at(out, c_kho_alloc), objects = content_at(out, c_slab_alloc);
+    for (size_t i = pages; i < w.kho.pages.size(); ++i) add(out, c_page | i, page_hash(w.kho.pages[i]));
+    for (size_t i = objects; i < w.flb_cache.objects.size(); ++i)
+      for (std::uint64_t first : {std::uint64_t{c_mutex | 1}, std::uint64_t{c_flb_live}, std::uint64_t{c_flb_arrays}})
+        add(out, first + i, component_content(w, first + i));
     std::sort(out.list.begin() + kept, out.list.end());
     std::inplace_merge(out.list.begin(), out.list.begin() + kept, out.list.end());
   }
