@@ -243,11 +243,13 @@ std::uint64_t& content_at(Components& c, std::uint64_t id) {
   LUV_ASSERT(it != c.list.end() && it->first == id);  // components never go: pages and FLB objects stay, poisoned
   return it->second;
 }
-// Component id of c hashed again from w (most a step reads it leaves as they were).
-void recount(Components& c, const impl::World& w, std::uint64_t id) {
+// Component id of c hashed again from w (most a step reads it leaves as
+// they were); `changed` gets id's bit when its content changed.
+void recount(Components& c, const impl::World& w, std::uint64_t id, std::uint64_t& changed) {
   std::uint64_t& content = content_at(c, id);
   std::uint64_t now = component_content(w, id);
   if (now == content) return;
+  changed |= footprint_bit(id);
   count(c, id, content, ~std::uint64_t{0});
   content = now;
   count(c, id, content, 1);
@@ -255,27 +257,36 @@ void recount(Components& c, const impl::World& w, std::uint64_t id) {
 }  // namespace
 
 void update_components(const impl::World& w, const Components& before, const std::vector<std::uint64_t>& touched,
-                       Components& out) {
+                       Components& out, StepFootprint* footprint) {
   out = before;
+  std::uint64_t changed = 0;
   // What an allocation added (an allocation reads its allocator, so only a
   // step that touched one can have): the pages and FLB objects past those
   // counted before (an FLB object is three components), merged into the id order.
   if (std::any_of(touched.begin(), touched.end(), [](std::uint64_t id) { return id == c_kho_alloc || id == c_slab_alloc; })) {
     const auto kept = static_cast<std::ptrdiff_t>(out.list.size());
     const std::uint64_t pages = content_at(out, c_kho_alloc), objects = content_at(out, c_slab_alloc);
-    for (size_t i = pages; i < w.kho.pages.size(); ++i) add(out, c_page | i, page_hash(w.kho.pages[i]));
+    for (size_t i = pages; i < w.kho.pages.size(); ++i) {
+      add(out, c_page | i, page_hash(w.kho.pages[i]));
+      changed |= footprint_bit(c_page | i);
+    }
     for (size_t i = objects; i < w.flb_cache.objects.size(); ++i)
-      for (std::uint64_t first : {std::uint64_t{c_mutex | 1}, std::uint64_t{c_flb_live}, std::uint64_t{c_flb_arrays}})
+      for (std::uint64_t first : {std::uint64_t{c_mutex | 1}, std::uint64_t{c_flb_live}, std::uint64_t{c_flb_arrays}}) {
         add(out, first + i, component_content(w, first + i));
+        changed |= footprint_bit(first + i);
+      }
     std::sort(out.list.begin() + kept, out.list.end());
     std::inplace_merge(out.list.begin(), out.list.begin() + kept, out.list.end());
   }
+  std::uint64_t bits = 0;
   for (std::uint64_t id : touched) {
-    recount(out, w, id);
+    bits |= footprint_bit(id);
+    recount(out, w, id, changed);
     // Freeing an FLB object poisons its lock (iommu_flb_obj::kpoison): a
     // write the object's read stands for.
-    if ((id & kind_mask) == c_flb_live) recount(out, w, c_mutex | ((id & index_mask) + 1));
+    if ((id & kind_mask) == c_flb_live) recount(out, w, c_mutex | ((id & index_mask) + 1), changed);
   }
+  if (footprint) *footprint = StepFootprint{bits | changed, changed};
 }
 
 bool is_mutex_component(std::uint64_t id) { return (id >> 56) == (c_mutex >> 56); }

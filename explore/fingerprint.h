@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "explore/independence.h"
+
 namespace luv::impl {
 struct World;
 struct read_event;
@@ -48,8 +50,10 @@ void world_components(const impl::World& w, Components& out);
 // `touched` (ids, in any order, repeats allowed), given `before`, those of the
 // World it started from: `before` with those hashed again, and with the
 // pages and FLB objects the step allocated (whose allocator it read).
+// `footprint`, when not null, gets the components touched and those whose
+// content changed (explore/independence.h).
 void update_components(const impl::World& w, const Components& before, const std::vector<std::uint64_t>& touched,
-                       Components& out);
+                       Components& out, StepFootprint* footprint = nullptr);
 
 // "KHO page 3": a component's kind and index, for messages.
 std::string component_name(std::uint64_t id);

@@ -35,11 +35,13 @@ class Replayer::Capture : public RunObserver {
     known_before = nullptr;
     reader_ = -1;
     took_lock = false;
+    footprint = StepFootprint{};
     before_view_ = &before_;  // a step without noted reads reads none of it
   }
   void on_reads_step(const impl::World& w) override {
     reader_ = w.current;
     warns_before_ = w.threads[w.current].warn_conditions;
+    reports_before_ = reports(w);
     if (known_before) {
       before_view_ = known_before;
       return;
@@ -80,6 +82,8 @@ class Replayer::Capture : public RunObserver {
   // The step's reads were noted, and all it did that another thread could
   // see was take a lock that lasts the run (only_took_lasting_lock).
   bool took_lock = false;
+  // What the step touched and changed (unknown when its reads were not noted).
+  StepFootprint footprint;
   unsigned in_call = 0, runnable = 0;
   std::vector<impl::read_event> reads;
   std::vector<const void*> writes;  // the step's writes without a read first
@@ -93,7 +97,9 @@ class Replayer::Capture : public RunObserver {
     touched_.assign(ids_.begin(), ids_.end());
     for (const void* at : writes)
       if (uint64_t id = component_of(w, impl::read_event{at, impl::read_kind::variable})) touched_.push_back(id);
-    update_components(w, *before_view_, touched_, after_);
+    update_components(w, *before_view_, touched_, after_, &footprint);
+    // A warning or splat is not a component; the Runner judges the lists in order.
+    if (reports(w) != reports_before_) footprint.changed = ~uint64_t{0};
     if (!checked_) return;
     world_components(w, whole_);
     if (whole_ != after_) throw std::logic_error("luv bug: a step changed a part of the World it did not note (" +
@@ -138,6 +144,11 @@ class Replayer::Capture : public RunObserver {
   bool checked_;
   bool keyed_ = true;
   int reader_ = -1;  // the thread whose step's reads are noted; -1: none noted
+  // The warnings and splats pending, and whether the next kernel runs.
+  static std::tuple<size_t, size_t, bool> reports(const impl::World& w) {
+    return {w.warnings.size(), w.splats.size(), w.after_kexec};
+  }
+  std::tuple<size_t, size_t, bool> reports_before_;
   int warns_before_ = 0;
   const Components* before_view_ = nullptr;
   Components& before_;
@@ -313,7 +324,10 @@ ChoiceSet Replayer::replay(Node& n, bool alone) {
     n.leaf = true;
     return rest;
   }
-  if (!alone) n.world = cap.world, n.world_mirror = cap.world_mirror, n.observed = cap.observed, n.took_lock = cap.took_lock;
+  if (!alone) {
+    n.world = cap.world, n.world_mirror = cap.world_mirror, n.observed = cap.observed, n.took_lock = cap.took_lock;
+    n.footprint = cap.footprint;
+  }
   n.in_call = cap.in_call;
   n.runnable = cap.runnable;
   n.quiescent = cap.in_call == 0;
@@ -487,6 +501,9 @@ void Replayer::advance(const Node& parent, Node& c, int t, const Call* started, 
   h.add(fault);
   c.chain = parent.chain;
   c.chain[i] = h.h;
+  // A step that left the World as it was changed nothing, whether its reads
+  // were noted or not.
+  if (c.world == parent.world) c.footprint.changed = 0;
   c.start_world = parent.start_world;
   c.start_mirror = parent.start_mirror;
   if (started) c.start_world[i] = parent.world, c.start_mirror[i] = parent.world_mirror;

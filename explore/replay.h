@@ -40,6 +40,9 @@ struct Node {
   std::vector<Fault> faults;
   PropertySet masked;  // properties switched off to go on past their violation on this path
   unsigned sleep = 0;  // threads whose next step sleep sets skip
+  // Per thread in `sleep`: the footprint of its next step (taken from an
+  // ancestor, which none of the steps since touched).
+  std::array<StepFootprint, THREADS_MAX> asleep{};
   std::uint64_t named = 0;  // the devices and domains the path's calls named (Twins::named_by)
   // Lazy op-set choices: choice i of the search's (LazyChoices) answers
   // every question the path asked as the lowest does; empty: one choice.
@@ -73,6 +76,7 @@ struct Node {
   std::uint64_t world_mirror = 0;  // the same with threads 0 and 1 swapped (symmetry only)
   std::uint64_t observed = 0;      // what the last step read: components with their content before it
   bool took_lock = false;          // the last step only took a lock that lasts the run (only_took_lasting_lock)
+  StepFootprint footprint;         // what the last step touched and changed
   // Lock movers: the bit of the thread whose last step only took a lasting
   // lock, so that it alone goes on from here while it can (docs/DESIGN.md,
   // "Lock movers"); 0 for none.

@@ -287,10 +287,10 @@ void Search::expand(Node& n) {
   // where each starts.
   int mover = (n.mover & n.runnable) ? std::countr_zero(n.mover) : -1;
   if (mover >= 0) ++stats_.mover_states;
-  unsigned explored_pure = 0;
+  Explored explored;
   for (int t = 0; t < o_.threads; ++t) {
     if (n.in_call >> t & 1u) {
-      if (mover < 0 || t == mover) step_busy(n, t, explored_pure);
+      if (mover < 0 || t == mover) step_busy(n, t, explored);
       continue;
     }
     // Idle threads are interchangeable: only the lowest idle one starts a call.
@@ -330,9 +330,10 @@ void Search::retrieve_fault_sibling(const Node& n) {
 }
 
 // Busy thread t takes its next step, unless it is blocked or its sleep set
-// says a sibling's subtree covers it. A step that changed nothing the others
-// can see (pure) lets the later siblings sleep on it.
-void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
+// says a sibling's subtree covers it. A quiet step (no call ended, no fault
+// site visited, nothing judged) lets the later siblings' steps that commute
+// with it sleep on it (docs/DESIGN.md, "Partial-order reduction").
+void Search::step_busy(const Node& n, int t, Explored& explored) {
   if (!(n.runnable >> t & 1u)) return;
   if (n.sleep >> t & 1u) {
     ++stats_.pruned_sleep;
@@ -341,15 +342,37 @@ void Search::step_busy(const Node& n, int t, unsigned& explored_pure) {
   int transition = open_transition(ChoiceSet::every());
   replay_each_class(replayer_.child(n, t), false, [&](Node& c) {
     replayer_.advance(n, c, t, nullptr, 0);
-    bool quiet = !c.leaf && c.violations.empty() && c.visits == n.visits && (c.in_call >> t & 1u);
-    // Pure for every choice of n (a class of fewer: not for the others).
-    bool pure = quiet && c.world == n.world && c.choices == n.choices;
-    c.sleep = (o_.por && pure) ? (n.sleep | explored_pure) : 0;
-    if (pure) explored_pure |= 1u << t;
+    // Quiet: it ended no call, judged nothing (no fault site visited, no
+    // violation, the run not stopped) and left the callers' memory alone.
+    bool quiet = !c.leaf && c.violations.empty() && c.visits == n.visits && (c.in_call >> t & 1u) &&
+                 c.callers == n.callers && c.racing == n.racing;
+    c.sleep = 0;
+    if (o_.por && quiet) fall_asleep(n, explored, c);
+    bool mover = lock_movers(o_) && quiet && c.took_lock;
+    // One step for every choice of n (a class of fewer: not for the others).
+    // A lock mover's siblings may not sleep on it: its own subtree defers
+    // their steps past it, trusting theirs to take them first.
+    if (quiet && c.choices == n.choices && !mover) {
+      explored.threads |= 1u << t;
+      explored.footprint[static_cast<size_t>(t)] = c.footprint;
+    }
     faults_after(n, c, t);
-    if (lock_movers(o_) && quiet && c.took_lock) c.mover = 1u << t;
+    if (mover) c.mover = 1u << t;
     push(std::move(c), transition);
   });
+}
+
+// c is n's child by a quiet step: asleep in c are the threads asleep in n
+// and those whose step from n a sibling's subtree explored, each if its step
+// commutes with c's.
+void Search::fall_asleep(const Node& n, const Explored& explored, Node& c) {
+  for (unsigned candidates = n.sleep | explored.threads; candidates != 0; candidates &= candidates - 1) {
+    auto v = static_cast<size_t>(std::countr_zero(candidates));
+    const StepFootprint& f = (n.sleep >> v & 1u) ? n.asleep[v] : explored.footprint[v];
+    if (!commute(f, c.footprint)) continue;
+    c.sleep |= 1u << v;
+    c.asleep[v] = f;
+  }
 }
 
 // Idle thread t starts each call of the alphabet; `searched`: else only the

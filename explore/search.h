@@ -135,7 +135,14 @@ class Search {
   ChoiceSet finish(const Pending& p);
   int steps_from(const Node& n) const;
   void retrieve_fault_sibling(const Node& n);
-  void step_busy(const Node& n, int t, unsigned& explored_pure);
+  // The busy threads whose quiet step from the node being expanded has
+  // been explored, with its footprint: the later siblings may sleep on them.
+  struct Explored {
+    unsigned threads = 0;
+    std::array<StepFootprint, THREADS_MAX> footprint{};
+  };
+  void step_busy(const Node& n, int t, Explored& explored);
+  void fall_asleep(const Node& n, const Explored& explored, Node& c);
   void start_calls(const Node& n, int t, bool searched);
   // `alone`: c starts a call that is also to be run alone (run_alone) for
   // these choices (alone_run_due), and so is each fault sibling of its

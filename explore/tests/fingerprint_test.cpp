@@ -143,10 +143,11 @@ struct step_noted {
       if (std::uint64_t id = component_of(w, e)) touched.push_back(id);
     for (const void* at : writes)
       if (std::uint64_t id = component_of(w, impl::read_event{at, impl::read_kind::variable})) touched.push_back(id);
-    update_components(w, before, touched, kept);
+    update_components(w, before, touched, kept, &footprint);
     world_components(w, whole);
     return kept == whole;
   }
+  StepFootprint footprint;  // agree()'s
 };
 
 TEST(ComponentsKept, a_write_of_a_watched_variable_or_a_kptr_is_noted) {
@@ -171,6 +172,32 @@ TEST(ComponentsKept, a_write_the_shims_do_not_see_is_a_difference) {
   unseen.w.sessions[0].files.push_back({0, 0});
   EXPECT_TRUE(unseen.writes.empty());
   EXPECT_FALSE(unseen.agree()) << "the session's list changed without a note";
+}
+
+// A step's footprint (explore/independence.h): what it touched and what it
+// changed, so that two steps commute when neither changed what the other
+// touched.
+TEST(StepFootprint, steps_commute_unless_one_changed_what_the_other_touched) {
+  step_noted count;  // LUO's count written
+  count.w.iommu_flb.count = 1;
+  ASSERT_TRUE(count.agree());
+  step_noted reader;  // LUO's count read, nothing changed
+  EXPECT_EQ(reader.w.iommu_flb.count, 0);
+  ASSERT_TRUE(reader.agree());
+  step_noted lock;  // LUO's lock taken
+  lock.reads.push_back(impl::read_event{&lock.w.iommu_flb.lock, impl::read_kind::mutex});  // as the shim notes it
+  lock.w.iommu_flb.lock.owner = 0;
+  ASSERT_TRUE(lock.agree());
+
+  EXPECT_NE(count.footprint.changed, 0u);
+  EXPECT_EQ(count.footprint.changed & ~count.footprint.touched, 0u) << "what a step changed, it touched";
+  EXPECT_EQ(reader.footprint.changed, 0u);
+  EXPECT_NE(reader.footprint.touched, 0u);
+  EXPECT_FALSE(commute(count.footprint, reader.footprint)) << "the reader sees the write or not";
+  EXPECT_TRUE(commute(reader.footprint, reader.footprint)) << "two reads";
+  EXPECT_TRUE(commute(count.footprint, lock.footprint)) << "different components";
+  EXPECT_FALSE(commute(count.footprint, count.footprint)) << "two writes of one component";
+  EXPECT_FALSE(commute(count.footprint, StepFootprint{})) << "a step whose reads were not noted";
 }
 
 // The differential test: every step of every shipped variant, both modes,
