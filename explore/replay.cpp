@@ -294,9 +294,9 @@ Scenario Replayer::scenario_of(const Node& n) const {
   s.variant = variant_of(n);
   s.mode = o_.mode;
   s.topology = topology_of(n);
-  s.faults = n.faults;
-  s.threads = n.threads;
-  s.schedule = n.schedule;
+  s.faults.assign(n.faults.begin(), n.faults.end());
+  for (const auto& calls : n.threads) s.threads.emplace_back(calls.begin(), calls.end());
+  s.schedule.assign(n.schedule.begin(), n.schedule.end());
   s.kexec = true;
   return s;
 }
@@ -522,7 +522,7 @@ Node Replayer::child(const Node& n, int t) const {
   c.faults_used = n.faults_used;
   c.threads = n.threads;
   c.schedule = n.schedule;
-  c.schedule.push_back(t);
+  c.schedule.push_back(static_cast<std::uint8_t>(t));
   c.faults = n.faults;
   c.masked = n.masked;
   c.named = n.named;

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "explore/choice_set.h"
 #include "explore/explore.h"
 #include "explore/fingerprint.h"
@@ -35,9 +37,12 @@ struct Node {
   Node() { call_alike.fill(ChoiceSet::every()); }
   int calls_used = 0;
   int faults_used = 0;
-  std::vector<std::vector<Call>> threads;
-  std::vector<int> schedule;
-  std::vector<Fault> faults;
+  // The path's calls, schedule and faults, kept inline up to the default
+  // bound's size (4 calls over 2 threads, 64 steps, 1 fault), so that a
+  // child, which copies them, costs no allocation.
+  boost::container::small_vector<boost::container::small_vector<Call, 4>, 2> threads;
+  boost::container::small_vector<std::uint8_t, 64> schedule;  // thread ids, below THREADS_MAX
+  boost::container::small_vector<Fault, 2> faults;
   PropertySet masked;  // properties switched off to go on past their violation on this path
   unsigned sleep = 0;  // threads whose next step sleep sets skip
   // Per thread in `sleep`: the footprint of its next step (taken from an
