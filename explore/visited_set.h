@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "explore/choice_set.h"
+#include "explore/huge_page_allocator.h"
 #include "properties/assert.h"
 
 namespace luv::explorer {
@@ -147,14 +148,15 @@ class VisitedSet {
     bool empty() const { return (fp_low | fp_high) == 0; }
   };
   static_assert(sizeof(Slot) == 12);
-  static size_t place(const std::vector<Slot>& slots, std::uint64_t fp) {
+  using Slots = std::vector<Slot, HugePageAllocator<Slot>>;
+  static size_t place(const Slots& slots, std::uint64_t fp) {
     size_t mask = slots.size() - 1;
     size_t i = fp & mask;
     while (slots[i].fp() != fp && !slots[i].empty()) i = (i + 1) & mask;
     return i;
   }
   void grow() {
-    std::vector<Slot> bigger(slots_.size() * 2);
+    Slots bigger(slots_.size() * 2);
     size_t moved = 0;
     for (const Slot& s : slots_) {
       if (s.empty()) continue;
@@ -166,7 +168,7 @@ class VisitedSet {
     LUV_ASSERT(moved == size_);
     slots_.swap(bigger);
   }
-  std::vector<Slot> slots_;  // a power of two of them
+  Slots slots_;  // a power of two of them
   // What the slots keep besides the fingerprint.
   bool sleeps_, racing_, choices_;
   // Slot i's choices.
