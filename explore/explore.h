@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -175,6 +176,10 @@ struct ExploreOptions {
   // A hard limit (luv verify's and luv explore's budget): past it the search
   // stops as at states_max. A stop request (stop.h) stops it the same way.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // A search whose result is no longer wanted (luv verify's background
+  // search, when the run ends early) stops as at an interrupt once this is
+  // requested.
+  std::stop_token abandon;
   // 0: no limit. Else the search stops, as at states_max, once the process's
   // resident memory passes it (a BFS frontier grows without end otherwise).
   long long memory_max_bytes = 0;

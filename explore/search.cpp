@@ -265,7 +265,7 @@ ChoiceSet Search::finish(const Pending& p) {
 }
 
 CutBy Search::limit_reached() const {
-  if (stop_requested()) return CutBy::interrupted;
+  if (stop_requested() || o_.abandon.stop_requested()) return CutBy::interrupted;
   if (live_.over_memory.load(std::memory_order_relaxed)) return CutBy::memory;
   if (live_.failed.load(std::memory_order_relaxed)) return CutBy::interrupted;  // another search's luv bug
   if (states_max_ > 0 && stats_.states >= states_max_) return CutBy::states;

@@ -1,15 +1,20 @@
 #include "verify/verify.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <filesystem>
+#include <memory>
 #include <mutex>
+#include <set>
+#include <stop_token>
 #include <thread>
 
 #include "check/check.h"
 #include "explore/explore.h"
 #include "impl/variant.h"
+#include "properties/assert.h"
 #include "properties/stop.h"
 #include "solver/invariant.h"
 #include "solver/prove.h"
@@ -37,7 +42,7 @@ const CallerMode both_modes[] = {CallerMode::contract, CallerMode::adversarial};
 // again with the proof's inductive invariant held at every quiescent state:
 // "" when every state lies within it (or nothing was proved), else the first
 // state outside with its Scenario. A cut by `end` leaves the rest unchecked.
-std::string invariant_divergence(const solver::ProveOptions& po, const solver::ProveResult& pr,
+std::string invariant_divergence(const solver::ProveOptions& po, const solver::ProveResult& pr, int calls,
                                  clock_type::time_point end) {
   solver::InvariantCheck invariant(po, pr);
   if (invariant.empty()) return "";
@@ -46,6 +51,7 @@ std::string invariant_divergence(const solver::ProveOptions& po, const solver::P
     ExploreOptions eo;
     eo.variant = po.variant;
     eo.mode = mode;
+    if (calls > 0) eo.calls = calls;
     eo.jobs = default_jobs();
     eo.properties.reset();  // the states alone; their properties are the explore column's
     eo.deadline = mode == CallerMode::contract ? share_of(end, 0.5) : end;
@@ -98,6 +104,81 @@ Counterexample finding_file(const Scenario& s, PropertyId p, const std::string& 
                                 found.message);
 }
 
+// A whole default bound, both modes, searched on a thread of its own from the
+// start of the run (docs/SPEC.md, "What `luv verify` runs"): a variant
+// expected to violate nothing (the reference), or variants alike but in the
+// rules the code asks (impl::alike_but_asked: v2 and v2-warn) as one lazy
+// search (docs/DESIGN.md, "Variants searched together"). One job each
+// (`one_search`: 0.7x the work of a search per twin group) beside the other
+// rows' engines, so that the two cores stay busy to the end of the run.
+class whole_search {
+ public:
+  struct mode_result {
+    CallerMode mode;
+    EngineReport report;
+    bool cut;  // by the budget (or an interrupt): what it did not find is unknown
+  };
+
+  whole_search(std::vector<std::string> variants, int calls, clock_type::time_point deadline)
+      : variants_(std::move(variants)),
+        thread_([this, calls, deadline](std::stop_token stop) { run(stop, calls, deadline); }) {}
+
+  const std::vector<std::string>& variants() const { return variants_; }
+  bool done() const { return done_.load(); }
+  // "v2+v2-warn, adversarial mode, 1234 states", for the progress line.
+  std::string progress() const {
+    std::string names;
+    for (const std::string& v : variants_) names += (names.empty() ? "" : "+") + v;
+    return names + ", " + caller_mode_name(both_modes[mode_.load()]) + " mode, " + std::to_string(states_.load()) +
+           " states";
+  }
+  // v's result, mode by mode, once done(); rethrows what the search threw.
+  const std::vector<mode_result>& result(const std::string& v) const {
+    LUV_ASSERT(done());
+    if (failed_) std::rethrow_exception(failed_);
+    return results_.at(v);
+  }
+  double seconds() const { return seconds_; }
+
+ private:
+  void run(std::stop_token stop, int calls, clock_type::time_point deadline) {
+    auto t = clock_type::now();
+    try {
+      for (int m = 0; m < 2; ++m) {
+        mode_ = m;
+        ExploreOptions eo;
+        eo.variant = variants_[0];
+        eo.searched_with.assign(variants_.begin() + 1, variants_.end());
+        eo.mode = both_modes[m];
+        if (calls > 0) eo.calls = calls;
+        eo.deadline = m == 0 ? share_of(deadline, 0.5) : deadline;
+        eo.abandon = stop;
+        eo.lazy_op_sets = true;
+        eo.one_search = true;
+        eo.progress = [this](const ExploreStats& s) { states_ = s.states; };
+        ExploreResult r = explore(eo);
+        bool cut = !r.stats.complete;
+        results_[variants_[0]].push_back({eo.mode, std::move(r.report), cut});
+        for (size_t i = 1; i < variants_.size(); ++i)
+          results_[variants_[i]].push_back({eo.mode, std::move(r.searched_with[i - 1].report), cut});
+      }
+    } catch (...) {
+      failed_ = std::current_exception();
+    }
+    seconds_ = since(t);
+    done_ = true;
+  }
+
+  const std::vector<std::string> variants_;
+  std::map<std::string, std::vector<mode_result>> results_;
+  std::exception_ptr failed_;
+  double seconds_ = 0;
+  std::atomic<int> mode_{0};
+  std::atomic<long long> states_{0};
+  std::atomic<bool> done_{false};
+  std::jthread thread_;  // last: started once the rest is built, joined before it goes
+};
+
 // What the whole run shares: the options, the clock, the report being built.
 struct run_state {
   const VerifyOptions& o;
@@ -122,21 +203,39 @@ struct run_state {
 // One variant's row of cells, engine by engine; each column is one function.
 class variant_run {
  public:
-  variant_run(run_state& r, const std::string& v, clock_type::time_point variant_end)
-      : r_(r), v_(v), end_(variant_end), expected_(r.o.corpus.violated.count(v) ? r.o.corpus.violated.at(v)
+  // `whole`: the search of v's whole bound, on its own thread (null: this
+  // row's explore column searches a sample).
+  variant_run(run_state& r, const std::string& v, clock_type::time_point variant_end, const whole_search* whole)
+      : r_(r), v_(v), end_(variant_end), whole_(whole), expected_(r.o.corpus.violated.count(v) ? r.o.corpus.violated.at(v)
                                                                                : std::set<PropertyId>{}) {
     for (const std::string& e : r_.report.engines)
       for (int p = 0; p < PROPERTY_COUNT; ++p) cell(e, static_cast<PropertyId>(p));
   }
 
-  void run_all() {
+  // Every column but a whole search's explore column (take_whole()).
+  void run_columns() {
     replay_column();
     check_column();
     explore_and_prove_columns();
-    finish();
+  }
+
+  // The row's end, once its whole search (if any) is done: that search's
+  // explore column, then every cell judged and added to the report.
+  void finish() {
+    if (whole_) take_whole();
+    judge_cells();
   }
 
  private:
+  // The explore column from the whole search.
+  void take_whole() {
+    for (const whole_search::mode_result& m : whole_->result(v_)) {
+      merge_explore(m.report, m.mode);
+      if (m.cut) r_.cut_engines.push_back(v_ + " explore (" + caller_mode_name(m.mode) + ")");
+    }
+    for (auto& [p, c] : cells_["explore"]) c.seconds = whole_->seconds();
+  }
+
   MatrixCell& cell(const std::string& engine, PropertyId p) {
     MatrixCell& c = cells_[engine][p];
     c.variant = v_, c.property = p, c.engine = engine, c.expected_violated = expected_.count(p) > 0;
@@ -231,52 +330,51 @@ class variant_run {
     time_column("check", t);
   }
 
-  // 3. explore: docs/SPEC.md's default bound ("The default bound"), every schedule. A variant
-  // expected to hold everything (the reference) is searched whole: there "holds" is the verdict
-  // that matters, and only the whole bound gives it. Any other is a sample cut by a state limit,
-  // its findings what matters. Both are cut by a deadline within the share.
+  // 3. explore, a sample: docs/SPEC.md's default bound ("The default bound"), every
+  // schedule, cut by a state limit (a variant searched whole is a whole_search:
+  // there "holds" is the verdict that matters, here its findings) and by a
+  // deadline, a third of the share, as before the prover ran beside it.
   void explore_column() {
     auto t = clock_type::now();
-    const bool whole = expected_.empty();
-    // The prover runs beside the explorer (its deadline 0.9 of the share),
-    // so a whole search may take all but the invariant's slice: on a machine
-    // whose two cores slow each other the reference's took 78 s of a 112 s
-    // share (bench/RESULTS.md), past the 0.6 it had. A sample takes a third,
-    // as it did before they overlapped.
-    auto explore_end = share_of(end_, whole ? 0.85 : 1.0 / 3.0);
+    auto explore_end = share_of(end_, 1.0 / 3.0);
     double share = r_.per_variant * 0.3;
     for (CallerMode mode : both_modes) {
       ExploreOptions eo;
       eo.variant = v_;
       eo.mode = mode;
+      if (r_.o.explore_calls > 0) eo.calls = r_.o.explore_calls;
       eo.deadline = mode == CallerMode::contract ? share_of(explore_end, 0.5) : explore_end;
       eo.jobs = default_jobs();
       eo.lazy_op_sets = true;
-      // A sample: half the share each mode, at 20k states a second a core,
-      // so that a slower or busier machine still ends on the state limit
-      // (the same states every run), not the deadline, and verify's time
-      // does not grow. The choices are searched lazily (docs/DESIGN.md,
-      // "Lazy op-set choices"), whose limit counts distinct states: a search
-      // cut early searches more (some again for other choices: 1.3-1.4
-      // times as many on the reference since choices searched alike), at
-      // 100-200k a second a core (bench/RESULTS.md, which has verify's time
-      // with this limit against the search per choice's).
-      if (!whole) eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 20000.0 * eo.jobs));
+      // Half the share each mode, at 20k states a second a core, so that a
+      // slower or busier machine still ends on the state limit (the same
+      // states every run), not the deadline, and verify's time does not
+      // grow. The choices are searched lazily (docs/DESIGN.md, "Lazy op-set
+      // choices"), whose limit counts distinct states: a search cut early
+      // searches more (some again for other choices: 1.3-1.4 times as many
+      // on the reference since choices searched alike), at 100-200k a second
+      // a core (bench/RESULTS.md, which has verify's time with this limit
+      // against the search per choice's).
+      eo.states_max = static_cast<long long>(std::max(2000.0, share / 2 * 20000.0 * eo.jobs));
       std::string label = v_ + ": explore, " + caller_mode_name(mode) + " mode";
       r_.phase(label);
       eo.progress = [&](const ExploreStats& s) { r_.show(label + ", " + std::to_string(s.states) + " states"); };
       EngineReport er = explore_variant(eo);
       r_.checkpoint();
-      for (const PropertyOutcome& out : er.outcomes) merge(cell("explore", out.property), out, caller_mode_name(mode));
+      merge_explore(er, mode);
       note_cut(std::string("explore (") + caller_mode_name(mode) + ")", eo.deadline);
     }
-    if (!whole) r_.sampled.push_back(v_);
+    r_.sampled.push_back(v_);
     time_column("explore", t);
   }
 
+  void merge_explore(const EngineReport& er, CallerMode mode) {
+    for (const PropertyOutcome& out : er.outcomes) merge(cell("explore", out.property), out, caller_mode_name(mode));
+  }
+
   // 3 and 4 at once: Z3 proves on a thread of its own while the explorer
-  // searches. The prover is single-threaded, so the explorer's jobs have
-  // the core it leaves (on the reference, its longest column by far).
+  // searches a sample (a row searched whole proves alone here: its search
+  // has a thread of its own from the start).
   void explore_and_prove_columns() {
     solver::ProveOptions po;
     po.variant = v_;
@@ -284,6 +382,11 @@ class variant_run {
     po.deadline = share_of(end_, 0.9);  // the rest: the invariant held to the implementation
     po.keep_context = true;  // deleting it would take seconds past the deadline
     po.describe_ctis = false;  // the matrix shows none
+    // A cell names the lemmas of the Houdini fixpoint, not the fewest each
+    // proof needs: they are what the invariant below holds anyway, and
+    // dropping them one at a time took half the reference's prove
+    // (bench/RESULTS.md); `luv prove` names the fewest.
+    po.minimise = false;
     solver::ProveResult pr;
     double prove_seconds = 0;
     std::exception_ptr failed;
@@ -299,7 +402,7 @@ class variant_run {
         }
         prove_seconds = since(t);
       });
-      explore_column();
+      if (!whole_) explore_column();
       r_.phase(v_ + ": prove");
       r_.show(v_ + ": prove (Z3)");
     }
@@ -319,7 +422,7 @@ class variant_run {
     auto invariant_end =
         std::min(end_, clock_type::now() + std::chrono::milliseconds(static_cast<long long>(r_.per_variant * 150.0)));
     r_.phase(v_ + ": prove (the invariant held to the implementation)");
-    std::string divergence = invariant_divergence(po, pr, invariant_end);
+    std::string divergence = invariant_divergence(po, pr, r_.o.explore_calls, invariant_end);
     r_.checkpoint();
     if (divergence.empty()) return;
     r_.report.notes.push_back(v_ + ": the implementation left the proof's invariant (an encoding or impl/ bug): " +
@@ -330,7 +433,7 @@ class variant_run {
 
   // Judges every cell, makes each finding a file (saved when asked), and
   // adds the row to the report.
-  void finish() {
+  void judge_cells() {
     for (const std::string& e : r_.report.engines) {
       for (auto& [p, c] : cells_[e]) {
         if (c.judgement != CellJudgement::mismatch) c.judgement = judge_cell(c.expected_violated, c.status);
@@ -352,6 +455,7 @@ class variant_run {
   run_state& r_;
   const std::string v_;
   const clock_type::time_point end_;
+  const whole_search* const whole_;
   // The corpus says what each variant violates; a variant with no file
   // there (a mutant) must hold everything.
   const std::set<PropertyId> expected_;
@@ -368,18 +472,44 @@ std::vector<std::string> run_order(const VerifyOptions& o) {
   return order;
 }
 
+// Waits for the whole searches, showing their progress; an interrupt (a
+// checkpoint's throw) abandons them.
+void wait_for(const run_state& r, const std::vector<std::unique_ptr<whole_search>>& wholes) {
+  for (const auto& w : wholes) {
+    r.phase("explore, the whole bound: " + w->progress());
+    while (!w->done()) {
+      r.checkpoint();
+      r.show("explore, the whole bound: " + w->progress());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  r.checkpoint();
+}
+
 }  // namespace
 
+std::vector<std::vector<std::string>> whole_groups(const VerifyOptions& o) {
+  std::vector<std::vector<std::string>> groups;
+  std::set<std::string> grouped;
+  for (size_t i = 0; i < o.variants.size(); ++i) {
+    const std::string& v = o.variants[i];
+    if (grouped.count(v)) continue;
+    std::vector<std::string> g{v};
+    for (size_t j = i + 1; j < o.variants.size(); ++j)
+      if (impl::alike_but_asked(*impl::find_variant(v), *impl::find_variant(o.variants[j])))
+        g.push_back(o.variants[j]);
+    if (g.size() < 2 && o.corpus.violated.count(v)) continue;
+    grouped.insert(g.begin(), g.end());
+    groups.push_back(std::move(g));
+  }
+  return groups;
+}
+
 std::string sampled_note(const std::vector<std::string>& sampled) {
-  std::string list, together;
+  std::string list;
   for (const std::string& v : sampled) list += (list.empty() ? "" : ", ") + v;
-  for (size_t i = 0; i < sampled.size() && together.empty(); ++i)
-    for (size_t j = i + 1; j < sampled.size() && together.empty(); ++j)
-      if (impl::alike_but_asked(*impl::find_variant(sampled[i]), *impl::find_variant(sampled[j])))
-        together = "; " + sampled[i] + " and " + sampled[j] + " as one search: luv explore --variant " + sampled[i] +
-                   " --searched-with " + sampled[j];
   return "explore searched a sample of the default bound for " + list +
-         " (what it did not find says unknown); the whole bound: luv explore --variant V --mode M" + together;
+         " (what it did not find says unknown); the whole bound: luv explore --variant V --mode M";
 }
 
 Corpus read_corpus(const std::string& dir) {
@@ -404,9 +534,26 @@ VerifyReport verify(const VerifyOptions& o) {
   r.end = r.start + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.budget_seconds));
   r.report.variants = o.variants;
   r.report.engines = {"replay", "check", "explore", "prove"};
+  // The whole searches first, each on its thread, until 85 hundredths of
+  // the budget (the rest: the last row's prove and invariant); then the rows,
+  // each judged once its whole search is done.
+  std::vector<std::unique_ptr<whole_search>> wholes;
+  std::map<std::string, const whole_search*> whole_of;
+  for (std::vector<std::string>& g : whole_groups(o)) {
+    wholes.push_back(std::make_unique<whole_search>(std::move(g), o.explore_calls, share_of(r.end, 0.85)));
+    for (const std::string& v : wholes.back()->variants()) whole_of[v] = wholes.back().get();
+  }
   std::vector<std::string> order = run_order(o);
-  for (size_t vi = 0; vi < order.size(); ++vi)
-    variant_run(r, order[vi], share_of(r.end, 1.0 / static_cast<double>(order.size() - vi))).run_all();
+  std::vector<variant_run> rows;
+  rows.reserve(order.size());
+  for (size_t vi = 0; vi < order.size(); ++vi) {
+    auto w = whole_of.find(order[vi]);
+    rows.emplace_back(r, order[vi], share_of(r.end, 1.0 / static_cast<double>(order.size() - vi)),
+                      w == whole_of.end() ? nullptr : w->second);
+    rows.back().run_columns();
+  }
+  wait_for(r, wholes);
+  for (variant_run& row : rows) row.finish();
   r.report.seconds = since(r.start);
   if (!r.cut_engines.empty()) {
     std::string list;
