@@ -534,13 +534,13 @@ VerifyReport verify(const VerifyOptions& o) {
   r.end = r.start + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.budget_seconds));
   r.report.variants = o.variants;
   r.report.engines = {"replay", "check", "explore", "prove"};
-  // The whole searches first, each on its thread, until 85 hundredths of
-  // the budget (the rest: the last row's prove and invariant); then the rows,
-  // each judged once its whole search is done.
+  // The whole searches first, each on its thread, until nine tenths of the
+  // budget (the rest: judging the cells, their files and the reports); then
+  // the rows beside them, each judged once its whole search is done.
   std::vector<std::unique_ptr<whole_search>> wholes;
   std::map<std::string, const whole_search*> whole_of;
   for (std::vector<std::string>& g : whole_groups(o)) {
-    wholes.push_back(std::make_unique<whole_search>(std::move(g), o.explore_calls, share_of(r.end, 0.85)));
+    wholes.push_back(std::make_unique<whole_search>(std::move(g), o.explore_calls, share_of(r.end, 0.9)));
     for (const std::string& v : wholes.back()->variants()) whole_of[v] = wholes.back().get();
   }
   std::vector<std::string> order = run_order(o);
