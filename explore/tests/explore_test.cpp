@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <stop_token>
 
 #include "counterexamples/scenario_json.h"
 #include "explore/explore.h"
@@ -39,6 +40,28 @@ TEST(Explore, reference_holds_exhaustively_in_both_modes_on_a_small_bound) {
     EXPECT_TRUE(r.findings.empty()) << caller_mode_name(mode) << ": " << property_name(r.findings[0].property)
                                     << ": " << r.findings[0].violation.message;
     EXPECT_EQ(status_of(r, PropertyId::no_leak), Status::holds);
+  }
+}
+
+// A search whose result is no longer wanted (ExploreOptions::abandon, luv
+// verify's whole searches when the run ends early) stops at once, cut, and
+// claims nothing: lazily and as one search, as verify runs it, abandoned
+// before it starts (3 calls, so that a search not abandoned ends too).
+TEST(Explore, an_abandoned_search_stops_at_once_and_says_unknown) {
+  for (bool one_search : {false, true}) {
+    ExploreOptions o;
+    o.calls = 3;
+    o.lazy_op_sets = true;
+    o.one_search = one_search;
+    std::stop_source abandon;
+    o.abandon = abandon.get_token();
+    abandon.request_stop();
+    ExploreResult r = explore(o);
+    EXPECT_FALSE(r.stats.complete);
+    EXPECT_EQ(r.stats.cut_by, CutBy::interrupted);
+    EXPECT_LT(r.stats.states, 100);
+    for (const PropertyOutcome& out : r.report.outcomes)
+      EXPECT_NE(out.status, Status::holds) << property_name(out.property) << ": " << out.how;
   }
 }
 

@@ -54,5 +54,23 @@ TEST(VerifyWhole, v2_and_v2_warn_searched_together_say_what_their_own_searches_s
   }
 }
 
+// An interrupt while verify waits for its whole searches (the checkpoint
+// throws, as the CLI's does) ends the run with that throw; the searches are
+// abandoned, not waited for.
+TEST(VerifyWhole, an_interrupt_while_waiting_for_the_whole_searches_ends_the_run) {
+  struct interrupted {};
+  VerifyOptions o;
+  o.variants = {"v2", "v2-warn"};  // the default bound: their whole search takes a minute
+  o.corpus = read_corpus(LUV_CORPUS_DIR);
+  o.budget_seconds = 20;  // short rows (their proofs to depth 2, fewer Scenarios checked)
+  std::string phase;
+  o.phase = [&](const std::string& what) { phase = what; };
+  o.checkpoint = [&] {
+    if (phase.starts_with("explore, the whole bound")) throw interrupted{};
+  };
+  EXPECT_THROW(verify(o), interrupted);
+  EXPECT_TRUE(phase.starts_with("explore, the whole bound: ")) << phase;
+}
+
 }  // namespace
 }  // namespace luv
