@@ -38,6 +38,16 @@ clock_type::time_point share_of(clock_type::time_point end, double fraction) {
 
 const CallerMode both_modes[] = {CallerMode::contract, CallerMode::adversarial};
 
+// The explore column's bound for `variant` in `mode`: docs/SPEC.md's default
+// bound, or `calls` calls when not 0 (VerifyOptions::explore_calls).
+ExploreOptions column_bound(const std::string& variant, CallerMode mode, int calls) {
+  ExploreOptions eo;
+  eo.variant = variant;
+  eo.mode = mode;
+  if (calls > 0) eo.calls = calls;
+  return eo;
+}
+
 // The explore column's bound (the proof's topology, both modes) searched
 // again with the proof's inductive invariant held at every quiescent state:
 // "" when every state lies within it (or nothing was proved), else the first
@@ -48,10 +58,7 @@ std::string invariant_divergence(const solver::ProveOptions& po, const solver::P
   if (invariant.empty()) return "";
   std::mutex one_context;  // InvariantCheck keeps one Z3 context
   for (CallerMode mode : both_modes) {
-    ExploreOptions eo;
-    eo.variant = po.variant;
-    eo.mode = mode;
-    if (calls > 0) eo.calls = calls;
+    ExploreOptions eo = column_bound(po.variant, mode, calls);
     eo.jobs = default_jobs();
     eo.properties.reset();  // the states alone; their properties are the explore column's
     eo.deadline = mode == CallerMode::contract ? share_of(end, 0.5) : end;
@@ -146,11 +153,8 @@ class whole_search {
     try {
       for (int m = 0; m < 2; ++m) {
         mode_ = m;
-        ExploreOptions eo;
-        eo.variant = variants_[0];
+        ExploreOptions eo = column_bound(variants_[0], both_modes[m], calls);
         eo.searched_with.assign(variants_.begin() + 1, variants_.end());
-        eo.mode = both_modes[m];
-        if (calls > 0) eo.calls = calls;
         eo.deadline = m == 0 ? share_of(deadline, 0.5) : deadline;
         eo.abandon = stop;
         eo.lazy_op_sets = true;
@@ -333,16 +337,13 @@ class variant_run {
   // 3. explore, a sample: docs/SPEC.md's default bound ("The default bound"), every
   // schedule, cut by a state limit (a variant searched whole is a whole_search:
   // there "holds" is the verdict that matters, here its findings) and by a
-  // deadline, a third of the share, as before the prover ran beside it.
+  // deadline, a third of the share.
   void explore_column() {
     auto t = clock_type::now();
     auto explore_end = share_of(end_, 1.0 / 3.0);
     double share = r_.per_variant * 0.3;
     for (CallerMode mode : both_modes) {
-      ExploreOptions eo;
-      eo.variant = v_;
-      eo.mode = mode;
-      if (r_.o.explore_calls > 0) eo.calls = r_.o.explore_calls;
+      ExploreOptions eo = column_bound(v_, mode, r_.o.explore_calls);
       eo.deadline = mode == CallerMode::contract ? share_of(explore_end, 0.5) : explore_end;
       eo.jobs = default_jobs();
       eo.lazy_op_sets = true;
