@@ -235,7 +235,7 @@ class variant_run {
   void take_whole() {
     for (const whole_search::mode_result& m : whole_->result(v_)) {
       merge_explore(m.report, m.mode);
-      if (m.cut) r_.cut_engines.push_back(v_ + " explore (" + caller_mode_name(m.mode) + ")");
+      note_cut(std::string("explore (") + caller_mode_name(m.mode) + ")", m.cut);
     }
     for (auto& [p, c] : cells_["explore"]) c.seconds = whole_->seconds();
   }
@@ -248,7 +248,10 @@ class variant_run {
 
   // Whether an engine ran into its deadline (then its cells say so).
   void note_cut(const std::string& engine, clock_type::time_point deadline) {
-    if (clock_type::now() >= deadline) r_.cut_engines.push_back(v_ + " " + engine);
+    note_cut(engine, clock_type::now() >= deadline);
+  }
+  void note_cut(const std::string& engine, bool cut) {
+    if (cut) r_.cut_engines.push_back(v_ + " " + engine);
   }
 
   void time_column(const std::string& engine, clock_type::time_point t) {
