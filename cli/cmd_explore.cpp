@@ -38,6 +38,7 @@ void print_table(const ExploreStats& s, bool lazy) {
   std::printf("%-22s %lld\n", "transitions (replays)", s.transitions);
   std::printf("%-22s %lld\n", "pruned: visited", s.pruned_visited);
   std::printf("%-22s %lld\n", "pruned: sleep sets", s.pruned_sleep);
+  std::printf("%-22s %lld\n", "pruned: source sets", s.pruned_source);
   if (s.alone_runs > 0)
     std::printf("%-22s %lld (%lld steps past their first)\n", "calls run alone", s.alone_runs, s.alone_steps);
   if (s.mover_states > 0) std::printf("%-22s %lld\n", "lock movers went on", s.mover_states);
@@ -70,7 +71,7 @@ struct explore_flags {
   std::string mode = "adversarial";
   std::string iommu1 = "all", domain1 = "all";
   TopologyFlags topology;
-  bool no_por = false, no_hashing = false, world_frames = false, no_symmetry = false, no_snapshots = false, quiet = false;
+  bool no_por = false, source_sets = false, no_hashing = false, world_frames = false, no_symmetry = false, no_snapshots = false, quiet = false;
   bool no_equivalence = false, no_alone_runs = false, no_racing_subsumption = false, no_lock_movers = false,
        no_twins = false, no_lazy_op_sets = false, no_widen_choices = false, check_components = false;
   std::string json_out, cx_dir, shard;
@@ -95,7 +96,10 @@ void add_bound_options(CLI::App* cmd, explore_flags& o) {
 
 void add_search_options(CLI::App* cmd, explore_flags& o) {
   cmd->add_flag("--bfs", o.x.bfs, "shortest counterexamples: fewest calls, then fewest steps");
-  cmd->add_flag("--no-por", o.no_por, "turn partial-order reduction (sleep sets) off");
+  cmd->add_flag("--no-por", o.no_por, "turn partial-order reduction (sleep sets, and source sets) off");
+  cmd->add_flag("--source-sets", o.source_sets,
+                "also skip, where only two busy threads can step, the second's step when the first commutes with all "
+                "it does alone (a source set; same verdicts, cuts few states: docs/DESIGN.md)");
   cmd->add_flag("--no-hashing", o.no_hashing, "turn the visited set off");
   cmd->add_flag("--world-frames", o.world_frames,
                 "key a paused thread on the whole World at each resume, not on what it read (coarser)");
@@ -153,6 +157,7 @@ ExploreOptions explore_options(const explore_flags& o) {
   x.domain1_ops = parse_masks(o.domain1, "--domain1-ops", DOMAIN_OPS_ALL);
   x.topology = topology_from(o.topology);
   x.por = !o.no_por;
+  x.source_sets = o.source_sets;
   x.hashing = !o.no_hashing;
   x.read_frames = !o.world_frames;
   x.symmetry = !o.no_symmetry;
@@ -214,7 +219,7 @@ std::string finding_path(const std::string& dir, const ExploreOptions& x, const 
 
 nlohmann::ordered_json bound_json(const ExploreOptions& x) {
   return {{"threads", x.threads}, {"calls", x.calls}, {"faults", x.faults},
-          {"objects_per_page", x.topology.objects_per_page}, {"bfs", x.bfs}, {"por", x.por},
+          {"objects_per_page", x.topology.objects_per_page}, {"bfs", x.bfs}, {"por", x.por}, {"source_sets", x.source_sets},
           {"hashing", x.hashing}, {"read_frames", x.read_frames}, {"symmetry", x.symmetry},
           {"alone_runs", x.alone_runs}, {"racing_subsumption", x.racing_subsumption},
           {"lock_movers", x.lock_movers}, {"twins", x.twins}, {"lazy_op_sets", lazily(x)},
@@ -223,7 +228,8 @@ nlohmann::ordered_json bound_json(const ExploreOptions& x) {
 
 nlohmann::ordered_json stats_json(const ExploreStats& s) {
   nlohmann::ordered_json j = {{"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
-                              {"pruned_sleep", s.pruned_sleep}, {"alone_runs", s.alone_runs},
+                              {"pruned_sleep", s.pruned_sleep}, {"pruned_source", s.pruned_source},
+                              {"alone_runs", s.alone_runs},
                               {"alone_steps", s.alone_steps}, {"mover_states", s.mover_states},
                               {"class_splits", s.class_splits}, {"widened", s.widened}, {"visited", s.visited},
                               {"bytes_per_visited", s.bytes_per_visited()}, {"collision_odds", s.collision_odds},
@@ -302,7 +308,7 @@ ExploreOptions explore_options_from_json(const nlohmann::json& j) {
   Scenario frame = scenario_from_json(j.at("frame"));
   x.variant = frame.variant, x.mode = frame.mode, x.topology = frame.topology;
   x.threads = j.at("threads"), x.calls = j.at("calls"), x.faults = j.at("faults");
-  x.bfs = j.at("bfs"), x.por = j.at("por"), x.hashing = j.at("hashing");
+  x.bfs = j.at("bfs"), x.por = j.at("por"), x.source_sets = j.at("source_sets"), x.hashing = j.at("hashing");
   x.read_frames = j.at("read_frames"), x.symmetry = j.at("symmetry"), x.alone_runs = j.at("alone_runs");
   x.racing_subsumption = j.at("racing_subsumption"), x.lock_movers = j.at("lock_movers");
   x.twins = j.at("twins");
@@ -323,7 +329,8 @@ nlohmann::ordered_json choice_json(size_t index, const explorer::ChoiceResult& c
   const ExploreStats& s = c.stats;
   nlohmann::ordered_json stats = {
       {"states", s.states}, {"transitions", s.transitions}, {"pruned_visited", s.pruned_visited},
-      {"pruned_sleep", s.pruned_sleep}, {"alone_runs", s.alone_runs}, {"alone_steps", s.alone_steps},
+      {"pruned_sleep", s.pruned_sleep}, {"pruned_source", s.pruned_source}, {"alone_runs", s.alone_runs},
+      {"alone_steps", s.alone_steps},
       {"mover_states", s.mover_states}, {"class_splits", s.class_splits}, {"visited", s.visited},
       {"visited_bytes", s.visited_bytes},
       {"frontier_max", s.frontier_max}, {"snapshots", s.snapshots}, {"snapshot_bytes_max", s.snapshot_bytes_max},
@@ -343,7 +350,7 @@ explorer::ChoiceResult choice_from_json(const nlohmann::json& j) {
   const nlohmann::json& s = j.at("stats");
   ExploreStats& t = c.stats;
   t.states = s.at("states"), t.transitions = s.at("transitions"), t.pruned_visited = s.at("pruned_visited");
-  t.pruned_sleep = s.at("pruned_sleep"), t.visited = s.at("visited"), t.visited_bytes = s.at("visited_bytes");
+  t.pruned_sleep = s.at("pruned_sleep"), t.pruned_source = s.at("pruned_source"), t.visited = s.at("visited"), t.visited_bytes = s.at("visited_bytes");
   t.alone_runs = s.at("alone_runs"), t.alone_steps = s.at("alone_steps"), t.mover_states = s.at("mover_states");
   t.class_splits = s.at("class_splits");
   t.frontier_max = s.at("frontier_max"), t.paths_ended = s.at("paths_ended");

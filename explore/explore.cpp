@@ -165,7 +165,7 @@ using explorer::twins;
 // A choice's stats added to the sums.
 void add_stats(ExploreStats& s, const ExploreStats& x) {
   s.states += x.states, s.transitions += x.transitions, s.pruned_visited += x.pruned_visited;
-  s.pruned_sleep += x.pruned_sleep, s.visited += x.visited, s.visited_bytes += x.visited_bytes;
+  s.pruned_sleep += x.pruned_sleep, s.pruned_source += x.pruned_source, s.visited += x.visited, s.visited_bytes += x.visited_bytes;
   s.alone_runs += x.alone_runs, s.alone_steps += x.alone_steps, s.mover_states += x.mover_states;
   s.class_splits += x.class_splits, s.widened += x.widened;
   s.frontier_max = std::max(s.frontier_max, x.frontier_max);

@@ -35,6 +35,7 @@ struct ExploreStats {
   long long transitions = 0;      // nodes reached (a step from a saved state, or a replay of the prefix)
   long long pruned_visited = 0;   // quiescent states reached again (subtree skipped)
   long long pruned_sleep = 0;     // steps skipped by sleep sets
+  long long pruned_source = 0;    // steps skipped by source sets (and their subtrees)
   // Calls run alone from where a thread starts them (ExploreOptions::alone_runs),
   // and the steps those runs took past each call's first (not transitions).
   long long alone_runs = 0, alone_steps = 0;
@@ -94,7 +95,12 @@ struct ExploreOptions {
   std::vector<unsigned char> iommu1_ops;
   std::vector<unsigned char> domain1_ops;
   bool bfs = false;      // shortest counterexamples: fewest calls, then fewest steps
-  bool por = true;       // sleep sets
+  bool por = true;       // sleep sets, and source sets when source_sets
+  // Where two busy threads are all that can step, one's step is searched
+  // first and the other's skipped when the first commutes with all the
+  // other does alone (docs/DESIGN.md, "Source sets"). Only with por; off
+  // by default, as it cuts no state on any variant measured.
+  bool source_sets = false;
   bool hashing = true;   // visited set at quiescent points
   // A paused thread is keyed on what its steps read (true) or, coarser, on
   // the whole World at each of its resumes (false; kept to check the first).
@@ -170,6 +176,11 @@ struct ExploreOptions {
   // Tests: each state searched, by its key and the lazy op-set choices it is
   // searched for (0 without), from the search's thread.
   std::function<void(std::uint64_t key, explorer::ChoiceSet choices)> on_search;
+  // Tests: each arrival at a state where no thread is in a call, by its
+  // World (world_fingerprint) and the callers' memory (Node::callers); and
+  // each violation seen, at every arrival.
+  std::function<void(std::uint64_t world, std::uint64_t callers)> on_quiescent;
+  std::function<void(const Violation&)> on_violation;
   // Tests: each call run alone, by its start (the World, thread, call and
   // faults used, hashed), and the choices it is run for, or covered for.
   std::function<void(std::uint64_t start, explorer::ChoiceSet choices)> on_alone;

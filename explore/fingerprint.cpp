@@ -289,6 +289,23 @@ void update_components(const impl::World& w, const Components& before, const std
   if (footprint) *footprint = StepFootprint{bits | changed, changed};
 }
 
+std::uint64_t runner_reads(const Components& c, bool call_ended) {
+  std::uint64_t bits = 0;
+  for (const auto& [id, content] : c.list) {
+    const std::uint64_t kind = id & kind_mask, i = id & index_mask;
+    if (kind == c_luo && (i == 2 || i >= 16)) bits |= footprint_bit(id);
+    if (!call_ended) {
+      if (kind != c_luo) break;  // LUO's components come first in the id order
+      continue;
+    }
+    switch (kind) {
+      case c_luo: case c_flb_live: case c_iommu: case c_domain: case c_dev_iommu: case c_device: case c_group:
+      case c_session: bits |= footprint_bit(id); break;
+    }
+  }
+  return bits;
+}
+
 bool is_mutex_component(std::uint64_t id) { return (id >> 56) == (c_mutex >> 56); }
 
 namespace {

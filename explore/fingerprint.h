@@ -55,6 +55,17 @@ void world_components(const impl::World& w, Components& out);
 void update_components(const impl::World& w, const Components& before, const std::vector<std::uint64_t>& touched,
                        Components& out, StepFootprint* footprint = nullptr);
 
+// What the Runner reads of the World after a step (properties/runner.cpp),
+// outside the shims' notes, as footprint bits: after every step, whether the
+// FLB is torn down (LUO's FLB object and files, forget_kept_after_teardown);
+// after a step that ended a call (`call_ended`), also what the return's
+// checks read: LUO's FLB and files, which FLB objects live (whose locks
+// locks_at_return looks at), the IOMMUs, domains, devices, groups and
+// sessions (missing_unpreserve, a session release's object calls).
+// error_path reads more but only of a call that ran alone, and a warning or
+// splat is no component (a step that adds one changed everything).
+std::uint64_t runner_reads(const Components& c, bool call_ended);
+
 // "KHO page 3": a component's kind and index, for messages.
 std::string component_name(std::uint64_t id);
 

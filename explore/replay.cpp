@@ -98,6 +98,7 @@ class Replayer::Capture : public RunObserver {
     for (const void* at : writes)
       if (uint64_t id = component_of(w, impl::read_event{at, impl::read_kind::variable})) touched_.push_back(id);
     update_components(w, *before_view_, touched_, after_, &footprint);
+    footprint.touched |= runner_reads(after_, w.threads[reader_].point == nullptr);
     // A warning or splat is not a component; the Runner judges the lists in order.
     if (reports(w) != reports_before_) footprint.changed = ~uint64_t{0};
     if (!checked_) return;

@@ -27,7 +27,8 @@
 
 namespace luv::explorer {
 
-struct Pending;  // explore/search.h
+struct Pending;      // explore/search.h
+struct SourceWatch;  // explore/search.h
 
 // validate(ExploreOptions) allows at most this many threads.
 inline constexpr int THREADS_MAX = 8;
@@ -67,6 +68,9 @@ struct Node {
   // transitions this node is a class of (Search::push).
   std::shared_ptr<Pending> up;
   int up_transition = -1;
+  // Source sets (Search::step_pair): the watch whose path this node is on,
+  // and the watch that decides whether this node is searched at all.
+  std::shared_ptr<SourceWatch> watch, skip_if;
   // Per busy thread: a hash of its call and of the World at each of its
   // resumes in this call (with the faults its steps injected), which
   // determines its coroutine's locals; 0 for an idle thread.
@@ -129,6 +133,9 @@ inline bool runs_alone(const ExploreOptions& o) { return o.alone_runs && !o.bfs;
 // (ExploreOptions::lock_movers): depth-first, with read-keyed frames (the
 // step's reads tell what it did).
 inline bool lock_movers(const ExploreOptions& o) { return o.lock_movers && !o.bfs && o.read_frames; }
+
+// Whether source sets skip steps (ExploreOptions::source_sets): a part of POR.
+inline bool source_sets(const ExploreOptions& o) { return o.por && o.source_sets; }
 
 // Whether twins stand for each other (ExploreOptions::twins): not while an
 // invariant is held (ExploreOptions::invariant, `luv verify`'s check of a

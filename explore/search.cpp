@@ -182,7 +182,15 @@ VisitedSet::Visit Search::look_up(Node& n, uint64_t& key, VisitedSet::Arrival& a
 }
 
 void Search::visit(Node& n) {
-  for (const auto& [v, masked] : n.violations) record(n, v, masked);
+  if (n.skip_if && n.skip_if->ended && !n.skip_if->dependent) {
+    ++stats_.pruned_source;
+    return done(n, {});  // covers no choice: the state is not widened for it
+  }
+  for (const auto& [v, masked] : n.violations) {
+    record(n, v, masked);
+    if (o_.on_violation) o_.on_violation(v);
+  }
+  if (n.quiescent && o_.on_quiescent) o_.on_quiescent(n.world, n.callers);
   if (n.leaf) return done(n, ChoiceSet::every());  // nothing runs past it, for any choice alike
   uint64_t key = 0;
   VisitedSet::Arrival a;
@@ -287,6 +295,7 @@ void Search::expand(Node& n) {
   // where each starts.
   int mover = (n.mover & n.runnable) ? std::countr_zero(n.mover) : -1;
   if (mover >= 0) ++stats_.mover_states;
+  if (mover < 0 && step_pair(n)) return;
   Explored explored;
   for (int t = 0; t < o_.threads; ++t) {
     if (n.in_call >> t & 1u) {
@@ -330,9 +339,7 @@ void Search::retrieve_fault_sibling(const Node& n) {
 }
 
 // Busy thread t takes its next step, unless it is blocked or its sleep set
-// says a sibling's subtree covers it. A quiet step (no call ended, no fault
-// site visited, nothing judged) lets the later siblings' steps that commute
-// with it sleep on it (docs/DESIGN.md, "Partial-order reduction").
+// says a sibling's subtree covers it.
 void Search::step_busy(const Node& n, int t, Explored& explored) {
   if (!(n.runnable >> t & 1u)) return;
   if (n.sleep >> t & 1u) {
@@ -341,25 +348,88 @@ void Search::step_busy(const Node& n, int t, Explored& explored) {
   }
   int transition = open_transition(ChoiceSet::every());
   replay_each_class(replayer_.child(n, t), false, [&](Node& c) {
-    replayer_.advance(n, c, t, nullptr, 0);
-    // Quiet: it ended no call, judged nothing (no fault site visited, no
-    // violation, the run not stopped) and left the callers' memory alone.
-    bool quiet = !c.leaf && c.violations.empty() && c.visits == n.visits && (c.in_call >> t & 1u) &&
-                 c.callers == n.callers && c.racing == n.racing;
-    c.sleep = 0;
-    if (o_.por && quiet) fall_asleep(n, explored, c);
-    bool mover = lock_movers(o_) && quiet && c.took_lock;
-    // One step for every choice of n (a class of fewer: not for the others).
-    // A lock mover's siblings may not sleep on it: its own subtree defers
-    // their steps past it, trusting theirs to take them first.
-    if (quiet && c.choices == n.choices && !mover) {
-      explored.threads |= 1u << t;
-      explored.footprint[static_cast<size_t>(t)] = c.footprint;
-    }
-    faults_after(n, c, t);
-    if (mover) c.mover = 1u << t;
+    settle(n, t, c, explored);
     push(std::move(c), transition);
   });
+}
+
+// c, replayed, is n's child by busy thread t's step. A quiet step (no call
+// ended, no fault site visited, nothing judged) lets the later siblings'
+// steps that commute with it sleep on it (docs/DESIGN.md, "Partial-order
+// reduction").
+void Search::settle(const Node& n, int t, Node& c, Explored& explored) {
+  replayer_.advance(n, c, t, nullptr, 0);
+  // Quiet: it ended no call, judged nothing (no fault site visited, no
+  // violation, the run not stopped) and left the callers' memory alone.
+  bool quiet = !c.leaf && c.violations.empty() && c.visits == n.visits && (c.in_call >> t & 1u) &&
+               c.callers == n.callers && c.racing == n.racing;
+  c.sleep = 0;
+  if (o_.por && quiet) fall_asleep(n, explored, c);
+  bool mover = lock_movers(o_) && quiet && c.took_lock;
+  // One step for every choice of n (a class of fewer: not for the others).
+  // A lock mover's siblings may not sleep on it: its own subtree defers
+  // their steps past it, trusting theirs to take them first.
+  if (quiet && c.choices == n.choices && !mover) {
+    explored.threads |= 1u << t;
+    explored.footprint[static_cast<size_t>(t)] = c.footprint;
+  }
+  faults_after(n, c, t);
+  if (mover) c.mover = 1u << t;
+  if (n.watch && n.watch->thread == t) follow(n, c);
+}
+
+// ---- source sets (docs/DESIGN.md, "Source sets") --------------------------------
+
+// At a state where exactly two busy threads step and nothing else can
+// happen (no call left to start, no fault left to inject), the higher
+// thread A's step is searched first. When it is quiet, the path from its
+// child on which the lower thread B alone steps to the end of its call is
+// watched: if each of B's steps on it commutes with A's, then every run
+// from here has an equivalent one that takes A's step first, and B's step
+// from here is skipped when its turn comes (visit()). Returns whether it
+// expanded n so.
+bool Search::step_pair(const Node& n) {
+  const unsigned busy = n.in_call;
+  if (!source_sets(o_) || n.watch || std::popcount(busy) != 2 || (n.runnable & busy) != busy || (n.sleep & busy) != 0 ||
+      n.calls_used < o_.calls || n.faults_used < o_.faults)
+    return false;
+  const int a = std::bit_width(busy) - 1, b = std::countr_zero(busy);
+  // B's call ran alone so far: error-path-deleted judges its end, or not,
+  // by whether A's step comes first.
+  if (n.alone >> b & 1u) return false;
+  int first_transition = open_transition(ChoiceSet::every()), later = open_transition(ChoiceSet::every());
+  std::vector<Node> first;
+  replay_each_class(replayer_.child(n, a), false, [&](Node& c) { first.push_back(std::move(c)); });
+  Explored explored;
+  for (Node& c : first) settle(n, a, c, explored);
+  std::shared_ptr<SourceWatch> watch;
+  if (first.size() == 1 && (explored.threads >> a & 1u)) {
+    watch = std::make_shared<SourceWatch>(SourceWatch{b, first.front().footprint});
+    first.front().watch = watch;
+  }
+  // B's children wait below A's on the stack (depth-first), so A's subtree,
+  // which decides them, is searched first.
+  replay_each_class(replayer_.child(n, b), false, [&](Node& c) {
+    settle(n, b, c, explored);
+    c.skip_if = watch;
+    push(std::move(c), later);
+  });
+  for (Node& c : first) push(std::move(c), first_transition);
+  return true;
+}
+
+// c is n's child by the watched thread B, on the watched path: the path
+// goes on in c, ends with B's call, or no longer shows A's step first.
+void Search::follow(const Node& n, Node& c) {
+  SourceWatch& w = *n.watch;
+  const int b = w.thread;
+  bool plain = c.choices == n.choices && c.violations.empty() && !c.leaf && c.racing == n.racing;
+  if (!plain || !commute(w.first, c.footprint)) {
+    w.dependent = true;
+    return;
+  }
+  if (c.in_call >> b & 1u) c.watch = n.watch;
+  else w.ended = true;
 }
 
 // c is n's child by a quiet step: asleep in c are the threads asleep in n

@@ -108,6 +108,16 @@ struct Pending {
   int open = 1;  // nodes made and not done, and 1 while expanding
 };
 
+// Source sets (Search::step_pair): what the path of thread B's steps alone,
+// after thread A's quiet step from a state where only A and B can step,
+// showed of whether A's step commutes with all of them.
+struct SourceWatch {
+  int thread;                // B
+  StepFootprint first;       // A's step
+  bool ended = false;        // B's call ended on the path
+  bool dependent = false;    // a step of B's on it did not commute with A's, or split or judged
+};
+
 class Search {
  public:
   // `choices`: a lazy search of these choices (null: o.variant on topology alone).
@@ -142,6 +152,9 @@ class Search {
     std::array<StepFootprint, THREADS_MAX> footprint{};
   };
   void step_busy(const Node& n, int t, Explored& explored);
+  void settle(const Node& n, int t, Node& c, Explored& explored);
+  bool step_pair(const Node& n);
+  void follow(const Node& n, Node& c);
   void fall_asleep(const Node& n, const Explored& explored, Node& c);
   void start_calls(const Node& n, int t, bool searched);
   // `alone`: c starts a call that is also to be run alone (run_alone) for

@@ -200,6 +200,27 @@ TEST(StepFootprint, steps_commute_unless_one_changed_what_the_other_touched) {
   EXPECT_FALSE(commute(count.footprint, StepFootprint{})) << "a step whose reads were not noted";
 }
 
+// What the Runner reads past the shims (properties/runner.cpp): after every
+// step, whether LUO tore the FLB down; after a return, also the objects its
+// checks look at. A step that changed LUO's FLB object so commutes with no
+// step, and one that changed a domain's record with no return.
+TEST(StepFootprint, what_the_runner_reads_after_a_step_and_a_return_is_touched) {
+  Scenario s;
+  s.threads = {{}, {}};
+  impl::World w(s, *impl::find_variant("reference"));
+  Components c;
+  world_components(w, c);
+  auto bit = [&](const void* at, impl::read_kind kind) { return footprint_bit(component_of(w, impl::read_event{at, kind})); };
+  const std::uint64_t outgoing = bit(&w.iommu_flb.outgoing, impl::read_kind::pointer);
+  const std::uint64_t domain = bit(&w.domains[0], impl::read_kind::object);
+  const std::uint64_t step = runner_reads(c, false), ret = runner_reads(c, true);
+  EXPECT_NE(step & outgoing, 0u);
+  EXPECT_NE(ret & domain, 0u);
+  EXPECT_EQ(step & ~ret, 0u) << "a return is a step";
+  EXPECT_FALSE(commute(StepFootprint{outgoing, outgoing}, StepFootprint{step, 0}));
+  EXPECT_FALSE(commute(StepFootprint{domain, domain}, StepFootprint{ret, 0}));
+}
+
 // The differential test: every step of every shipped variant, both modes,
 // and of every mutant, its components kept up to date compared with the
 // whole World's (a logic_error, through explore(), where they differ).

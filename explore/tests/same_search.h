@@ -27,6 +27,7 @@ inline void expect_same_counts(const ExploreStats& a, const ExploreStats& b, con
   EXPECT_EQ(a.transitions, b.transitions) << what;
   EXPECT_EQ(a.pruned_visited, b.pruned_visited) << what;
   EXPECT_EQ(a.pruned_sleep, b.pruned_sleep) << what;
+  EXPECT_EQ(a.pruned_source, b.pruned_source) << what;
   EXPECT_EQ(a.visited, b.visited) << what;
   EXPECT_EQ(a.paths_ended, b.paths_ended) << what;
   EXPECT_EQ(a.unjudged, b.unjudged) << what;

@@ -126,7 +126,8 @@ TEST(Snapshots, every_mutant_finds_what_replays_find) {
 }
 
 // Three threads (no symmetry), a cut by the state limit, the first
-// violation only, and the coarser World keys: the search's other paths.
+// violation only, the coarser World keys and source sets: the search's
+// other paths.
 TEST(Snapshots, other_search_options_find_what_replays_find) {
   if (!impl::arena::supported()) GTEST_SKIP() << "no arena under AddressSanitizer";
   ExploreOptions three = bound("v4", CallerMode::contract);
@@ -145,6 +146,10 @@ TEST(Snapshots, other_search_options_find_what_replays_find) {
   ExploreOptions world_keys = bound("v2-warn", CallerMode::adversarial);
   world_keys.read_frames = false;
   expect_same_search(world_keys, "v2-warn, World keys");
+  ExploreOptions source_sets = bound("v3", CallerMode::adversarial);
+  source_sets.faults = 0;  // where they skip at 2 calls
+  source_sets.source_sets = true;
+  expect_same_search(source_sets, "v3, source sets");
 }
 
 }  // namespace
