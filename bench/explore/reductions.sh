@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The explorer's reductions must not change a verdict. For every shipped
 # variant and both modes, runs `luv explore` with every reduction on, with
-# --no-por, with --no-symmetry, with --no-widen-choices, with --no-lazy-op-sets, with
+# --source-sets (on top of them), with --no-por, with --no-symmetry, with --no-widen-choices, with --no-lazy-op-sets, with
 # --no-op-set-equivalence (a search per choice, each on its own), with
 # --no-alone-runs, with --no-racing-subsumption, with --no-lock-movers and
 # with --no-twins, on docs/SPEC.md's default bound (or on the bound
@@ -13,7 +13,9 @@
 #
 #   bash bench/explore/reductions.sh [LUV] [explore options, e.g. --iommu1-ops 15 --domain1-ops 3]
 #
-# VARIANTS and MODES (space-separated) narrow the rows, e.g. MODES=contract.
+# VARIANTS and MODES (space-separated) narrow the rows, e.g. MODES=contract;
+# CONFIGS picks the runs (`all` is the default search), e.g.
+# CONFIGS="all --source-sets --no-por" for the partial-order reductions.
 #
 # The whole default bound takes hours (adversarial mode is about an hour a
 # run on 2 cores), which is why ctest checks this on a smaller bound only
@@ -29,8 +31,8 @@ printf '%-9s %-12s %-24s %12s %12s %12s %9s  %s\n' variant mode reductions state
 for variant in ${VARIANTS:-reference v2 v2-warn v3 v4}; do
   for mode in ${MODES:-contract adversarial}; do
     base=""
-    for config in all --no-por --no-symmetry --no-widen-choices --no-lazy-op-sets --no-op-set-equivalence --no-alone-runs \
-      --no-racing-subsumption --no-lock-movers --no-twins; do
+    for config in ${CONFIGS:-all --source-sets --no-por --no-symmetry --no-widen-choices --no-lazy-op-sets \
+      --no-op-set-equivalence --no-alone-runs --no-racing-subsumption --no-lock-movers --no-twins}; do
       flags=()
       [ "$config" != all ] && flags=("$config")
       json="$out/$variant.$mode.$config.json"
