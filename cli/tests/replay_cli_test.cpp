@@ -165,15 +165,17 @@ TEST(LuvVerify, a_variant_filter_keeps_the_corpus_expectations) {
   int embedded = 0;
   nlohmann::json report = nlohmann::json::parse(read(json));
   for (const nlohmann::json& cell : report["cells"]) {
-    // v2 is expected to violate: its explore column is a sample, cut by a
-    // state limit (the reference's is searched whole: cli_test's budget
-    // test). Under AddressSanitizer the explorer replays each state, and
-    // the deadline comes first.
-#if !defined(__SANITIZE_ADDRESS__)
+    // v2 is expected to violate: its explore column is a sample (the
+    // reference's is searched whole: cli_test's budget test), cut by its
+    // state limit or, on a loaded machine, by its share of the budget: the
+    // limit is sized from the budget, so which comes first depends on the
+    // machine (CI beside ctest's other jobs: the budget, at 43,653 states).
     if (cell["engine"] == "explore" && cell["status"] == "unknown") {
-      EXPECT_NE(cell["how"].get<std::string>().find("cut by the state limit"), std::string::npos) << cell.dump();
+      const std::string how = cell["how"];
+      EXPECT_TRUE(how.find("cut by the state limit") != std::string::npos ||
+                  how.find("cut by the budget") != std::string::npos)
+          << cell.dump();
     }
-#endif
     if (!cell.contains("counterexample")) continue;
     ++embedded;
     EXPECT_TRUE(cell["counterexample"].contains("expected")) << cell.dump();
